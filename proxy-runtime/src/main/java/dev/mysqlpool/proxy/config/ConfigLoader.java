@@ -1,0 +1,379 @@
+package dev.mysqlpool.proxy.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.mysqlpool.proxy.config.ProxyConfig.Admin;
+import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
+import dev.mysqlpool.proxy.config.ProxyConfig.Frontend;
+import dev.mysqlpool.proxy.config.ProxyConfig.Listen;
+import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
+import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
+import dev.mysqlpool.proxy.config.ProxyConfig.Shutdown;
+import dev.mysqlpool.proxy.config.ProxyConfig.User;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the proxy's YAML config and validates all of it at once: every problem is reported with its field path and
+ * the fix, and nothing is silently coerced to a default.
+ */
+public final class ConfigLoader {
+  public static final int DEFAULT_LISTEN_PORT = 6033;
+  public static final int DEFAULT_ADMIN_PORT = 9090;
+
+  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+
+  private final List<String> problems = new ArrayList<>();
+  private final Path baseDir;
+
+  private ConfigLoader(Path baseDir) {
+    this.baseDir = baseDir;
+  }
+
+  /** Loads and validates the file; relative {@code passwordFile}s resolve against the file's folder. */
+  public static ProxyConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(List.of("--config " + file + ": cannot read the file (" + e + ")"));
+    }
+    Path dir = file.toAbsolutePath().getParent();
+    return parse(text, dir);
+  }
+
+  /** Validates YAML text; relative {@code passwordFile}s resolve against {@code baseDir}. */
+  public static ProxyConfig parse(String yaml, Path baseDir) {
+    JsonNode root;
+    try {
+      root = new YAMLMapper().readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(List.of("(file): not valid YAML: " + e.getOriginalMessage()));
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      root = new YAMLMapper().createObjectNode();
+    }
+    ConfigLoader loader = new ConfigLoader(baseDir);
+    ProxyConfig config = loader.read(root);
+    if (!loader.problems.isEmpty()) {
+      throw new ConfigException(loader.problems);
+    }
+    return config;
+  }
+
+  private ProxyConfig read(JsonNode root) {
+    Obj top = obj(root, "", Set.of("listen", "admin", "backends", "users", "pool", "frontend", "shutdown"));
+
+    Obj l = top.child("listen", Set.of("host", "port"));
+    Listen listen = new Listen(l.string("host", "0.0.0.0"), l.port("port", DEFAULT_LISTEN_PORT));
+    Obj a = top.child("admin", Set.of("host", "port"));
+    Admin admin = new Admin(a.string("host", "0.0.0.0"), a.port("port", DEFAULT_ADMIN_PORT));
+    if (listen.port() == admin.port() && listen.port() > 0) {
+      problems.add("admin.port: " + admin.port() + " is also listen.port; give the admin HTTP endpoint its own port");
+    }
+
+    List<Backend> backends = readBackends(top);
+    Pool pool = readPool(top.child("pool", Set.of(
+        "mode", "maxConnections", "minIdle", "maxIdle", "idleTimeout", "maxLifetime", "connectTimeout",
+        "acquireTimeout", "validationInterval", "leakDetectionThreshold", "maxConcurrentConnects")));
+    List<User> users = readUsers(top, backends);
+
+    Obj f = top.child("frontend", Set.of(
+        "maxClientConnections", "clientIdleTimeout", "handshakeTimeout", "tcpKeepAliveIdle"));
+    Frontend frontend = new Frontend(
+        f.integer("maxClientConnections", 10_000, 1, Integer.MAX_VALUE),
+        f.duration("clientIdleTimeout", Duration.ofHours(8), true),
+        f.duration("handshakeTimeout", Duration.ofSeconds(10), false),
+        f.duration("tcpKeepAliveIdle", Duration.ofSeconds(60), true));
+
+    Obj s = top.child("shutdown", Set.of("drainTimeout"));
+    Shutdown shutdown = new Shutdown(s.duration("drainTimeout", Duration.ofSeconds(30), true));
+    return new ProxyConfig(listen, admin, backends, users, pool, frontend, shutdown);
+  }
+
+  private List<Backend> readBackends(Obj top) {
+    List<Backend> backends = new ArrayList<>();
+    List<Obj> items = top.list("backends", Set.of("name", "host", "port"));
+    if (items.isEmpty() && !top.has("backends")) {
+      problems.add("backends: required; list at least one server, e.g. backends: [{name: primary, host: db, port: 3306}]");
+    } else if (items.isEmpty()) {
+      problems.add("backends: empty; list at least one server with name, host and port");
+    }
+    Set<String> names = new HashSet<>();
+    for (Obj b : items) {
+      String name = b.requiredString("name");
+      if (name != null) {
+        if (!NAME.matcher(name).matches()) {
+          problems.add(b.path("name") + ": '" + name + "' is not a valid name; use lower-case letters, digits and '-'");
+        } else if (!names.add(name)) {
+          problems.add(b.path("name") + ": '" + name + "' is used twice; backend names must be unique");
+        }
+      }
+      String host = b.requiredString("host");
+      int port = b.port("port", 3306);
+      backends.add(new Backend(name, host, port));
+    }
+    return backends;
+  }
+
+  private List<User> readUsers(Obj top, List<Backend> backends) {
+    List<User> users = new ArrayList<>();
+    List<Obj> items = top.list("users", Set.of(
+        "name", "password", "passwordFile", "backend", "backendUser", "backendPassword", "backendPasswordFile"));
+    if (items.isEmpty()) {
+      problems.add("users: required; list at least one user with name and passwordFile (or password)");
+    }
+    Set<String> names = new HashSet<>();
+    for (Obj u : items) {
+      String name = u.requiredString("name");
+      if (name != null && !names.add(name)) {
+        problems.add(u.path("name") + ": '" + name + "' is used twice; user names must be unique");
+      }
+      String password = secret(u, "password", "passwordFile", true);
+      String backend = u.string("backend", backends.isEmpty() ? null : backends.get(0).name());
+      if (backend != null && backends.stream().noneMatch(b -> backend.equals(b.name()))) {
+        problems.add(u.path("backend") + ": no backend is named '" + backend + "'; use one of the names under backends");
+      }
+      String backendUser = u.string("backendUser", name);
+      String backendPassword = secret(u, "backendPassword", "backendPasswordFile", false);
+      users.add(new User(name, password, backend, backendUser, backendPassword == null ? password : backendPassword));
+    }
+    return users;
+  }
+
+  /** Exactly one of the inline field or the file field; a file's trailing newline is not part of the secret. */
+  private String secret(Obj o, String inline, String fileField, boolean required) {
+    boolean hasInline = o.has(inline);
+    boolean hasFile = o.has(fileField);
+    if (hasInline && hasFile) {
+      problems.add(o.path(inline) + ": set either " + inline + " or " + fileField + ", not both");
+      return null;
+    }
+    if (hasInline) {
+      return o.string(inline, null);
+    }
+    if (hasFile) {
+      String f = o.string(fileField, null);
+      if (f == null) {
+        return null;
+      }
+      Path p = baseDir == null ? Path.of(f) : baseDir.resolve(f);
+      try {
+        String s = Files.readString(p, StandardCharsets.UTF_8);
+        return s.replaceAll("[\r\n]+$", "");
+      } catch (IOException e) {
+        problems.add(o.path(fileField) + ": cannot read " + p + " (" + e.getClass().getSimpleName()
+            + "); mount the Secret there or fix the path");
+        return null;
+      }
+    }
+    if (required) {
+      problems.add(o.path(fileField) + ": required; point it at a file holding the password (a mounted Secret),"
+          + " or set " + inline);
+    }
+    return null;
+  }
+
+  private Pool readPool(Obj p) {
+    String modeText = p.string("mode", "session");
+    PoolMode mode = PoolMode.SESSION;
+    if (modeText != null && !modeText.equals("session")) {
+      if (modeText.equals("transaction")) {
+        problems.add(p.path("mode") + ": 'transaction' is not available in this version; use 'session'");
+      } else {
+        problems.add(p.path("mode") + ": '" + modeText + "' is not a pool mode; use 'session'");
+      }
+    }
+    int max = p.integer("maxConnections", 20, 1, 100_000);
+    int minIdle = p.integer("minIdle", 0, 0, 100_000);
+    int maxIdle = p.integer("maxIdle", max, 0, 100_000);
+    if (minIdle > maxIdle) {
+      problems.add(p.path("minIdle") + ": " + minIdle + " is above pool.maxIdle (" + maxIdle
+          + "); lower minIdle or raise maxIdle");
+    }
+    if (maxIdle > max) {
+      problems.add(p.path("maxIdle") + ": " + maxIdle + " is above pool.maxConnections (" + max
+          + "); idle connections are part of maxConnections, so lower maxIdle");
+    }
+    Duration maxLifetime = p.duration("maxLifetime", null, true);
+    if (maxLifetime != null && maxLifetime.isZero()) {
+      maxLifetime = null;
+    } else if (maxLifetime != null && maxLifetime.toMillis() < 1000) {
+      problems.add(p.path("maxLifetime") + ": " + Durations.format(maxLifetime)
+          + " is too short; use at least 1s, or leave it out to derive it from the server's wait_timeout");
+    }
+    Duration leak = p.duration("leakDetectionThreshold", Duration.ZERO, true);
+    if (!leak.isZero() && leak.toMillis() < 1000) {
+      problems.add(p.path("leakDetectionThreshold") + ": " + Durations.format(leak)
+          + " would warn about ordinary queries; use 0 (off) or at least 1s");
+    }
+    return new Pool(
+        mode, max, minIdle, maxIdle,
+        p.duration("idleTimeout", Duration.ofMinutes(10), true),
+        maxLifetime,
+        p.duration("connectTimeout", Duration.ofSeconds(5), false),
+        p.duration("acquireTimeout", Duration.ofSeconds(5), false),
+        p.duration("validationInterval", Duration.ofSeconds(30), true),
+        leak,
+        p.integer("maxConcurrentConnects", 2, 1, 1000));
+  }
+
+  private Obj obj(JsonNode node, String path, Set<String> allowed) {
+    return new Obj(node, path, allowed);
+  }
+
+  /** A YAML mapping being read, which knows its own path and which keys it allows. */
+  private final class Obj {
+    private final JsonNode node;
+    private final String path;
+
+    Obj(JsonNode node, String path, Set<String> allowed) {
+      this.path = path;
+      if (node != null && !node.isObject() && !node.isNull()) {
+        problems.add((path.isEmpty() ? "(top level)" : path) + ": expected a mapping of fields, found "
+            + node.getNodeType().name().toLowerCase());
+        node = null;
+      }
+      this.node = node;
+      if (node != null) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+          String key = it.next().getKey();
+          if (!allowed.contains(key)) {
+            String hint = closest(key, allowed);
+            problems.add(path(key) + ": unknown field" + (hint == null ? "" : "; did you mean " + hint + "?"));
+          }
+        }
+      }
+    }
+
+    String path(String key) {
+      return path.isEmpty() ? key : path + "." + key;
+    }
+
+    boolean has(String key) {
+      return node != null && node.has(key) && !node.get(key).isNull();
+    }
+
+    Obj child(String key, Set<String> allowed) {
+      return new Obj(has(key) ? node.get(key) : null, path(key), allowed);
+    }
+
+    List<Obj> list(String key, Set<String> allowed) {
+      List<Obj> out = new ArrayList<>();
+      if (!has(key)) {
+        return out;
+      }
+      JsonNode n = node.get(key);
+      if (!n.isArray()) {
+        problems.add(path(key) + ": expected a list");
+        return out;
+      }
+      for (int i = 0; i < n.size(); i++) {
+        out.add(new Obj(n.get(i), path(key) + "[" + i + "]", allowed));
+      }
+      return out;
+    }
+
+    String string(String key, String def) {
+      if (!has(key)) {
+        return def;
+      }
+      JsonNode n = node.get(key);
+      if (!n.isValueNode()) {
+        problems.add(path(key) + ": expected a string");
+        return def;
+      }
+      return n.asText();
+    }
+
+    String requiredString(String key) {
+      String s = string(key, null);
+      if (s == null || s.isBlank()) {
+        problems.add(path(key) + ": required");
+        return null;
+      }
+      return s;
+    }
+
+    int integer(String key, int def, int min, int max) {
+      if (!has(key)) {
+        return def;
+      }
+      JsonNode n = node.get(key);
+      if (!n.canConvertToInt() || !(n.isIntegralNumber() || n.asText().matches("-?\\d+"))) {
+        problems.add(path(key) + ": '" + n.asText() + "' is not a whole number");
+        return def;
+      }
+      int v = n.isIntegralNumber() ? n.intValue() : Integer.parseInt(n.asText());
+      if (v < min || v > max) {
+        problems.add(path(key) + ": " + v + " is out of range; use a value from " + min + " to " + max);
+        return def;
+      }
+      return v;
+    }
+
+    int port(String key, int def) {
+      return integer(key, def, 1, 65535);
+    }
+
+    Duration duration(String key, Duration def, boolean zeroAllowed) {
+      if (!has(key)) {
+        return def;
+      }
+      String text = node.get(key).asText();
+      Duration d = Durations.parse(text);
+      if (d == null) {
+        problems.add(path(key) + ": '" + text + "' is not a duration; write it like 500ms, 30s, 5m or 1h");
+        return def;
+      }
+      if (d.isZero() && !zeroAllowed) {
+        problems.add(path(key) + ": must be greater than 0, e.g. 5s");
+        return def;
+      }
+      return d;
+    }
+  }
+
+  private static String closest(String key, Set<String> allowed) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String candidate : allowed) {
+      int d = distance(key.toLowerCase(), candidate.toLowerCase());
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = candidate;
+      }
+    }
+    return bestDistance <= Math.max(2, key.length() / 3) ? best : null;
+  }
+
+  private static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+}
