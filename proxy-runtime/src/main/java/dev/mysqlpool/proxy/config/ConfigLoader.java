@@ -76,9 +76,9 @@ public final class ConfigLoader {
     Obj top = obj(root, "", Set.of("listen", "admin", "backends", "users", "pool", "frontend", "shutdown"));
 
     Obj l = top.child("listen", Set.of("host", "port"));
-    Listen listen = new Listen(l.string("host", "0.0.0.0"), l.port("port", DEFAULT_LISTEN_PORT));
+    Listen listen = new Listen(l.string("host", "0.0.0.0"), l.integer("port", DEFAULT_LISTEN_PORT, 0, 65535));
     Obj a = top.child("admin", Set.of("host", "port"));
-    Admin admin = new Admin(a.string("host", "0.0.0.0"), a.port("port", DEFAULT_ADMIN_PORT));
+    Admin admin = new Admin(a.string("host", "0.0.0.0"), a.integer("port", DEFAULT_ADMIN_PORT, 0, 65535));
     if (listen.port() == admin.port() && listen.port() > 0) {
       problems.add("admin.port: " + admin.port() + " is also listen.port; give the admin HTTP endpoint its own port");
     }
