@@ -1,0 +1,115 @@
+package dev.mysqlpool.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** What the operator observed and derived; written only by the operator. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MySQLPoolStatus {
+  @JsonPropertyDescription("The metadata.generation this status describes.")
+  public Long observedGeneration;
+
+  @JsonPropertyDescription("Ready, SizingValid, TimeoutsValid, CredentialsFound and SpecValid, in Kubernetes style with CamelCase reasons.")
+  public List<Condition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("Proxy pods that exist.")
+  public Integer replicas;
+
+  @JsonPropertyDescription("Proxy pods that pass /readyz.")
+  public Integer readyReplicas;
+
+  @JsonPropertyDescription("Where clients connect: the NLB's host name and port, or the Service's cluster DNS name and port.")
+  public String endpoint;
+
+  @JsonPropertyDescription("The sizing arithmetic, so the numbers can be checked.")
+  public Sizing sizing;
+
+  @JsonPropertyDescription("The effective timeout chain, with the derived values filled in.")
+  public Timeouts timeouts;
+
+  /** The Little's Law figures. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Sizing {
+    @JsonPropertyDescription("ceil(peakTps x holdTime): connections busy at the peak.")
+    public Integer required;
+
+    @JsonPropertyDescription("ceil(required x safetyFactor): connections across all replicas.")
+    public Integer total;
+
+    @JsonPropertyDescription("Backend connections each proxy pod may open (pool.maxConnections), after any override and clamp.")
+    public Integer perReplica;
+
+    @JsonPropertyDescription("(replicas + 1 surge pod) x perReplica: the most the proxies can open during a rolling update.")
+    public Integer maxDuringRollout;
+
+    @JsonPropertyDescription("The backend's max_connections minus reservedConnections.")
+    public Integer backendBudget;
+
+    @JsonPropertyDescription("Computed, Overridden (pool.maxConnections) or Clamped (cut to fit the backend budget).")
+    public String source;
+
+    @Override
+    public boolean equals(Object o) {
+      if (!(o instanceof Sizing)) {
+        return false;
+      }
+      Sizing s = (Sizing) o;
+      return Objects.equals(required, s.required) && Objects.equals(total, s.total)
+          && Objects.equals(perReplica, s.perReplica) && Objects.equals(maxDuringRollout, s.maxDuringRollout)
+          && Objects.equals(backendBudget, s.backendBudget) && Objects.equals(source, s.source);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(required, total, perReplica, maxDuringRollout, backendBudget, source);
+    }
+  }
+
+  /** The effective timeout chain. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Timeouts {
+    @JsonPropertyDescription("frontend.clientIdleTimeout as rendered.")
+    public String clientIdleTimeout;
+
+    @JsonPropertyDescription("frontend.tcpKeepAliveIdle as rendered.")
+    public String tcpKeepAliveIdle;
+
+    @JsonPropertyDescription("pool.idleTimeout as rendered.")
+    public String idleTimeout;
+
+    @JsonPropertyDescription("pool.maxLifetime as rendered.")
+    public String maxLifetime;
+
+    @JsonPropertyDescription("shutdown.drainTimeout as rendered.")
+    public String drainTimeout;
+
+    @JsonPropertyDescription("The preStop delay in seconds.")
+    public Integer preStopDelaySeconds;
+
+    @JsonPropertyDescription("The pod's terminationGracePeriodSeconds.")
+    public Integer terminationGracePeriodSeconds;
+
+    @Override
+    public boolean equals(Object o) {
+      if (!(o instanceof Timeouts)) {
+        return false;
+      }
+      Timeouts t = (Timeouts) o;
+      return Objects.equals(clientIdleTimeout, t.clientIdleTimeout)
+          && Objects.equals(tcpKeepAliveIdle, t.tcpKeepAliveIdle) && Objects.equals(idleTimeout, t.idleTimeout)
+          && Objects.equals(maxLifetime, t.maxLifetime) && Objects.equals(drainTimeout, t.drainTimeout)
+          && Objects.equals(preStopDelaySeconds, t.preStopDelaySeconds)
+          && Objects.equals(terminationGracePeriodSeconds, t.terminationGracePeriodSeconds);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(clientIdleTimeout, tcpKeepAliveIdle, idleTimeout, maxLifetime, drainTimeout,
+          preStopDelaySeconds, terminationGracePeriodSeconds);
+    }
+  }
+}

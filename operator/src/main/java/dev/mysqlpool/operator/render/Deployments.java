@@ -1,0 +1,239 @@
+package dev.mysqlpool.operator.render;
+
+import dev.mysqlpool.operator.api.MySQLPoolSpec;
+import dev.mysqlpool.operator.common.Names;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.AffinityBuilder;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The proxy Deployment: probes on the admin port, a preStop delay that covers the NLB deregistration, a grace
+ * period that holds preStop plus drain, a rolling update that never drops below the replica count (and that the
+ * sizing counts one surge pod for), spread across zones, non-root and read-only with every capability dropped.
+ */
+public final class Deployments {
+  /** The proxy's user and group; any non-root id works, the image must not need root. */
+  public static final long PROXY_UID = 10001;
+  /** Password files are readable by the proxy's group only. */
+  static final int SECRET_FILE_MODE = 0440;
+  static final String CONFIG_VOLUME = "config";
+  static final String TMP_VOLUME = "tmp";
+
+  private Deployments() {}
+
+  /** The pool's Deployment. */
+  public static Deployment deployment(Plan plan) {
+    MySQLPoolSpec spec = plan.spec();
+    String name = plan.name();
+    Map<String, String> podAnnotations = new TreeMap<>(spec.pod.annotations == null ? Map.of() : spec.pod.annotations);
+    podAnnotations.put(Names.CONFIG_HASH_ANNOTATION, ProxyConfigs.hash(ProxyConfigs.yaml(plan)));
+
+    return new DeploymentBuilder()
+        .withNewMetadata()
+        .withName(Names.proxy(name))
+        .withNamespace(plan.namespace())
+        .withLabels(Names.labels(name))
+        .endMetadata()
+        .withNewSpec()
+        .withReplicas(spec.replicas)
+        .withNewSelector()
+        .withMatchLabels(Names.selector(name))
+        .endSelector()
+        .withNewStrategy()
+        .withType("RollingUpdate")
+        .withNewRollingUpdate()
+        // One pod more, never one less: Sizing counts exactly this surge pod against the backend's budget.
+        .withMaxSurge(new IntOrString(1))
+        .withMaxUnavailable(new IntOrString(0))
+        .endRollingUpdate()
+        .endStrategy()
+        .withNewTemplate()
+        .withNewMetadata()
+        .withLabels(Names.labels(name))
+        .withAnnotations(podAnnotations)
+        .endMetadata()
+        .withNewSpec()
+        .withServiceAccountName(Names.proxy(name))
+        .withAutomountServiceAccountToken(false)
+        .withEnableServiceLinks(false)
+        .withTerminationGracePeriodSeconds((long) plan.timeouts().terminationGracePeriodSeconds())
+        .withPriorityClassName(spec.pod.priorityClassName)
+        .withNodeSelector(emptyToNull(spec.pod.nodeSelector))
+        .withTolerations(spec.pod.tolerations == null || spec.pod.tolerations.isEmpty() ? null : spec.pod.tolerations)
+        .withAffinity(spec.pod.affinity != null ? spec.pod.affinity : defaultAffinity(name))
+        .withTopologySpreadConstraints(
+            spec.pod.topologySpreadConstraints == null || spec.pod.topologySpreadConstraints.isEmpty()
+                ? defaultSpread(name)
+                : spec.pod.topologySpreadConstraints)
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(PROXY_UID)
+        .withRunAsGroup(PROXY_UID)
+        .withFsGroup(PROXY_UID)
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .endSecurityContext()
+        .withContainers(container(plan))
+        .withVolumes(volumes(plan))
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  static Container container(Plan plan) {
+    MySQLPoolSpec spec = plan.spec();
+    int preStop = plan.timeouts().preStopDelaySeconds();
+    ContainerBuilder c = new ContainerBuilder()
+        .withName(Names.CONTAINER)
+        .withImage(spec.pod.image != null ? spec.pod.image : plan.settings().proxyImage())
+        .withCommand("java", "-jar", "/app/proxy-runtime.jar", "--config", Names.CONFIG_DIR + "/" + Names.CONFIG_FILE)
+        .addNewEnv()
+        // The root file system is read-only: the JVM's and Netty's scratch files go to the /tmp volume.
+        .withName("JAVA_TOOL_OPTIONS")
+        .withValue("-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp")
+        .endEnv()
+        .addNewPort()
+        .withName(Names.MYSQL_PORT_NAME)
+        .withContainerPort(Names.MYSQL_PORT)
+        .withProtocol("TCP")
+        .endPort()
+        .addNewPort()
+        .withName(Names.ADMIN_PORT_NAME)
+        .withContainerPort(Names.ADMIN_PORT)
+        .withProtocol("TCP")
+        .endPort()
+        .withStartupProbe(probe("/healthz", 2, 30))
+        .withLivenessProbe(probe("/healthz", 10, 3))
+        .withReadinessProbe(probe("/readyz", 5, 2))
+        .withResources(spec.pod.resources != null ? spec.pod.resources : defaultResources())
+        .addNewVolumeMount()
+        .withName(CONFIG_VOLUME)
+        .withMountPath(Names.CONFIG_DIR)
+        .withReadOnly(true)
+        .endVolumeMount()
+        .addNewVolumeMount()
+        .withName(TMP_VOLUME)
+        .withMountPath("/tmp")
+        .endVolumeMount()
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .withReadOnlyRootFilesystem(true)
+        .withAllowPrivilegeEscalation(false)
+        .withNewCapabilities()
+        .withDrop("ALL")
+        .endCapabilities()
+        .endSecurityContext();
+    if (preStop > 0) {
+      // Keep serving while the NLB deregisters the pod; SIGTERM (and the proxy's drain) comes after.
+      c.withNewLifecycle().withNewPreStop().withNewSleep((long) preStop).endPreStop().endLifecycle();
+    }
+    return c.build();
+  }
+
+  static Probe probe(String path, int periodSeconds, int failureThreshold) {
+    return new ProbeBuilder()
+        .withNewHttpGet()
+        .withPath(path)
+        .withPort(new IntOrString(Names.ADMIN_PORT_NAME))
+        .withScheme("HTTP")
+        .endHttpGet()
+        .withPeriodSeconds(periodSeconds)
+        .withTimeoutSeconds(2)
+        .withFailureThreshold(failureThreshold)
+        .withSuccessThreshold(1)
+        .build();
+  }
+
+  /** One read-only projected volume: the config file and the password files next to it, mode 0440. */
+  static List<Volume> volumes(Plan plan) {
+    MySQLPoolSpec spec = plan.spec();
+    List<KeyToPath> passwordFiles = new ArrayList<>();
+    for (MySQLPoolSpec.User u : spec.credentials.users) {
+      passwordFiles.add(new KeyToPath(u.name, null, Names.PASSWORD_DIR + "/" + u.name));
+    }
+    Volume config = new VolumeBuilder()
+        .withName(CONFIG_VOLUME)
+        .withNewProjected()
+        .withDefaultMode(SECRET_FILE_MODE)
+        .addNewSource()
+        .withNewConfigMap()
+        .withName(Names.config(plan.name()))
+        .withItems(new KeyToPath(Names.CONFIG_FILE, null, Names.CONFIG_FILE))
+        .endConfigMap()
+        .endSource()
+        .addNewSource()
+        .withNewSecret()
+        .withName(spec.credentials.secretName)
+        .withItems(passwordFiles)
+        .endSecret()
+        .endSource()
+        .endProjected()
+        .build();
+    Volume tmp = new VolumeBuilder()
+        .withName(TMP_VOLUME)
+        .withNewEmptyDir()
+        .withSizeLimit(new Quantity("64Mi"))
+        .endEmptyDir()
+        .build();
+    return List.of(config, tmp);
+  }
+
+  static ResourceRequirements defaultResources() {
+    return new ResourceRequirementsBuilder()
+        .addToRequests("cpu", new Quantity("250m"))
+        .addToRequests("memory", new Quantity("256Mi"))
+        .addToLimits("memory", new Quantity("512Mi"))
+        .build();
+  }
+
+  static Affinity defaultAffinity(String name) {
+    return new AffinityBuilder()
+        .withNewPodAntiAffinity()
+        .addNewPreferredDuringSchedulingIgnoredDuringExecution()
+        .withWeight(100)
+        .withNewPodAffinityTerm()
+        .withTopologyKey("kubernetes.io/hostname")
+        .withNewLabelSelector()
+        .withMatchLabels(Names.selector(name))
+        .endLabelSelector()
+        .endPodAffinityTerm()
+        .endPreferredDuringSchedulingIgnoredDuringExecution()
+        .endPodAntiAffinity()
+        .build();
+  }
+
+  static List<TopologySpreadConstraint> defaultSpread(String name) {
+    return List.of(new TopologySpreadConstraintBuilder()
+        .withMaxSkew(1)
+        .withTopologyKey("topology.kubernetes.io/zone")
+        .withWhenUnsatisfiable("ScheduleAnyway")
+        .withNewLabelSelector()
+        .withMatchLabels(Names.selector(name))
+        .endLabelSelector()
+        .build());
+  }
+
+  private static Map<String, String> emptyToNull(Map<String, String> m) {
+    return m == null || m.isEmpty() ? null : m;
+  }
+}

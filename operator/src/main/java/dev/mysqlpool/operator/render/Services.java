@@ -1,0 +1,72 @@
+package dev.mysqlpool.operator.render;
+
+import dev.mysqlpool.operator.api.MySQLPoolSpec;
+import dev.mysqlpool.operator.common.Names;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The Service clients connect to. As a LoadBalancer it is annotated for the AWS Load Balancer Controller: an NLB in
+ * IP target mode whose listener idle timeout, deregistration delay and health check (the proxy's {@code /readyz})
+ * come from the spec. Only the MySQL port is exposed; the admin port stays inside the cluster.
+ */
+public final class Services {
+  /** The annotation prefix of the AWS Load Balancer Controller. */
+  public static final String AWS = "service.beta.kubernetes.io/aws-load-balancer-";
+
+  static final int HEALTHCHECK_INTERVAL_SECONDS = 10;
+  static final int HEALTHCHECK_THRESHOLD = 2;
+
+  private Services() {}
+
+  /** The pool's Service. */
+  public static Service service(Plan plan) {
+    MySQLPoolSpec.Service s = plan.spec().service;
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(Names.proxy(plan.name()))
+        .withNamespace(plan.namespace())
+        .withLabels(Names.labels(plan.name()))
+        .withAnnotations(annotations(plan))
+        .endMetadata()
+        .withNewSpec()
+        .withType(s.type)
+        .withSelector(Names.selector(plan.name()))
+        .addNewPort()
+        .withName(Names.MYSQL_PORT_NAME)
+        .withProtocol("TCP")
+        .withPort(s.port)
+        .withTargetPort(new IntOrString(Names.MYSQL_PORT_NAME))
+        .endPort()
+        .withLoadBalancerSourceRanges(plan.nlb() && !s.sourceRanges.isEmpty() ? s.sourceRanges : null)
+        .endSpec()
+        .build();
+  }
+
+  /** The user's annotations plus, for an NLB, the controller's; sorted, so the rendering is stable. */
+  static Map<String, String> annotations(Plan plan) {
+    MySQLPoolSpec.Service s = plan.spec().service;
+    Map<String, String> a = new TreeMap<>(s.annotations);
+    if (!plan.nlb()) {
+      return a;
+    }
+    a.put(AWS + "type", "external");
+    a.put(AWS + "nlb-target-type", "ip");
+    a.put(AWS + "scheme", s.scheme);
+    a.put(AWS + "target-group-attributes",
+        "deregistration_delay.timeout_seconds=" + s.deregistrationDelaySeconds
+            + ",deregistration_delay.connection_termination.enabled=true"
+            + ",preserve_client_ip.enabled=true");
+    a.put(AWS + "listener-attributes.TCP-" + s.port, "tcp.idle_timeout.seconds=" + s.nlbIdleTimeoutSeconds);
+    a.put(AWS + "healthcheck-protocol", "http");
+    a.put(AWS + "healthcheck-port", String.valueOf(Names.ADMIN_PORT));
+    a.put(AWS + "healthcheck-path", "/readyz");
+    a.put(AWS + "healthcheck-interval", String.valueOf(HEALTHCHECK_INTERVAL_SECONDS));
+    a.put(AWS + "healthcheck-healthy-threshold", String.valueOf(HEALTHCHECK_THRESHOLD));
+    a.put(AWS + "healthcheck-unhealthy-threshold", String.valueOf(HEALTHCHECK_THRESHOLD));
+    return a;
+  }
+}
