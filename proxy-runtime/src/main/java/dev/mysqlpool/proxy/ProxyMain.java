@@ -1,10 +1,73 @@
 package dev.mysqlpool.proxy;
 
-/** Placeholder replaced by the real entry point in the next commit. */
+import dev.mysqlpool.proxy.config.ConfigException;
+import dev.mysqlpool.proxy.config.ConfigLoader;
+import dev.mysqlpool.proxy.config.ProxyConfig;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code java -jar proxy-runtime.jar --config FILE [--check]}. */
 public final class ProxyMain {
+  private static final Logger log = LoggerFactory.getLogger(ProxyMain.class);
+
   private ProxyMain() {}
 
-  public static void main(String[] args) {
-    throw new UnsupportedOperationException();
+  public static void main(String[] args) throws InterruptedException {
+    Path configFile = null;
+    boolean checkOnly = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--config":
+          if (i + 1 >= args.length) {
+            usage("--config needs a file");
+          }
+          configFile = Path.of(args[++i]);
+          break;
+        case "--check":
+          checkOnly = true;
+          break;
+        case "--help":
+        case "-h":
+          usage(null);
+          break;
+        default:
+          usage("unknown argument '" + args[i] + "'");
+      }
+    }
+    if (configFile == null) {
+      usage("--config FILE is required");
+    }
+    ProxyConfig config;
+    try {
+      config = ConfigLoader.load(configFile);
+    } catch (ConfigException e) {
+      System.err.println(configFile + ": " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    log.info("effective configuration (passwords masked): {}", config);
+    if (checkOnly) {
+      System.out.println(configFile + ": configuration is valid");
+      return;
+    }
+    ProxyServer server = ProxyServer.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.shutdown();
+      stopped.countDown();
+    }, "shutdown"));
+    stopped.await();
+  }
+
+  private static void usage(String problem) {
+    if (problem != null) {
+      System.err.println("error: " + problem);
+    }
+    System.err.println("usage: java -jar proxy-runtime.jar --config FILE [--check]");
+    System.err.println("  --config FILE  the proxy's YAML configuration (see proxy-runtime/README.md)");
+    System.err.println("  --check        validate the configuration and exit");
+    System.exit(problem == null ? 0 : 2);
   }
 }

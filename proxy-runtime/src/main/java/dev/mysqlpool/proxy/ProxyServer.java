@@ -1,34 +1,273 @@
 package dev.mysqlpool.proxy;
 
+import dev.mysqlpool.proxy.admin.AdminEndpoints;
+import dev.mysqlpool.proxy.admin.AdminServer;
+import dev.mysqlpool.proxy.admin.ProxyMetrics;
+import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.backend.PoolKey;
+import dev.mysqlpool.proxy.backend.PoolStats;
+import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig;
+import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
+import dev.mysqlpool.proxy.config.ProxyConfig.User;
+import dev.mysqlpool.proxy.frontend.Frontend;
+import dev.mysqlpool.proxy.protocol.Capabilities;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import jdk.net.ExtendedSocketOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** A running proxy: the MySQL listener, its backend pools and the admin HTTP endpoint. (Being built.) */
+/** A running proxy: the MySQL listener, its backend pools and the admin HTTP endpoint. */
 public final class ProxyServer implements AutoCloseable {
-  private ProxyServer() {}
+  private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+  /** Guess for warm-up connections before any client arrived: what the Java drivers ask for. */
+  private static final int WARM_CAPABILITIES = Capabilities.CLIENT_FOUND_ROWS | Capabilities.CLIENT_LONG_FLAG
+      | Capabilities.CLIENT_TRANSACTIONS | Capabilities.CLIENT_MULTI_RESULTS | Capabilities.CLIENT_PS_MULTI_RESULTS;
+  private static final int UTF8MB4_GENERAL_CI = 45;
+
+  private final ProxyConfig config;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final Map<String, BackendPool> pools;
+  private final Frontend frontend;
+  private final ProxyMetrics metrics;
+  private final Channel listener;
+  private final AdminServer admin;
+  private final AtomicBoolean stopped = new AtomicBoolean();
+
+  private ProxyServer(ProxyConfig config) throws InterruptedException {
+    this.config = config;
+    this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    this.workers = new MultiThreadIoEventLoopGroup(
+        Math.max(1, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
+    this.pools = new LinkedHashMap<>();
+    for (Backend b : config.backends()) {
+      User warmUser = firstUserOf(config, b);
+      PoolKey warm = warmUser == null ? null : new PoolKey(warmUser, WARM_CAPABILITIES, UTF8MB4_GENERAL_CI);
+      pools.put(b.name(), new BackendPool(b, config.pool(), workers, warm));
+    }
+    Frontend[] holder = new Frontend[1];
+    this.metrics = new ProxyMetrics(() -> holder[0] == null ? 0 : holder[0].clientConnections());
+    this.frontend = new Frontend(config, pools, metrics);
+    holder[0] = frontend;
+    for (BackendPool p : pools.values()) {
+      metrics.bind(p);
+      p.start();
+    }
+    try {
+      this.listener = bindListener();
+      this.admin = AdminServer.start(config.admin().host(), config.admin().port(), boss, new Endpoints());
+    } catch (RuntimeException | InterruptedException e) {
+      closeResources();
+      throw e;
+    }
+    log.info("mysqlpool proxy listening on {}:{} (admin HTTP on port {}), backends {}", config.listen().host(),
+        listenPort(), adminPort(), pools.keySet());
+  }
 
   /** Binds the listener and admin ports and starts warming the pools; returns once both ports accept. */
   public static ProxyServer start(ProxyConfig config) throws InterruptedException {
-    throw new UnsupportedOperationException("being built");
+    return new ProxyServer(config);
+  }
+
+  private static User firstUserOf(ProxyConfig config, Backend b) {
+    for (User u : config.users()) {
+      if (b.name().equals(u.backend())) {
+        return u;
+      }
+    }
+    return null;
+  }
+
+  private Channel bindListener() throws InterruptedException {
+    Duration keepAlive = config.frontend().tcpKeepAliveIdle();
+    Duration idle = config.frontend().clientIdleTimeout();
+    ServerBootstrap b = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 4096)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.AUTO_READ, false)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.SO_KEEPALIVE, !keepAlive.isZero())
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("decoder", new MySQLPacketDecoder());
+            if (!idle.isZero()) {
+              ch.pipeline().addLast("idle", new IdleStateHandler(false, idle.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+            }
+            ch.pipeline().addLast("session", frontend.newSession());
+          }
+        });
+    if (!keepAlive.isZero()) {
+      // Probes below the load balancer's idle timeout keep a quiet but live client's flow from being dropped.
+      int seconds = (int) Math.max(1, keepAlive.toSeconds());
+      b.childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), seconds)
+          .childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), Math.max(1, seconds / 3))
+          .childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT), 3);
+    }
+    return b.bind(config.listen().host(), config.listen().port()).sync().channel();
   }
 
   /** The MySQL port actually bound (useful when the config asked for port 0 in tests). */
   public int listenPort() {
-    throw new UnsupportedOperationException("being built");
+    return ((InetSocketAddress) listener.localAddress()).getPort();
   }
 
   /** The admin HTTP port actually bound. */
   public int adminPort() {
-    throw new UnsupportedOperationException("being built");
+    return admin.port();
   }
 
-  /** Graceful stop as on SIGTERM: not ready, refuse new clients, drain up to shutdown.drainTimeout, then close. */
+  /** The pool of the named backend, for tests and diagnostics. */
+  public BackendPool pool(String backend) {
+    return pools.get(backend);
+  }
+
+  /** Metrics, for tests and embedding. */
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  /** Whether the proxy reports ready. */
+  public boolean ready() {
+    return !frontend.draining() && !stopped.get() && anyBackendReachable();
+  }
+
+  private boolean anyBackendReachable() {
+    for (BackendPool p : pools.values()) {
+      if (p.reachable()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Graceful stop as on SIGTERM: /readyz turns false and the listener closes at once, idle sessions close, busy ones
+   * close when their transaction ends, and whatever remains after shutdown.drainTimeout is closed.
+   */
   public void shutdown() {
-    throw new UnsupportedOperationException("being built");
+    if (stopped.get()) {
+      return;
+    }
+    Duration drain = config.shutdown().drainTimeout();
+    log.info("draining: refusing new clients, waiting up to {} for {} client sessions", drain,
+        frontend.clientConnections());
+    frontend.drain();
+    listener.close().awaitUninterruptibly();
+    long deadline = System.nanoTime() + drain.toNanos();
+    while (frontend.clientConnections() > 0 && System.nanoTime() - deadline < 0) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (frontend.clientConnections() > 0) {
+      log.warn("drain timeout reached with {} client sessions still open; closing them", frontend.clientConnections());
+    }
+    close();
   }
 
   /** Immediate stop: closes every client and backend connection. */
   @Override
   public void close() {
-    throw new UnsupportedOperationException("being built");
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
+    frontend.drain();
+    listener.close();
+    frontend.closeAll();
+    closeResources();
+    log.info("mysqlpool proxy stopped");
+  }
+
+  private void closeResources() {
+    for (BackendPool p : pools.values()) {
+      p.close();
+    }
+    if (admin != null) {
+      admin.close();
+    }
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+  }
+
+  /** One row of /stats, like ProxySQL's stats_mysql_connection_pool. */
+  public record StatsRow(
+      String backend, String host, int port, boolean up, int used, int free, int pending, int connecting,
+      int total, int maxUsed, long connOk, long connErr, long acquireTimeouts, long queries, long queryErrors,
+      long bytesSent, long bytesReceived, double avgLatencyMicros, long serverWaitTimeoutSeconds) {}
+
+  /** The /stats document. */
+  public record Stats(boolean ready, boolean draining, int clientConnections, List<StatsRow> backends) {}
+
+  /** A snapshot of every pool, as served at /stats. */
+  public Stats stats() {
+    List<StatsRow> rows = new ArrayList<>();
+    for (BackendPool p : pools.values()) {
+      PoolStats s = p.stats();
+      PoolStats.Counters t = s.traffic();
+      rows.add(new StatsRow(s.backend(), s.host(), s.port(), s.reachable(), s.used(), s.free(), s.pending(),
+          s.connecting(), s.total(), s.maxUsed(), s.created(), s.connectErrors(), s.acquireTimeouts(),
+          t.queries.sum(), t.queryErrors.sum(), t.bytesSent.sum(), t.bytesReceived.sum(),
+          metrics.queryTimer(s.backend()).mean(TimeUnit.MICROSECONDS), s.serverWaitTimeoutSeconds()));
+    }
+    return new Stats(ready(), frontend.draining(), frontend.clientConnections(), rows);
+  }
+
+  private final class Endpoints implements AdminEndpoints {
+    @Override
+    public boolean alive() {
+      return !stopped.get();
+    }
+
+    @Override
+    public boolean ready() {
+      return ProxyServer.this.ready();
+    }
+
+    @Override
+    public String readinessDetail() {
+      if (frontend.draining()) {
+        return "draining: shutting down, not taking new clients\n";
+      }
+      StringBuilder sb = new StringBuilder("no backend reachable:");
+      for (BackendPool p : pools.values()) {
+        sb.append(' ').append(p.name()).append(p.reachable() ? "=up" : "=down");
+      }
+      return sb.append('\n').toString();
+    }
+
+    @Override
+    public String prometheusText() {
+      return metrics.scrape();
+    }
+
+    @Override
+    public Object stats() {
+      return ProxyServer.this.stats();
+    }
   }
 }

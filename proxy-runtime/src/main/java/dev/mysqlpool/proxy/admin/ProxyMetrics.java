@@ -1,0 +1,111 @@
+package dev.mysqlpool.proxy.admin;
+
+import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.backend.PoolStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The proxy's Prometheus metrics, named {@code mysqlpool_<subsystem>_<name>}. Pool gauges read a fresh snapshot at
+ * scrape time; the hot path only touches timers and adders.
+ */
+public final class ProxyMetrics {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
+
+  public ProxyMetrics(IntSupplier clientConnections) {
+    Gauge.builder("mysqlpool.frontend.client.connections", clientConnections, IntSupplier::getAsInt)
+        .description("Client connections open to the proxy")
+        .register(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+  }
+
+  /** Registers one backend's pool gauges and counters. */
+  public void bind(BackendPool pool) {
+    String b = pool.name();
+    gauge(pool, b, "used", "Backend connections lent to clients or busy with the pool's own commands", s -> s.used());
+    gauge(pool, b, "free", "Idle backend connections ready to lend", s -> s.free());
+    gauge(pool, b, "pending", "Clients waiting for a backend connection", s -> s.pending());
+    gauge(pool, b, "connecting", "Backend connections being opened", s -> s.connecting());
+    gauge(pool, b, "total", "Backend connections open or being opened", s -> s.total());
+    Gauge.builder("mysqlpool.pool.max.used", pool, p -> p.stats().maxUsed())
+        .description("Highest number of backend connections in use at once").tag("backend", b).register(registry);
+    Gauge.builder("mysqlpool.backend.up", pool, p -> p.reachable() ? 1 : 0)
+        .description("1 when the last login to the backend succeeded").tag("backend", b).register(registry);
+    counter(pool, b, "mysqlpool.pool.connections.created", "Backend connections opened", PoolStats::created);
+    counter(pool, b, "mysqlpool.pool.connections.destroyed", "Backend connections closed", PoolStats::destroyed);
+    counter(pool, b, "mysqlpool.pool.connect.errors", "Failed backend logins", PoolStats::connectErrors);
+    counter(pool, b, "mysqlpool.pool.acquire.timeouts", "Clients that waited longer than pool.acquireTimeout",
+        PoolStats::acquireTimeouts);
+    PoolStats.Counters t = pool.traffic();
+    FunctionCounter.builder("mysqlpool.backend.queries", t, c -> c.queries.sum())
+        .description("Commands answered by the backend").tag("backend", b).register(registry);
+    FunctionCounter.builder("mysqlpool.backend.query.errors", t, c -> c.queryErrors.sum())
+        .description("Commands the backend answered with an error").tag("backend", b).register(registry);
+    FunctionCounter.builder("mysqlpool.backend.sent.bytes", t, c -> c.bytesSent.sum())
+        .description("Bytes sent to the backend").tag("backend", b).register(registry);
+    FunctionCounter.builder("mysqlpool.backend.received.bytes", t, c -> c.bytesReceived.sum())
+        .description("Bytes received from the backend").tag("backend", b).register(registry);
+  }
+
+  /** Time clients waited for a backend connection. */
+  public Timer acquireTimer(String backend) {
+    return Timer.builder("mysqlpool.pool.acquire")
+        .description("Time a client waited for a backend connection")
+        .tag("backend", backend)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(30))
+        .register(registry);
+  }
+
+  /** Time from a command's first packet to the last packet of its reply. */
+  public Timer queryTimer(String backend) {
+    return Timer.builder("mysqlpool.query")
+        .description("Time from a command to the end of its reply")
+        .tag("backend", backend)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(60))
+        .register(registry);
+  }
+
+  /** Counts an error by kind (auth_failed, acquire_timeout, backend_lost, protocol_error, client_limit, ...). */
+  public void error(String kind) {
+    errors.computeIfAbsent(kind, k -> Counter.builder("mysqlpool.errors")
+        .description("Errors by kind").tag("kind", k).register(registry)).increment();
+  }
+
+  /** Prometheus text exposition. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  private void gauge(BackendPool pool, String backend, String state, String help, ToDoubleFunction<PoolStats> f) {
+    Gauge.builder("mysqlpool.pool.connections", pool, p -> f.applyAsDouble(p.stats()))
+        .description("Backend connections by state (used, free, pending, connecting, total)")
+        .tag("backend", backend).tag("state", state).register(registry);
+  }
+
+  private void counter(BackendPool pool, String backend, String name, String help,
+      ToDoubleFunction<PoolStats> f) {
+    FunctionCounter.builder(name, pool, p -> f.applyAsDouble(p.stats()))
+        .description(help).tag("backend", backend).register(registry);
+  }
+}

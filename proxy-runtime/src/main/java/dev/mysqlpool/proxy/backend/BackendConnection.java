@@ -1,0 +1,177 @@
+package dev.mysqlpool.proxy.backend;
+
+import dev.mysqlpool.proxy.protocol.HandshakeV10;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * One authenticated connection to a backend server. Its lifecycle fields are guarded by the owning pool's lock; its
+ * packets go to whichever {@link BackendListener} is installed.
+ */
+public final class BackendConnection {
+  static final int IDLE = 0;
+  static final int IN_USE = 1;
+  /** Busy with one of the pool's own commands (reset, ping). */
+  static final int MAINTENANCE = 2;
+  static final int DEAD = 3;
+
+  final BackendPool pool;
+  final Channel channel;
+  final HandshakeV10 greeting;
+  final PoolKey key;
+  final int capabilities;
+  final long createdNanos;
+  final long retireAtNanos;
+  long idleSinceNanos;
+  long validatedNanos;
+  int state = MAINTENANCE;
+  /** The default database; meaningful only while {@link #schemaKnown}. */
+  String schema;
+  boolean schemaKnown = true;
+
+  private volatile BackendListener listener;
+
+  BackendConnection(
+      BackendPool pool, Channel channel, HandshakeV10 greeting, PoolKey key, int capabilities, long retireAtNanos) {
+    this.pool = pool;
+    this.channel = channel;
+    this.greeting = greeting;
+    this.key = key;
+    this.capabilities = capabilities;
+    this.createdNanos = System.nanoTime();
+    this.retireAtNanos = retireAtNanos;
+    this.idleSinceNanos = createdNanos;
+    this.validatedNanos = createdNanos;
+  }
+
+  /** The server's thread id for this connection, as KILL wants it. */
+  public long threadId() {
+    return greeting.connectionId();
+  }
+
+  /** The account, flags and collation this connection was opened with. */
+  public PoolKey key() {
+    return key;
+  }
+
+  /** The capability flags this connection was opened with. */
+  public int capabilities() {
+    return capabilities;
+  }
+
+  public Channel channel() {
+    return channel;
+  }
+
+  public BackendPool pool() {
+    return pool;
+  }
+
+  /** The default database the server has for this connection, or null; call only while holding the connection. */
+  public String schema() {
+    return schemaKnown ? schema : null;
+  }
+
+  /** Whether {@link #schema()} is certain; false after a statement the proxy did not follow (e.g. USE). */
+  public boolean schemaKnown() {
+    return schemaKnown;
+  }
+
+  /** Records the default database after COM_INIT_DB succeeded, or marks it unknown (null, false). */
+  public void schema(String schema, boolean known) {
+    this.schema = schema;
+    this.schemaKnown = known;
+  }
+
+  /** Installs who receives this connection's packets from now on. */
+  public void listener(BackendListener listener) {
+    this.listener = listener;
+  }
+
+  BackendListener listener() {
+    return listener;
+  }
+
+  @Override
+  public String toString() {
+    return pool.name() + "#" + threadId();
+  }
+
+  /**
+   * The last handler of a backend channel: hands each event to the current listener on the listener's thread, so a
+   * client session and its backend may live on different event loops without sharing mutable state.
+   */
+  static final class Handler extends ChannelInboundHandlerAdapter {
+    private final BackendConnection connection;
+
+    Handler(BackendConnection connection) {
+      this.connection = connection;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      BackendListener l = connection.listener;
+      if (l == null) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      ByteBuf packet = (ByteBuf) msg;
+      if (l.executor().inEventLoop()) {
+        l.onPacket(connection, packet);
+      } else {
+        try {
+          l.executor().execute(() -> l.onPacket(connection, packet));
+        } catch (RuntimeException rejected) {
+          packet.release();
+          throw rejected;
+        }
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      BackendListener l = connection.listener;
+      if (l != null) {
+        if (l.executor().inEventLoop()) {
+          l.onReadComplete(connection);
+        } else {
+          l.executor().execute(() -> l.onReadComplete(connection));
+        }
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      BackendListener l = connection.listener;
+      if (l != null) {
+        if (l.executor().inEventLoop()) {
+          l.onWritabilityChanged(connection);
+        } else {
+          l.executor().execute(() -> l.onWritabilityChanged(connection));
+        }
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      connection.pool.onChannelClosed(connection);
+      BackendListener l = connection.listener;
+      if (l != null) {
+        if (l.executor().inEventLoop()) {
+          l.onClosed(connection);
+        } else {
+          l.executor().execute(() -> l.onClosed(connection));
+        }
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      connection.pool.log().debug("backend {} failed: {}", connection, cause.toString());
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.mysqlpool.proxy.backend;
+
+import dev.mysqlpool.proxy.protocol.Packets;
+import dev.mysqlpool.proxy.protocol.ResponseTracker;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One command the proxy itself sends on a backend connection that no client holds (ping, reset, init-db, a query for
+ * a server variable), with a deadline. Runs on the backend channel's own event loop.
+ */
+final class InternalCommand implements BackendListener {
+  /**
+   * @param firstValue the first column of the first row, for queries; null otherwise
+   * @param error the server's error as "code (state): text", or null on success
+   */
+  record Result(String error, String firstValue, int status) {
+    boolean ok() {
+      return error == null;
+    }
+  }
+
+  private final Promise<Result> promise;
+  private final EventExecutor loop;
+  private final ResponseTracker tracker;
+  private String firstValue;
+  private String error;
+  private ScheduledFuture<?> timeout;
+
+  private InternalCommand(BackendConnection c) {
+    this.loop = c.channel.eventLoop();
+    this.promise = c.channel.eventLoop().newPromise();
+    this.tracker = new ResponseTracker(c.capabilities);
+  }
+
+  /**
+   * Sends {@code command} (ownership passes here) and completes with the reply; fails when the connection closes or
+   * the deadline passes, in which case the connection is closed too.
+   */
+  static Future<Result> run(BackendConnection c, ByteBuf command, long timeoutMillis) {
+    InternalCommand op = new InternalCommand(c);
+    int commandByte = Packets.firstByte(command);
+    c.channel.eventLoop().execute(() -> op.start(c, command, commandByte, timeoutMillis));
+    return op.promise;
+  }
+
+  private void start(BackendConnection c, ByteBuf command, int commandByte, long timeoutMillis) {
+    c.listener(this);
+    if (!c.channel.isActive()) {
+      command.release();
+      promise.tryFailure(new IllegalStateException("backend connection " + c + " is closed"));
+      return;
+    }
+    tracker.expect(commandByte);
+    timeout = c.channel.eventLoop().schedule(() -> {
+      if (promise.tryFailure(new IllegalStateException(
+          "backend " + c + " did not answer " + commandByteName(commandByte) + " within " + timeoutMillis + "ms"))) {
+        c.channel.close();
+      }
+    }, timeoutMillis, TimeUnit.MILLISECONDS);
+    c.channel.writeAndFlush(command, c.channel.voidPromise());
+    c.channel.read();
+  }
+
+  private static String commandByteName(int command) {
+    return dev.mysqlpool.proxy.protocol.Commands.name(command);
+  }
+
+  @Override
+  public EventExecutor executor() {
+    return loop;
+  }
+
+  @Override
+  public void onPacket(BackendConnection c, ByteBuf packet) {
+    try {
+      int header = Packets.firstByte(packet);
+      if (header == Packets.ERR && error == null) {
+        error = Packets.describeError(packet);
+      } else if (firstValue == null && tracker.readingRows() && header != Packets.EOF) {
+        ByteBuf row = packet.duplicate();
+        row.skipBytes(Packets.HEADER_SIZE);
+        byte[] v = Packets.readLenencBytes(row);
+        firstValue = v == null ? "" : new String(v, StandardCharsets.UTF_8);
+      }
+      if (tracker.onPacket(packet)) {
+        timeout.cancel(false);
+        promise.trySuccess(new Result(error, firstValue, tracker.lastStatus()));
+      }
+    } catch (RuntimeException e) {
+      promise.tryFailure(e);
+      c.channel.close();
+    } finally {
+      packet.release();
+    }
+  }
+
+  @Override
+  public void onReadComplete(BackendConnection c) {
+    c.channel.read();
+  }
+
+  @Override
+  public void onWritabilityChanged(BackendConnection c) {}
+
+  @Override
+  public void onClosed(BackendConnection c) {
+    if (timeout != null) {
+      timeout.cancel(false);
+    }
+    promise.tryFailure(new IllegalStateException("backend connection " + c + " closed"));
+  }
+}

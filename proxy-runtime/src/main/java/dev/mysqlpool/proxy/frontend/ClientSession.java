@@ -1,0 +1,834 @@
+package dev.mysqlpool.proxy.frontend;
+
+import dev.mysqlpool.proxy.auth.NativePassword;
+import dev.mysqlpool.proxy.auth.Scrambles;
+import dev.mysqlpool.proxy.backend.AcquireTimeoutException;
+import dev.mysqlpool.proxy.backend.BackendConnection;
+import dev.mysqlpool.proxy.backend.BackendListener;
+import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.backend.PoolKey;
+import dev.mysqlpool.proxy.config.ProxyConfig.User;
+import dev.mysqlpool.proxy.protocol.Capabilities;
+import dev.mysqlpool.proxy.protocol.Commands;
+import dev.mysqlpool.proxy.protocol.ErrorCodes;
+import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
+import dev.mysqlpool.proxy.protocol.HandshakeV10;
+import dev.mysqlpool.proxy.protocol.Packets;
+import dev.mysqlpool.proxy.protocol.ResponseTracker;
+import dev.mysqlpool.proxy.protocol.ServerStatus;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection, in session mode: the proxy greets and authenticates the client itself, then lends it one
+ * backend connection from its first command that needs the server until it leaves, relaying packets both ways.
+ *
+ * <p>Threading: every method runs on the client channel's event loop; backend events arrive there through
+ * {@link BackendListener}. Ownership: each packet read from either side is forwarded (ownership passes to the other
+ * channel) or released here.
+ *
+ * <p>Backpressure: both channels read only on demand. A reply is read from the backend only while the client can
+ * take it, and commands are read from the client only while the backend can take them, so a slow reader slows only
+ * its own backend connection and the proxy's memory stays bounded.
+ */
+public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendListener {
+  private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+  private static final String NATIVE = "mysql_native_password";
+  private static final Pattern KILL =
+      Pattern.compile("\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d+)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+  private static final Pattern LOAD_LOCAL =
+      Pattern.compile("\\s*LOAD\\s+(?:DATA|XML)\\s+(?:LOW_PRIORITY\\s+|CONCURRENT\\s+)?LOCAL\\s.*",
+          Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+
+  private static final int GREETING = 0;
+  private static final int AUTH = 1;
+  private static final int AUTH_SWITCH = 2;
+  private static final int COMMAND = 3;
+  private static final int CHANGE_USER_SWITCH = 4;
+  private static final int CLOSED = 5;
+
+  final long id;
+  private final Frontend frontend;
+  private Channel client;
+  private EventLoop loop;
+  private int phase = GREETING;
+  private byte[] seed;
+  private HandshakeV10 greeting;
+  private ScheduledFuture<?> handshakeTimer;
+
+  private User user;
+  private int capabilities;
+  private int collation;
+  private String schema;
+  private String remoteHost = "unknown";
+  private HandshakeResponse41 pendingChangeUser;
+
+  private BackendPool pool;
+  private BackendConnection backend;
+  private ResponseTracker tracker;
+  private boolean acquiring;
+  private long acquireStartNanos;
+  private long acquiredAtNanos;
+  private ScheduledFuture<?> leakTimer;
+  private int internalReplies;
+  private String internalError;
+
+  /** Client packets read but not yet handled: waiting for a backend, or for replies before a local command. */
+  private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
+  private boolean waitForIdle;
+  private boolean clientContinuation;
+  private boolean uploading;
+  private int loadLocalQueries;
+  private boolean optionChanged;
+  private boolean flushBackend;
+  private boolean flushClient;
+  private int nextClientSeq;
+  private long commandStartNanos;
+  private int lastStatus = ServerStatus.AUTOCOMMIT;
+  private boolean closeWhenIdle;
+
+  ClientSession(Frontend frontend, long id) {
+    this.frontend = frontend;
+    this.id = id;
+  }
+
+  // ---------------------------------------------------------------------------------------------- connection phase
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    client = ctx.channel();
+    loop = client.eventLoop();
+    if (client.remoteAddress() instanceof InetSocketAddress a) {
+      remoteHost = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    }
+    if (!frontend.admit(this)) {
+      frontend.metrics.error("client_limit");
+      phase = CLOSED;
+      client.writeAndFlush(Packets.err(ctx.alloc(), 0, ErrorCodes.TOO_MANY_CONNECTIONS, "08004",
+              "Too many connections (frontend.maxClientConnections=" + frontend.config.frontend().maxClientConnections()
+                  + " reached on this proxy)"))
+          .addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    long handshakeMillis = frontend.config.frontend().handshakeTimeout().toMillis();
+    handshakeTimer = loop.schedule(() -> {
+      if (phase != COMMAND && phase != CLOSED) {
+        log.info("client #{} from {} did not finish logging in within {}ms (frontend.handshakeTimeout); closing",
+            id, remoteHost, handshakeMillis);
+        frontend.metrics.error("handshake_timeout");
+        close();
+      }
+    }, handshakeMillis, TimeUnit.MILLISECONDS);
+    frontend.defaultPool.greeting(loop).addListener((Future<HandshakeV10> f) -> {
+      if (phase == CLOSED) {
+        return;
+      }
+      if (!f.isSuccess()) {
+        frontend.metrics.error("backend_unavailable");
+        sendErrorAndClose(0, ErrorCodes.POOL_TIMEOUT, "HY000", "mysqlpool: cannot greet the client: "
+            + f.cause().getMessage());
+        return;
+      }
+      HandshakeV10 server = f.getNow();
+      seed = Scrambles.newSeed(frontend.random);
+      greeting = new HandshakeV10(server.serverVersion(), id, seed,
+          server.capabilities() & Capabilities.PROXY_SUPPORTED, server.collation(), ServerStatus.AUTOCOMMIT, NATIVE);
+      phase = AUTH;
+      client.writeAndFlush(greeting.write(client.alloc()), client.voidPromise());
+      client.read();
+    });
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf packet = (ByteBuf) msg;
+    try {
+      switch (phase) {
+        case COMMAND:
+          if (!queued.isEmpty() || acquiring || waitForIdle) {
+            queued.add(packet);
+          } else {
+            handle(packet);
+          }
+          return;
+        case AUTH:
+          onHandshakeResponse(packet);
+          break;
+        case AUTH_SWITCH:
+        case CHANGE_USER_SWITCH:
+          onAuthSwitchReply(packet);
+          break;
+        default:
+          break;
+      }
+      packet.release();
+    } catch (RuntimeException e) {
+      ReferenceCountUtil.safeRelease(packet);
+      protocolError(e);
+    }
+  }
+
+  private void onHandshakeResponse(ByteBuf packet) {
+    HandshakeResponse41 hello;
+    try {
+      hello = HandshakeResponse41.parse(packet);
+    } catch (RuntimeException e) {
+      frontend.metrics.error("protocol_error");
+      sendErrorAndClose(Packets.sequenceId(packet) + 1, ErrorCodes.HANDSHAKE_ERROR, "08S01",
+          "Bad handshake: " + e.getMessage());
+      return;
+    }
+    capabilities = hello.capabilities() & greeting.capabilities();
+    collation = hello.collation();
+    nextClientSeq = Packets.sequenceId(packet) + 1;
+    if (hello.authPlugin() != null && !NATIVE.equals(hello.authPlugin())) {
+      pendingChangeUser = hello;
+      phase = AUTH_SWITCH;
+      sendAuthSwitch();
+      return;
+    }
+    finishLogin(hello, hello.authResponse());
+  }
+
+  private void sendAuthSwitch() {
+    ByteBuf buf = Packets.start(client.alloc(), 32 + NATIVE.length(), nextClientSeq);
+    buf.writeByte(Packets.EOF);
+    Packets.writeStringNul(buf, NATIVE);
+    buf.writeBytes(seed);
+    buf.writeByte(0);
+    client.writeAndFlush(Packets.finish(buf), client.voidPromise());
+  }
+
+  private void onAuthSwitchReply(ByteBuf packet) {
+    byte[] reply = new byte[Packets.payloadLength(packet)];
+    packet.getBytes(packet.readerIndex() + Packets.HEADER_SIZE, reply);
+    nextClientSeq = Packets.sequenceId(packet) + 1;
+    HandshakeResponse41 hello = pendingChangeUser;
+    pendingChangeUser = null;
+    if (phase == CHANGE_USER_SWITCH) {
+      phase = COMMAND;
+      finishChangeUser(hello, reply);
+    } else {
+      finishLogin(hello, reply);
+    }
+  }
+
+  private boolean authenticate(HandshakeResponse41 hello, byte[] reply) {
+    User u = frontend.config.user(hello.user());
+    // Unknown users are checked against a throwaway password so the answer takes the same path and time.
+    byte[] password = (u == null ? "\u0000unknown" : u.password()).getBytes(StandardCharsets.UTF_8);
+    boolean ok = NativePassword.verify(password, seed, reply) && u != null;
+    if (!ok) {
+      frontend.metrics.error("auth_failed");
+      log.info("client #{} from {}: access denied for user '{}'", id, remoteHost, hello.user());
+      sendErrorAndClose(nextClientSeq, ErrorCodes.ACCESS_DENIED, "28000", "Access denied for user '" + hello.user()
+          + "'@'" + remoteHost + "' (using password: " + (reply.length > 0 ? "YES" : "NO") + ")");
+    }
+    return ok;
+  }
+
+  private void finishLogin(HandshakeResponse41 hello, byte[] reply) {
+    if (!authenticate(hello, reply)) {
+      return;
+    }
+    user = frontend.config.user(hello.user());
+    schema = hello.database();
+    pool = frontend.pools.get(user.backend());
+    phase = COMMAND;
+    handshakeTimer.cancel(false);
+    log.debug("client #{} logged in as '{}' from {}", id, user.name(), remoteHost);
+    client.writeAndFlush(Packets.ok(client.alloc(), nextClientSeq, lastStatus, capabilities), client.voidPromise());
+    client.read();
+  }
+
+  // --------------------------------------------------------------------------------------------------- commands
+
+  /** Handles one client packet in the command phase; takes ownership of it. */
+  private void handle(ByteBuf packet) {
+    if (clientContinuation || uploading) {
+      relayContinuation(packet);
+      return;
+    }
+    int command = Packets.firstByte(packet);
+    int seq = Packets.sequenceId(packet);
+    switch (command) {
+      case Commands.COM_QUIT:
+        packet.release();
+        close();
+        return;
+      case Commands.COM_PING:
+        if (backend == null) {
+          packet.release();
+          writeLocal(Packets.ok(client.alloc(), seq + 1, lastStatus, capabilities));
+          return;
+        }
+        break;
+      case Commands.COM_CHANGE_USER:
+      case Commands.COM_PROCESS_KILL:
+        local(packet, command);
+        return;
+      case Commands.COM_QUERY:
+        if (isKill(packet)) {
+          local(packet, command);
+          return;
+        }
+        break;
+      default:
+        if (!Commands.relayed(command)) {
+          packet.release();
+          frontend.metrics.error("unsupported_command");
+          writeLocal(Packets.err(client.alloc(), seq + 1, ErrorCodes.UNKNOWN_COMMAND, "08S01",
+              "mysqlpool proxy does not support " + Commands.name(command)));
+          return;
+        }
+    }
+    if (backend == null) {
+      queued.addFirst(packet);
+      acquire();
+      return;
+    }
+    relay(packet, command);
+  }
+
+  private void relay(ByteBuf packet, int command) {
+    if (command == Commands.COM_QUERY) {
+      inspectQuery(packet);
+    } else if (command == Commands.COM_INIT_DB) {
+      backend.schema(null, false);
+    } else if (command == Commands.COM_SET_OPTION) {
+      // COM_RESET_CONNECTION does not undo it, so this backend cannot be pooled again.
+      optionChanged = true;
+    }
+    if (Commands.expectsResponse(command)) {
+      tracker.expect(command);
+      if (tracker.pending() == 1) {
+        commandStartNanos = System.nanoTime();
+      }
+    }
+    relayContinuation(packet);
+  }
+
+  private void relayContinuation(ByteBuf packet) {
+    int length = Packets.payloadLength(packet);
+    nextClientSeq = Packets.sequenceId(packet) + 1;
+    if (uploading && length == 0) {
+      uploading = false;
+      tracker.localInfileDone();
+    } else if (!uploading) {
+      clientContinuation = length == Packets.MAX_PAYLOAD;
+    }
+    pool.traffic().bytesSent.add(packet.readableBytes());
+    backend.channel().write(packet, backend.channel().voidPromise());
+    flushBackend = true;
+  }
+
+  private void inspectQuery(ByteBuf packet) {
+    int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
+    int end = packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet);
+    int i = start;
+    while (i < end && Character.isWhitespace(packet.getByte(i))) {
+      i++;
+    }
+    if (i >= end) {
+      return;
+    }
+    int c = packet.getByte(i) | 0x20;
+    if (c == 'u' || c == '/' || c == '-' || c == '#'
+        || ((capabilities & Capabilities.CLIENT_MULTI_STATEMENTS) != 0 && packet.indexOf(i, end, (byte) ';') >= 0)) {
+      // USE, or a statement the proxy cannot see through: the default database may change.
+      backend.schema(null, false);
+    }
+    if (c == 'l' && LOAD_LOCAL.matcher(packet.toString(i, Math.min(end - i, 256), StandardCharsets.UTF_8))
+        .matches()) {
+      loadLocalQueries++;
+    }
+  }
+
+  private boolean isKill(ByteBuf packet) {
+    int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
+    int len = Packets.payloadLength(packet) - 1;
+    if (len < 6 || len > 64) {
+      return false;
+    }
+    int i = start;
+    while (i < start + len && Character.isWhitespace(packet.getByte(i))) {
+      i++;
+    }
+    return (packet.getByte(i) | 0x20) == 'k'
+        && KILL.matcher(packet.toString(start, len, StandardCharsets.UTF_8)).matches();
+  }
+
+  /** A command the proxy answers itself, after every reply before it has gone out. */
+  private void local(ByteBuf packet, int command) {
+    if (tracker != null && tracker.pending() > 0) {
+      queued.addFirst(packet);
+      waitForIdle = true;
+      return;
+    }
+    int seq = Packets.sequenceId(packet);
+    try {
+      if (command == Commands.COM_CHANGE_USER) {
+        changeUser(packet);
+      } else if (command == Commands.COM_PROCESS_KILL) {
+        kill(seq, packet.getUnsignedIntLE(packet.readerIndex() + Packets.HEADER_SIZE + 1), false);
+      } else {
+        Matcher m = KILL.matcher(packet.toString(packet.readerIndex() + Packets.HEADER_SIZE + 1,
+            Packets.payloadLength(packet) - 1, StandardCharsets.UTF_8));
+        if (!m.matches()) {
+          throw new IllegalStateException("not a KILL statement");
+        }
+        kill(seq, Long.parseLong(m.group(2)), "QUERY".equalsIgnoreCase(m.group(1)));
+      }
+    } finally {
+      packet.release();
+    }
+  }
+
+  /**
+   * KILL with the connection id the proxy advertised: KILL QUERY cancels the statement running on whichever backend
+   * serves that client (over a side connection, as drivers' query timeouts expect); KILL CONNECTION ends that client
+   * session, never a pooled backend.
+   */
+  private void kill(int seq, long targetId, boolean queryOnly) {
+    ClientSession target = frontend.session(targetId);
+    if (target == null) {
+      writeLocal(Packets.err(client.alloc(), seq + 1, ErrorCodes.NO_SUCH_THREAD, "HY000",
+          "Unknown thread id: " + targetId));
+      return;
+    }
+    if (target.user == null || !target.user.name().equals(user.name())) {
+      writeLocal(Packets.err(client.alloc(), seq + 1, ErrorCodes.KILL_DENIED, "HY000",
+          "You are not owner of thread " + targetId));
+      return;
+    }
+    if (target == this && !queryOnly) {
+      close();
+      return;
+    }
+    writeLocal(Packets.ok(client.alloc(), seq + 1, lastStatus, capabilities));
+    target.loop.execute(queryOnly ? target::cancelRunningCommand : target::close);
+  }
+
+  /** Cancels the statement this session's backend is running, if any. */
+  private void cancelRunningCommand() {
+    if (backend != null && tracker.pending() > 0) {
+      pool.kill(loop, backend.key(), backend.threadId(), true);
+    }
+  }
+
+  private void changeUser(ByteBuf packet) {
+    int seq = Packets.sequenceId(packet);
+    ByteBuf p = packet.duplicate();
+    p.skipBytes(Packets.HEADER_SIZE + 1);
+    String name = Packets.readStringNul(p);
+    byte[] auth;
+    if ((capabilities & Capabilities.CLIENT_SECURE_CONNECTION) != 0) {
+      auth = new byte[p.readUnsignedByte()];
+      p.readBytes(auth);
+    } else {
+      auth = Packets.readBytesNul(p);
+    }
+    String db = p.isReadable() ? Packets.readStringNul(p) : "";
+    int newCollation = collation;
+    if (p.readableBytes() >= 2) {
+      newCollation = p.readUnsignedShortLE() & 0xff;
+    }
+    String plugin = null;
+    if ((capabilities & Capabilities.CLIENT_PLUGIN_AUTH) != 0 && p.isReadable()) {
+      plugin = Packets.readStringNul(p);
+    }
+    HandshakeResponse41 hello = new HandshakeResponse41(capabilities, 0, newCollation, name, auth,
+        db.isEmpty() ? null : db, plugin);
+    nextClientSeq = seq + 1;
+    if (plugin != null && !NATIVE.equals(plugin)) {
+      pendingChangeUser = hello;
+      phase = CHANGE_USER_SWITCH;
+      sendAuthSwitch();
+      return;
+    }
+    finishChangeUser(hello, auth);
+  }
+
+  private void finishChangeUser(HandshakeResponse41 hello, byte[] reply) {
+    if (!authenticate(hello, reply)) {
+      return;
+    }
+    // The new identity gets a clean backend of its own on its next command.
+    releaseBackend(BackendPool.Release.RESET);
+    user = frontend.config.user(hello.user());
+    pool = frontend.pools.get(user.backend());
+    schema = hello.database();
+    collation = hello.collation();
+    lastStatus = ServerStatus.AUTOCOMMIT;
+    writeLocal(Packets.ok(client.alloc(), nextClientSeq, lastStatus, capabilities));
+  }
+
+  private void acquire() {
+    acquiring = true;
+    acquireStartNanos = System.nanoTime();
+    PoolKey key = new PoolKey(user, capabilities & Capabilities.BACKEND_PASSTHROUGH, collation);
+    BackendPool p = pool;
+    p.acquire(loop, key, schema == null).addListener((Future<BackendConnection> f) -> onAcquired(p, f));
+  }
+
+  private void onAcquired(BackendPool p, Future<BackendConnection> f) {
+    acquiring = false;
+    frontend.acquireTimer(p.name()).record(System.nanoTime() - acquireStartNanos, TimeUnit.NANOSECONDS);
+    if (phase == CLOSED) {
+      if (f.isSuccess()) {
+        p.release(f.getNow(), BackendPool.Release.CLEAN);
+      }
+      return;
+    }
+    if (!f.isSuccess()) {
+      Throwable cause = f.cause();
+      frontend.metrics.error(cause instanceof AcquireTimeoutException ? "acquire_timeout" : "backend_unavailable");
+      log.warn("client #{} ({}@{}): {}", id, user.name(), remoteHost, cause.getMessage());
+      ByteBuf first = queued.poll();
+      int seq = Packets.sequenceId(first) + 1;
+      first.release();
+      writeLocal(Packets.err(client.alloc(), seq, ErrorCodes.POOL_TIMEOUT, "HY000", cause.getMessage()));
+      drainQueue();
+      return;
+    }
+    backend = f.getNow();
+    acquiredAtNanos = System.nanoTime();
+    tracker = new ResponseTracker(backend.capabilities());
+    backend.listener(this);
+    long leakMillis = frontend.config.pool().leakDetectionThreshold().toMillis();
+    if (leakMillis > 0) {
+      leakTimer = loop.schedule(this::warnLeak, leakMillis, TimeUnit.MILLISECONDS);
+    }
+    if (schema != null && !(backend.schemaKnown() && schema.equals(backend.schema()))) {
+      internalReplies = 1;
+      internalError = null;
+      tracker.expect(Commands.COM_INIT_DB);
+      backend.channel().writeAndFlush(Packets.command(client.alloc(), Commands.COM_INIT_DB, schema),
+          backend.channel().voidPromise());
+      backend.schema(schema, true);
+    }
+    backend.channel().read();
+    if (internalReplies == 0) {
+      drainQueue();
+    }
+  }
+
+  private void warnLeak() {
+    if (backend != null && phase == COMMAND) {
+      long heldMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acquiredAtNanos);
+      frontend.metrics.error("leak_suspected");
+      log.warn("client #{} ({}@{}) has held backend connection {} for {}ms, longer than pool.leakDetectionThreshold"
+              + " ({}ms); in session mode a client keeps its backend until it disconnects, so an application that"
+              + " never closes its connections holds the pool", id, user.name(), remoteHost, backend, heldMs,
+          frontend.config.pool().leakDetectionThreshold().toMillis());
+    }
+  }
+
+  private void drainQueue() {
+    while (!queued.isEmpty() && !acquiring && !waitForIdle && phase == COMMAND) {
+      handle(queued.poll());
+    }
+    flush();
+    readClientIfPossible();
+  }
+
+  // ----------------------------------------------------------------------------------------------- backend side
+
+  @Override
+  public EventExecutor executor() {
+    return loop;
+  }
+
+  @Override
+  public void onPacket(BackendConnection c, ByteBuf packet) {
+    if (c != backend || phase == CLOSED) {
+      packet.release();
+      return;
+    }
+    boolean done;
+    try {
+      done = tracker.onPacket(packet);
+    } catch (RuntimeException e) {
+      packet.release();
+      log.warn("client #{}: backend {} sent a packet out of turn ({}); closing both", id, c, e.getMessage());
+      frontend.metrics.error("protocol_error");
+      lostBackend("the backend sent an unexpected packet");
+      return;
+    }
+    pool.traffic().bytesReceived.add(packet.readableBytes());
+    if (internalReplies > 0) {
+      if (Packets.firstByte(packet) == Packets.ERR) {
+        internalError = Packets.describeError(packet);
+        ByteBuf err = packet.retain();
+        onInternalError(err);
+      }
+      packet.release();
+      if (done && --internalReplies == 0 && internalError == null) {
+        drainQueue();
+      }
+      return;
+    }
+    if (tracker.localInfileRequested() && !uploading) {
+      if (loadLocalQueries == 0) {
+        packet.release();
+        log.warn("client #{}: backend {} asked for a local file without a LOAD DATA LOCAL statement; closing", id, c);
+        frontend.metrics.error("protocol_error");
+        lostBackend("the backend asked for a local file the client did not offer");
+        return;
+      }
+      loadLocalQueries--;
+      uploading = true;
+    }
+    nextClientSeq = Packets.sequenceId(packet) + 1;
+    client.write(packet, client.voidPromise());
+    flushClient = true;
+    if (done) {
+      replyDone();
+    }
+  }
+
+  /** COM_INIT_DB for the client's database failed on the lent backend: answer the command that was waiting. */
+  private void onInternalError(ByteBuf err) {
+    backend.schema(null, false);
+    ByteBuf first = queued.poll();
+    if (first != null) {
+      Packets.setSequenceId(err, Packets.sequenceId(first) + 1);
+      first.release();
+      schema = null;
+      client.write(err, client.voidPromise());
+      flushClient = true;
+      loop.execute(this::drainQueue);
+    } else {
+      err.release();
+    }
+  }
+
+  private void replyDone() {
+    pool.traffic().queries.increment();
+    if (tracker.lastWasError()) {
+      pool.traffic().queryErrors.increment();
+    }
+    long now = System.nanoTime();
+    frontend.queryTimer(pool.name()).record(now - commandStartNanos, TimeUnit.NANOSECONDS);
+    lastStatus = tracker.lastStatus();
+    if (tracker.pending() > 0) {
+      commandStartNanos = now;
+      return;
+    }
+    if (waitForIdle) {
+      waitForIdle = false;
+      loop.execute(this::drainQueue);
+    }
+    if (closeWhenIdle && !inTransaction()) {
+      flush();
+      close();
+    }
+  }
+
+  private boolean inTransaction() {
+    return (lastStatus & ServerStatus.IN_TRANS) != 0;
+  }
+
+  @Override
+  public void onReadComplete(BackendConnection c) {
+    if (c != backend || phase == CLOSED) {
+      return;
+    }
+    flush();
+    if (client.isWritable()) {
+      c.channel().read();
+    }
+  }
+
+  @Override
+  public void onWritabilityChanged(BackendConnection c) {
+    if (c == backend) {
+      readClientIfPossible();
+    }
+  }
+
+  @Override
+  public void onClosed(BackendConnection c) {
+    if (c != backend || phase == CLOSED) {
+      return;
+    }
+    backend = null;
+    frontend.metrics.error("backend_lost");
+    log.warn("client #{} ({}@{}): backend connection {} closed{}", id, user.name(), remoteHost, c,
+        tracker.pending() > 0 ? " during a command" : "");
+    pool.release(c, BackendPool.Release.DISCARD);
+    lostBackend("Lost connection to backend '" + pool.name() + "' "
+        + (tracker.pending() > 0 ? "during query" : "while the session was idle") + "; the session is closed");
+  }
+
+  /** The session's server-side state is gone: tell the client, as a server that went away would, and close. */
+  private void lostBackend(String message) {
+    if (tracker != null && tracker.pending() > 0) {
+      ByteBuf err = Packets.err(client.alloc(), nextClientSeq, ErrorCodes.LOST_CONNECTION, "HY000", message);
+      client.writeAndFlush(err).addListener(f -> close());
+    } else {
+      close();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ client side
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    flush();
+    readClientIfPossible();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (client.isWritable() && backend != null) {
+      backend.channel().read();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent && phase == COMMAND && (tracker == null || tracker.pending() == 0)
+        && !acquiring) {
+      log.info("client #{} ({}@{}) idle for longer than frontend.clientIdleTimeout ({}); closing", id,
+          user.name(), remoteHost, frontend.config.frontend().clientIdleTimeout());
+      frontend.metrics.error("client_idle_timeout");
+      client.writeAndFlush(Packets.err(client.alloc(), 0, ErrorCodes.CLIENT_IDLE_TIMEOUT, "HY000",
+          "The client was disconnected by the server because of inactivity (frontend.clientIdleTimeout)"))
+          .addListener(f -> close());
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    close();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    protocolError(cause);
+  }
+
+  private void protocolError(Throwable cause) {
+    if (phase != CLOSED) {
+      frontend.metrics.error("protocol_error");
+      log.info("client #{} from {}: closing after a protocol error: {}", id, remoteHost, cause.toString());
+    }
+    close();
+  }
+
+  private void writeLocal(ByteBuf reply) {
+    client.write(reply, client.voidPromise());
+    flushClient = true;
+    flush();
+  }
+
+  private void flush() {
+    if (flushClient) {
+      flushClient = false;
+      client.flush();
+    }
+    if (flushBackend && backend != null) {
+      flushBackend = false;
+      backend.channel().flush();
+    }
+  }
+
+  private void readClientIfPossible() {
+    if ((phase == COMMAND || phase == AUTH) && queued.isEmpty() && !acquiring && !waitForIdle
+        && (backend == null || backend.channel().isWritable())) {
+      client.read();
+    }
+  }
+
+  private void sendErrorAndClose(int seq, int code, String state, String message) {
+    phase = CLOSED;
+    client.writeAndFlush(Packets.err(client.alloc(), seq, code, state, message))
+        .addListener(f -> close());
+  }
+
+  // -------------------------------------------------------------------------------------------------- shutdown
+
+  /** From any thread: finish gracefully (draining). */
+  void drain() {
+    loop.execute(() -> {
+      if (phase != COMMAND) {
+        close();
+      } else if (!acquiring && queued.isEmpty() && (tracker == null || tracker.pending() == 0) && !inTransaction()) {
+        close();
+      } else {
+        closeWhenIdle = true;
+      }
+    });
+  }
+
+  /** From any thread: close now. */
+  void forceClose() {
+    loop.execute(this::close);
+  }
+
+  /** Ends the session: releases queued packets and returns or discards the backend by the rules. */
+  void close() {
+    phase = CLOSED;
+    if (handshakeTimer != null) {
+      handshakeTimer.cancel(false);
+    }
+    ByteBuf p;
+    while ((p = queued.poll()) != null) {
+      p.release();
+    }
+    if (backend != null) {
+      boolean inFlight = tracker.pending() > 0 || uploading || clientContinuation || internalReplies > 0;
+      if (inFlight) {
+        // The server may be busy with this client's statement and would not notice a closed socket until it
+        // writes: kill it over a side connection so its locks are freed now.
+        log.info("client #{} ({}@{}) left during a command; killing backend thread {}", id, user.name(),
+            remoteHost, backend.threadId());
+        pool.kill(loop, backend.key(), backend.threadId(), false);
+        releaseBackend(BackendPool.Release.DISCARD);
+      } else {
+        releaseBackend(optionChanged ? BackendPool.Release.DISCARD : BackendPool.Release.RESET);
+      }
+    }
+    frontend.leave(this);
+    if (client.isActive()) {
+      client.close();
+    }
+  }
+
+  private void releaseBackend(BackendPool.Release how) {
+    if (backend == null) {
+      return;
+    }
+    if (leakTimer != null) {
+      leakTimer.cancel(false);
+      leakTimer = null;
+    }
+    BackendConnection c = backend;
+    backend = null;
+    c.listener(null);
+    flushBackend = false;
+    pool.release(c, how);
+    tracker = null;
+    optionChanged = false;
+    clientContinuation = false;
+    uploading = false;
+  }
+}

@@ -1,0 +1,102 @@
+package dev.mysqlpool.proxy.frontend;
+
+import dev.mysqlpool.proxy.admin.ProxyMetrics;
+import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.config.ProxyConfig;
+import io.micrometer.core.instrument.Timer;
+import java.security.SecureRandom;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What every client session shares: the config, the pools, the registry of sessions by the connection id the proxy
+ * advertised (KILL uses it), metrics, and the draining flag.
+ */
+public final class Frontend {
+  final ProxyConfig config;
+  final Map<String, BackendPool> pools;
+  final BackendPool defaultPool;
+  final ProxyMetrics metrics;
+  final SecureRandom random = new SecureRandom();
+  private final Map<Long, ClientSession> sessions = new ConcurrentHashMap<>();
+  private final Map<String, Timer> queryTimers = new ConcurrentHashMap<>();
+  private final Map<String, Timer> acquireTimers = new ConcurrentHashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final AtomicInteger open = new AtomicInteger();
+  private volatile boolean draining;
+
+  public Frontend(ProxyConfig config, Map<String, BackendPool> pools, ProxyMetrics metrics) {
+    this.config = config;
+    this.pools = pools;
+    this.defaultPool = pools.get(config.backends().get(0).name());
+    this.metrics = metrics;
+    for (String name : pools.keySet()) {
+      queryTimers.put(name, metrics.queryTimer(name));
+      acquireTimers.put(name, metrics.acquireTimer(name));
+    }
+  }
+
+  /** A new client session handler for an accepted connection. */
+  public ClientSession newSession() {
+    return new ClientSession(this, ids.incrementAndGet());
+  }
+
+  /** Client connections open right now. */
+  public int clientConnections() {
+    return open.get();
+  }
+
+  public boolean draining() {
+    return draining;
+  }
+
+  /** Stops taking new work: idle sessions close now, busy ones when their transaction ends. */
+  public void drain() {
+    draining = true;
+    for (ClientSession s : sessions.values()) {
+      s.drain();
+    }
+  }
+
+  /** Closes every session at once. */
+  public void closeAll() {
+    for (ClientSession s : sessions.values()) {
+      s.forceClose();
+    }
+  }
+
+  Collection<ClientSession> sessions() {
+    return sessions.values();
+  }
+
+  ClientSession session(long id) {
+    return sessions.get(id);
+  }
+
+  /** Counts a new client; false when frontend.maxClientConnections is reached. */
+  boolean admit(ClientSession s) {
+    if (open.incrementAndGet() > config.frontend().maxClientConnections()) {
+      open.decrementAndGet();
+      return false;
+    }
+    sessions.put(s.id, s);
+    return true;
+  }
+
+  void leave(ClientSession s) {
+    if (sessions.remove(s.id) != null) {
+      open.decrementAndGet();
+    }
+  }
+
+  Timer queryTimer(String backend) {
+    return queryTimers.get(backend);
+  }
+
+  Timer acquireTimer(String backend) {
+    return acquireTimers.get(backend);
+  }
+}

@@ -1,0 +1,84 @@
+package dev.mysqlpool.proxy.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The client's reply to the greeting.
+ *
+ * @param database null when the client did not ask for one
+ * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_handshake_response.html">
+ *     Protocol::HandshakeResponse41</a>
+ */
+public record HandshakeResponse41(
+    int capabilities, int maxPacketSize, int collation, String user, byte[] authResponse, String database,
+    String authPlugin) {
+
+  /**
+   * Parses the packet (reader index at its header).
+   *
+   * @throws IllegalArgumentException for a truncated or pre-4.1 packet, naming what is wrong
+   */
+  public static HandshakeResponse41 parse(ByteBuf packet) {
+    ByteBuf p = packet.duplicate();
+    p.skipBytes(Packets.HEADER_SIZE);
+    if (p.readableBytes() < 32) {
+      throw new IllegalArgumentException("handshake response too short (" + p.readableBytes() + " bytes)");
+    }
+    int caps = p.readIntLE();
+    if ((caps & Capabilities.CLIENT_PROTOCOL_41) == 0) {
+      throw new IllegalArgumentException("client does not speak protocol 4.1");
+    }
+    int maxPacket = p.readIntLE();
+    int collation = p.readUnsignedByte();
+    p.skipBytes(23);
+    if (!p.isReadable()) {
+      throw new IllegalArgumentException((caps & Capabilities.CLIENT_SSL) != 0
+          ? "client asked for TLS, which this proxy does not offer to clients; connect with ssl disabled"
+          : "handshake response has no user name");
+    }
+    String user = Packets.readStringNul(p);
+    byte[] auth;
+    if ((caps & Capabilities.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) != 0) {
+      auth = Packets.readLenencBytes(p);
+    } else if ((caps & Capabilities.CLIENT_SECURE_CONNECTION) != 0) {
+      int len = p.readUnsignedByte();
+      auth = new byte[len];
+      p.readBytes(auth);
+    } else {
+      auth = Packets.readBytesNul(p);
+    }
+    String db = null;
+    if ((caps & Capabilities.CLIENT_CONNECT_WITH_DB) != 0 && p.isReadable()) {
+      db = Packets.readStringNul(p);
+      if (db.isEmpty()) {
+        db = null;
+      }
+    }
+    String plugin = null;
+    if ((caps & Capabilities.CLIENT_PLUGIN_AUTH) != 0 && p.isReadable()) {
+      plugin = Packets.readStringNul(p);
+    }
+    return new HandshakeResponse41(caps, maxPacket, collation, user, auth == null ? new byte[0] : auth, db, plugin);
+  }
+
+  /** Writes the reply with sequence id 1, as the proxy logs in to a backend (no database, no attributes). */
+  public ByteBuf write(ByteBufAllocator alloc) {
+    byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
+    ByteBuf buf = Packets.start(alloc, 64 + userBytes.length + authResponse.length, 1);
+    buf.writeIntLE(capabilities);
+    buf.writeIntLE(maxPacketSize);
+    buf.writeByte(collation);
+    buf.writeZero(23);
+    buf.writeBytes(userBytes);
+    buf.writeByte(0);
+    Packets.writeLenencInt(buf, authResponse.length);
+    buf.writeBytes(authResponse);
+    if (database != null) {
+      Packets.writeStringNul(buf, database);
+    }
+    Packets.writeStringNul(buf, authPlugin);
+    return Packets.finish(buf);
+  }
+}

@@ -1,0 +1,280 @@
+package dev.mysqlpool.proxy.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Follows the server's replies to a connection's pipelined commands, packet by packet, so the proxy knows when each
+ * reply is complete and what the last status flags said (open transaction, more results). It reads at most a few
+ * header bytes per packet and never copies or retains a packet.
+ *
+ * <p>Replies are multi-part: several result sets per statement, ERR after rows, prepared-statement metadata, a
+ * cursor that leaves rows behind for COM_STMT_FETCH, and 0xFE packets that are rows rather than terminators when 16
+ * MiB long. Not thread-safe: one instance per connection, used on one thread at a time.
+ *
+ * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response.html">COM_QUERY
+ *     Response</a>
+ */
+public final class ResponseTracker {
+  private static final int FIRST = 0;
+  private static final int COLUMNS = 1;
+  private static final int COLUMNS_EOF = 2;
+  private static final int ROWS = 3;
+  private static final int PARAMS = 4;
+  private static final int PARAMS_EOF = 5;
+  private static final int SINGLE = 6;
+  private static final int UNTIL_TERMINATOR = 7;
+  private static final int PREPARED_COLUMNS = 8;
+  private static final int PREPARED_COLUMNS_EOF = 9;
+
+  private final boolean deprecateEof;
+  private int[] queue = new int[8];
+  private int head;
+  private int size;
+
+  private int phase;
+  private long remaining;
+  private int columnsAfterParams;
+  private boolean continuation;
+  private int lastStatus = ServerStatus.AUTOCOMMIT;
+  private boolean localInfileRequested;
+  private boolean lastWasError;
+
+  /** @param capabilities the capabilities negotiated on the connection (CLIENT_DEPRECATE_EOF matters) */
+  public ResponseTracker(int capabilities) {
+    this.deprecateEof = (capabilities & Capabilities.CLIENT_DEPRECATE_EOF) != 0;
+  }
+
+  /** Records a command sent to the server that it will answer. */
+  public void expect(int command) {
+    if (size == queue.length) {
+      int[] bigger = new int[queue.length * 2];
+      for (int i = 0; i < size; i++) {
+        bigger[i] = queue[(head + i) % queue.length];
+      }
+      queue = bigger;
+      head = 0;
+    }
+    queue[(head + size) % queue.length] = command;
+    if (size == 0) {
+      begin(command);
+    }
+    size++;
+  }
+
+  /** Commands sent whose replies are not complete yet. */
+  public int pending() {
+    return size;
+  }
+
+  /** Status flags of the most recent OK or EOF packet. */
+  public int lastStatus() {
+    return lastStatus;
+  }
+
+  /** Whether the last completed reply was an ERR packet. */
+  public boolean lastWasError() {
+    return lastWasError;
+  }
+
+  /** True once the server answered a LOAD DATA LOCAL with a file request; the client uploads next. */
+  public boolean localInfileRequested() {
+    return localInfileRequested;
+  }
+
+  /** The client's upload ended (empty packet); the server's OK or ERR follows. */
+  public void localInfileDone() {
+    localInfileRequested = false;
+  }
+
+  /** Whether the next packet that is not a terminator or ERR is a result-set row. */
+  public boolean readingRows() {
+    return size > 0 && phase == ROWS && !continuation;
+  }
+
+  /** The command whose reply is being read, or -1. */
+  public int currentCommand() {
+    return size == 0 ? -1 : queue[head];
+  }
+
+  /**
+   * Accounts for one packet from the server.
+   *
+   * @return true when this packet completed the reply to the oldest pending command
+   * @throws IllegalStateException when the server sends a packet no command asked for
+   */
+  public boolean onPacket(ByteBuf packet) {
+    int length = Packets.payloadLength(packet);
+    boolean wasContinuation = continuation;
+    continuation = length == Packets.MAX_PAYLOAD;
+    if (wasContinuation) {
+      return false;
+    }
+    if (size == 0) {
+      throw new IllegalStateException("unexpected packet from server with no command pending");
+    }
+    int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+    int header = length == 0 ? -1 : packet.getUnsignedByte(payload);
+    switch (phase) {
+      case SINGLE:
+        if (header == Packets.OK) {
+          lastStatus = Packets.okStatus(packet, payload);
+        } else if (header == Packets.EOF && length < 9) {
+          lastStatus = Packets.eofStatus(packet, payload);
+        }
+        return complete(header == Packets.ERR);
+      case UNTIL_TERMINATOR:
+        if (header == Packets.ERR) {
+          return complete(true);
+        }
+        if (header == Packets.EOF && length < Packets.MAX_PAYLOAD && isTerminator(length)) {
+          lastStatus = terminatorStatus(packet, payload);
+          return complete(false);
+        }
+        return false;
+      case FIRST:
+        return first(packet, payload, header, length);
+      case COLUMNS:
+        if (header == Packets.ERR) {
+          return complete(true);
+        }
+        if (--remaining == 0) {
+          phase = deprecateEof ? ROWS : COLUMNS_EOF;
+        }
+        return false;
+      case COLUMNS_EOF:
+        lastStatus = Packets.eofStatus(packet, payload);
+        if ((lastStatus & ServerStatus.CURSOR_EXISTS) != 0 && currentCommand() == Commands.COM_STMT_EXECUTE) {
+          return complete(false);
+        }
+        phase = ROWS;
+        return false;
+      case ROWS:
+        if (header == Packets.ERR) {
+          return complete(true);
+        }
+        if (header == Packets.EOF && length < Packets.MAX_PAYLOAD && isTerminator(length)) {
+          lastStatus = terminatorStatus(packet, payload);
+          if ((lastStatus & ServerStatus.MORE_RESULTS_EXISTS) != 0) {
+            phase = FIRST;
+            return false;
+          }
+          return complete(false);
+        }
+        return false;
+      case PARAMS:
+        if (--remaining == 0) {
+          if (!deprecateEof) {
+            phase = PARAMS_EOF;
+            return false;
+          }
+          return preparedColumns();
+        }
+        return false;
+      case PARAMS_EOF:
+        return preparedColumns();
+      case PREPARED_COLUMNS:
+        if (--remaining == 0) {
+          if (deprecateEof) {
+            return complete(false);
+          }
+          phase = PREPARED_COLUMNS_EOF;
+        }
+        return false;
+      case PREPARED_COLUMNS_EOF:
+        return complete(false);
+      default:
+        throw new IllegalStateException("phase " + phase);
+    }
+  }
+
+  private boolean first(ByteBuf packet, int payload, int header, int length) {
+    int command = currentCommand();
+    if (header == Packets.ERR) {
+      return complete(true);
+    }
+    if (command == Commands.COM_STMT_PREPARE) {
+      if (header != Packets.OK) {
+        throw new IllegalStateException("unexpected reply 0x" + Integer.toHexString(header) + " to COM_STMT_PREPARE");
+      }
+      int columns = packet.getUnsignedShortLE(payload + 5);
+      int params = packet.getUnsignedShortLE(payload + 7);
+      columnsAfterParams = columns;
+      if (params > 0) {
+        remaining = params;
+        phase = PARAMS;
+        return false;
+      }
+      return preparedColumns();
+    }
+    if (header == Packets.OK) {
+      lastStatus = Packets.okStatus(packet, payload);
+      if ((lastStatus & ServerStatus.MORE_RESULTS_EXISTS) != 0) {
+        return false;
+      }
+      return complete(false);
+    }
+    if (header == Packets.LOCAL_INFILE) {
+      localInfileRequested = true;
+      return false;
+    }
+    if (header == Packets.EOF && length < 9) {
+      // COM_SET_OPTION and COM_DEBUG answer with a classic EOF.
+      lastStatus = Packets.eofStatus(packet, payload);
+      return complete(false);
+    }
+    ByteBuf view = packet.duplicate();
+    view.readerIndex(payload);
+    remaining = Packets.readLenencInt(view);
+    phase = remaining > 0 ? COLUMNS : ROWS;
+    return false;
+  }
+
+  /** Prepared-statement metadata ends after its column definitions (plus EOF): no rows follow. */
+  private boolean preparedColumns() {
+    if (columnsAfterParams > 0) {
+      remaining = columnsAfterParams;
+      columnsAfterParams = 0;
+      phase = PREPARED_COLUMNS;
+      return false;
+    }
+    return complete(false);
+  }
+
+  private boolean isTerminator(int length) {
+    // A classic EOF is at most 5 bytes; a DEPRECATE_EOF terminator is an OK packet with a 0xFE header, which can
+    // carry session-state info but stays far below 16 MiB, whereas a row starting with 0xFE is at least 16 MiB.
+    return deprecateEof ? length < Packets.MAX_PAYLOAD : length < 9;
+  }
+
+  private int terminatorStatus(ByteBuf packet, int payload) {
+    return deprecateEof ? Packets.okStatus(packet, payload) : Packets.eofStatus(packet, payload);
+  }
+
+  private boolean complete(boolean error) {
+    lastWasError = error;
+    localInfileRequested = false;
+    head = (head + 1) % queue.length;
+    size--;
+    if (size > 0) {
+      begin(queue[head]);
+    }
+    return true;
+  }
+
+  private void begin(int command) {
+    switch (command) {
+      case Commands.COM_QUERY:
+      case Commands.COM_STMT_EXECUTE:
+      case Commands.COM_PROCESS_INFO:
+      case Commands.COM_STMT_PREPARE:
+        phase = FIRST;
+        break;
+      case Commands.COM_FIELD_LIST:
+      case Commands.COM_STMT_FETCH:
+        phase = UNTIL_TERMINATOR;
+        break;
+      default:
+        phase = SINGLE;
+    }
+  }
+}
