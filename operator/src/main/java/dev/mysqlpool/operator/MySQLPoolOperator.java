@@ -1,0 +1,107 @@
+package dev.mysqlpool.operator;
+
+import ch.qos.logback.classic.Level;
+import dev.mysqlpool.operator.reconciler.MySQLPoolReconciler;
+import dev.mysqlpool.operator.render.RenderSettings;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator's entry point: {@code run} reconciles MySQLPools with leader election, JSON logs on stderr and its own
+ * {@code /healthz}, {@code /readyz} and {@code /metrics}; {@code render -f pool.yaml} prints manifests without a
+ * cluster.
+ */
+public final class MySQLPoolOperator {
+  private static final Logger log = LoggerFactory.getLogger(MySQLPoolOperator.class);
+
+  private MySQLPoolOperator() {}
+
+  /** Runs the command line; exits non-zero on a usage error or a failed render. */
+  public static void main(String[] args) {
+    OperatorOptions options;
+    try {
+      options = OperatorOptions.parse(args, System.getenv("POD_NAMESPACE"));
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.err.println(OperatorOptions.USAGE);
+      System.exit(2);
+      return;
+    }
+    RenderSettings settings = options.proxyImage() == null
+        ? RenderSettings.defaults()
+        : new RenderSettings(options.proxyImage());
+    if (options.command().equals("render")) {
+      quiet();
+      System.exit(RenderCommand.run(options.files(), settings, System.out, System.err));
+      return;
+    }
+    run(options, settings);
+  }
+
+  /**
+   * An operator with the MySQLPool controller registered, not yet started.
+   *
+   * @param client the client it uses, closed when the operator stops
+   * @param settings how pools are rendered
+   * @param namespaces namespaces to watch; empty for all
+   * @param overrides further configuration, e.g. leader election or, in mock-server tests, SSA switched off
+   */
+  public static Operator operator(
+      KubernetesClient client, RenderSettings settings, Set<String> namespaces,
+      Consumer<ConfigurationServiceOverrider> overrides) {
+    Operator operator = new Operator(o -> {
+      o.withKubernetesClient(client);
+      overrides.accept(o);
+    });
+    operator.register(new MySQLPoolReconciler(settings), c -> {
+      if (!namespaces.isEmpty()) {
+        c.settingNamespaces(namespaces);
+      }
+    });
+    return operator;
+  }
+
+  private static void run(OperatorOptions options, RenderSettings settings) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    Operator operator = operator(client, settings, options.namespaces(), o -> {
+      o.withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
+      if (options.leaderElection()) {
+        o.withLeaderElectionConfiguration(
+            new LeaderElectionConfiguration(options.leaseName(), options.leaseNamespace()));
+      }
+    });
+    HealthServer health = HealthServer.start(options.httpPort(), operator, registry);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("stopping");
+      operator.stop();
+      health.stop();
+    }, "shutdown"));
+    log.atInfo()
+        .addKeyValue("proxyImage", settings.proxyImage())
+        .addKeyValue("namespaces", options.namespaces().isEmpty() ? "all" : String.join(",", options.namespaces()))
+        .addKeyValue("leaderElection", options.leaderElection()
+            ? options.leaseNamespace() + "/" + options.leaseName() : "off")
+        .addKeyValue("httpPort", options.httpPort())
+        .log("starting mysqlpool-operator");
+    operator.start();
+  }
+
+  /** The render command prints manifests on stdout; only warnings may reach stderr. */
+  private static void quiet() {
+    org.slf4j.Logger root = LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    if (root instanceof ch.qos.logback.classic.Logger) {
+      ((ch.qos.logback.classic.Logger) root).setLevel(Level.WARN);
+    }
+  }
+}
