@@ -1,0 +1,14 @@
+package dev.mysqlpool.operator;
+
+import dev.mysqlpool.operator.api.MySQLPool;
+import java.io.IOException;
+import java.util.List;
+
+/** Lets tests in other packages read pool files the way {@code render} does. */
+public final class RenderCommandAccess {
+  private RenderCommandAccess() {}
+
+  public static List<MySQLPool> read(String yaml) throws IOException {
+    return RenderCommand.read(yaml);
+  }
+}
