@@ -48,8 +48,8 @@ public final class ProxyMetrics {
         .description("Highest number of backend connections in use at once").tag("backend", b).register(registry);
     Gauge.builder("mysqlpool.backend.up", pool, p -> p.reachable() ? 1 : 0)
         .description("1 when the last login to the backend succeeded").tag("backend", b).register(registry);
-    counter(pool, b, "mysqlpool.pool.connections.created", "Backend connections opened", PoolStats::created);
-    counter(pool, b, "mysqlpool.pool.connections.destroyed", "Backend connections closed", PoolStats::destroyed);
+    counter(pool, b, "mysqlpool.pool.connections.opened", "Backend connections opened", PoolStats::created);
+    counter(pool, b, "mysqlpool.pool.connections.closed", "Backend connections closed", PoolStats::destroyed);
     counter(pool, b, "mysqlpool.pool.connect.errors", "Failed backend logins", PoolStats::connectErrors);
     counter(pool, b, "mysqlpool.pool.acquire.timeouts", "Clients that waited longer than pool.acquireTimeout",
         PoolStats::acquireTimeouts);
