@@ -59,11 +59,18 @@ public final class MySQLPoolOperator {
   public static Operator operator(
       KubernetesClient client, RenderSettings settings, Set<String> namespaces,
       Consumer<ConfigurationServiceOverrider> overrides) {
+    return operator(client, new MySQLPoolReconciler(settings), namespaces, overrides);
+  }
+
+  /** As {@link #operator(KubernetesClient, RenderSettings, Set, Consumer)}, with a given reconciler instance. */
+  public static Operator operator(
+      KubernetesClient client, MySQLPoolReconciler reconciler, Set<String> namespaces,
+      Consumer<ConfigurationServiceOverrider> overrides) {
     Operator operator = new Operator(o -> {
       o.withKubernetesClient(client);
       overrides.accept(o);
     });
-    operator.register(new MySQLPoolReconciler(settings), c -> {
+    operator.register(reconciler, c -> {
       if (!namespaces.isEmpty()) {
         c.settingNamespaces(namespaces);
       }

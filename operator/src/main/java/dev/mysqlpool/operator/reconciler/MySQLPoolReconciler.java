@@ -215,8 +215,8 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       Conditions conditions, String id) {
     next.conditions = conditions.list();
     for (Condition c : conditions.turnedFalse()) {
-      if (Conditions.READY.equals(c.getType()) && "ProxiesNotReady".equals(c.getReason())) {
-        continue; // a rollout in progress is not news
+      if (Conditions.READY.equals(c.getType())) {
+        continue; // Ready repeats its cause, which has its own Event; and a rollout in progress is not news
       }
       log.atWarn().addKeyValue("pool", id).addKeyValue("condition", c.getType()).addKeyValue("reason", c.getReason())
           .log(c.getMessage());
