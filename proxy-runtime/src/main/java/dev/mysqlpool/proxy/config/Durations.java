@@ -22,21 +22,20 @@ public final class Durations {
     if (!m.matches()) {
       return null;
     }
-    long n;
     try {
-      n = Long.parseLong(m.group(1));
-    } catch (NumberFormatException e) {
+      long n = Long.parseLong(m.group(1));
+      Duration d = switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      };
+      // Every timer takes milliseconds: a value beyond Long.MAX_VALUE ms would throw there instead of being
+      // reported with its field.
+      d.toMillis();
+      return d;
+    } catch (NumberFormatException | ArithmeticException e) {
       return null;
-    }
-    switch (m.group(2)) {
-      case "ms":
-        return Duration.ofMillis(n);
-      case "s":
-        return Duration.ofSeconds(n);
-      case "m":
-        return Duration.ofMinutes(n);
-      default:
-        return Duration.ofHours(n);
     }
   }
 
