@@ -6,6 +6,7 @@ import dev.mysqlpool.proxy.admin.ProxyMetrics;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.backend.PoolStats;
+import dev.mysqlpool.proxy.codec.Buffers;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
@@ -106,6 +107,7 @@ public final class ProxyServer implements AutoCloseable {
         .option(ChannelOption.SO_BACKLOG, 4096)
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.AUTO_READ, false)
+        .childOption(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.SO_KEEPALIVE, !keepAlive.isZero())
         .childHandler(new ChannelInitializer<SocketChannel>() {

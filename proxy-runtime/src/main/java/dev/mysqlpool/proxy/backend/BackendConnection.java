@@ -170,7 +170,7 @@ public final class BackendConnection {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      connection.pool.log().debug("backend {} failed: {}", connection, cause.toString());
+      connection.pool.log().debug("backend {} failed", connection, cause);
       ctx.close();
     }
   }

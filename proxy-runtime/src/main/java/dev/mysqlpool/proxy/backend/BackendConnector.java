@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.backend;
 
 import dev.mysqlpool.proxy.auth.CachingSha2Password;
 import dev.mysqlpool.proxy.auth.NativePassword;
+import dev.mysqlpool.proxy.codec.Buffers;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.protocol.Capabilities;
@@ -56,6 +57,7 @@ final class BackendConnector {
         .channel(NioSocketChannel.class)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeoutMillis))
         .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)
         .handler(new ChannelInitializer<Channel>() {
