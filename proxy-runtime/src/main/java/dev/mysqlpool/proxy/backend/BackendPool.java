@@ -43,6 +43,8 @@ public final class BackendPool {
   private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
   private static final long DEFAULT_MAX_LIFETIME_NANOS = TimeUnit.MINUTES.toNanos(30);
   private static final long HOUSEKEEPING_MILLIS = 250;
+  private static final long PROBE_WHILE_UP_NANOS = TimeUnit.SECONDS.toNanos(30);
+  private static final long PROBE_WHILE_DOWN_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   private final Backend backend;
   private final Pool config;
@@ -63,6 +65,7 @@ public final class BackendPool {
   private int consecutiveFailures;
   private long nextConnectNanos;
   private boolean retryScheduled;
+  private long nextProbeNanos;
   private boolean closed;
   private volatile HandshakeV10 greeting;
   private volatile boolean reachable;
@@ -621,6 +624,13 @@ public final class BackendPool {
         c.state = BackendConnection.MAINTENANCE;
       }
       creates = fillDemandLocked();
+      if (all.isEmpty() && connecting == 0 && warmKey != null && now - nextProbeNanos >= 0
+          && now - nextConnectNanos >= 0) {
+        // With no connection open nothing else tells whether the backend is up, and /readyz depends on it: an
+        // unready pod gets no clients, so it must find out by itself.
+        nextProbeNanos = now + (reachable ? PROBE_WHILE_UP_NANOS : PROBE_WHILE_DOWN_NANOS);
+        creates = add(new ArrayList<>(creates), newCreateLocked(warmKey, group.next()));
+      }
     }
     for (BackendConnection c : toClose) {
       log.debug("pool '{}': closing idle {} (idleTimeout or maxLifetime)", name(), c);
