@@ -50,6 +50,11 @@ final class HealthServer {
     return new HealthServer(server);
   }
 
+  /** The port it listens on (useful with --http-port 0). */
+  int port() {
+    return server.getAddress().getPort();
+  }
+
   void stop() {
     server.stop(0);
   }

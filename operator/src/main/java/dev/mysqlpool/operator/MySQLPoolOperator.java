@@ -101,7 +101,14 @@ public final class MySQLPoolOperator {
             ? options.leaseNamespace() + "/" + options.leaseName() : "off")
         .addKeyValue("httpPort", options.httpPort())
         .log("starting mysqlpool-operator");
-    operator.start();
+    try {
+      operator.start();
+    } catch (RuntimeException e) {
+      log.atError().setCause(e).log("the operator could not start; check the kubeconfig or service account and"
+          + " that the MySQLPool CRD is installed (kubectl apply -f crds/)");
+      health.stop();
+      System.exit(1);
+    }
   }
 
   /** The render command prints manifests on stdout; only warnings may reach stderr. */
