@@ -151,10 +151,21 @@ public final class Packets {
     return new String(readBytesNul(buf), StandardCharsets.UTF_8);
   }
 
+  /**
+   * Reads a length-encoded string; null for the NULL marker 0xFB.
+   *
+   * @throws IllegalArgumentException when the length runs past the end of the buffer; checked before allocating, since
+   *     the length comes from the peer (a client's handshake can claim up to 2^64 bytes)
+   */
   public static byte[] readLenencBytes(ByteBuf buf) {
-    long len = readLenencInt(buf);
-    if (len < 0) {
+    if (buf.isReadable() && buf.getUnsignedByte(buf.readerIndex()) == 0xfb) {
+      buf.skipBytes(1);
       return null;
+    }
+    long len = readLenencInt(buf);
+    if (len < 0 || len > buf.readableBytes()) {
+      throw new IllegalArgumentException("length-encoded string of " + Long.toUnsignedString(len)
+          + " bytes runs past the end of the packet (" + buf.readableBytes() + " bytes left)");
     }
     byte[] out = new byte[(int) len];
     buf.readBytes(out);
