@@ -181,6 +181,21 @@ class MySQLPoolReconcilerTest {
   }
 
   @Test
+  void theExamplesReconcile() {
+    for (String file : List.of("examples/basic-secret.yaml", "examples/basic-pool.yaml")) {
+      client.load(new java.io.ByteArrayInputStream(Fixtures.read(file).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          .items().forEach(o -> client.resource(o).create());
+    }
+    awaitSteady();
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      assertThat(conditionLine("CredentialsFound")).isEqualTo("True Found");
+      assertThat(pool().getStatus().sizing.perReplica).isEqualTo(50);
+    });
+    assertThat(get(Service.class, "orders").getMetadata().getAnnotations())
+        .containsEntry("service.beta.kubernetes.io/aws-load-balancer-scheme", "internal");
+  }
+
+  @Test
   void anUnchangedSpecChangesNothing() {
     client.resource(Fixtures.secret()).create();
     apply();
