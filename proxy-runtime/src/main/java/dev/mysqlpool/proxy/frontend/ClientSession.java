@@ -396,6 +396,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         kill(seq, Long.parseLong(m.group(2)), "QUERY".equalsIgnoreCase(m.group(1)));
       }
+    } catch (RuntimeException e) {
+      // A malformed COM_CHANGE_USER or COM_PROCESS_KILL. Handled here, since this packet is released below (the
+      // caller's handler would release it again) and since a queued command runs from a drain task, where an
+      // exception would escape to the event loop and leave the session open.
+      protocolError(e);
     } finally {
       packet.release();
     }
