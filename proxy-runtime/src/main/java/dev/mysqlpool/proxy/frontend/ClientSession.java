@@ -371,7 +371,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     while (i < start + len && Character.isWhitespace(packet.getByte(i))) {
       i++;
     }
-    return (packet.getByte(i) | 0x20) == 'k'
+    return i < start + len && (packet.getByte(i) | 0x20) == 'k'
         && KILL.matcher(packet.toString(start, len, StandardCharsets.UTF_8)).matches();
   }
 
