@@ -50,6 +50,9 @@ public final class Commands {
 
   /** The protocol's name of a command byte, for error messages. */
   public static String name(int command) {
+    if (command < 0) {
+      return "an empty command packet";
+    }
     String s = NAMES[command & 0xff];
     return s != null ? s : String.format("command 0x%02x", command & 0xff);
   }

@@ -42,16 +42,13 @@ public record HandshakeV10(
     }
     byte[] seed = part1;
     if ((caps & Capabilities.CLIENT_SECURE_CONNECTION) != 0) {
-      int len2 = Math.max(13, authDataLength - 8);
-      byte[] part2 = new byte[Math.min(len2, p.readableBytes())];
-      p.readBytes(part2);
-      int used = part2.length;
-      while (used > 0 && part2[used - 1] == 0) {
-        used--;
-      }
+      // Part 2 is max(13, length - 8) bytes and ends with the NUL that terminates the scramble: drop only that.
+      int len2 = Math.min(Math.max(13, authDataLength - 8), p.readableBytes());
+      int used = len2 > 0 && p.getByte(p.readerIndex() + len2 - 1) == 0 ? len2 - 1 : len2;
       seed = new byte[8 + used];
       System.arraycopy(part1, 0, seed, 0, 8);
-      System.arraycopy(part2, 0, seed, 8, used);
+      p.readBytes(seed, 8, used);
+      p.skipBytes(len2 - used);
     }
     String plugin = "mysql_native_password";
     if ((caps & Capabilities.CLIENT_PLUGIN_AUTH) != 0 && p.isReadable()) {
