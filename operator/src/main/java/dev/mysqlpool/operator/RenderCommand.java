@@ -66,7 +66,7 @@ public final class RenderCommand {
       Plan plan = Plan.of(pool, settings);
       if (!plan.timeouts().valid() || !plan.sizing().usable()) {
         err.println(id + " would be refused by the operator:");
-        plan.timeouts().clashes().forEach(e -> err.println("  - " + e));
+        plan.timeouts().clashes().forEach(e -> err.println("  - " + e.message()));
         if (!plan.sizing().usable()) {
           err.println("  - sizing: " + plan.sizing().message());
         }

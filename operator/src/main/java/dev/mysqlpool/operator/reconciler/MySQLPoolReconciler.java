@@ -91,6 +91,7 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     InformerEventSourceConfiguration<Secret> secrets = InformerEventSourceConfiguration
         .from(Secret.class, MySQLPool.class)
         .withName("credentials")
+        .withNamespacesInheritedFromController()
         .withSecondaryToPrimaryMapper(secret -> context.getPrimaryCache()
             .byIndex(SECRET_INDEX, secret.getMetadata().getName() + "#" + secret.getMetadata().getNamespace())
             .stream()
