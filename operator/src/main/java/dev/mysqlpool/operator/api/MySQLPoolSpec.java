@@ -211,11 +211,11 @@ public class MySQLPoolSpec {
     public Integer maxIdle;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("Close a backend connection idle this long, e.g. 10m. Derived: the shorter of 10m and 90% of the server's wait_timeout. Must stay below wait_timeout.")
+    @JsonPropertyDescription("Close a backend connection idle this long, e.g. 10m. Derived: the shorter of 10m and 80% of the server's wait_timeout. Must stay below wait_timeout.")
     public String idleTimeout;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("Recycle a backend connection after this long, e.g. 30m. Derived: 30m, or 90% of the server's wait_timeout when that is shorter. Must stay below wait_timeout.")
+    @JsonPropertyDescription("Recycle a backend connection after this long, e.g. 30m. Derived: 30m, or 80% of the server's wait_timeout when that is shorter (the proxy never exceeds 80% either). Must stay below wait_timeout.")
     public String maxLifetime;
 
     @Pattern(Durations.PATTERN)

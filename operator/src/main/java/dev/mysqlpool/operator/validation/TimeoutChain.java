@@ -70,7 +70,8 @@ public record TimeoutChain(
     String nlbText = "spec.service.nlbIdleTimeoutSeconds (" + spec.service.nlbIdleTimeoutSeconds + ")";
     String waitText = "spec.backend.waitTimeoutSeconds (" + spec.backend.waitTimeoutSeconds + ")";
 
-    Duration waitDerived = ninetyPercent(wait);
+    // 80%: the proxy itself never keeps a connection longer than 80% of the wait_timeout it reads from the server.
+    Duration waitDerived = eightyPercent(wait);
     Duration clientIdle = Durations.parse(spec.frontend.clientIdleTimeout);
     if (clientIdle == null) {
       clientIdle = nlb ? min(nlbIdle.minus(NLB_DERIVED_GAP), wait) : wait;
@@ -142,8 +143,8 @@ public record TimeoutChain(
     return new TimeoutChain(clientIdle, keepAlive, idle, lifetime, drain, preStop, grace, List.copyOf(clashes));
   }
 
-  private static Duration ninetyPercent(Duration d) {
-    return Duration.ofSeconds(Math.max(1, d.toSeconds() * 9 / 10));
+  private static Duration eightyPercent(Duration d) {
+    return Duration.ofSeconds(Math.max(1, d.toSeconds() * 8 / 10));
   }
 
   private static Duration min(Duration a, Duration b) {

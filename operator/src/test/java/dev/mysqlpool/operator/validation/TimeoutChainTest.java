@@ -23,7 +23,7 @@ class TimeoutChainTest {
         Arguments.of("a short NLB idle timeout pulls client idle and keepalive below it",
             (Consumer<MySQLPoolSpec>) s -> s.service.nlbIdleTimeoutSeconds = 60, "30s 50s 10m 30m 30s 35 75"),
         Arguments.of("a short wait_timeout pulls idle, lifetime and client idle below it",
-            (Consumer<MySQLPoolSpec>) s -> s.backend.waitTimeoutSeconds = 120, "2m 1m 108s 108s 30s 35 75"),
+            (Consumer<MySQLPoolSpec>) s -> s.backend.waitTimeoutSeconds = 120, "2m 1m 96s 96s 30s 35 75"),
         Arguments.of("ClusterIP: client idle follows wait_timeout, preStop only a margin",
             (Consumer<MySQLPoolSpec>) s -> s.service.type = "ClusterIP", "8h 1m 10m 30m 30s 5 45"),
         Arguments.of("a longer drain and deregistration delay stretch the grace period",
@@ -79,7 +79,7 @@ class TimeoutChainTest {
             },
             new FieldError("spec.pool.idleTimeout", "spec.pool.idleTimeout (10m) clashes with"
                 + " spec.backend.waitTimeoutSeconds (300): the server closes connections idle that long, so the pool"
-                + " would hand out dead ones; keep it below wait_timeout or leave it out to derive 270s")),
+                + " would hand out dead ones; keep it below wait_timeout or leave it out to derive 4m")),
         Arguments.of((Consumer<MySQLPoolSpec>) s -> s.shutdown.preStopDelaySeconds = 10,
             new FieldError("spec.shutdown.preStopDelaySeconds", "spec.shutdown.preStopDelaySeconds (10) clashes with"
                 + " spec.service.deregistrationDelaySeconds (30): the preStop delay must cover the NLB deregistration"
