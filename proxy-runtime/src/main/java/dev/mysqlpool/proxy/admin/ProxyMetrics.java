@@ -24,9 +24,12 @@ import java.util.function.ToDoubleFunction;
 public final class ProxyMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
+  /** Held here because Micrometer keeps only a weak reference to a gauge's object; a lambda would be collected. */
+  private final IntSupplier clientConnections;
 
   public ProxyMetrics(IntSupplier clientConnections) {
-    Gauge.builder("mysqlpool.frontend.client.connections", clientConnections, IntSupplier::getAsInt)
+    this.clientConnections = clientConnections;
+    Gauge.builder("mysqlpool.frontend.client.connections", this, m -> m.clientConnections.getAsInt())
         .description("Client connections open to the proxy")
         .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
