@@ -45,10 +45,13 @@ public final class Permissions {
     return rules;
   }
 
-  /** Rules in the operator's own namespace (the Role): the leader election Lease. */
+  /**
+   * Rules in the operator's own namespace (the Role): the leader election Lease, which fabric8's LeaseLock reads,
+   * creates and renews with a JSON merge patch.
+   */
   public static Set<String> ownNamespace() {
     Set<String> rules = new TreeSet<>();
-    add(rules, Lease.class, "", List.of("get", "create", "update"));
+    add(rules, Lease.class, "", List.of("get", "create", "patch"));
     return rules;
   }
 
