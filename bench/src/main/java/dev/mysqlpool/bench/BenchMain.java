@@ -1,0 +1,563 @@
+package dev.mysqlpool.bench;
+
+import dev.mysqlpool.bench.LoadGenerator.Result;
+import dev.mysqlpool.bench.LoadGenerator.Workload;
+import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import org.openjdk.jmh.results.RunResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * The benchmark harness: steady load against a direct connection, the proxy and HAProxy in interleaved rounds,
+ * sysbench, the burst / idle / slow-reader scenarios, the issue's targets, a flight recording when the proxy misses
+ * one, and the JMH microbenchmarks. Prints every table and writes them to {@code bench/results/<timestamp>.md}.
+ * Started by {@code bench/run.sh}; options are listed in bench/README.md.
+ */
+public final class BenchMain {
+  private static final String SKIP_TRANSACTION_MODE = "skipped: pool.mode transaction is not implemented yet";
+  private static final String DIRECT = "direct";
+  private static final String PROXY = "proxy (session)";
+  private static final String HAPROXY = "haproxy (tcp)";
+  private static final int TARGET_CLIENTS = 32;
+  private static final long IDLE_RSS_TARGET_KIB = 256 * 1024;
+
+  private static final Logger log = LoggerFactory.getLogger(BenchMain.class);
+
+  private final Options o;
+  private final StringBuilder md = new StringBuilder();
+  private final List<String> targetLines = new ArrayList<>();
+  private boolean targetMissed;
+  private EmbeddedMariaDb db;
+
+  private BenchMain(Options o) {
+    this.o = o;
+  }
+
+  /** Entry point; see bench/README.md for the options. */
+  public static void main(String[] args) throws Exception {
+    Options o = Options.parse(args);
+    new BenchMain(o).run();
+    // EmbeddedMariaDb's shutdown hook stops the server.
+    System.exit(0);
+  }
+
+  /** Command-line options, each {@code --name value}. */
+  record Options(Path proxyJar, Path resultsDir, Path workDir, int rounds, int seconds, int warmup, List<Integer> clients,
+      int rows, Set<String> skip) {
+    static Options parse(String[] args) {
+      Map<String, String> m = new LinkedHashMap<>();
+      for (int i = 0; i < args.length; i += 2) {
+        if (!args[i].startsWith("--") || i + 1 >= args.length) {
+          throw new IllegalArgumentException("arguments are --name value pairs; got " + Arrays.toString(args));
+        }
+        m.put(args[i].substring(2), args[i + 1]);
+      }
+      Set<String> known = Set.of("proxy-jar", "results", "work", "rounds", "seconds", "warmup", "clients", "rows",
+          "skip");
+      for (String k : m.keySet()) {
+        if (!known.contains(k)) {
+          throw new IllegalArgumentException("unknown option --" + k + "; known: " + new TreeSet<>(known));
+        }
+      }
+      String jar = m.get("proxy-jar");
+      if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+        throw new IllegalArgumentException("--proxy-jar must name the built proxy-runtime.jar; got " + jar);
+      }
+      List<Integer> clients = new ArrayList<>();
+      for (String c : m.getOrDefault("clients", "8,32,128").split(",")) {
+        clients.add(Integer.parseInt(c.trim()));
+      }
+      Set<String> skip = new TreeSet<>();
+      for (String s : m.getOrDefault("skip", "").split(",")) {
+        if (!s.isBlank()) {
+          skip.add(s.trim());
+        }
+      }
+      return new Options(Path.of(jar), Path.of(m.getOrDefault("results", "bench/results")),
+          Path.of(m.getOrDefault("work", "bench/target/bench-work")),
+          Integer.parseInt(m.getOrDefault("rounds", "3")), Integer.parseInt(m.getOrDefault("seconds", "10")),
+          Integer.parseInt(m.getOrDefault("warmup", "5")), clients, Integer.parseInt(m.getOrDefault("rows", "100000")),
+          skip);
+    }
+  }
+
+  /** A place clients connect to; pid of the forwarding process, or -1 for the server itself. */
+  private record Target(String name, int port, long pid) {}
+
+  /** One measured round of one case. */
+  private record Round(Result load, int threadsConnected, int maxUsed, long rssKib, long cpuMillis) {}
+
+  private void run() throws Exception {
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Files.createDirectories(o.resultsDir());
+    Files.createDirectories(o.workDir());
+    Path out = o.resultsDir().resolve(stamp + ".md");
+    h1("mysqlpool benchmark " + stamp);
+    line("Machine: " + Runtime.getRuntime().availableProcessors() + " CPUs, load average at start "
+        + loadAverage() + "; Java " + System.getProperty("java.version") + "; proxy JVM flags `"
+        + String.join(" ", ProxyProcess.JVM_FLAGS) + "`.");
+    line("Rounds: " + o.rounds() + " x " + o.seconds() + " s per case after a " + o.warmup()
+        + " s warm-up, interleaved (direct, proxy, haproxy, direct, ...); figures are medians of the rounds.");
+    db = EmbeddedMariaDb.shared();
+    line("Server: embedded MariaDB " + scalar("SELECT VERSION()") + " on 127.0.0.1:" + db.port() + ", table sbtest1 with "
+        + o.rows() + " rows (sysbench layout).");
+    createTable();
+
+    // Session mode holds one backend per client: room for the largest client count, sysbench's and the slow reader's.
+    int maxClients = Math.max(TARGET_CLIENTS + 1, o.clients().stream().mapToInt(Integer::intValue).max().orElse(0));
+    // maxIdle 0: a session's backend is closed when it ends, so the proxy holds no idle connections during the other
+    // targets' rounds and every case's Threads_connected is its own.
+    ProxyProcess proxy = ProxyProcess.start(o.proxyJar(), o.workDir(), "session", db,
+        "maxConnections: " + (maxClients + 16) + ", maxIdle: 0, acquireTimeout: 30s, maxConcurrentConnects: 8", "",
+        List.of());
+    HaproxyProcess haproxy = null;
+    try {
+      if (Procs.onPath("haproxy")) {
+        haproxy = HaproxyProcess.start(o.workDir(), db);
+        line("HAProxy: " + haproxy.version() + ", `mode tcp`, generated config.");
+      } else {
+        line("HAProxy: skipped: `haproxy` is not installed (bench/run.sh installs it with apt-get when run as root).");
+      }
+      List<Target> targets = new ArrayList<>();
+      targets.add(new Target(DIRECT, db.port(), -1));
+      targets.add(new Target(PROXY, proxy.port(), proxy.pid()));
+      if (haproxy != null) {
+        targets.add(new Target(HAPROXY, haproxy.port(), haproxy.pid()));
+      }
+      section("load", () -> steadyLoad(targets));
+      section("sysbench", () -> sysbench(targets));
+      section("burst", this::burst);
+      section("idle", this::idle);
+      section("slow-reader", () -> slowReader(targets.subList(0, 2)));
+      h2("Targets (issue 6)");
+      for (String t : targetLines) {
+        line("- " + t);
+      }
+      if (targetMissed) {
+        section("profile", this::profile);
+      }
+    } finally {
+      proxy.close();
+      if (haproxy != null) {
+        haproxy.close();
+      }
+    }
+    section("jmh", this::jmh);
+    Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
+    System.out.println("\nResults written to " + out.toAbsolutePath());
+  }
+
+  // ------------------------------------------------------------------------------------------------ steady load
+
+  private void steadyLoad(List<Target> targets) throws Exception {
+    h2("Steady load (load generator: MariaDB Connector/J, one connection per client thread)");
+    line("QPS counts statements (a read-write transaction is 4: BEGIN, SELECT, UPDATE, COMMIT); latency is per"
+        + " operation (statement or transaction). Ratios are against direct in the same run. Server columns exclude the"
+        + " harness's sampler connection. RSS and CPU are the forwarding process's (proxy or haproxy).");
+    line("(c) proxy in transaction mode: " + SKIP_TRANSACTION_MODE + ".");
+    LoadGenerator gen = new LoadGenerator(o.rows());
+    StringBuilder table = new StringBuilder(header());
+    for (Workload w : Workload.values()) {
+      for (int clients : o.clients()) {
+        String caseName = w.label + " x" + clients;
+        System.out.println("\n== " + caseName + " (transaction mode: " + SKIP_TRANSACTION_MODE + ")");
+        for (Target t : targets) {
+          gen.run(url(t.port()), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, w, clients,
+              o.warmup() * 1000L, 1);
+        }
+        Map<String, List<Round>> byTarget = new LinkedHashMap<>();
+        for (int r = 0; r < o.rounds(); r++) {
+          for (Target t : targets) {
+            Round round = round(gen, t, w, clients);
+            byTarget.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(round);
+            System.out.printf(Locale.ROOT, "   round %d %-16s %9.0f qps  p95 %6.2f ms  errors %d%s%n", r + 1,
+                t.name(), round.load().qps(), round.load().p95() / 1000.0, round.load().errors(),
+                round.load().firstError() == null ? "" : " (" + round.load().firstError() + ")");
+          }
+        }
+        String rows = rows(w.label, clients, byTarget);
+        table.append(rows);
+        System.out.print(header() + rows);
+        if (w == Workload.POINT_SELECT && clients == TARGET_CLIENTS) {
+          judgeSteady(byTarget);
+        }
+      }
+    }
+    md.append(table).append('\n');
+    System.out.println();
+    System.out.print(table);
+  }
+
+  private Round round(LoadGenerator gen, Target t, Workload w, int clients) throws Exception {
+    try (Connection root = db.rootConnection()) {
+      ServerSampler sampler = new ServerSampler(root, 250);
+      sampler.start();
+      long cpu0 = t.pid() > 0 ? Procs.cpuMillis(t.pid()) : -1;
+      Result r = gen.run(url(t.port()), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, w, clients, 1000,
+          o.seconds() * 1000L);
+      long cpu1 = t.pid() > 0 ? Procs.cpuMillis(t.pid()) : -1;
+      long rss = t.pid() > 0 ? Procs.rssKib(t.pid()) : -1;
+      int[] server = sampler.stop();
+      return new Round(r, server[0], server[1], rss, cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0);
+    }
+  }
+
+  private static String header() {
+    return "| workload | clients | target | QPS | QPS vs direct | p50 ms | p95 ms | p99 ms | p95 vs direct"
+        + " | Threads_connected (max) | Max_used_connections | RSS MiB | CPU ms / 1k stmts | errors |\n"
+        + "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  }
+
+  private String rows(String workload, int clients, Map<String, List<Round>> byTarget) {
+    double directQps = median(byTarget.get(DIRECT), x -> x.load().qps());
+    double directP95 = median(byTarget.get(DIRECT), x -> x.load().p95());
+    StringBuilder b = new StringBuilder();
+    for (Map.Entry<String, List<Round>> e : byTarget.entrySet()) {
+      List<Round> rs = e.getValue();
+      double qps = median(rs, x -> x.load().qps());
+      double p95 = median(rs, x -> x.load().p95());
+      double rss = median(rs, x -> x.rssKib());
+      double cpuPer1k = median(rs, x -> x.cpuMillis() < 0 ? -1 : x.cpuMillis() * 1000.0
+          / Math.max(1, x.load().qps() * x.load().seconds()));
+      long errors = rs.stream().mapToLong(x -> x.load().errors()).sum();
+      b.append(String.format(Locale.ROOT, "| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %s |"
+              + " %s | %d |%n", workload, clients, e.getKey(), qps, qps / directQps,
+          median(rs, x -> x.load().p50()) / 1000, p95 / 1000, median(rs, x -> x.load().p99()) / 1000, p95 / directP95,
+          median(rs, x -> x.threadsConnected()), median(rs, x -> x.maxUsed()),
+          rss < 0 ? "-" : String.format(Locale.ROOT, "%.0f", rss / 1024), cpuPer1k < 0 ? "-"
+              : String.format(Locale.ROOT, "%.0f", cpuPer1k), errors));
+    }
+    return b.toString();
+  }
+
+  private void judgeSteady(Map<String, List<Round>> byTarget) {
+    if (!byTarget.containsKey(HAPROXY)) {
+      targetLines.add("Point select at 32 clients vs HAProxy: not judged (HAProxy not installed).");
+      return;
+    }
+    double direct = median(byTarget.get(DIRECT), x -> x.load().qps());
+    double proxyRatio = median(byTarget.get(PROXY), x -> x.load().qps()) / direct;
+    double haRatio = median(byTarget.get(HAPROXY), x -> x.load().qps()) / direct;
+    double proxyP95 = median(byTarget.get(PROXY), x -> x.load().p95()) / 1000;
+    double haP95 = median(byTarget.get(HAPROXY), x -> x.load().p95()) / 1000;
+    boolean qpsMet = proxyRatio >= haRatio;
+    boolean p95Met = proxyP95 <= haP95;
+    targetMissed |= !qpsMet || !p95Met;
+    targetLines.add(String.format(Locale.ROOT, "Point-select QPS at 32 clients (load generator): proxy %.2f x direct,"
+        + " HAProxy %.2f x direct: %s (proxy/HAProxy = %.2f).", proxyRatio, haRatio, qpsMet ? "MET" : "MISSED",
+        proxyRatio / haRatio));
+    targetLines.add(String.format(Locale.ROOT, "Point-select p95 at 32 clients (load generator): proxy %.2f ms,"
+        + " HAProxy %.2f ms: %s (proxy/HAProxy = %.2f).", proxyP95, haP95, p95Met ? "MET" : "MISSED",
+        proxyP95 / haP95));
+  }
+
+  // --------------------------------------------------------------------------------------------------- sysbench
+
+  private void sysbench(List<Target> targets) {
+    h2("sysbench oltp_point_select, " + TARGET_CLIENTS + " threads");
+    if (!Sysbench.installed()) {
+      line("skipped: `sysbench` is not installed (bench/run.sh installs it with apt-get when run as root).");
+      return;
+    }
+    line(Sysbench.version() + "; a 3 s unmeasured run per target, then " + o.rounds() + " interleaved rounds of "
+        + o.seconds() + " s; medians.");
+    for (Target t : targets) {
+      Sysbench.pointSelect(t.port(), o.rows(), TARGET_CLIENTS, 3);
+    }
+    Map<String, List<Sysbench.Result>> byTarget = new LinkedHashMap<>();
+    for (int r = 0; r < o.rounds(); r++) {
+      for (Target t : targets) {
+        Sysbench.Result res = Sysbench.pointSelect(t.port(), o.rows(), TARGET_CLIENTS, o.seconds());
+        byTarget.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(res);
+        System.out.printf(Locale.ROOT, "   sysbench round %d %-16s %9.0f qps  p95 %6.2f ms%n", r + 1, t.name(),
+            res.qps(), res.p95Millis());
+      }
+    }
+    double directQps = median(byTarget.get(DIRECT), Sysbench.Result::qps);
+    double directP95 = median(byTarget.get(DIRECT), Sysbench.Result::p95Millis);
+    StringBuilder b = new StringBuilder("| target | QPS | QPS vs direct | p95 ms | p95 vs direct | errors |\n"
+        + "|---|---:|---:|---:|---:|---:|\n");
+    for (Map.Entry<String, List<Sysbench.Result>> e : byTarget.entrySet()) {
+      double qps = median(e.getValue(), Sysbench.Result::qps);
+      double p95 = median(e.getValue(), Sysbench.Result::p95Millis);
+      b.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %.2f | %d |%n", e.getKey(), qps,
+          qps / directQps, p95, p95 / directP95, e.getValue().stream().mapToLong(Sysbench.Result::errors).sum()));
+    }
+    table(b.toString());
+    if (byTarget.containsKey(HAPROXY)) {
+      double pr = median(byTarget.get(PROXY), Sysbench.Result::qps) / directQps;
+      double hr = median(byTarget.get(HAPROXY), Sysbench.Result::qps) / directQps;
+      double pp = median(byTarget.get(PROXY), Sysbench.Result::p95Millis);
+      double hp = median(byTarget.get(HAPROXY), Sysbench.Result::p95Millis);
+      targetMissed |= pr < hr || pp > hp;
+      targetLines.add(String.format(Locale.ROOT, "Point-select QPS at 32 threads (sysbench): proxy %.2f x direct,"
+          + " HAProxy %.2f x direct: %s (proxy/HAProxy = %.2f); p95 proxy %.2f ms vs HAProxy %.2f ms: %s.", pr, hr,
+          pr >= hr ? "MET" : "MISSED", pr / hr, pp, hp, pp <= hp ? "MET" : "MISSED"));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------- scenarios
+
+  private void burst() throws Exception {
+    int clients = 2000;
+    int max = 20;
+    h2("Scenario: " + clients + "-client connect burst, pool.maxConnections " + max);
+    try (ProxyProcess p = ProxyProcess.start(o.proxyJar(), o.workDir(), "burst", db,
+        "maxConnections: " + max + ", acquireTimeout: 60s", "maxClientConnections: 10000", List.of())) {
+      Scenarios.Burst b = Scenarios.burst(db, p, clients, max);
+      line(String.format(Locale.ROOT, "%d clients released at once; each connects, runs one point select and"
+              + " disconnects. %d succeeded, %d failed%s, in %.1f s; completion time p50 %d ms, p99 %d ms, max %d ms."
+              + " Server during the burst (sampled every 5 ms): Threads_connected max **%d**, Max_used_connections"
+              + " **%d** (both without the sampler's connection). Proxy RSS after: %d MiB.",
+          b.clients(), b.ok(), b.failed(), b.firstError() == null ? "" : " (first error: " + b.firstError() + ")",
+          b.seconds(), b.p50Millis(), b.p99Millis(), b.maxMillis(), b.maxThreadsConnected(),
+          b.maxUsedConnections(), Procs.rssKib(p.pid()) / 1024));
+      int seen = Math.max(b.maxThreadsConnected(), b.maxUsedConnections());
+      boolean met = seen <= max && b.failed() == 0;
+      targetMissed |= seen > max;
+      targetLines.add(String.format(Locale.ROOT, "%d-client burst: server saw at most %d connections from the proxy"
+              + " (maxConnections %d): %s%s.", clients, seen, max, seen <= max ? "MET" : "MISSED",
+          b.failed() == 0 ? "" : "; but " + b.failed() + " clients failed"));
+      if (!met) {
+        line("See " + p.log() + " for the proxy's log.");
+      }
+    }
+  }
+
+  private void idle() throws Exception {
+    int target = 10_000;
+    h2("Scenario: " + target + " idle client connections to the proxy");
+    try (ProxyProcess p = ProxyProcess.start(o.proxyJar(), o.workDir(), "idle", db, "maxConnections: 20",
+        "maxClientConnections: " + (target + 100), List.of())) {
+      Scenarios.Idle i = Scenarios.idle(p, target);
+      line(String.format(Locale.ROOT, "Raw-socket clients logged in with mysql_native_password and sent nothing (so"
+              + " none holds a backend). Opened %d of %d in %.1f s%s. Proxy RSS: %.0f MiB with no clients (heap after GC"
+              + " %.1f MiB); **%.0f MiB** with %d idle clients, %.0f MiB after a full GC; heap used after GC **%.1f"
+              + " MiB**; that is %.1f KiB RSS and %.2f KiB heap per idle client. A new client was %s.",
+          i.opened(), target, i.openSeconds(), i.firstError() == null ? "" : " (first error: " + i.firstError() + ")",
+          i.rssEmptyKib() / 1024.0, i.heapEmptyKib() / 1024.0, i.rssKib() / 1024.0, i.opened(),
+          i.rssAfterGcKib() / 1024.0, i.heapAfterGcKib() / 1024.0,
+          (i.rssKib() - i.rssEmptyKib()) / (double) Math.max(1, i.opened()),
+          (i.heapAfterGcKib() - i.heapEmptyKib()) / (double) Math.max(1, i.opened()),
+          i.stillServes() ? "still served" : "NOT served"));
+      boolean met = i.opened() == target && i.rssKib() < IDLE_RSS_TARGET_KIB;
+      targetMissed |= !met;
+      targetLines.add(String.format(Locale.ROOT, "%d idle clients: proxy RSS %.0f MiB (target < 256 MiB): %s%s.",
+          i.opened(), i.rssKib() / 1024.0, met ? "MET" : "MISSED",
+          String.format(Locale.ROOT, " (%.0f MiB headroom)", (IDLE_RSS_TARGET_KIB - i.rssKib()) / 1024.0)));
+    }
+  }
+
+  private void slowReader(List<Target> targets) throws Exception {
+    int bytesPerSecond = 1 << 20;
+    h2("Scenario: a slow reader during point selects (" + TARGET_CLIENTS + " clients)");
+    line("One raw client runs `SELECT id, k, c, pad FROM sbtest1` (about 19 MB) and reads it at 1 MiB/s with a 64 KiB"
+        + " receive buffer for the whole window; the others run point selects. Without and with, back to back.");
+    LoadGenerator gen = new LoadGenerator(o.rows());
+    StringBuilder b = new StringBuilder("| target | QPS without | QPS with | ratio | p95 ms without | p95 ms with | ratio"
+        + " | slow reader read | forwarder RSS MiB with |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Target t : targets) {
+      Round without = round(gen, t, Workload.POINT_SELECT, TARGET_CLIENTS);
+      Round with;
+      long read;
+      String note = "";
+      try (Scenarios.SlowReader slow = new Scenarios.SlowReader(t.port(), bytesPerSecond)) {
+        with = round(gen, t, Workload.POINT_SELECT, TARGET_CLIENTS);
+        read = slow.bytesRead();
+        if (slow.finished()) {
+          note = " (finished early)";
+        } else if (slow.error() != null) {
+          note = " (" + slow.error() + ")";
+        }
+      }
+      b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f MiB%s | %s |%n",
+          t.name(), without.load().qps(), with.load().qps(), with.load().qps() / without.load().qps(),
+          without.load().p95() / 1000.0, with.load().p95() / 1000.0,
+          (double) with.load().p95() / without.load().p95(), read / (double) (1 << 20), note,
+          with.rssKib() < 0 ? "-" : Long.toString(with.rssKib() / 1024)));
+    }
+    table(b.toString());
+  }
+
+  // -------------------------------------------------------------------------------------------------- profiling
+
+  private void profile() throws Exception {
+    h2("Profile of the proxy (a target was missed)");
+    Path jfr = o.workDir().resolve("proxy-profile.jfr");
+    Files.deleteIfExists(jfr);
+    try (ProxyProcess p = ProxyProcess.start(o.proxyJar(), o.workDir(), "profiled", db,
+        "maxConnections: 64, maxIdle: 0, acquireTimeout: 30s", "",
+        List.of("-XX:StartFlightRecording=name=bench,settings=profile"))) {
+      LoadGenerator gen = new LoadGenerator(o.rows());
+      Result r = gen.run(url(p.port()), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD,
+          Workload.POINT_SELECT, TARGET_CLIENTS, 3000, o.seconds() * 1500L);
+      long cpu = Procs.cpuMillis(p.pid());
+      p.dumpRecording("bench", jfr);
+      line(String.format(Locale.ROOT, "JFR (settings=profile) on the proxy during %d s of point selects at %d clients"
+              + " (%.0f qps under the recording); proxy CPU since start %d ms. Recording: `%s` (`jfr summary`,"
+              + " `jfr print --events jdk.ExecutionSample`).", o.seconds() * 3 / 2, TARGET_CLIENTS, r.qps(), cpu,
+          jfr.toAbsolutePath()));
+      md.append('\n').append(JfrHotSpots.summarize(jfr, 20));
+      System.out.println(JfrHotSpots.summarize(jfr, 20));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------- JMH
+
+  private void jmh() throws RunnerException {
+    h2("JMH microbenchmarks");
+    line("1 fork, 3 x 1 s warm-up, 5 x 1 s measurement. PoolBenchmark runs BackendPool against the embedded MariaDB"
+        + " (acquire of an idle connection and release CLEAN: no server round trip).");
+    Collection<RunResult> results = new Runner(new OptionsBuilder()
+        .include("dev\\.mysqlpool\\.bench\\.jmh\\..*")
+        .forks(1)
+        .warmupIterations(3).warmupTime(TimeValue.seconds(1))
+        .measurementIterations(5).measurementTime(TimeValue.seconds(1))
+        .param("backendPort", Integer.toString(db.port()))
+        .jvmArgs("-Xms256m", "-Xmx256m", "-Dio.netty.leakDetection.level=disabled")
+        .build()).run();
+    StringBuilder b = new StringBuilder("| benchmark | params | score | error (99.9%) | unit |\n|---|---|---:|---:|---|\n");
+    for (RunResult r : results) {
+      var p = r.getParams();
+      StringBuilder params = new StringBuilder();
+      for (String k : p.getParamsKeys()) {
+        if (!k.equals("backendPort")) {
+          params.append(params.length() == 0 ? "" : ", ").append(k).append('=').append(p.getParam(k));
+        }
+      }
+      String name = p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.', p.getBenchmark().lastIndexOf('.') - 1)
+          + 1);
+      b.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %s |%n", name, params,
+          r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError(), r.getPrimaryResult().getScoreUnit()));
+    }
+    table(b.toString());
+  }
+
+  // ---------------------------------------------------------------------------------------------------- helpers
+
+  /** A part of the run that may fail on its own: the failure is reported and the run goes on. */
+  private interface Section {
+    void run() throws Exception;
+  }
+
+  private void section(String name, Section s) {
+    if (o.skip().contains(name)) {
+      line("(" + name + ": skipped by --skip)");
+      return;
+    }
+    try {
+      s.run();
+    } catch (Exception | Error e) {
+      log.error("section {} failed", name, e);
+      line("**" + name + " failed:** " + e);
+      targetLines.add(name + ": FAILED to run (" + e.getMessage() + ")");
+    }
+  }
+
+  private void createTable() throws SQLException {
+    long t0 = System.nanoTime();
+    try (Connection c = db.appConnection(); Statement s = c.createStatement()) {
+      s.execute("DROP TABLE IF EXISTS sbtest1");
+      s.execute("CREATE TABLE sbtest1 (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0,"
+          + " c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), KEY k_1 (k))"
+          + " ENGINE=InnoDB");
+      Random random = new Random(42);
+      int batch = 1000;
+      for (int start = 1; start <= o.rows(); start += batch) {
+        StringBuilder sql = new StringBuilder("INSERT INTO sbtest1 (id, k, c, pad) VALUES ");
+        for (int id = start; id < Math.min(start + batch, o.rows() + 1); id++) {
+          sql.append(id == start ? "" : ",").append('(').append(id).append(',').append(1 + random.nextInt(o.rows()))
+              .append(",'").append(digits(random, 11, 10)).append("','").append(digits(random, 11, 5)).append("')");
+        }
+        s.execute(sql.toString());
+      }
+      s.execute("ANALYZE TABLE sbtest1");
+    }
+    System.out.printf(Locale.ROOT, "sbtest1 filled with %d rows in %.1f s%n", o.rows(), (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** sysbench's value format: groups of 11 digits joined by '-'. */
+  private static String digits(Random random, int group, int groups) {
+    StringBuilder b = new StringBuilder();
+    for (int g = 0; g < groups; g++) {
+      if (g > 0) {
+        b.append('-');
+      }
+      for (int i = 0; i < group; i++) {
+        b.append((char) ('0' + random.nextInt(10)));
+      }
+    }
+    return b.toString();
+  }
+
+  private String scalar(String sql) throws SQLException {
+    try (Connection c = db.rootConnection(); Statement s = c.createStatement();
+        var rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static String url(int port) {
+    return EmbeddedMariaDb.jdbcUrl("127.0.0.1", port, EmbeddedMariaDb.APP_DATABASE) + "&connectTimeout=30000";
+  }
+
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim().split(" ")[0];
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  private static <T> double median(List<T> values, java.util.function.ToDoubleFunction<T> f) {
+    double[] v = values.stream().mapToDouble(f).sorted().toArray();
+    if (v.length == 0) {
+      return Double.NaN;
+    }
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private void h1(String s) {
+    md.append("# ").append(s).append("\n\n");
+    System.out.println("\n# " + s);
+  }
+
+  private void h2(String s) {
+    md.append("\n## ").append(s).append("\n\n");
+    System.out.println("\n## " + s);
+  }
+
+  private void line(String s) {
+    md.append(s).append("\n\n");
+    System.out.println(s);
+  }
+
+  private void table(String s) {
+    md.append(s).append('\n');
+    System.out.print(s);
+  }
+}

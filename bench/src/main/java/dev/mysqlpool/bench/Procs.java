@@ -1,0 +1,161 @@
+package dev.mysqlpool.bench;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** Process facts from {@code /proc} and small process helpers. Linux only; thread-safe. */
+final class Procs {
+  /** USER_HZ: /proc reports CPU times in these ticks on every Linux the harness targets. */
+  private static final long TICKS_PER_SECOND = 100;
+
+  /** Child processes to kill should the harness exit early: an orphaned proxy would hold its port and memory. */
+  private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> CHILDREN.forEach(Process::destroyForcibly),
+        "bench-children-reaper"));
+  }
+
+  private Procs() {}
+
+  /** Registers a long-running child to be killed when the harness exits; returns it. */
+  static Process track(Process p) {
+    CHILDREN.add(p);
+    return p;
+  }
+
+  /** VmRSS of a process in KiB, or -1 when it is gone. */
+  static long rssKib(long pid) {
+    return statusField(pid, "VmRSS:");
+  }
+
+  /** VmHWM (peak RSS) of a process in KiB, or -1 when it is gone. */
+  static long peakRssKib(long pid) {
+    return statusField(pid, "VmHWM:");
+  }
+
+  private static long statusField(long pid, String field) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.US_ASCII)) {
+        if (line.startsWith(field)) {
+          return Long.parseLong(line.substring(field.length()).trim().split("\\s+")[0]);
+        }
+      }
+      return -1;
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** User plus system CPU time a process used so far, in milliseconds, or -1 when it is gone. */
+  static long cpuMillis(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
+      // The command name may hold spaces; the fields after its closing parenthesis are fixed.
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+      return ticks * 1000 / TICKS_PER_SECOND;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** Waits until a TCP connect to 127.0.0.1:port succeeds, the process dies, or the timeout passes. */
+  static void awaitPort(Process p, int port, Duration timeout, String what, Path log) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException(what + " exited with " + p.exitValue() + " before listening on port " + port
+            + "; see " + log + ":\n" + tail(log, 20));
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+        return;
+      } catch (IOException e) {
+        sleep(50);
+      }
+    }
+    throw new IllegalStateException(what + " did not listen on port " + port + " within " + timeout.toSeconds()
+        + "s; see " + log + ":\n" + tail(log, 20));
+  }
+
+  /** SIGTERM, then SIGKILL after {@code grace}. */
+  static void stop(Process p, Duration grace) {
+    if (p == null || !p.isAlive()) {
+      return;
+    }
+    CHILDREN.remove(p);
+    p.destroy();
+    try {
+      if (!p.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      p.destroyForcibly();
+    }
+  }
+
+  /** Runs a short command and returns its combined output; fails when it does not exit 0 within the timeout. */
+  static String run(Duration timeout, String... cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(String.join(" ", cmd) + " did not finish within " + timeout.toSeconds() + "s");
+      }
+      String text = new String(out, StandardCharsets.UTF_8);
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException(String.join(" ", cmd) + " exited with " + p.exitValue() + ": " + text);
+      }
+      return text;
+    } catch (IOException e) {
+      throw new IllegalStateException("while running " + String.join(" ", cmd) + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running " + String.join(" ", cmd), e);
+    }
+  }
+
+  /** Whether an executable of this name is on the PATH. */
+  static boolean onPath(String name) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return false;
+    }
+    for (String dir : path.split(":")) {
+      if (Files.isExecutable(Path.of(dir, name))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static String tail(Path file, int lines) {
+    try {
+      String[] all = Files.readString(file, StandardCharsets.UTF_8).split("\n");
+      return String.join("\n", java.util.List.of(all).subList(Math.max(0, all.length - lines), all.length));
+    } catch (IOException e) {
+      return "(cannot read " + file + ")";
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.mysqlpool.bench;
+
+import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The real proxy jar in its own JVM, as it runs in production: a generated config file, the given JVM flags, stdout
+ * and stderr in a log file next to the config. Thread-safe.
+ */
+final class ProxyProcess implements AutoCloseable {
+  /**
+   * A fixed heap so RSS figures compare across runs (the operator's container flag, MaxRAMPercentage=75, would size
+   * the heap from this machine's RAM instead); G1 as in the container; no AlwaysPreTouch, which would inflate RSS.
+   */
+  static final List<String> JVM_FLAGS = List.of("-Xms64m", "-Xmx512m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError");
+
+  private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+
+  private final String name;
+  private final Process process;
+  private final int port;
+  private final Path log;
+
+  private ProxyProcess(String name, Process process, int port, Path log) {
+    this.name = name;
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  /**
+   * Starts a proxy in front of {@code db} and waits until it listens.
+   *
+   * @param poolYaml the {@code pool:} block's fields in flow style, e.g. {@code maxConnections: 20}
+   * @param frontendYaml the {@code frontend:} block's fields, or empty
+   * @param extraJvmFlags appended to {@link #JVM_FLAGS}, e.g. a flight recording
+   */
+  static ProxyProcess start(Path jar, Path workDir, String name, EmbeddedMariaDb db, String poolYaml,
+      String frontendYaml, List<String> extraJvmFlags) {
+    int port = EmbeddedMariaDb.freePort();
+    int adminPort = EmbeddedMariaDb.freePort();
+    String config = "listen: {host: 127.0.0.1, port: " + port + "}\n"
+        + "admin: {host: 127.0.0.1, port: " + adminPort + "}\n"
+        + "backends:\n  - {name: primary, host: 127.0.0.1, port: " + db.port() + "}\n"
+        + "users:\n  - {name: " + EmbeddedMariaDb.APP_USER + ", password: " + EmbeddedMariaDb.APP_PASSWORD + "}\n"
+        + "pool: {mode: session, " + poolYaml + "}\n"
+        + (frontendYaml.isEmpty() ? "" : "frontend: {" + frontendYaml + "}\n")
+        + "shutdown: {drainTimeout: 1s}\n";
+    try {
+      Files.createDirectories(workDir);
+      Path file = workDir.resolve("proxy-" + name + ".yaml");
+      Path log = workDir.resolve("proxy-" + name + ".log");
+      Files.writeString(file, config, StandardCharsets.UTF_8);
+      List<String> cmd = new ArrayList<>();
+      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      cmd.addAll(JVM_FLAGS);
+      cmd.addAll(extraJvmFlags);
+      cmd.addAll(List.of("-jar", jar.toString(), "--config", file.toString()));
+      Process p = Procs.track(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start());
+      ProxyProcess proxy = new ProxyProcess(name, p, port, log);
+      try {
+        Procs.awaitPort(p, port, Duration.ofSeconds(60), "proxy '" + name + "'", log);
+      } catch (RuntimeException e) {
+        proxy.close();
+        throw e;
+      }
+      return proxy;
+    } catch (IOException e) {
+      throw new UncheckedIOException("while starting proxy '" + name + "' from " + jar, e);
+    }
+  }
+
+  int port() {
+    return port;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  Path log() {
+    return log;
+  }
+
+  /** Runs a full GC in the proxy ({@code jcmd GC.run}) and returns the heap used afterwards in KiB, or -1. */
+  long heapUsedAfterGcKib() {
+    String pid = Long.toString(pid());
+    Procs.run(Duration.ofSeconds(60), "jcmd", pid, "GC.run");
+    String info = Procs.run(Duration.ofSeconds(30), "jcmd", pid, "GC.heap_info");
+    Matcher m = HEAP_USED.matcher(info);
+    return m.find() ? Long.parseLong(m.group(1)) : -1;
+  }
+
+  /** Dumps the running flight recording named {@code recording} to {@code file}. */
+  void dumpRecording(String recording, Path file) {
+    Procs.run(Duration.ofSeconds(120), "jcmd", Long.toString(pid()), "JFR.dump", "name=" + recording,
+        "filename=" + file.toAbsolutePath());
+  }
+
+  @Override
+  public void close() {
+    Procs.stop(process, Duration.ofSeconds(10));
+  }
+
+  @Override
+  public String toString() {
+    return "proxy '" + name + "' (pid " + pid() + ", port " + port + ")";
+  }
+}
