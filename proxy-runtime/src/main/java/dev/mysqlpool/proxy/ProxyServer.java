@@ -30,7 +30,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
@@ -175,16 +178,14 @@ public final class ProxyServer implements AutoCloseable {
     Duration drain = config.shutdown().drainTimeout();
     log.info("draining: refusing new clients, waiting up to {} for {} client sessions", drain,
         frontend.clientConnections());
-    frontend.drain();
+    CompletableFuture<Void> drained = frontend.drain();
     listener.close().awaitUninterruptibly();
-    long deadline = System.nanoTime() + drain.toNanos();
-    while (frontend.clientConnections() > 0 && System.nanoTime() - deadline < 0) {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+    try {
+      drained.get(drain.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // Reported below with the count of sessions still open.
     }
     if (frontend.clientConnections() > 0) {
       log.warn("drain timeout reached with {} client sessions still open; closing them", frontend.clientConnections());

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Timer;
 import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,6 +28,7 @@ public final class Frontend {
   private final AtomicLong ids = new AtomicLong();
   private final AtomicInteger open = new AtomicInteger();
   private volatile boolean draining;
+  private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
   public Frontend(ProxyConfig config, Map<String, BackendPool> pools, ProxyMetrics metrics) {
     this.config = config;
@@ -53,12 +55,20 @@ public final class Frontend {
     return draining;
   }
 
-  /** Stops taking new work: idle sessions close now, busy ones when their transaction ends. */
-  public void drain() {
+  /**
+   * Stops taking new work: idle sessions close now, busy ones when their transaction ends.
+   *
+   * @return completes when the last client session has closed
+   */
+  public CompletableFuture<Void> drain() {
     draining = true;
     for (ClientSession s : sessions.values()) {
       s.drain();
     }
+    if (open.get() == 0) {
+      drained.complete(null);
+    }
+    return drained;
   }
 
   /** Closes every session at once. */
@@ -87,8 +97,8 @@ public final class Frontend {
   }
 
   void leave(ClientSession s) {
-    if (sessions.remove(s.id) != null) {
-      open.decrementAndGet();
+    if (sessions.remove(s.id) != null && open.decrementAndGet() == 0 && draining) {
+      drained.complete(null);
     }
   }
 
