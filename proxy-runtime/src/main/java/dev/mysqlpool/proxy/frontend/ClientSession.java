@@ -394,7 +394,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!m.matches()) {
           throw new IllegalStateException("not a KILL statement");
         }
-        kill(seq, Long.parseLong(m.group(2)), "QUERY".equalsIgnoreCase(m.group(1)));
+        long target;
+        try {
+          target = Long.parseLong(m.group(2));
+        } catch (NumberFormatException tooLong) {
+          writeLocal(Packets.err(client.alloc(), seq + 1, ErrorCodes.NO_SUCH_THREAD, "HY000",
+              "Unknown thread id: " + m.group(2)));
+          return;
+        }
+        kill(seq, target, "QUERY".equalsIgnoreCase(m.group(1)));
       }
     } catch (RuntimeException e) {
       // A malformed COM_CHANGE_USER or COM_PROCESS_KILL. Handled here, since this packet is released below (the
