@@ -4,6 +4,7 @@ import dev.mysqlpool.proxy.config.ConfigException;
 import dev.mysqlpool.proxy.config.ConfigLoader;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,6 +12,8 @@ import org.slf4j.LoggerFactory;
 /** {@code java -jar proxy-runtime.jar --config FILE [--check]}. */
 public final class ProxyMain {
   private static final Logger log = LoggerFactory.getLogger(ProxyMain.class);
+  /** Kubelet refreshes mounted Secrets within about a minute; checking every few seconds adds little to that. */
+  private static final Duration RELOAD_INTERVAL = Duration.ofSeconds(5);
 
   private ProxyMain() {}
 
@@ -53,8 +56,10 @@ public final class ProxyMain {
       return;
     }
     ProxyServer server = ProxyServer.start(config);
+    ConfigReloader reloader = new ConfigReloader(configFile, server, RELOAD_INTERVAL);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      reloader.close();
       server.shutdown();
       stopped.countDown();
     }, "shutdown"));

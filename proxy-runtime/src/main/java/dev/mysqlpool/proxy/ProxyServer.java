@@ -153,6 +153,26 @@ public final class ProxyServer implements AutoCloseable {
     return metrics;
   }
 
+  /**
+   * Applies a reloaded configuration if it differs from the running one only in its users (passwords rotated in a
+   * mounted Secret, users added or removed). New logins see the new users at once; logged-in sessions keep theirs.
+   *
+   * @return false, changing nothing, when other fields differ: those need a restart
+   */
+  public boolean reloadUsers(ProxyConfig next) {
+    ProxyConfig current = frontend.config();
+    if (!next.withUsers(current.users()).equals(current)) {
+      return false;
+    }
+    frontend.config(next);
+    return true;
+  }
+
+  /** The configuration in force. */
+  public ProxyConfig config() {
+    return frontend.config();
+  }
+
   /** Whether the proxy reports ready. */
   public boolean ready() {
     return !frontend.draining() && !stopped.get() && anyBackendReachable();

@@ -67,6 +67,11 @@ public record ProxyConfig(
   /** What SIGTERM does. */
   public record Shutdown(Duration drainTimeout) {}
 
+  /** This configuration with other users; used to tell a users-only change from one that needs a restart. */
+  public ProxyConfig withUsers(List<User> otherUsers) {
+    return new ProxyConfig(listen, admin, backends, List.copyOf(otherUsers), pool, frontend, shutdown);
+  }
+
   /** The backend a user's sessions are served by. */
   public Backend backendFor(User user) {
     for (Backend b : backends) {

@@ -122,12 +122,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       frontend.metrics.error("client_limit");
       phase = CLOSED;
       client.writeAndFlush(Packets.err(ctx.alloc(), 0, ErrorCodes.TOO_MANY_CONNECTIONS, "08004",
-              "Too many connections (frontend.maxClientConnections=" + frontend.config.frontend().maxClientConnections()
+              "Too many connections (frontend.maxClientConnections=" + frontend.config().frontend().maxClientConnections()
                   + " reached on this proxy)"))
           .addListener(ChannelFutureListener.CLOSE);
       return;
     }
-    long handshakeMillis = frontend.config.frontend().handshakeTimeout().toMillis();
+    long handshakeMillis = frontend.config().frontend().handshakeTimeout().toMillis();
     handshakeTimer = loop.schedule(() -> {
       if (phase != COMMAND && phase != CLOSED) {
         log.info("client #{} from {} did not finish logging in within {}ms (frontend.handshakeTimeout); closing",
@@ -231,7 +231,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   private boolean authenticate(HandshakeResponse41 hello, byte[] reply) {
-    User u = frontend.config.user(hello.user());
+    User u = frontend.config().user(hello.user());
     // Unknown users are checked against a throwaway password so the answer takes the same path and time.
     byte[] password = (u == null ? "\u0000unknown" : u.password()).getBytes(StandardCharsets.UTF_8);
     boolean ok = NativePassword.verify(password, seed, reply) && u != null;
@@ -248,7 +248,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if (!authenticate(hello, reply)) {
       return;
     }
-    user = frontend.config.user(hello.user());
+    user = frontend.config().user(hello.user());
     schema = hello.database();
     pool = frontend.pools.get(user.backend());
     phase = COMMAND;
@@ -485,7 +485,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     // The new identity gets a clean backend of its own on its next command.
     releaseBackend(BackendPool.Release.RESET);
-    user = frontend.config.user(hello.user());
+    user = frontend.config().user(hello.user());
     pool = frontend.pools.get(user.backend());
     schema = hello.database();
     collation = hello.collation();
@@ -525,7 +525,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     acquiredAtNanos = System.nanoTime();
     tracker = new ResponseTracker(backend.capabilities());
     backend.listener(this);
-    long leakMillis = frontend.config.pool().leakDetectionThreshold().toMillis();
+    long leakMillis = frontend.config().pool().leakDetectionThreshold().toMillis();
     if (leakMillis > 0) {
       leakTimer = loop.schedule(this::warnLeak, leakMillis, TimeUnit.MILLISECONDS);
     }
@@ -550,7 +550,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       log.warn("client #{} ({}@{}) has held backend connection {} for {}ms, longer than pool.leakDetectionThreshold"
               + " ({}ms); in session mode a client keeps its backend until it disconnects, so an application that"
               + " never closes its connections holds the pool", id, user.name(), remoteHost, backend, heldMs,
-          frontend.config.pool().leakDetectionThreshold().toMillis());
+          frontend.config().pool().leakDetectionThreshold().toMillis());
     }
   }
 
@@ -721,7 +721,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if (evt instanceof IdleStateEvent && phase == COMMAND && (tracker == null || tracker.pending() == 0)
         && !acquiring) {
       log.info("client #{} ({}@{}) idle for longer than frontend.clientIdleTimeout ({}); closing", id,
-          user.name(), remoteHost, frontend.config.frontend().clientIdleTimeout());
+          user.name(), remoteHost, frontend.config().frontend().clientIdleTimeout());
       frontend.metrics.error("client_idle_timeout");
       client.writeAndFlush(Packets.err(client.alloc(), 0, ErrorCodes.CLIENT_IDLE_TIMEOUT, "HY000",
           "The client was disconnected by the server because of inactivity (frontend.clientIdleTimeout)"))

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * advertised (KILL uses it), metrics, and the draining flag.
  */
 public final class Frontend {
-  final ProxyConfig config;
+  private volatile ProxyConfig config;
   final Map<String, BackendPool> pools;
   final BackendPool defaultPool;
   final ProxyMetrics metrics;
@@ -39,6 +39,16 @@ public final class Frontend {
       queryTimers.put(name, metrics.queryTimer(name));
       acquireTimers.put(name, metrics.acquireTimer(name));
     }
+  }
+
+  /** The configuration in force; its users may be replaced at run time by {@link #config(ProxyConfig)}. */
+  public ProxyConfig config() {
+    return config;
+  }
+
+  /** Swaps the configuration for new logins; sessions already logged in keep their identity. */
+  public void config(ProxyConfig next) {
+    this.config = next;
   }
 
   /** A new client session handler for an accepted connection. */
@@ -88,7 +98,7 @@ public final class Frontend {
 
   /** Counts a new client; false when frontend.maxClientConnections is reached. */
   boolean admit(ClientSession s) {
-    if (open.incrementAndGet() > config.frontend().maxClientConnections()) {
+    if (open.incrementAndGet() > config().frontend().maxClientConnections()) {
       open.decrementAndGet();
       return false;
     }
