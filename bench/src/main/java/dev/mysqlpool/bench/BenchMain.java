@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -66,7 +67,7 @@ public final class BenchMain {
 
   /** Command-line options, each {@code --name value}. */
   record Options(Path proxyJar, Path resultsDir, Path workDir, int rounds, int seconds, int warmup, List<Integer> clients,
-      int rows, Set<String> skip) {
+      int rows, Set<String> skip, boolean alwaysProfile) {
     static Options parse(String[] args) {
       Map<String, String> m = new LinkedHashMap<>();
       for (int i = 0; i < args.length; i += 2) {
@@ -76,7 +77,7 @@ public final class BenchMain {
         m.put(args[i].substring(2), args[i + 1]);
       }
       Set<String> known = Set.of("proxy-jar", "results", "work", "rounds", "seconds", "warmup", "clients", "rows",
-          "skip");
+          "skip", "profile");
       for (String k : m.keySet()) {
         if (!known.contains(k)) {
           throw new IllegalArgumentException("unknown option --" + k + "; known: " + new TreeSet<>(known));
@@ -100,7 +101,14 @@ public final class BenchMain {
           Path.of(m.getOrDefault("work", "bench/target/bench-work")),
           Integer.parseInt(m.getOrDefault("rounds", "3")), Integer.parseInt(m.getOrDefault("seconds", "10")),
           Integer.parseInt(m.getOrDefault("warmup", "5")), clients, Integer.parseInt(m.getOrDefault("rows", "100000")),
-          skip);
+          skip, parseProfile(m.getOrDefault("profile", "auto")));
+    }
+
+    private static boolean parseProfile(String v) {
+      if (!v.equals("auto") && !v.equals("always")) {
+        throw new IllegalArgumentException("--profile is auto (when a target is missed) or always; got " + v);
+      }
+      return v.equals("always");
     }
   }
 
@@ -121,6 +129,7 @@ public final class BenchMain {
         + String.join(" ", ProxyProcess.JVM_FLAGS) + "`.");
     line("Rounds: " + o.rounds() + " x " + o.seconds() + " s per case after a " + o.warmup()
         + " s warm-up, interleaved (direct, proxy, haproxy, direct, ...); figures are medians of the rounds.");
+    line("Code: " + gitState() + ".");
     db = EmbeddedMariaDb.shared();
     line("Server: embedded MariaDB " + scalar("SELECT VERSION()") + " on 127.0.0.1:" + db.port() + ", table sbtest1 with "
         + o.rows() + " rows (sysbench layout).");
@@ -156,7 +165,7 @@ public final class BenchMain {
       for (String t : targetLines) {
         line("- " + t);
       }
-      if (targetMissed) {
+      if (targetMissed || o.alwaysProfile()) {
         section("profile", this::profile);
       }
     } finally {
@@ -405,36 +414,70 @@ public final class BenchMain {
   // -------------------------------------------------------------------------------------------------- profiling
 
   private void profile() throws Exception {
-    h2("Profile of the proxy (a target was missed)");
+    h2("Profile of the proxy (" + (targetMissed ? "a target was missed" : "--profile always") + ")");
     Path jfr = o.workDir().resolve("proxy-profile.jfr");
     Files.deleteIfExists(jfr);
+    int seconds = o.seconds() * 2;
     try (ProxyProcess p = ProxyProcess.start(o.proxyJar(), o.workDir(), "profiled", db,
-        "maxConnections: 64, maxIdle: 0, acquireTimeout: 30s", "",
-        List.of("-XX:StartFlightRecording=name=bench,settings=profile"))) {
+        "maxConnections: 64, maxIdle: 0, acquireTimeout: 30s", "", List.of())) {
       LoadGenerator gen = new LoadGenerator(o.rows());
+      // Warm the JIT first, so the recording shows the steady state rather than start-up and compilation.
+      // A fresh JVM's C2 compiler threads still burn about as much CPU as the event loops after 5 s: warm longer.
+      gen.run(url(p.port()), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, Workload.POINT_SELECT,
+          TARGET_CLIENTS, profileWarmupSeconds() * 1000L, 1);
+      p.startRecording("bench");
+      long[] cpu0 = Procs.cpuSplitMillis(p.pid());
+      long[] io0 = Procs.ioSyscalls(p.pid());
+      Map<String, String> threadNames = new LinkedHashMap<>();
+      Map<String, Long> threads0 = Procs.threadCpuMillis(p.pid(), threadNames);
       Result r = gen.run(url(p.port()), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD,
-          Workload.POINT_SELECT, TARGET_CLIENTS, 3000, o.seconds() * 1500L);
-      long cpu = Procs.cpuMillis(p.pid());
+          Workload.POINT_SELECT, TARGET_CLIENTS, 1000, seconds * 1000L);
+      long[] cpu1 = Procs.cpuSplitMillis(p.pid());
+      long[] io1 = Procs.ioSyscalls(p.pid());
+      Map<String, Long> threads1 = Procs.threadCpuMillis(p.pid(), threadNames);
       p.dumpRecording("bench", jfr);
-      line(String.format(Locale.ROOT, "JFR (settings=profile) on the proxy during %d s of point selects at %d clients"
-              + " (%.0f qps under the recording); proxy CPU since start %d ms. Recording: `%s` (`jfr summary`,"
-              + " `jfr print --events jdk.ExecutionSample`).", o.seconds() * 3 / 2, TARGET_CLIENTS, r.qps(), cpu,
-          jfr.toAbsolutePath()));
-      md.append('\n').append(JfrHotSpots.summarize(jfr, 20));
-      System.out.println(JfrHotSpots.summarize(jfr, 20));
+      // The load generator's window excludes its own warm-in second, so per-statement figures use the CPU and
+      // syscalls of the whole run over the statements of the whole run, estimated from the measured rate.
+      double statements = Math.max(1, r.qps() * (seconds + 1));
+      line(String.format(Locale.ROOT, "JFR (`settings=profile`, started with `jcmd JFR.start` after a %d s warm-up)"
+              + " on the proxy during %d s of point selects at %d clients: %.0f qps. Proxy CPU in that time: user %d ms,"
+              + " system %d ms, i.e. about %.0f us user + %.0f us system per statement; read-family syscalls %.2f and"
+              + " write-family syscalls %.2f per statement (`/proc/<pid>/io`; a direct client needs 1 write and 1+"
+              + " reads). Recording: `%s` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).", profileWarmupSeconds(),
+          seconds, TARGET_CLIENTS, r.qps(), cpu1[0] - cpu0[0], cpu1[1] - cpu0[1],
+          (cpu1[0] - cpu0[0]) * 1000.0 / statements, (cpu1[1] - cpu0[1]) * 1000.0 / statements,
+          (io1[0] - io0[0]) / statements, (io1[1] - io0[1]) / statements, jfr.toAbsolutePath()));
+      // CPU by thread group from /proc: robust where JFR's sampler skips threads that are in native code or the VM.
+      Map<String, Long> byGroup = new LinkedHashMap<>();
+      threads1.forEach((tid, ms) -> byGroup.merge(threadNames.get(tid).replaceAll("\\d+", "N"),
+          ms - threads0.getOrDefault(tid, 0L), Long::sum));
+      StringBuilder b = new StringBuilder("| proxy thread group (/proc comm) | CPU ms in the window | share |\n"
+          + "|---|---:|---:|\n");
+      long cpuAll = Math.max(1, byGroup.values().stream().mapToLong(Long::longValue).sum());
+      byGroup.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(10)
+          .forEach(e -> b.append(String.format(Locale.ROOT, "| `%s` | %d | %.1f%% |%n", e.getKey(), e.getValue(),
+              100.0 * e.getValue() / cpuAll)));
+      table(b.toString());
+      String summary = JfrHotSpots.summarize(jfr, 25);
+      md.append('\n').append(summary);
+      System.out.println(summary);
     }
+  }
+
+  private int profileWarmupSeconds() {
+    return Math.max(20, o.warmup());
   }
 
   // -------------------------------------------------------------------------------------------------------- JMH
 
   private void jmh() throws RunnerException {
     h2("JMH microbenchmarks");
-    line("1 fork, 3 x 1 s warm-up, 5 x 1 s measurement. PoolBenchmark runs BackendPool against the embedded MariaDB"
+    line("1 fork, 4 x 2 s warm-up, 5 x 1 s measurement. PoolBenchmark runs BackendPool against the embedded MariaDB"
         + " (acquire of an idle connection and release CLEAN: no server round trip).");
     Collection<RunResult> results = new Runner(new OptionsBuilder()
         .include("dev\\.mysqlpool\\.bench\\.jmh\\..*")
         .forks(1)
-        .warmupIterations(3).warmupTime(TimeValue.seconds(1))
+        .warmupIterations(4).warmupTime(TimeValue.seconds(2))
         .measurementIterations(5).measurementTime(TimeValue.seconds(1))
         .param("backendPort", Integer.toString(db.port()))
         .jvmArgs("-Xms256m", "-Xmx256m", "-Dio.netty.leakDetection.level=disabled")
@@ -450,8 +493,10 @@ public final class BenchMain {
       }
       String name = p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.', p.getBenchmark().lastIndexOf('.') - 1)
           + 1);
-      b.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %s |%n", name, params,
-          r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError(), r.getPrimaryResult().getScoreUnit()));
+      double score = r.getPrimaryResult().getScore();
+      String digits = score < 10 ? "%.3f" : "%.1f";
+      b.append(String.format(Locale.ROOT, "| %s | %s | " + digits + " | " + digits + " | %s |%n", name, params, score,
+          r.getPrimaryResult().getScoreError(), r.getPrimaryResult().getScoreUnit()));
     }
     table(b.toString());
   }
@@ -523,6 +568,19 @@ public final class BenchMain {
 
   private static String url(int port) {
     return EmbeddedMariaDb.jdbcUrl("127.0.0.1", port, EmbeddedMariaDb.APP_DATABASE) + "&connectTimeout=30000";
+  }
+
+  /** The commit the proxy was built from, and whether the proxy's sources differed from it. */
+  private static String gitState() {
+    try {
+      String head = Procs.run(Duration.ofSeconds(10), "git", "rev-parse", "--short", "HEAD").trim();
+      String dirty = Procs.run(Duration.ofSeconds(10), "git", "status", "--porcelain", "proxy-runtime/src/main").trim();
+      return "commit " + head + (dirty.isEmpty() ? ", proxy-runtime/src/main unchanged"
+          : ", with uncommitted changes in proxy-runtime/src/main (built as found): "
+              + dirty.replace('\n', ';').replaceAll("\\s+", " "));
+    } catch (RuntimeException e) {
+      return "unknown (git: " + e.getMessage() + ")";
+    }
   }
 
   static String loadAverage() {

@@ -26,7 +26,9 @@ final class JfrHotSpots {
     Map<String, Long> total = new HashMap<>();
     Map<String, Long> threads = new HashMap<>();
     Map<String, Long> allocation = new HashMap<>();
+    Map<String, Long> nativeThreads = new HashMap<>();
     long samples = 0;
+    long nativeSamples = 0;
     long gcCount = 0;
     double gcPauseMillis = 0;
     double allocationTotal = 0;
@@ -54,6 +56,13 @@ final class JfrHotSpots {
               }
             }
           }
+          case "jdk.NativeMethodSample" -> {
+            nativeSamples++;
+            RecordedStackTrace st = e.getStackTrace();
+            if (st != null && !st.getFrames().isEmpty()) {
+              nativeThreads.merge(name(st.getFrames().get(0)), 1L, Long::sum);
+            }
+          }
           case "jdk.GarbageCollection" -> {
             gcCount++;
             gcPauseMillis += e.getDuration("sumOfPauses").toNanos() / 1e6;
@@ -76,6 +85,16 @@ final class JfrHotSpots {
     table(out, "Samples by thread", threads, samples, top);
     table(out, "Self (top frame)", self, samples, top);
     table(out, "Total (anywhere on the stack)", total, samples, top);
+    Map<String, Long> own = new HashMap<>();
+    total.forEach((k, v) -> {
+      if (k.startsWith("p.")) {
+        own.put(k, v);
+      }
+    });
+    table(out, "Total, the proxy's own methods (p. = dev.mysqlpool.proxy.)", own, samples, top);
+    out.append("Native-method samples (threads parked in native code: selector waits, socket I/O): ")
+        .append(nativeSamples).append("\n\n");
+    table(out, "Native samples by method", nativeThreads, nativeSamples, 8);
     table(out, "Allocation by class (sampled weight)", allocation, (long) Math.max(1, allocationTotal), 10);
     return out.toString();
   }

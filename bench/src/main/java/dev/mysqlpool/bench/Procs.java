@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +69,63 @@ final class Procs {
     } catch (IOException | RuntimeException e) {
       return -1;
     }
+  }
+
+  /** {user, system} CPU time of a process so far in milliseconds, or {-1, -1} when it is gone. */
+  static long[] cpuSplitMillis(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return new long[] {Long.parseLong(f[11]) * 1000 / TICKS_PER_SECOND, Long.parseLong(f[12]) * 1000 / TICKS_PER_SECOND};
+    } catch (IOException | RuntimeException e) {
+      return new long[] {-1, -1};
+    }
+  }
+
+  /**
+   * {syscr, syscw} from {@code /proc/<pid>/io}: read- and write-family system calls so far (read/readv and
+   * write/writev, which is what Java NIO sockets use; not recvfrom/sendto), or {-1, -1}.
+   */
+  static long[] ioSyscalls(long pid) {
+    long r = -1;
+    long w = -1;
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"), StandardCharsets.US_ASCII)) {
+        if (line.startsWith("syscr:")) {
+          r = Long.parseLong(line.substring(6).trim());
+        } else if (line.startsWith("syscw:")) {
+          w = Long.parseLong(line.substring(6).trim());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // gone or not readable
+    }
+    return new long[] {r, w};
+  }
+
+  /**
+   * User+system CPU milliseconds of each thread of a process, keyed by thread id, with the thread's name
+   * ({@code comm}, at most 15 characters) in {@code names}. Empty when the process is gone.
+   */
+  static Map<String, Long> threadCpuMillis(long pid, Map<String, String> names) {
+    Map<String, Long> cpu = new HashMap<>();
+    Path tasks = Path.of("/proc/" + pid + "/task");
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tasks)) {
+      for (Path t : dirs) {
+        try {
+          String stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          cpu.put(t.getFileName().toString(),
+              (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / TICKS_PER_SECOND);
+          names.put(t.getFileName().toString(), Files.readString(t.resolve("comm"), StandardCharsets.UTF_8).trim());
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      // the process ended
+    }
+    return cpu;
   }
 
   /** Waits until a TCP connect to 127.0.0.1:port succeeds, the process dies, or the timeout passes. */

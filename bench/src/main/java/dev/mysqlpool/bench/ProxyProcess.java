@@ -100,6 +100,12 @@ final class ProxyProcess implements AutoCloseable {
     return m.find() ? Long.parseLong(m.group(1)) : -1;
   }
 
+  /** Starts a flight recording with the JDK's {@code profile} settings (10 ms execution sampling). */
+  void startRecording(String recording) {
+    Procs.run(Duration.ofSeconds(60), "jcmd", Long.toString(pid()), "JFR.start", "name=" + recording,
+        "settings=profile");
+  }
+
   /** Dumps the running flight recording named {@code recording} to {@code file}. */
   void dumpRecording(String recording, Path file) {
     Procs.run(Duration.ofSeconds(120), "jcmd", Long.toString(pid()), "JFR.dump", "name=" + recording,
