@@ -66,8 +66,8 @@ public final class BenchMain {
   }
 
   /** Command-line options, each {@code --name value}. */
-  record Options(Path proxyJar, Path resultsDir, Path workDir, int rounds, int seconds, int warmup, List<Integer> clients,
-      int rows, Set<String> skip, boolean alwaysProfile) {
+  record Options(Path proxyJar, Path resultsDir, Path workDir, int rounds, int seconds, int warmup,
+      List<Integer> clients, int rows, Set<String> skip, boolean alwaysProfile) {
     static Options parse(String[] args) {
       Map<String, String> m = new LinkedHashMap<>();
       for (int i = 0; i < args.length; i += 2) {
@@ -131,8 +131,8 @@ public final class BenchMain {
         + " s warm-up, interleaved (direct, proxy, haproxy, direct, ...); figures are medians of the rounds.");
     line("Code: " + gitState() + ".");
     db = EmbeddedMariaDb.shared();
-    line("Server: embedded MariaDB " + scalar("SELECT VERSION()") + " on 127.0.0.1:" + db.port() + ", table sbtest1 with "
-        + o.rows() + " rows (sysbench layout).");
+    line("Server: embedded MariaDB " + scalar("SELECT VERSION()") + " on 127.0.0.1:" + db.port()
+        + ", table sbtest1 with " + o.rows() + " rows (sysbench layout).");
     createTable();
 
     // Session mode holds one backend per client: room for the largest client count, sysbench's and the slow reader's.
@@ -252,8 +252,8 @@ public final class BenchMain {
       double cpuPer1k = median(rs, x -> x.cpuMillis() < 0 ? -1 : x.cpuMillis() * 1000.0
           / Math.max(1, x.load().qps() * x.load().seconds()));
       long errors = rs.stream().mapToLong(x -> x.load().errors()).sum();
-      b.append(String.format(Locale.ROOT, "| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %s |"
-              + " %s | %d |%n", workload, clients, e.getKey(), qps, qps / directQps,
+      b.append(String.format(Locale.ROOT, "| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f"
+              + " | %s | %s | %d |%n", workload, clients, e.getKey(), qps, qps / directQps,
           median(rs, x -> x.load().p50()) / 1000, p95 / 1000, median(rs, x -> x.load().p99()) / 1000, p95 / directP95,
           median(rs, x -> x.threadsConnected()), median(rs, x -> x.maxUsed()),
           rss < 0 ? "-" : String.format(Locale.ROOT, "%.0f", rss / 1024), cpuPer1k < 0 ? "-"
@@ -363,8 +363,8 @@ public final class BenchMain {
         "maxClientConnections: " + (target + 100), List.of())) {
       Scenarios.Idle i = Scenarios.idle(p, target);
       line(String.format(Locale.ROOT, "Raw-socket clients logged in with mysql_native_password and sent nothing (so"
-              + " none holds a backend). Opened %d of %d in %.1f s%s. Proxy RSS: %.0f MiB with no clients (heap after GC"
-              + " %.1f MiB); **%.0f MiB** with %d idle clients, %.0f MiB after a full GC; heap used after GC **%.1f"
+              + " none holds a backend). Opened %d of %d in %.1f s%s. Proxy RSS: %.0f MiB with no clients (heap after"
+              + " GC %.1f MiB); **%.0f MiB** with %d idle clients, %.0f MiB after a full GC; heap used after GC **%.1f"
               + " MiB**; that is %.1f KiB RSS and %.2f KiB heap per idle client. A new client was %s.",
           i.opened(), target, i.openSeconds(), i.firstError() == null ? "" : " (first error: " + i.firstError() + ")",
           i.rssEmptyKib() / 1024.0, i.heapEmptyKib() / 1024.0, i.rssKib() / 1024.0, i.opened(),
@@ -386,8 +386,8 @@ public final class BenchMain {
     line("One raw client runs `SELECT id, k, c, pad FROM sbtest1` (about 19 MB) and reads it at 1 MiB/s with a 64 KiB"
         + " receive buffer for the whole window; the others run point selects. Without and with, back to back.");
     LoadGenerator gen = new LoadGenerator(o.rows());
-    StringBuilder b = new StringBuilder("| target | QPS without | QPS with | ratio | p95 ms without | p95 ms with | ratio"
-        + " | slow reader read | forwarder RSS MiB with |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    StringBuilder b = new StringBuilder("| target | QPS without | QPS with | ratio | p95 ms without | p95 ms with"
+        + " | ratio | slow reader read | forwarder RSS MiB with |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Target t : targets) {
       Round without = round(gen, t, Workload.POINT_SELECT, TARGET_CLIENTS);
       Round with;
@@ -440,10 +440,11 @@ public final class BenchMain {
       // syscalls of the whole run over the statements of the whole run, estimated from the measured rate.
       double statements = Math.max(1, r.qps() * (seconds + 1));
       line(String.format(Locale.ROOT, "JFR (`settings=profile`, started with `jcmd JFR.start` after a %d s warm-up)"
-              + " on the proxy during %d s of point selects at %d clients: %.0f qps. Proxy CPU in that time: user %d ms,"
-              + " system %d ms, i.e. about %.0f us user + %.0f us system per statement; read-family syscalls %.2f and"
-              + " write-family syscalls %.2f per statement (`/proc/<pid>/io`; a direct client needs 1 write and 1+"
-              + " reads). Recording: `%s` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).", profileWarmupSeconds(),
+              + " on the proxy during %d s of point selects at %d clients: %.0f qps. Proxy CPU in that time: user %d"
+              + " ms, system %d ms, i.e. about %.0f us user + %.0f us system per statement; read-family syscalls %.2f"
+              + " and write-family syscalls %.2f per statement (`/proc/<pid>/io`; a direct client needs 1 write and 1+"
+              + " reads). Recording: `%s` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).",
+          profileWarmupSeconds(),
           seconds, TARGET_CLIENTS, r.qps(), cpu1[0] - cpu0[0], cpu1[1] - cpu0[1],
           (cpu1[0] - cpu0[0]) * 1000.0 / statements, (cpu1[1] - cpu0[1]) * 1000.0 / statements,
           (io1[0] - io0[0]) / statements, (io1[1] - io0[1]) / statements, jfr.toAbsolutePath()));
@@ -482,7 +483,8 @@ public final class BenchMain {
         .param("backendPort", Integer.toString(db.port()))
         .jvmArgs("-Xms256m", "-Xmx256m", "-Dio.netty.leakDetection.level=disabled")
         .build()).run();
-    StringBuilder b = new StringBuilder("| benchmark | params | score | error (99.9%) | unit |\n|---|---|---:|---:|---|\n");
+    StringBuilder b = new StringBuilder(
+        "| benchmark | params | score | error (99.9%) | unit |\n|---|---|---:|---:|---|\n");
     for (RunResult r : results) {
       var p = r.getParams();
       StringBuilder params = new StringBuilder();

@@ -76,7 +76,8 @@ final class Procs {
     try {
       String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return new long[] {Long.parseLong(f[11]) * 1000 / TICKS_PER_SECOND, Long.parseLong(f[12]) * 1000 / TICKS_PER_SECOND};
+      return new long[] {
+        Long.parseLong(f[11]) * 1000 / TICKS_PER_SECOND, Long.parseLong(f[12]) * 1000 / TICKS_PER_SECOND};
     } catch (IOException | RuntimeException e) {
       return new long[] {-1, -1};
     }
