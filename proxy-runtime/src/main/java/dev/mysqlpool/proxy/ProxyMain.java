@@ -3,6 +3,7 @@ package dev.mysqlpool.proxy;
 import dev.mysqlpool.proxy.config.ConfigException;
 import dev.mysqlpool.proxy.config.ConfigLoader;
 import dev.mysqlpool.proxy.config.ProxyConfig;
+import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -18,6 +19,10 @@ public final class ProxyMain {
   private ProxyMain() {}
 
   public static void main(String[] args) throws InterruptedException {
+    if (System.getProperty("io.netty.leakDetection.level") == null) {
+      // Sampling with stack traces costs on every 128th buffer; the tests run at PARANOID instead.
+      ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+    }
     Path configFile = null;
     boolean checkOnly = false;
     for (int i = 0; i < args.length; i++) {

@@ -45,7 +45,7 @@ final class BackendConnector {
   }
 
   /**
-   * Connects on {@code loop}. The returned connection's listener is unset and its channel has no read pending.
+   * Connects on {@code loop}. The returned connection's listener is unset; its channel reads continuously.
    *
    * @param retireAt maps the server's wait_timeout (seconds, or -1 if unknown) to the connection's retirement time
    */
@@ -56,7 +56,6 @@ final class BackendConnector {
         .group(loop)
         .channel(NioSocketChannel.class)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeoutMillis))
-        .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)
@@ -76,8 +75,6 @@ final class BackendConnector {
       if (!f.isSuccess()) {
         promise.tryFailure(new BackendException("cannot connect to backend " + where() + ": " + rootMessage(f.cause()),
             f.cause()));
-      } else {
-        cf.channel().read();
       }
     });
     promise.addListener(f -> {
@@ -225,13 +222,6 @@ final class BackendConnector {
     private void fail(ChannelHandlerContext ctx, String message) {
       promise.tryFailure(new BackendException(message));
       ctx.close();
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      if (!promise.isDone()) {
-        ctx.read();
-      }
     }
 
     @Override

@@ -330,8 +330,6 @@ public final class BackendPool {
       handTo(next, c);
     } else if (c.state == BackendConnection.DEAD) {
       c.channel.close();
-    } else {
-      c.channel.eventLoop().execute(c.channel::read);
     }
   }
 
@@ -691,7 +689,7 @@ public final class BackendPool {
     }
   }
 
-  /** Keeps a read pending on idle connections so a server-side close is noticed at once. */
+  /** Idle connections keep reading (auto-read), so a server-side close is noticed at once. */
   private final class IdleListener implements BackendListener {
     @Override
     public EventExecutor executor() {
@@ -711,9 +709,7 @@ public final class BackendPool {
     }
 
     @Override
-    public void onReadComplete(BackendConnection c) {
-      c.channel.read();
-    }
+    public void onReadComplete(BackendConnection c) {}
 
     @Override
     public void onWritabilityChanged(BackendConnection c) {}

@@ -64,7 +64,6 @@ final class InternalCommand implements BackendListener {
       }
     }, timeoutMillis, TimeUnit.MILLISECONDS);
     c.channel.writeAndFlush(command, c.channel.voidPromise());
-    c.channel.read();
   }
 
   private static String commandByteName(int command) {
@@ -101,9 +100,7 @@ final class InternalCommand implements BackendListener {
   }
 
   @Override
-  public void onReadComplete(BackendConnection c) {
-    c.channel.read();
-  }
+  public void onReadComplete(BackendConnection c) {}
 
   @Override
   public void onWritabilityChanged(BackendConnection c) {}

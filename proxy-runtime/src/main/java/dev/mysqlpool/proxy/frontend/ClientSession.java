@@ -16,6 +16,7 @@ import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import dev.mysqlpool.proxy.protocol.Packets;
 import dev.mysqlpool.proxy.protocol.ResponseTracker;
 import dev.mysqlpool.proxy.protocol.ServerStatus;
+import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -81,6 +82,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private HandshakeResponse41 pendingChangeUser;
 
   private BackendPool pool;
+  private Timer queryTimer;
   private BackendConnection backend;
   private ResponseTracker tracker;
   private boolean acquiring;
@@ -152,7 +154,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
           server.capabilities() & Capabilities.PROXY_SUPPORTED, server.collation(), ServerStatus.AUTOCOMMIT, NATIVE);
       phase = AUTH;
       client.writeAndFlush(greeting.write(client.alloc()), client.voidPromise());
-      client.read();
     });
   }
 
@@ -251,11 +252,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     user = frontend.config().user(hello.user());
     schema = hello.database();
     pool = frontend.pools.get(user.backend());
+    queryTimer = frontend.queryTimer(pool.name());
     phase = COMMAND;
     handshakeTimer.cancel(false);
     log.debug("client #{} logged in as '{}' from {}", id, user.name(), remoteHost);
     client.writeAndFlush(Packets.ok(client.alloc(), nextClientSeq, lastStatus, capabilities), client.voidPromise());
-    client.read();
   }
 
   // --------------------------------------------------------------------------------------------------- commands
@@ -487,6 +488,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     releaseBackend(BackendPool.Release.RESET);
     user = frontend.config().user(hello.user());
     pool = frontend.pools.get(user.backend());
+    queryTimer = frontend.queryTimer(pool.name());
     schema = hello.database();
     collation = hello.collation();
     lastStatus = ServerStatus.AUTOCOMMIT;
@@ -537,7 +539,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
           backend.channel().voidPromise());
       backend.schema(schema, true);
     }
-    backend.channel().read();
+    // Read the backend only while the client can take what it sends: a slow reader slows only its own backend.
+    backend.channel().config().setAutoRead(client.isWritable());
     if (internalReplies == 0) {
       drainQueue();
     }
@@ -559,7 +562,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       handle(queued.poll());
     }
     flush();
-    readClientIfPossible();
+    updateClientReading();
   }
 
   // ----------------------------------------------------------------------------------------------- backend side
@@ -639,7 +642,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       pool.traffic().queryErrors.increment();
     }
     long now = System.nanoTime();
-    frontend.queryTimer(pool.name()).record(now - commandStartNanos, TimeUnit.NANOSECONDS);
+    queryTimer.record(now - commandStartNanos, TimeUnit.NANOSECONDS);
     lastStatus = tracker.lastStatus();
     if (tracker.pending() > 0) {
       commandStartNanos = now;
@@ -665,15 +668,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     flush();
-    if (client.isWritable()) {
-      c.channel().read();
-    }
   }
 
   @Override
   public void onWritabilityChanged(BackendConnection c) {
     if (c == backend) {
-      readClientIfPossible();
+      updateClientReading();
     }
   }
 
@@ -706,13 +706,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     flush();
-    readClientIfPossible();
+    updateClientReading();
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (client.isWritable() && backend != null) {
-      backend.channel().read();
+    if (backend != null) {
+      backend.channel().config().setAutoRead(client.isWritable());
     }
   }
 
@@ -764,10 +764,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
   }
 
-  private void readClientIfPossible() {
-    if ((phase == COMMAND || phase == AUTH) && queued.isEmpty() && !acquiring && !waitForIdle
-        && (backend == null || backend.channel().isWritable())) {
-      client.read();
+  /**
+   * Both channels read continuously (toggling interest per read costs two epoll_ctl calls per packet); reading from
+   * the client pauses only while its commands cannot go anywhere: no backend yet, a local command waiting for earlier
+   * replies, or a backend that cannot take more.
+   */
+  private void updateClientReading() {
+    boolean want = phase != CLOSED && queued.isEmpty() && !acquiring && !waitForIdle
+        && (backend == null || backend.channel().isWritable());
+    if (client.config().isAutoRead() != want) {
+      client.config().setAutoRead(want);
     }
   }
 
@@ -837,6 +843,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     BackendConnection c = backend;
     backend = null;
     c.listener(null);
+    c.channel().config().setAutoRead(true);
     flushBackend = false;
     pool.release(c, how);
     tracker = null;
