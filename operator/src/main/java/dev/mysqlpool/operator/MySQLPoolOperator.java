@@ -9,6 +9,9 @@ import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Set;
@@ -79,9 +82,13 @@ public final class MySQLPoolOperator {
   }
 
   private static void run(OperatorOptions options, RenderSettings settings) {
+    level(options.logLevel());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Operator operator = operator(client, settings, options.namespaces(), o -> {
+    Operator operator = operator(client, new MySQLPoolReconciler(settings, registry), options.namespaces(), o -> {
       o.withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
       if (options.leaderElection()) {
         o.withLeaderElectionConfiguration(
@@ -100,6 +107,7 @@ public final class MySQLPoolOperator {
         .addKeyValue("leaderElection", options.leaderElection()
             ? options.leaseNamespace() + "/" + options.leaseName() : "off")
         .addKeyValue("httpPort", options.httpPort())
+        .addKeyValue("logLevel", options.logLevel())
         .log("starting mysqlpool-operator");
     try {
       operator.start();
@@ -113,9 +121,14 @@ public final class MySQLPoolOperator {
 
   /** The render command prints manifests on stdout; only warnings may reach stderr. */
   private static void quiet() {
+    level("WARN");
+  }
+
+  /** Sets the root logger's level (one of {@link OperatorOptions#LOG_LEVELS}). */
+  private static void level(String level) {
     org.slf4j.Logger root = LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     if (root instanceof ch.qos.logback.classic.Logger) {
-      ((ch.qos.logback.classic.Logger) root).setLevel(Level.WARN);
+      ((ch.qos.logback.classic.Logger) root).setLevel(Level.toLevel(level, Level.INFO));
     }
   }
 }

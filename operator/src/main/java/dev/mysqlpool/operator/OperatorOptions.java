@@ -17,6 +17,7 @@ import java.util.TreeSet;
  * @param leaseName --lease-name
  * @param leaseNamespace --lease-namespace, else $POD_NAMESPACE
  * @param namespaces --namespaces a,b; empty watches all namespaces
+ * @param logLevel --log-level: TRACE, DEBUG, INFO (the default), WARN or ERROR
  */
 record OperatorOptions(
     String command,
@@ -26,7 +27,11 @@ record OperatorOptions(
     boolean leaderElection,
     String leaseName,
     String leaseNamespace,
-    Set<String> namespaces) {
+    Set<String> namespaces,
+    String logLevel) {
+
+  /** The levels --log-level accepts. */
+  static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
   static final String USAGE = String.join("\n",
       "usage: java -jar operator.jar [run] [options]",
@@ -40,7 +45,8 @@ record OperatorOptions(
       "  --namespaces a,b         watch only these namespaces (default: all)",
       "  --no-leader-election     run without a Lease (a single replica only)",
       "  --lease-name NAME        the leader election Lease (default mysqlpool-operator)",
-      "  --lease-namespace NS     namespace of the Lease (default $POD_NAMESPACE)");
+      "  --lease-namespace NS     namespace of the Lease (default $POD_NAMESPACE)",
+      "  --log-level LEVEL        TRACE, DEBUG, INFO, WARN or ERROR (default INFO)");
 
   static OperatorOptions parse(String[] args, String podNamespace) {
     String command = "run";
@@ -51,6 +57,7 @@ record OperatorOptions(
     String leaseName = "mysqlpool-operator";
     String leaseNamespace = podNamespace;
     Set<String> namespaces = new TreeSet<>();
+    String logLevel = "INFO";
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -88,6 +95,13 @@ record OperatorOptions(
             }
           }
           break;
+        case "--log-level":
+          logLevel = value(args, ++i, a).toUpperCase(java.util.Locale.ROOT);
+          if (!LOG_LEVELS.contains(logLevel)) {
+            throw new IllegalArgumentException("--log-level: '" + args[i] + "' is not one of "
+                + String.join(", ", LOG_LEVELS));
+          }
+          break;
         default:
           throw new IllegalArgumentException("unknown argument '" + a + "'");
       }
@@ -100,7 +114,7 @@ record OperatorOptions(
           + " (the Helm chart does), pass --lease-namespace, or --no-leader-election for a single replica");
     }
     return new OperatorOptions(command, List.copyOf(files), image, port, leader, leaseName, leaseNamespace,
-        Set.copyOf(namespaces));
+        Set.copyOf(namespaces), logLevel);
   }
 
   private static String value(String[] args, int i, String option) {

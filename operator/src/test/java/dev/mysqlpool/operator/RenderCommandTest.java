@@ -89,6 +89,6 @@ class RenderCommandTest {
         .hasMessage("render: name at least one file with -f");
     assertThat(OperatorOptions.parse(new String[] {"--namespaces", "a,b", "--proxy-image", "x"}, "ops"))
         .isEqualTo(new OperatorOptions("run", List.of(), "x", 8080, true, "mysqlpool-operator", "ops",
-            java.util.Set.of("a", "b")));
+            java.util.Set.of("a", "b"), "INFO"));
   }
 }

@@ -34,6 +34,8 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,15 +73,29 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
 
   private final RenderSettings settings;
   private final Clock clock;
+  private final PoolMetrics metrics;
 
-  /** A reconciler that renders with {@code settings}. */
+  /** A reconciler that renders with {@code settings} and publishes no metrics of its own. */
   public MySQLPoolReconciler(RenderSettings settings) {
-    this(settings, Clock.systemUTC());
+    this(settings, new CompositeMeterRegistry());
+  }
+
+  /**
+   * A reconciler that renders with {@code settings} and registers its per-pool gauges (e.g.
+   * {@code mysqlpool_operator_sizing_valid}) in {@code registry}.
+   */
+  public MySQLPoolReconciler(RenderSettings settings, MeterRegistry registry) {
+    this(settings, Clock.systemUTC(), registry);
   }
 
   MySQLPoolReconciler(RenderSettings settings, Clock clock) {
+    this(settings, clock, new CompositeMeterRegistry());
+  }
+
+  MySQLPoolReconciler(RenderSettings settings, Clock clock, MeterRegistry registry) {
     this.settings = settings;
     this.clock = clock;
+    this.metrics = new PoolMetrics(registry);
   }
 
   @Override
@@ -108,6 +124,8 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   @Override
   public UpdateControl<MySQLPool> reconcile(MySQLPool pool, Context<MySQLPool> context) {
     String id = pool.getMetadata().getNamespace() + "/" + pool.getMetadata().getName();
+    ResourceID rid = ResourceID.fromResource(pool);
+    metrics.retain(r -> r.equals(rid) || context.getPrimaryCache().get(r).isPresent());
     MySQLPoolStatus previous = pool.getStatus() == null ? new MySQLPoolStatus() : pool.getStatus();
     Conditions conditions = new Conditions(previous.conditions, pool.getMetadata().getGeneration(), clock.instant());
     MySQLPoolStatus next = new MySQLPoolStatus();
@@ -121,6 +139,7 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       conditions.unknown(Conditions.TIMEOUTS_VALID, "InvalidSpec", "not checked while the spec is invalid");
       conditions.unknown(Conditions.CREDENTIALS_FOUND, "InvalidSpec", "not checked while the spec is invalid");
       blocked(context, conditions, next, "InvalidSpec", message);
+      metrics.forget(rid);
       return finish(pool, context, previous, next, conditions, id);
     }
     conditions.set(Conditions.SPEC_VALID, true, "Valid", "the spec passed validation");
@@ -128,6 +147,7 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     Plan plan = Plan.of(pool, settings);
     Sizing sizing = plan.sizing();
     conditions.set(Conditions.SIZING_VALID, sizing.valid(), sizing.reason(), sizing.message());
+    metrics.sizing(rid, sizing.valid());
     next.sizing = sizingStatus(sizing);
 
     TimeoutChain timeouts = plan.timeouts();
