@@ -30,6 +30,11 @@ import java.util.TreeMap;
  * sizing counts one surge pod for), spread across zones, non-root and read-only with every capability dropped.
  */
 public final class Deployments {
+  /**
+   * Heap at 40% of the container's memory: Netty's direct buffers may take as much again (the JVM caps direct memory
+   * at the heap size), and the rest is metaspace, threads and the OS. The proxy image uses the same setting.
+   */
+  static final String PROXY_JVM_OPTIONS = "-XX:MaxRAMPercentage=40 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp";
   /** The proxy's user and group; any non-root id works, the image must not need root. */
   public static final long PROXY_UID = 10001;
   /** Password files are readable by the proxy's group only. */
@@ -110,7 +115,7 @@ public final class Deployments {
         .addNewEnv()
         // The root file system is read-only: the JVM's and Netty's scratch files go to the /tmp volume.
         .withName("JAVA_TOOL_OPTIONS")
-        .withValue("-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp")
+        .withValue(PROXY_JVM_OPTIONS)
         .endEnv()
         .addNewPort()
         .withName(Names.MYSQL_PORT_NAME)
