@@ -6,7 +6,8 @@ import dev.mysqlpool.proxy.admin.ProxyMetrics;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.backend.PoolStats;
-import dev.mysqlpool.proxy.codec.Buffers;
+import dev.mysqlpool.proxy.net.Buffers;
+import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
@@ -18,11 +19,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioChannelOption;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -35,7 +32,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +44,7 @@ public final class ProxyServer implements AutoCloseable {
   private static final int UTF8MB4_GENERAL_CI = 45;
 
   private final ProxyConfig config;
+  private final Transport transport = Transport.best();
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final Map<String, BackendPool> pools;
@@ -59,14 +56,13 @@ public final class ProxyServer implements AutoCloseable {
 
   private ProxyServer(ProxyConfig config) throws InterruptedException {
     this.config = config;
-    this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    this.workers = new MultiThreadIoEventLoopGroup(
-        Math.max(1, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
+    this.boss = transport.newGroup(1);
+    this.workers = transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
     this.pools = new LinkedHashMap<>();
     for (Backend b : config.backends()) {
       User warmUser = firstUserOf(config, b);
       PoolKey warm = warmUser == null ? null : new PoolKey(warmUser, WARM_CAPABILITIES, UTF8MB4_GENERAL_CI);
-      pools.put(b.name(), new BackendPool(b, config.pool(), workers, warm));
+      pools.put(b.name(), new BackendPool(b, config.pool(), workers, transport, warm));
     }
     Frontend[] holder = new Frontend[1];
     this.metrics = new ProxyMetrics(() -> holder[0] == null ? 0 : holder[0].clientConnections());
@@ -83,8 +79,8 @@ public final class ProxyServer implements AutoCloseable {
       closeResources();
       throw e;
     }
-    log.info("mysqlpool proxy listening on {}:{} (admin HTTP on port {}), backends {}", config.listen().host(),
-        listenPort(), adminPort(), pools.keySet());
+    log.info("mysqlpool proxy listening on {}:{} (admin HTTP on port {}, {} transport), backends {}",
+        config.listen().host(), listenPort(), adminPort(), transport.name().toLowerCase(), pools.keySet());
   }
 
   /** Binds the listener and admin ports and starts warming the pools; returns once both ports accept. */
@@ -104,9 +100,8 @@ public final class ProxyServer implements AutoCloseable {
   private Channel bindListener() throws InterruptedException {
     Duration keepAlive = config.frontend().tcpKeepAliveIdle();
     Duration idle = config.frontend().clientIdleTimeout();
-    ServerBootstrap b = new ServerBootstrap()
+    ServerBootstrap b = transport.serverChannel(new ServerBootstrap())
         .group(boss, workers)
-        .channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 4096)
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
@@ -124,10 +119,7 @@ public final class ProxyServer implements AutoCloseable {
         });
     if (!keepAlive.isZero()) {
       // Probes below the load balancer's idle timeout keep a quiet but live client's flow from being dropped.
-      int seconds = (int) Math.max(1, keepAlive.toSeconds());
-      b.childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), seconds)
-          .childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), Math.max(1, seconds / 3))
-          .childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT), 3);
+      transport.childKeepAlive(b, (int) Math.max(1, keepAlive.toSeconds()));
     }
     return b.bind(config.listen().host(), config.listen().port()).sync().channel();
   }

@@ -2,7 +2,8 @@ package dev.mysqlpool.proxy.backend;
 
 import dev.mysqlpool.proxy.auth.CachingSha2Password;
 import dev.mysqlpool.proxy.auth.NativePassword;
-import dev.mysqlpool.proxy.codec.Buffers;
+import dev.mysqlpool.proxy.net.Buffers;
+import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.protocol.Capabilities;
@@ -18,7 +19,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -39,9 +39,12 @@ final class BackendConnector {
   private final Backend backend;
   private final long connectTimeoutMillis;
 
-  BackendConnector(Backend backend, long connectTimeoutMillis) {
+  private final Transport transport;
+
+  BackendConnector(Backend backend, long connectTimeoutMillis, Transport transport) {
     this.backend = backend;
     this.connectTimeoutMillis = connectTimeoutMillis;
+    this.transport = transport;
   }
 
   /**
@@ -52,9 +55,8 @@ final class BackendConnector {
   Future<BackendConnection> connect(EventLoop loop, BackendPool pool, PoolKey key, LongUnaryOperator retireAt) {
     Promise<BackendConnection> promise = loop.newPromise();
     AuthHandler auth = new AuthHandler(pool, key, promise, retireAt);
-    Bootstrap b = new Bootstrap()
+    Bootstrap b = transport.clientChannel(new Bootstrap())
         .group(loop)
-        .channel(NioSocketChannel.class)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeoutMillis))
         .option(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
         .option(ChannelOption.TCP_NODELAY, true)

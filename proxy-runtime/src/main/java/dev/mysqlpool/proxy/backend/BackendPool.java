@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.backend;
 
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
+import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import dev.mysqlpool.proxy.protocol.Packets;
@@ -79,12 +80,13 @@ public final class BackendPool {
   private final PoolStats.Counters traffic = new PoolStats.Counters();
   private ScheduledFuture<?> housekeeping;
 
-  public BackendPool(Backend backend, Pool config, EventLoopGroup group, PoolKey warmKey) {
+  /** @param transport the transport {@code group} was made with */
+  public BackendPool(Backend backend, Pool config, EventLoopGroup group, Transport transport, PoolKey warmKey) {
     this.backend = backend;
     this.config = config;
     this.group = group;
     this.warmKey = warmKey;
-    this.connector = new BackendConnector(backend, config.connectTimeout().toMillis());
+    this.connector = new BackendConnector(backend, config.connectTimeout().toMillis(), transport);
   }
 
   /** Opens {@code minIdle} connections and starts the housekeeping timer. */

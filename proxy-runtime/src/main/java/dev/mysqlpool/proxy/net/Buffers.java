@@ -1,4 +1,4 @@
-package dev.mysqlpool.proxy.codec;
+package dev.mysqlpool.proxy.net;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
