@@ -101,6 +101,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private boolean optionChanged;
   private boolean flushBackend;
   private boolean flushClient;
+  /** Byte counts are added to the shared counters once per read batch, not per packet. */
+  private long unreportedBytesSent;
+  private long unreportedBytesReceived;
   private int nextClientSeq;
   private long commandStartNanos;
   private int lastStatus = ServerStatus.AUTOCOMMIT;
@@ -335,7 +338,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     } else if (!uploading) {
       clientContinuation = length == Packets.MAX_PAYLOAD;
     }
-    pool.traffic().bytesSent.add(packet.readableBytes());
+    unreportedBytesSent += packet.readableBytes();
     backend.channel().write(packet, backend.channel().voidPromise());
     flushBackend = true;
   }
@@ -588,7 +591,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       lostBackend("the backend sent an unexpected packet");
       return;
     }
-    pool.traffic().bytesReceived.add(packet.readableBytes());
+    unreportedBytesReceived += packet.readableBytes();
     if (internalReplies > 0) {
       if (Packets.firstByte(packet) == Packets.ERR) {
         internalError = Packets.describeError(packet);
@@ -754,6 +757,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   private void flush() {
+    if (unreportedBytesSent + unreportedBytesReceived > 0 && pool != null) {
+      pool.traffic().bytesSent.add(unreportedBytesSent);
+      pool.traffic().bytesReceived.add(unreportedBytesReceived);
+      unreportedBytesSent = 0;
+      unreportedBytesReceived = 0;
+    }
     if (flushClient) {
       flushClient = false;
       client.flush();
