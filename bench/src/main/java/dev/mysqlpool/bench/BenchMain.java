@@ -442,9 +442,9 @@ public final class BenchMain {
       line(String.format(Locale.ROOT, "JFR (`settings=profile`, started with `jcmd JFR.start` after a %d s warm-up)"
               + " on the proxy during %d s of point selects at %d clients: %.0f qps. Proxy CPU in that time: user %d"
               + " ms, system %d ms, i.e. about %.0f us user + %.0f us system per statement; read-family syscalls %.2f"
-              + " and write-family syscalls %.2f per statement (`/proc/<pid>/io`, which counts read/readv/write/writev but"
-              + " not recv/send: complete for the NIO transport, writes only for Netty's native epoll transport). Recording: `%s` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).",
-          profileWarmupSeconds(),
+              + " and write-family syscalls %.2f per statement (`/proc/<pid>/io`, which counts read/readv/write/writev"
+              + " but not recv/send: complete for the NIO transport, writes only for Netty's native epoll transport)."
+              + " Recording: `%s` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).", profileWarmupSeconds(),
           seconds, TARGET_CLIENTS, r.qps(), cpu1[0] - cpu0[0], cpu1[1] - cpu0[1],
           (cpu1[0] - cpu0[0]) * 1000.0 / statements, (cpu1[1] - cpu0[1]) * 1000.0 / statements,
           (io1[0] - io0[0]) / statements, (io1[1] - io0[1]) / statements, jfr.toAbsolutePath()));
