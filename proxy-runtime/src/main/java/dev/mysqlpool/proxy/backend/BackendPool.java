@@ -409,19 +409,37 @@ public final class BackendPool {
     return c.key.equals(key) && (!needNoSchema || (c.schemaKnown && c.schema == null));
   }
 
+  /**
+   * The waiter a free connection goes to: one on the connection's own event loop if any fits, so the session's
+   * packets need no thread hop for its whole life; but the oldest fitting waiter once it has waited a quarter of
+   * acquireTimeout, so no loop's clients starve.
+   */
   private Waiter takeWaiterLocked(BackendConnection c) {
-    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-      Waiter w = it.next();
-      if (fits(c, w.key, w.needNoSchema)) {
-        it.remove();
-        count(waitingByKey, w.key, -1);
-        c.listener(null);
-        int used = all.size() - idle.size();
-        maxUsed = Math.max(maxUsed, used);
-        return w;
+    Waiter oldest = null;
+    Waiter sameLoop = null;
+    for (Waiter w : waiters) {
+      if (!fits(c, w.key, w.needNoSchema)) {
+        continue;
+      }
+      if (oldest == null) {
+        oldest = w;
+      }
+      if (w.loop == c.channel.eventLoop()) {
+        sameLoop = w;
+        break;
       }
     }
-    return null;
+    if (oldest == null) {
+      return null;
+    }
+    long patience = config.acquireTimeout().toNanos() / 4;
+    Waiter w = sameLoop == null || System.nanoTime() - oldest.startNanos > patience ? oldest : sameLoop;
+    waiters.remove(w);
+    count(waitingByKey, w.key, -1);
+    c.listener(null);
+    int used = all.size() - idle.size();
+    maxUsed = Math.max(maxUsed, used);
+    return w;
   }
 
   private void handTo(Waiter w, BackendConnection c) {
