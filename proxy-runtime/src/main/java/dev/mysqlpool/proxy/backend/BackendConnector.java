@@ -242,6 +242,7 @@ final class BackendConnector {
       Channel ch = ctx.channel();
       BackendConnection probe = new BackendConnection(pool, ch, greeting, key, capabilities, Long.MAX_VALUE);
       ch.pipeline().replace(this, "backend", new BackendConnection.Handler(probe));
+      ((MySQLPacketDecoder) ch.pipeline().get("decoder")).batch(true);
       ByteBuf query = Packets.command(ch.alloc(), dev.mysqlpool.proxy.protocol.Commands.COM_QUERY,
           "SELECT @@SESSION.wait_timeout");
       InternalCommand.run(probe, query, connectTimeoutMillis).addListener((Future<InternalCommand.Result> f) -> {

@@ -11,8 +11,11 @@ public interface BackendListener {
   /** The thread the callbacks run on. */
   EventExecutor executor();
 
-  /** One wire packet from the server; the listener owns it and must forward or release it. */
-  void onPacket(BackendConnection connection, ByteBuf packet);
+  /**
+   * One or more whole wire packets from the server, in order (walk them with a PacketCursor); the listener owns the
+   * buffer and must forward or release it.
+   */
+  void onPacket(BackendConnection connection, ByteBuf packets);
 
   /** The end of one socket read's worth of packets: the moment to flush, and to ask for more. */
   void onReadComplete(BackendConnection connection);

@@ -717,13 +717,14 @@ public final class BackendPool {
     }
 
     @Override
-    public void onPacket(BackendConnection c, ByteBuf packet) {
+    public void onPacket(BackendConnection c, ByteBuf packets) {
       try {
-        if (Packets.firstByte(packet) == Packets.ERR) {
-          log.info("pool '{}': idle connection {} got {}", name(), c, Packets.describeError(packet));
+        // A server says why before it closes an idle connection (e.g. MariaDB's 4031 on wait_timeout).
+        if (Packets.firstByte(packets) == Packets.ERR) {
+          log.info("pool '{}': idle connection {} got {}", name(), c, Packets.describeError(packets));
         }
       } finally {
-        packet.release();
+        packets.release();
       }
       destroy(c, "unsolicited packet while idle");
     }

@@ -1,5 +1,6 @@
 package dev.mysqlpool.proxy.backend;
 
+import dev.mysqlpool.proxy.protocol.PacketCursor;
 import dev.mysqlpool.proxy.protocol.Packets;
 import dev.mysqlpool.proxy.protocol.ResponseTracker;
 import io.netty.buffer.ByteBuf;
@@ -76,26 +77,30 @@ final class InternalCommand implements BackendListener {
   }
 
   @Override
-  public void onPacket(BackendConnection c, ByteBuf packet) {
+  public void onPacket(BackendConnection c, ByteBuf packets) {
     try {
-      int header = Packets.firstByte(packet);
-      if (header == Packets.ERR && error == null) {
-        error = Packets.describeError(packet);
-      } else if (firstValue == null && tracker.readingRows() && header != Packets.EOF) {
-        ByteBuf row = packet.duplicate();
-        row.skipBytes(Packets.HEADER_SIZE);
-        byte[] v = Packets.readLenencBytes(row);
-        firstValue = v == null ? "" : new String(v, StandardCharsets.UTF_8);
-      }
-      if (tracker.onPacket(packet)) {
-        timeout.cancel(false);
-        promise.trySuccess(new Result(error, firstValue, tracker.lastStatus()));
+      PacketCursor cursor = new PacketCursor(packets);
+      while (cursor.advance()) {
+        ByteBuf packet = cursor.packet();
+        int header = Packets.firstByte(packet);
+        if (header == Packets.ERR && error == null) {
+          error = Packets.describeError(packet);
+        } else if (firstValue == null && tracker.readingRows() && header != Packets.EOF) {
+          ByteBuf row = packet.duplicate();
+          row.skipBytes(Packets.HEADER_SIZE);
+          byte[] v = Packets.readLenencBytes(row);
+          firstValue = v == null ? "" : new String(v, StandardCharsets.UTF_8);
+        }
+        if (tracker.onPacket(packet)) {
+          timeout.cancel(false);
+          promise.trySuccess(new Result(error, firstValue, tracker.lastStatus()));
+        }
       }
     } catch (RuntimeException e) {
       promise.tryFailure(e);
       c.channel.close();
     } finally {
-      packet.release();
+      packets.release();
     }
   }
 

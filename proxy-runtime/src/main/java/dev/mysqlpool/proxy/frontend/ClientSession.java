@@ -13,6 +13,7 @@ import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
 import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
+import dev.mysqlpool.proxy.protocol.PacketCursor;
 import dev.mysqlpool.proxy.protocol.Packets;
 import dev.mysqlpool.proxy.protocol.ResponseTracker;
 import dev.mysqlpool.proxy.protocol.ServerStatus;
@@ -575,51 +576,74 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     return loop;
   }
 
+  /**
+   * Follows each packet of the batch through the tracker and forwards the batch to the client as one buffer, except
+   * the replies to the proxy's own COM_INIT_DB, which are consumed here.
+   */
   @Override
-  public void onPacket(BackendConnection c, ByteBuf packet) {
+  public void onPacket(BackendConnection c, ByteBuf packets) {
     if (c != backend || phase == CLOSED) {
-      packet.release();
+      packets.release();
       return;
     }
-    boolean done;
+    unreportedBytesReceived += packets.readableBytes();
     try {
-      done = tracker.onPacket(packet);
-    } catch (RuntimeException e) {
-      packet.release();
-      log.warn("client #{}: backend {} sent a packet out of turn ({}); closing both", id, c, e.getMessage());
-      frontend.metrics.error("protocol_error");
-      lostBackend("the backend sent an unexpected packet");
-      return;
-    }
-    unreportedBytesReceived += packet.readableBytes();
-    if (internalReplies > 0) {
-      if (Packets.firstByte(packet) == Packets.ERR) {
-        internalError = Packets.describeError(packet);
-        ByteBuf err = packet.retain();
-        onInternalError(err);
+      PacketCursor cursor = new PacketCursor(packets);
+      int forwardFrom = packets.readerIndex();
+      while (cursor.advance()) {
+        ByteBuf packet = cursor.packet();
+        boolean done;
+        try {
+          done = tracker.onPacket(packet);
+        } catch (RuntimeException e) {
+          log.warn("client #{}: backend {} sent a packet out of turn ({}); closing both", id, c, e.getMessage());
+          frontend.metrics.error("protocol_error");
+          lostBackend("the backend sent an unexpected packet");
+          return;
+        }
+        if (internalReplies > 0) {
+          forward(packets, forwardFrom, cursor.start());
+          forwardFrom = cursor.end();
+          if (Packets.firstByte(packet) == Packets.ERR) {
+            internalError = Packets.describeError(packet);
+            onInternalError(packets.retainedSlice(cursor.start(), cursor.end() - cursor.start()));
+          }
+          if (done && --internalReplies == 0 && internalError == null) {
+            drainQueue();
+          }
+          continue;
+        }
+        if (tracker.localInfileRequested() && !uploading) {
+          if (loadLocalQueries == 0) {
+            log.warn("client #{}: backend {} asked for a local file without a LOAD DATA LOCAL statement; closing",
+                id, c);
+            frontend.metrics.error("protocol_error");
+            lostBackend("the backend asked for a local file the client did not offer");
+            return;
+          }
+          loadLocalQueries--;
+          uploading = true;
+        }
+        nextClientSeq = Packets.sequenceId(packet) + 1;
+        if (done) {
+          forward(packets, forwardFrom, cursor.end());
+          forwardFrom = cursor.end();
+          replyDone();
+          if (phase == CLOSED) {
+            return;
+          }
+        }
       }
-      packet.release();
-      if (done && --internalReplies == 0 && internalError == null) {
-        drainQueue();
-      }
-      return;
+      forward(packets, forwardFrom, packets.writerIndex());
+    } finally {
+      packets.release();
     }
-    if (tracker.localInfileRequested() && !uploading) {
-      if (loadLocalQueries == 0) {
-        packet.release();
-        log.warn("client #{}: backend {} asked for a local file without a LOAD DATA LOCAL statement; closing", id, c);
-        frontend.metrics.error("protocol_error");
-        lostBackend("the backend asked for a local file the client did not offer");
-        return;
-      }
-      loadLocalQueries--;
-      uploading = true;
-    }
-    nextClientSeq = Packets.sequenceId(packet) + 1;
-    client.write(packet, client.voidPromise());
-    flushClient = true;
-    if (done) {
-      replyDone();
+  }
+
+  private void forward(ByteBuf packets, int from, int to) {
+    if (to > from) {
+      client.write(packets.retainedSlice(from, to - from), client.voidPromise());
+      flushClient = true;
     }
   }
 
