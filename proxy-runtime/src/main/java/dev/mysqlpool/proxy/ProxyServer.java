@@ -44,7 +44,6 @@ public final class ProxyServer implements AutoCloseable {
   private static final int UTF8MB4_GENERAL_CI = 45;
 
   private final ProxyConfig config;
-  private final Transport transport = Transport.best();
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final Map<String, BackendPool> pools;
@@ -56,13 +55,13 @@ public final class ProxyServer implements AutoCloseable {
 
   private ProxyServer(ProxyConfig config) throws InterruptedException {
     this.config = config;
-    this.boss = transport.newGroup(1);
-    this.workers = transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    this.boss = Transport.newGroup(1);
+    this.workers = Transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
     this.pools = new LinkedHashMap<>();
     for (Backend b : config.backends()) {
       User warmUser = firstUserOf(config, b);
       PoolKey warm = warmUser == null ? null : new PoolKey(warmUser, WARM_CAPABILITIES, UTF8MB4_GENERAL_CI);
-      pools.put(b.name(), new BackendPool(b, config.pool(), workers, transport, warm));
+      pools.put(b.name(), new BackendPool(b, config.pool(), workers, warm));
     }
     Frontend[] holder = new Frontend[1];
     this.metrics = new ProxyMetrics(() -> holder[0] == null ? 0 : holder[0].clientConnections());
@@ -79,8 +78,8 @@ public final class ProxyServer implements AutoCloseable {
       closeResources();
       throw e;
     }
-    log.info("mysqlpool proxy listening on {}:{} (admin HTTP on port {}, {} transport), backends {}",
-        config.listen().host(), listenPort(), adminPort(), transport.name().toLowerCase(), pools.keySet());
+    log.info("mysqlpool proxy listening on {}:{} (admin HTTP on port {}), backends {}", config.listen().host(),
+        listenPort(), adminPort(), pools.keySet());
   }
 
   /** Binds the listener and admin ports and starts warming the pools; returns once both ports accept. */
@@ -100,7 +99,7 @@ public final class ProxyServer implements AutoCloseable {
   private Channel bindListener() throws InterruptedException {
     Duration keepAlive = config.frontend().tcpKeepAliveIdle();
     Duration idle = config.frontend().clientIdleTimeout();
-    ServerBootstrap b = transport.serverChannel(new ServerBootstrap())
+    ServerBootstrap b = Transport.serverChannel(new ServerBootstrap())
         .group(boss, workers)
         .option(ChannelOption.SO_BACKLOG, 4096)
         .option(ChannelOption.SO_REUSEADDR, true)
@@ -119,7 +118,7 @@ public final class ProxyServer implements AutoCloseable {
         });
     if (!keepAlive.isZero()) {
       // Probes below the load balancer's idle timeout keep a quiet but live client's flow from being dropped.
-      transport.childKeepAlive(b, (int) Math.max(1, keepAlive.toSeconds()));
+      Transport.childKeepAlive(b, (int) Math.max(1, keepAlive.toSeconds()));
     }
     return b.bind(config.listen().host(), config.listen().port()).sync().channel();
   }

@@ -9,7 +9,6 @@ import dev.mysqlpool.proxy.protocol.Capabilities;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import dev.mysqlpool.proxy.net.Transport;
 import io.netty.channel.nio.NioIoHandler;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +52,7 @@ public class PoolBenchmark {
         + "}\nusers:\n  - {name: app, password: app-secret}\npool: {maxConnections: 8, minIdle: 4}\n", Path.of("."));
     group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     key = new PoolKey(config.users().get(0), Capabilities.CLIENT_FOUND_ROWS & Capabilities.BACKEND_PASSTHROUGH, 45);
-    pool = new BackendPool(config.backends().get(0), config.pool(), group, Transport.NIO, key);
+    pool = new BackendPool(config.backends().get(0), config.pool(), group, key);
     pool.start();
     // Open two connections for the key and return them: the benchmark then never waits for a login.
     EventLoop loop = group.next();

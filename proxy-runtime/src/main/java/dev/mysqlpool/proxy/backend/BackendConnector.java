@@ -39,12 +39,9 @@ final class BackendConnector {
   private final Backend backend;
   private final long connectTimeoutMillis;
 
-  private final Transport transport;
-
-  BackendConnector(Backend backend, long connectTimeoutMillis, Transport transport) {
+  BackendConnector(Backend backend, long connectTimeoutMillis) {
     this.backend = backend;
     this.connectTimeoutMillis = connectTimeoutMillis;
-    this.transport = transport;
   }
 
   /**
@@ -55,7 +52,7 @@ final class BackendConnector {
   Future<BackendConnection> connect(EventLoop loop, BackendPool pool, PoolKey key, LongUnaryOperator retireAt) {
     Promise<BackendConnection> promise = loop.newPromise();
     AuthHandler auth = new AuthHandler(pool, key, promise, retireAt);
-    Bootstrap b = transport.clientChannel(new Bootstrap())
+    Bootstrap b = Transport.clientChannel(new Bootstrap())
         .group(loop)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeoutMillis))
         .option(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)

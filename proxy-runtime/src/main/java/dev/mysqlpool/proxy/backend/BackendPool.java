@@ -2,7 +2,6 @@ package dev.mysqlpool.proxy.backend;
 
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
-import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import dev.mysqlpool.proxy.protocol.Packets;
@@ -80,13 +79,13 @@ public final class BackendPool {
   private final PoolStats.Counters traffic = new PoolStats.Counters();
   private ScheduledFuture<?> housekeeping;
 
-  /** @param transport the transport {@code group} was made with */
-  public BackendPool(Backend backend, Pool config, EventLoopGroup group, Transport transport, PoolKey warmKey) {
+  /** @param group an event loop group made by {@link dev.mysqlpool.proxy.net.Transport#newGroup} */
+  public BackendPool(Backend backend, Pool config, EventLoopGroup group, PoolKey warmKey) {
     this.backend = backend;
     this.config = config;
     this.group = group;
     this.warmKey = warmKey;
-    this.connector = new BackendConnector(backend, config.connectTimeout().toMillis(), transport);
+    this.connector = new BackendConnector(backend, config.connectTimeout().toMillis());
   }
 
   /** Opens {@code minIdle} connections and starts the housekeeping timer. */

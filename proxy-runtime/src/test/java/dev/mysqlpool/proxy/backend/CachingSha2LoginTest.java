@@ -45,7 +45,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import dev.mysqlpool.proxy.net.Transport;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.Future;
 
@@ -304,8 +303,7 @@ class CachingSha2LoginTest {
     Pool config = new Pool(PoolMode.SESSION, 1, 0, 1, Duration.ofMinutes(10), null, Duration.ofSeconds(5),
         acquireTimeout, Duration.ofMillis(100), Duration.ZERO, 1);
     BackendPool pool =
-        new BackendPool(new Backend("mysql8", "127.0.0.1", fake.port()), config, group, Transport.NIO,
-            key(password, 0));
+        new BackendPool(new Backend("mysql8", "127.0.0.1", fake.port()), config, group, key(password, 0));
     pool.start(); // minIdle 0: opens nothing, only starts housekeeping (idle validation)
     return pool;
   }
