@@ -304,7 +304,7 @@ class CachingSha2LoginTest {
         acquireTimeout, Duration.ofMillis(100), Duration.ZERO, 1);
     BackendPool pool =
         new BackendPool(new Backend("mysql8", "127.0.0.1", fake.port()), config, group, key(password, 0));
-    pool.start(); // minIdle 0: opens nothing, only starts housekeeping (idle validation)
+    pool.start(); // housekeeping: idle validation, and a probe login while the pool holds no connection
     return pool;
   }
 
