@@ -42,11 +42,11 @@ public final class ProxyMetrics {
   /** Registers one backend's pool gauges and counters. */
   public void bind(BackendPool pool) {
     String b = pool.name();
-    gauge(pool, b, "used", "Backend connections lent to clients or busy with the pool's own commands", s -> s.used());
-    gauge(pool, b, "free", "Idle backend connections ready to lend", s -> s.free());
-    gauge(pool, b, "pending", "Clients waiting for a backend connection", s -> s.pending());
-    gauge(pool, b, "connecting", "Backend connections being opened", s -> s.connecting());
-    gauge(pool, b, "total", "Backend connections open or being opened", s -> s.total());
+    gauge(pool, b, "used", PoolStats::used);
+    gauge(pool, b, "free", PoolStats::free);
+    gauge(pool, b, "pending", PoolStats::pending);
+    gauge(pool, b, "connecting", PoolStats::connecting);
+    gauge(pool, b, "total", PoolStats::total);
     Gauge.builder("mysqlpool.pool.max.used", pool, p -> p.stats().maxUsed())
         .description("Highest number of backend connections in use at once").tag("backend", b).register(registry);
     Gauge.builder("mysqlpool.backend.up", pool, p -> p.reachable() ? 1 : 0)
@@ -69,23 +69,21 @@ public final class ProxyMetrics {
 
   /** Time clients waited for a backend connection. */
   public Timer acquireTimer(String backend) {
-    return Timer.builder("mysqlpool.pool.acquire")
-        .description("Time a client waited for a backend connection")
-        .tag("backend", backend)
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofSeconds(30))
-        .register(registry);
+    return histogram("mysqlpool.pool.acquire", "Time a client waited for a backend connection", backend, 30);
   }
 
   /** Time from a command's first packet to the last packet of its reply. */
   public Timer queryTimer(String backend) {
-    return Timer.builder("mysqlpool.query")
-        .description("Time from a command to the end of its reply")
+    return histogram("mysqlpool.query", "Time from a command to the end of its reply", backend, 60);
+  }
+
+  private Timer histogram(String name, String help, String backend, int maxSeconds) {
+    return Timer.builder(name)
+        .description(help)
         .tag("backend", backend)
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofSeconds(60))
+        .maximumExpectedValue(Duration.ofSeconds(maxSeconds))
         .register(registry);
   }
 
@@ -100,7 +98,7 @@ public final class ProxyMetrics {
     return registry.scrape();
   }
 
-  private void gauge(BackendPool pool, String backend, String state, String help, ToDoubleFunction<PoolStats> f) {
+  private void gauge(BackendPool pool, String backend, String state, ToDoubleFunction<PoolStats> f) {
     Gauge.builder("mysqlpool.pool.connections", pool, p -> f.applyAsDouble(p.stats()))
         .description("Backend connections by state (used, free, pending, connecting, total)")
         .tag("backend", backend).tag("state", state).register(registry);
