@@ -82,8 +82,11 @@ class ExamplesTest {
         for (var u : pool.getSpec().credentials.users) {
           Files.writeString(users.resolve(u.name), "secret\n");
         }
-        assertThat(ConfigLoader.parse(ProxyConfigs.yaml(plan), users.getParent()).pool().maxConnections())
-            .as(id + ": the proxy reads the sized pool").isEqualTo(plan.sizing().perReplica());
+        var proxyPool = ConfigLoader.parse(ProxyConfigs.yaml(plan), users.getParent()).pool();
+        assertThat(proxyPool.maxConnections()).as(id + ": the proxy reads the sized pool")
+            .isEqualTo(plan.sizing().perReplica());
+        assertThat(proxyPool.mode().name()).as(id + ": the proxy reads the pool mode")
+            .isEqualToIgnoringCase(pool.getSpec().pool.mode);
       }
     }
     assertThat(pools).as("the documented examples").contains("orders", "catalog", "reports", "payments");

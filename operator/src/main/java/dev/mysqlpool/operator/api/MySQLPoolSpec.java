@@ -171,7 +171,7 @@ public class MySQLPoolSpec {
 
     @Required
     @Pattern("^[0-9]{1,9}(ms|s|m|h)$")
-    @JsonPropertyDescription("How long one transaction holds a backend connection, e.g. 50ms. Use the average for steady load, the p99 when bursts of slow transactions must not queue.")
+    @JsonPropertyDescription("How long one transaction holds a backend connection, e.g. 50ms. Use the average for steady load, the p99 when bursts of slow transactions must not queue. Exact in transaction mode; in session mode a client holds its connection for its whole session, so the pool must also cover the client connections open at once (see docs/sizing.md).")
     public String holdTime;
 
     @Default("2")
@@ -191,8 +191,8 @@ public class MySQLPoolSpec {
       message = "maxIdle must not exceed maxConnections")
   public static class Pool {
     @Default("session")
-    @Pattern("^session$")
-    @JsonPropertyDescription("How clients map onto backend connections. Only session exists: a client keeps one backend connection until it disconnects.")
+    @Pattern("^(session|transaction)$")
+    @JsonPropertyDescription("session: a client keeps one backend connection until it disconnects. transaction: a client holds a backend connection only while a statement or transaction is in flight, so many client connections share maxConnections; session state the proxy cannot carry (user variables, temporary tables, LOCK TABLES, GET_LOCK, server-side prepared statements, variables outside the carried set) pins the client to its backend.")
     public String mode = "session";
 
     @Min(1)

@@ -146,8 +146,8 @@ public final class MySQLPoolValidator {
   }
 
   private static void pool(MySQLPoolSpec.Pool p, List<FieldError> errors) {
-    if (p.mode != null && !p.mode.equals("session")) {
-      errors.add(new FieldError("spec.pool.mode", "'" + p.mode + "' is not a pool mode; use session"));
+    if (p.mode != null && !p.mode.equals("session") && !p.mode.equals("transaction")) {
+      errors.add(new FieldError("spec.pool.mode", "'" + p.mode + "' is not a pool mode; use session or transaction"));
     }
     if (p.minIdle != null && p.maxIdle != null && p.minIdle > p.maxIdle) {
       errors.add(new FieldError("spec.pool.minIdle", p.minIdle + " is above spec.pool.maxIdle (" + p.maxIdle

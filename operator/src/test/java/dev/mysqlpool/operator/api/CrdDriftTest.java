@@ -53,6 +53,8 @@ class CrdDriftTest {
     assertThat(spec.getProperties().get("workload").getProperties().get("holdTime").getPattern())
         .isEqualTo("^[0-9]{1,9}(ms|s|m|h)$");
     assertThat(spec.getProperties().get("replicas").getMinimum()).isEqualTo(1.0);
+    assertThat(spec.getProperties().get("pool").getProperties().get("mode").getPattern())
+        .as("the API server accepts both pool modes and nothing else").isEqualTo("^(session|transaction)$");
   }
 
   /** Our own fields are described; embedded Kubernetes types (affinity, resources, ...) bring their own docs. */

@@ -11,12 +11,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class MySQLPoolValidatorTest {
 
   @Test
   void theSeedPoolIsValid() {
     assertThat(MySQLPoolValidator.validate(Fixtures.pool())).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"session", "transaction"})
+  void bothPoolModesAreValid(String mode) {
+    assertThat(MySQLPoolValidator.validate(Fixtures.pool(s -> s.pool.mode = mode)))
+        .as("spec.pool.mode %s", mode).isEmpty();
   }
 
   static Stream<Arguments> bad() {
@@ -38,8 +46,8 @@ class MySQLPoolValidatorTest {
             new FieldError("spec.workload.holdTime", "'50' is not a positive duration; write it like 50ms or 2s")),
         Arguments.of((Consumer<MySQLPoolSpec>) s -> s.workload.safetyFactor = 0.5,
             new FieldError("spec.workload.safetyFactor", "0.5 is out of range; use 1 to 10")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.pool.mode = "transaction",
-            new FieldError("spec.pool.mode", "'transaction' is not a pool mode; use session")),
+        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.pool.mode = "statement",
+            new FieldError("spec.pool.mode", "'statement' is not a pool mode; use session or transaction")),
         Arguments.of((Consumer<MySQLPoolSpec>) s -> {
               s.pool.maxConnections = 10;
               s.pool.maxIdle = 20;
