@@ -11,6 +11,7 @@ import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
+import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import dev.mysqlpool.proxy.frontend.Frontend;
 import dev.mysqlpool.proxy.protocol.Capabilities;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -60,7 +62,10 @@ public final class ProxyServer implements AutoCloseable {
     this.pools = new LinkedHashMap<>();
     for (Backend b : config.backends()) {
       User warmUser = firstUserOf(config, b);
-      PoolKey warm = warmUser == null ? null : new PoolKey(warmUser, WARM_CAPABILITIES, UTF8MB4_GENERAL_CI);
+      // Transaction-mode backends always track session state (see ClientSession#acquire).
+      int warmCapabilities = WARM_CAPABILITIES
+          | (config.pool().mode() == PoolMode.TRANSACTION ? Capabilities.CLIENT_SESSION_TRACK : 0);
+      PoolKey warm = warmUser == null ? null : new PoolKey(warmUser, warmCapabilities, UTF8MB4_GENERAL_CI);
       pools.put(b.name(), new BackendPool(b, config.pool(), workers, warm));
     }
     Frontend[] holder = new Frontend[1];
@@ -234,7 +239,11 @@ public final class ProxyServer implements AutoCloseable {
       long bytesSent, long bytesReceived, double avgLatencyMicros, long serverWaitTimeoutSeconds) {}
 
   /** The /stats document. */
-  public record Stats(boolean ready, boolean draining, int clientConnections, List<StatsRow> backends) {}
+  /**
+   * @param pinnedSessions transaction mode: client sessions pinned to one backend connection right now, by reason
+   */
+  public record Stats(boolean ready, boolean draining, String poolMode, int clientConnections,
+      Map<String, Integer> pinnedSessions, List<StatsRow> backends) {}
 
   /** A snapshot of every pool, as served at /stats. */
   public Stats stats() {
@@ -247,7 +256,8 @@ public final class ProxyServer implements AutoCloseable {
           t.queries.sum(), t.queryErrors.sum(), t.bytesSent.sum(), t.bytesReceived.sum(),
           metrics.queryTimer(s.backend()).mean(TimeUnit.MICROSECONDS), s.serverWaitTimeoutSeconds()));
     }
-    return new Stats(ready(), frontend.draining(), frontend.clientConnections(), rows);
+    return new Stats(ready(), frontend.draining(), config.pool().mode().name().toLowerCase(Locale.ROOT),
+        frontend.clientConnections(), metrics.pinnedSessions(), rows);
   }
 
   private final class Endpoints implements AdminEndpoints {

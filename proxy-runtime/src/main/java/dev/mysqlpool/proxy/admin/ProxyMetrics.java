@@ -13,7 +13,10 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 import java.util.function.ToDoubleFunction;
 
@@ -24,6 +27,9 @@ import java.util.function.ToDoubleFunction;
 public final class ProxyMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> pins = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicInteger> pinnedNow =
+      new ConcurrentHashMap<>();
   /** Held here because Micrometer keeps only a weak reference to a gauge's object; a lambda would be collected. */
   private final IntSupplier clientConnections;
 
@@ -91,6 +97,33 @@ public final class ProxyMetrics {
   public void error(String kind) {
     errors.computeIfAbsent(kind, k -> Counter.builder("mysqlpool.errors")
         .description("Errors by kind").tag("kind", k).register(registry)).increment();
+  }
+
+  /**
+   * A transaction-mode session was pinned to its backend connection for {@code reason} (+1), or a pinned session
+   * ended (-1).
+   */
+  public void pinned(String reason, int delta) {
+    AtomicInteger current = pinnedNow.computeIfAbsent(reason, r -> {
+      AtomicInteger n = new AtomicInteger();
+      Gauge.builder("mysqlpool.sessions.pinned", n, AtomicInteger::get)
+          .description("Transaction-mode client sessions pinned to one backend connection, by reason")
+          .tag("reason", r).strongReference(true).register(registry);
+      return n;
+    });
+    current.addAndGet(delta);
+    if (delta > 0) {
+      pins.computeIfAbsent(reason, r -> Counter.builder("mysqlpool.session.pins")
+          .description("Transaction-mode client sessions that were pinned, by reason").tag("reason", r)
+          .register(registry)).increment();
+    }
+  }
+
+  /** Sessions pinned right now, by reason. */
+  public Map<String, Integer> pinnedSessions() {
+    Map<String, Integer> out = new TreeMap<>();
+    pinnedNow.forEach((r, n) -> out.put(r, n.get()));
+    return out;
   }
 
   /** Prometheus text exposition. */

@@ -31,6 +31,12 @@ public final class BackendConnection {
   /** The default database; meaningful only while {@link #schemaKnown}. */
   String schema;
   boolean schemaKnown = true;
+  /** Transaction mode: the carried variables as a fresh login has them, and as they are now (null: unknown). */
+  SessionVariables variables;
+  String[] baselineVars;
+  String[] currentVars;
+  /** Transaction mode: the client session whose statement last set this connection's LAST_INSERT_ID(), or 0. */
+  long lastInsertIdOwner;
 
   private volatile BackendListener listener;
 
@@ -84,6 +90,33 @@ public final class BackendConnection {
   public void schema(String schema, boolean known) {
     this.schema = schema;
     this.schemaKnown = known;
+  }
+
+  /** Transaction mode: the carried variables of this server family; null in session mode. */
+  public SessionVariables variables() {
+    return variables;
+  }
+
+  /** Transaction mode: the carried variables right after login (and after a reset). */
+  public String[] baselineVars() {
+    return baselineVars;
+  }
+
+  /** Transaction mode: the carried variables as they are now, or null when unknown (the connection is not reused). */
+  public String[] currentVars() {
+    return currentVars;
+  }
+
+  public void currentVars(String[] vars) {
+    this.currentVars = vars;
+  }
+
+  public long lastInsertIdOwner() {
+    return lastInsertIdOwner;
+  }
+
+  public void lastInsertIdOwner(long sessionId) {
+    this.lastInsertIdOwner = sessionId;
   }
 
   /** Installs who receives this connection's packets from now on. */

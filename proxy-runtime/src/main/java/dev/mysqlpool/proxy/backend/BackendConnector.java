@@ -7,6 +7,7 @@ import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.protocol.Capabilities;
+import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import dev.mysqlpool.proxy.protocol.Packets;
@@ -23,6 +24,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongUnaryOperator;
 
@@ -32,6 +34,8 @@ import java.util.function.LongUnaryOperator;
  * authentication with the server's RSA public key), AuthSwitchRequest; then reads the session's wait_timeout.
  */
 final class BackendConnector {
+  static final String TRACK_STATE_CHANGES = "SET SESSION session_track_state_change = ON";
+
   static final String NATIVE = "mysql_native_password";
   static final String CACHING_SHA2 = "caching_sha2_password";
   private static final int MAX_PACKET = 1 << 24;
@@ -240,25 +244,60 @@ final class BackendConnector {
       BackendConnection probe = new BackendConnection(pool, ch, greeting, key, capabilities, Long.MAX_VALUE);
       ch.pipeline().replace(this, "backend", new BackendConnection.Handler(probe));
       ((MySQLPacketDecoder) ch.pipeline().get("decoder")).batch(true);
-      ByteBuf query = Packets.command(ch.alloc(), dev.mysqlpool.proxy.protocol.Commands.COM_QUERY,
-          "SELECT @@SESSION.wait_timeout");
+      if (!pool.transactionMode()) {
+        readSessionDefaults(ch, probe, null);
+        return;
+      }
+      // Transaction mode learns of session changes from the server's state tracking, which must be on.
+      InternalCommand.run(probe, Packets.command(ch.alloc(), Commands.COM_QUERY, TRACK_STATE_CHANGES),
+          connectTimeoutMillis).addListener((Future<InternalCommand.Result> f) -> {
+            if (!f.isSuccess() || !f.getNow().ok()) {
+              promise.tryFailure(new BackendException("backend " + where() + " refused " + TRACK_STATE_CHANGES
+                  + ": " + (f.isSuccess() ? f.getNow().error() : rootMessage(f.cause()))
+                  + "; pool.mode transaction needs session state tracking (MySQL 5.7+, MariaDB 10.2+)"));
+              ch.close();
+              return;
+            }
+            readSessionDefaults(ch, probe, SessionVariables.forServer(greeting.serverVersion()));
+          });
+    }
+
+    /** Reads wait_timeout and, in transaction mode, the carried variables as a fresh login has them. */
+    private void readSessionDefaults(Channel ch, BackendConnection probe, SessionVariables vars) {
+      String sql = vars == null ? "SELECT @@SESSION.wait_timeout"
+          : vars.snapshotQuery() + ", @@SESSION.wait_timeout";
+      ByteBuf query = Packets.command(ch.alloc(), Commands.COM_QUERY, sql);
       InternalCommand.run(probe, query, connectTimeoutMillis).addListener((Future<InternalCommand.Result> f) -> {
         if (!f.isSuccess()) {
           promise.tryFailure(new BackendException("backend " + where() + " did not answer after login: "
               + rootMessage(f.cause()), f.cause()));
           return;
         }
-        long waitTimeout = -1;
         InternalCommand.Result r = f.getNow();
-        if (r.ok() && r.firstValue() != null) {
+        List<String> row = r.ok() ? r.firstRow() : null;
+        if (vars != null && (row == null || row.size() != vars.size() + 2)) {
+          promise.tryFailure(new BackendException("backend " + where() + " did not report its session variables"
+              + (r.ok() ? "" : ": " + r.error())));
+          ch.close();
+          return;
+        }
+        long waitTimeout = -1;
+        String waitTimeoutText = row == null || row.isEmpty() ? null : row.get(row.size() - 1);
+        if (waitTimeoutText != null) {
           try {
-            waitTimeout = Long.parseLong(r.firstValue().trim());
+            waitTimeout = Long.parseLong(waitTimeoutText.trim());
           } catch (NumberFormatException ignored) {
             waitTimeout = -1;
           }
         }
         BackendConnection c = new BackendConnection(pool, ch, greeting, key, capabilities,
             retireAt.applyAsLong(waitTimeout));
+        if (vars != null) {
+          c.variables = vars;
+          c.baselineVars = row.subList(1, vars.size() + 1).toArray(new String[0]);
+          c.currentVars = c.baselineVars.clone();
+          c.schema(row.get(0), true);
+        }
         ch.pipeline().replace("backend", "backend", new BackendConnection.Handler(c));
         if (!promise.trySuccess(c)) {
           ch.close();

@@ -111,6 +111,11 @@ public final class BackendPool {
     return log;
   }
 
+  /** Whether clients hold connections per transaction (state tracking on, variables carried) or per session. */
+  public boolean transactionMode() {
+    return config.mode() == dev.mysqlpool.proxy.config.ProxyConfig.PoolMode.TRANSACTION;
+  }
+
   /** Traffic counters the sessions add to. */
   public PoolStats.Counters traffic() {
     return traffic;
@@ -205,7 +210,11 @@ public final class BackendPool {
           (Future<InternalCommand.Result> f) -> {
             if (f.isSuccess() && f.getNow().ok()) {
               // MariaDB keeps the default database across a reset; MySQL documents the same.
-              giveBack(c);
+              if (c.variables != null) {
+                afterResetInTransactionMode(c);
+              } else {
+                giveBack(c);
+              }
             } else {
               destroy(c, "COM_RESET_CONNECTION failed: "
                   + (f.isSuccess() ? f.getNow().error() : f.cause().getMessage()));
@@ -214,6 +223,21 @@ public final class BackendPool {
       return;
     }
     giveBack(c);
+  }
+
+  /** A reset also resets state tracking to the server's defaults: turn it back on, and start from the baseline. */
+  private void afterResetInTransactionMode(BackendConnection c) {
+    ByteBuf track = Packets.command(c.channel.alloc(), Commands.COM_QUERY, BackendConnector.TRACK_STATE_CHANGES);
+    InternalCommand.run(c, track, config.connectTimeout().toMillis()).addListener(
+        (Future<InternalCommand.Result> f) -> {
+          if (f.isSuccess() && f.getNow().ok()) {
+            c.currentVars = c.baselineVars.clone();
+            c.lastInsertIdOwner = 0;
+            giveBack(c);
+          } else {
+            destroy(c, "could not turn session state tracking back on after a reset");
+          }
+        });
   }
 
   /**

@@ -8,7 +8,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,19 +17,24 @@ import java.util.concurrent.TimeUnit;
  */
 final class InternalCommand implements BackendListener {
   /**
-   * @param firstValue the first column of the first row, for queries; null otherwise
+   * @param firstRow the values of the first row, for queries; null otherwise
    * @param error the server's error as "code (state): text", or null on success
    */
-  record Result(String error, String firstValue, int status) {
+  record Result(String error, List<String> firstRow, int status) {
     boolean ok() {
       return error == null;
+    }
+
+    /** The first column of the first row, or null. */
+    String firstValue() {
+      return firstRow == null || firstRow.isEmpty() ? null : firstRow.get(0);
     }
   }
 
   private final Promise<Result> promise;
   private final EventExecutor loop;
   private final ResponseTracker tracker;
-  private String firstValue;
+  private List<String> firstRow;
   private String error;
   private ScheduledFuture<?> timeout;
 
@@ -85,15 +90,12 @@ final class InternalCommand implements BackendListener {
         int header = Packets.firstByte(packet);
         if (header == Packets.ERR && error == null) {
           error = Packets.describeError(packet);
-        } else if (firstValue == null && tracker.readingRows() && header != Packets.EOF) {
-          ByteBuf row = packet.duplicate();
-          row.skipBytes(Packets.HEADER_SIZE);
-          byte[] v = Packets.readLenencBytes(row);
-          firstValue = v == null ? "" : new String(v, StandardCharsets.UTF_8);
+        } else if (firstRow == null && tracker.readingRows() && header != Packets.EOF) {
+          firstRow = Packets.textRow(packet);
         }
         if (tracker.onPacket(packet)) {
           timeout.cancel(false);
-          promise.trySuccess(new Result(error, firstValue, tracker.lastStatus()));
+          promise.trySuccess(new Result(error, firstRow, tracker.lastStatus()));
         }
       }
     } catch (RuntimeException e) {

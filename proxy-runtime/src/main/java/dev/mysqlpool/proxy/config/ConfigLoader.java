@@ -188,12 +188,10 @@ public final class ConfigLoader {
   private Pool readPool(Obj p) {
     String modeText = p.string("mode", "session");
     PoolMode mode = PoolMode.SESSION;
-    if (modeText != null && !modeText.equals("session")) {
-      if (modeText.equals("transaction")) {
-        problems.add(p.path("mode") + ": 'transaction' is not available in this version; use 'session'");
-      } else {
-        problems.add(p.path("mode") + ": '" + modeText + "' is not a pool mode; use 'session'");
-      }
+    if ("transaction".equals(modeText)) {
+      mode = PoolMode.TRANSACTION;
+    } else if (modeText != null && !modeText.equals("session")) {
+      problems.add(p.path("mode") + ": '" + modeText + "' is not a pool mode; use 'session' or 'transaction'");
     }
     int max = p.integer("maxConnections", 20, 1, 100_000);
     int minIdle = p.integer("minIdle", 0, 0, 100_000);

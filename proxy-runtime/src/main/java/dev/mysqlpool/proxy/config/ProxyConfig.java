@@ -39,7 +39,12 @@ public record ProxyConfig(
   /** How a client's commands are mapped onto backend connections. */
   public enum PoolMode {
     /** A client holds one backend connection from its first command until it disconnects. */
-    SESSION
+    SESSION,
+    /**
+     * A client holds a backend connection only while a statement or transaction is in flight; carried session state
+     * follows it to the next connection, state that cannot move pins it to its connection.
+     */
+    TRANSACTION
   }
 
   /**

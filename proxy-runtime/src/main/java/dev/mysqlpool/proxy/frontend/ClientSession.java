@@ -7,6 +7,8 @@ import dev.mysqlpool.proxy.backend.BackendConnection;
 import dev.mysqlpool.proxy.backend.BackendListener;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
+import dev.mysqlpool.proxy.backend.SessionVariables;
+import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
@@ -17,6 +19,7 @@ import dev.mysqlpool.proxy.protocol.PacketCursor;
 import dev.mysqlpool.proxy.protocol.Packets;
 import dev.mysqlpool.proxy.protocol.ResponseTracker;
 import dev.mysqlpool.proxy.protocol.ServerStatus;
+import dev.mysqlpool.proxy.protocol.SessionStateInfo;
 import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -32,6 +35,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -66,6 +70,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private static final int CHANGE_USER_SWITCH = 4;
   private static final int CLOSED = 5;
 
+  /** Owners of replies to the proxy's own commands; see {@link #replyOwners}. */
+  private static final int INIT_DB = -1;
+  private static final int RESTORE = -2;
+  private static final int INJECTED = -3;
+  private static final int SNAPSHOT = -4;
+
   final long id;
   private final Frontend frontend;
   private Channel client;
@@ -90,8 +100,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private long acquireStartNanos;
   private long acquiredAtNanos;
   private ScheduledFuture<?> leakTimer;
-  private int internalReplies;
+  /**
+   * Who each reply the backend still owes belongs to, oldest first, aligned with the tracker's commands: a client
+   * command's {@link StatementScan} flags (0 or more), or one of the proxy's own commands (negative).
+   */
+  private final ArrayDeque<Integer> replyOwners = new ArrayDeque<>(4);
+  /** The proxy's own commands in flight that client commands must wait for (restoring state, taking a snapshot). */
+  private int blockingInternal;
   private String internalError;
+  private boolean internalErrorAnswered;
+  private List<String> snapshotRow;
+
+  // Transaction mode (pool.mode: transaction)
+  private boolean transactionMode;
+  private StatementScan scan;
+  /** The client's carried variables, in {@link SessionVariables} order; null while they are a fresh login's. */
+  private String[] vars;
+  /** A carried variable or the schema may have changed on the current backend: snapshot before giving it back. */
+  private boolean varsDirty;
+  /** Why this session may not leave its backend connection, or null. */
+  private String pinReason;
+  private long lastInsertId;
+  private int lastStatementFlags;
+  /** Client commands sent on the current backend connection since it was lent. */
+  private int commandsSinceAcquire;
+  private boolean releaseWanted;
 
   /** Client packets read but not yet handled: waiting for a backend, or for replies before a local command. */
   private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
@@ -167,7 +200,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     try {
       switch (phase) {
         case COMMAND:
-          if (!queued.isEmpty() || acquiring || waitForIdle) {
+          if (!queued.isEmpty() || acquiring || waitForIdle || blockingInternal > 0) {
             queued.add(packet);
           } else {
             handle(packet);
@@ -257,6 +290,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     schema = hello.database();
     pool = frontend.pools.get(user.backend());
     queryTimer = frontend.queryTimer(pool.name());
+    transactionMode = pool.transactionMode();
     phase = COMMAND;
     handshakeTimer.cancel(false);
     log.debug("client #{} logged in as '{}' from {}", id, user.name(), remoteHost);
@@ -289,6 +323,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       case Commands.COM_PROCESS_KILL:
         local(packet, command);
         return;
+      case Commands.COM_RESET_CONNECTION:
+        if (transactionMode) {
+          local(packet, command);
+          return;
+        }
+        break;
       case Commands.COM_QUERY:
         if (isKill(packet)) {
           local(packet, command);
@@ -313,21 +353,121 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   private void relay(ByteBuf packet, int command) {
+    int flags = 0;
     if (command == Commands.COM_QUERY) {
       inspectQuery(packet);
+      if (transactionMode) {
+        flags = scanQuery(packet);
+        if (flags < 0) {
+          return;
+        }
+      }
     } else if (command == Commands.COM_INIT_DB) {
       backend.schema(null, false);
+      flags = StatementScan.USE;
+      varsDirty = true;
     } else if (command == Commands.COM_SET_OPTION) {
       // COM_RESET_CONNECTION does not undo it, so this backend cannot be pooled again.
       optionChanged = true;
+      pin("set_option", null);
+    } else if (command == Commands.COM_STMT_PREPARE) {
+      pin(StatementScan.PREPARED_STATEMENT, null);
     }
     if (Commands.expectsResponse(command)) {
-      tracker.expect(command);
+      expect(command, flags);
+      commandsSinceAcquire++;
       if (tracker.pending() == 1) {
         commandStartNanos = System.nanoTime();
       }
     }
     relayContinuation(packet);
+  }
+
+  private void expect(int command, int owner) {
+    tracker.expect(command);
+    replyOwners.add(owner);
+  }
+
+  /**
+   * Transaction mode: pins for state the server does not report, and prepares the backend for statements that read
+   * what the client's previous statement left behind. Returns the statement's flags, or -1 when it was answered here
+   * (and released).
+   */
+  private int scanQuery(ByteBuf packet) {
+    if (scan == null) {
+      scan = new StatementScan(backend.variables());
+    }
+    int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
+    scan.scan(packet, start, packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet));
+    int flags = scan.flags;
+    if (scan.pin != null) {
+      pin(scan.pin, scan.pinDetail);
+    }
+    if ((flags & (StatementScan.CARRIED_SET | StatementScan.USE)) != 0) {
+      varsDirty = true;
+    }
+    if (pinReason != null) {
+      return flags;
+    }
+    boolean fresh = commandsSinceAcquire == 0;
+    if ((flags & StatementScan.PREVIOUS_COUNTS) != 0 && fresh) {
+      int seq = Packets.sequenceId(packet) + 1;
+      packet.release();
+      frontend.metrics.error("unsupported_statement");
+      writeLocal(Packets.err(client.alloc(), seq, ErrorCodes.PREVIOUS_STATEMENT_ELSEWHERE, "HY000",
+          "mysqlpool: ROW_COUNT() and FOUND_ROWS() describe the previous statement, which ran on another backend"
+              + " connection (pool.mode transaction hands the connection back after every transaction); read them in"
+              + " the same transaction as that statement, use the driver's update count, or use pool.mode session"));
+      maybeRelease();
+      return -1;
+    }
+    if ((flags & StatementScan.LAST_INSERT_ID) != 0 && backend.lastInsertIdOwner() != id) {
+      inject("SET @@SESSION.last_insert_id = " + lastInsertId);
+      backend.lastInsertIdOwner(id);
+    }
+    if ((flags & StatementScan.DIAGNOSTICS) != 0 && fresh) {
+      // The client's previous statement had no warnings (or it would still hold this connection); the ones here
+      // belong to whoever used the connection last.
+      inject("DO 0");
+    }
+    return flags;
+  }
+
+  /** Sends one of the proxy's own statements ahead of the client's next command; its reply is consumed here. */
+  private void inject(String sql) {
+    expect(Commands.COM_QUERY, INJECTED);
+    backend.channel().write(Packets.command(client.alloc(), Commands.COM_QUERY, sql),
+        backend.channel().voidPromise());
+    flushBackend = true;
+  }
+
+  /** Transaction mode: from now on this session keeps its backend connection until it leaves or resets. */
+  private void pin(String reason, String detail) {
+    if (!transactionMode || pinReason != null) {
+      return;
+    }
+    pinReason = reason;
+    frontend.metrics.pinned(reason, 1);
+    if (log.isDebugEnabled()) {
+      log.debug("client #{} ({}@{}) pinned to backend connection {}: {}{}", id, user.name(), remoteHost, backend,
+          reason, detail == null ? "" : " (" + detail + ")");
+    }
+  }
+
+  private void unpin() {
+    if (pinReason != null) {
+      frontend.metrics.pinned(pinReason, -1);
+      pinReason = null;
+    }
+  }
+
+  /** Transaction mode: the client starts over as a fresh login would (COM_RESET_CONNECTION, COM_CHANGE_USER). */
+  private void forgetSessionState() {
+    unpin();
+    vars = null;
+    varsDirty = false;
+    lastInsertId = 0;
+    lastStatementFlags = 0;
   }
 
   private void relayContinuation(ByteBuf packet) {
@@ -391,6 +531,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     try {
       if (command == Commands.COM_CHANGE_USER) {
         changeUser(packet);
+      } else if (command == Commands.COM_RESET_CONNECTION) {
+        // Transaction mode: the session's state lives in this proxy as much as on a backend connection; a held
+        // connection is reset on its way back to the pool.
+        releaseBackend(BackendPool.Release.RESET);
+        forgetSessionState();
+        lastStatus = ServerStatus.AUTOCOMMIT;
+        writeLocal(Packets.ok(client.alloc(), seq + 1, lastStatus, capabilities));
       } else if (command == Commands.COM_PROCESS_KILL) {
         kill(seq, packet.getUnsignedIntLE(packet.readerIndex() + Packets.HEADER_SIZE + 1), false);
       } else {
@@ -490,9 +637,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     // The new identity gets a clean backend of its own on its next command.
     releaseBackend(BackendPool.Release.RESET);
+    forgetSessionState();
     user = frontend.config().user(hello.user());
     pool = frontend.pools.get(user.backend());
     queryTimer = frontend.queryTimer(pool.name());
+    transactionMode = pool.transactionMode();
+    scan = null;
     schema = hello.database();
     collation = hello.collation();
     lastStatus = ServerStatus.AUTOCOMMIT;
@@ -502,7 +652,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private void acquire() {
     acquiring = true;
     acquireStartNanos = System.nanoTime();
-    PoolKey key = new PoolKey(user, capabilities & Capabilities.BACKEND_PASSTHROUGH, collation);
+    // Transaction mode needs the server's session-state reports whether the client asked for them or not.
+    int flags = capabilities & Capabilities.BACKEND_PASSTHROUGH
+        | (transactionMode ? Capabilities.CLIENT_SESSION_TRACK : 0);
+    PoolKey key = new PoolKey(user, flags, collation);
     BackendPool p = pool;
     p.acquire(loop, key, schema == null).addListener((Future<BackendConnection> f) -> onAcquired(p, f));
   }
@@ -530,39 +683,64 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     backend = f.getNow();
     acquiredAtNanos = System.nanoTime();
     tracker = new ResponseTracker(backend.capabilities());
+    commandsSinceAcquire = 0;
+    internalError = null;
+    internalErrorAnswered = false;
     backend.listener(this);
     long leakMillis = frontend.config().pool().leakDetectionThreshold().toMillis();
     if (leakMillis > 0) {
       leakTimer = loop.schedule(this::warnLeak, leakMillis, TimeUnit.MILLISECONDS);
     }
     if (schema != null && !(backend.schemaKnown() && schema.equals(backend.schema()))) {
-      internalReplies = 1;
-      internalError = null;
-      tracker.expect(Commands.COM_INIT_DB);
-      backend.channel().writeAndFlush(Packets.command(client.alloc(), Commands.COM_INIT_DB, schema),
-          backend.channel().voidPromise());
+      sendBlocking(INIT_DB, Packets.command(client.alloc(), Commands.COM_INIT_DB, schema));
       backend.schema(schema, true);
+    }
+    if (transactionMode) {
+      restoreVariables();
     }
     // Read the backend only while the client can take what it sends: a slow reader slows only its own backend.
     backend.channel().config().setAutoRead(client.isWritable());
-    if (internalReplies == 0) {
+    if (blockingInternal == 0) {
       drainQueue();
+    } else {
+      backend.channel().flush();
     }
+  }
+
+  /** Transaction mode: gives the lent connection this client's carried variables, in one statement if any differ. */
+  private void restoreVariables() {
+    String[] target = vars != null ? vars : backend.baselineVars();
+    String sql = backend.variables().restoreStatement(target, backend.currentVars());
+    if (sql != null) {
+      sendBlocking(RESTORE, Packets.command(client.alloc(), Commands.COM_QUERY, sql));
+      backend.currentVars(target.clone());
+    }
+  }
+
+  /** Sends one of the proxy's own commands that the client's commands wait for. */
+  private void sendBlocking(int owner, ByteBuf command) {
+    blockingInternal++;
+    expect(Packets.firstByte(command), owner);
+    backend.channel().write(command, backend.channel().voidPromise());
   }
 
   private void warnLeak() {
     if (backend != null && phase == COMMAND) {
       long heldMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acquiredAtNanos);
       frontend.metrics.error("leak_suspected");
+      String why = !transactionMode
+          ? "in session mode a client keeps its backend until it disconnects, so an application that never closes"
+              + " its connections holds the pool"
+          : pinReason != null ? "in transaction mode this client is pinned to it (" + pinReason + ")"
+          : "in transaction mode a client keeps its backend while a transaction is open: a transaction left open";
       log.warn("client #{} ({}@{}) has held backend connection {} for {}ms, longer than pool.leakDetectionThreshold"
-              + " ({}ms); in session mode a client keeps its backend until it disconnects, so an application that"
-              + " never closes its connections holds the pool", id, user.name(), remoteHost, backend, heldMs,
-          frontend.config().pool().leakDetectionThreshold().toMillis());
+              + " ({}ms); {}", id, user.name(), remoteHost, backend, heldMs,
+          frontend.config().pool().leakDetectionThreshold().toMillis(), why);
     }
   }
 
   private void drainQueue() {
-    while (!queued.isEmpty() && !acquiring && !waitForIdle && phase == COMMAND) {
+    while (!queued.isEmpty() && !acquiring && !waitForIdle && blockingInternal == 0 && phase == COMMAND) {
       handle(queued.poll());
     }
     flush();
@@ -578,7 +756,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   /**
    * Follows each packet of the batch through the tracker and forwards the batch to the client as one buffer, except
-   * the replies to the proxy's own COM_INIT_DB, which are consumed here.
+   * the replies to the proxy's own commands, which are consumed here, and (in transaction mode) OK packets a client
+   * without CLIENT_SESSION_TRACK must see without session-state data.
    */
   @Override
   public void onPacket(BackendConnection c, ByteBuf packets) {
@@ -592,6 +771,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       int forwardFrom = packets.readerIndex();
       while (cursor.advance()) {
         ByteBuf packet = cursor.packet();
+        Integer owner = replyOwners.peek();
+        boolean rowPacket = tracker.readingRows();
         boolean done;
         try {
           done = tracker.onPacket(packet);
@@ -601,15 +782,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
           lostBackend("the backend sent an unexpected packet");
           return;
         }
-        if (internalReplies > 0) {
+        int flags = owner == null ? 0 : owner;
+        if (flags < 0) {
           forward(packets, forwardFrom, cursor.start());
           forwardFrom = cursor.end();
-          if (Packets.firstByte(packet) == Packets.ERR) {
-            internalError = Packets.describeError(packet);
-            onInternalError(packets.retainedSlice(cursor.start(), cursor.end() - cursor.start()));
-          }
-          if (done && --internalReplies == 0 && internalError == null) {
-            drainQueue();
+          onInternalPacket(flags, packet, rowPacket);
+          if (done) {
+            replyOwners.poll();
+            onInternalDone(flags);
+            if (backend != c || phase == CLOSED) {
+              return;
+            }
           }
           continue;
         }
@@ -624,11 +807,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
           loadLocalQueries--;
           uploading = true;
         }
+        if (transactionMode && tracker.packetWasOk()) {
+          if ((tracker.lastStatus() & ServerStatus.SESSION_STATE_CHANGED) != 0) {
+            onSessionStateChange(flags, packet);
+          }
+          if ((capabilities & Capabilities.CLIENT_SESSION_TRACK) == 0
+              && (tracker.lastStatus() & ServerStatus.SESSION_STATE_CHANGED) != 0) {
+            ByteBuf plain = SessionStateInfo.withoutSessionTrack(client.alloc(), packet);
+            if (plain != null) {
+              forward(packets, forwardFrom, cursor.start());
+              forwardFrom = cursor.end();
+              client.write(plain, client.voidPromise());
+              flushClient = true;
+            }
+          }
+        }
         nextClientSeq = Packets.sequenceId(packet) + 1;
         if (done) {
+          replyOwners.poll();
           forward(packets, forwardFrom, cursor.end());
           forwardFrom = cursor.end();
-          replyDone();
+          replyDone(flags);
           if (phase == CLOSED) {
             return;
           }
@@ -638,6 +837,139 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     } finally {
       packets.release();
     }
+    if (releaseWanted) {
+      releaseWanted = false;
+      maybeRelease();
+    }
+  }
+
+  /**
+   * Transaction mode: the server reports that a client statement changed session state. A SET of carried variables,
+   * USE or COM_INIT_DB is followed (a snapshot is taken before the connection goes back); anything else pins.
+   */
+  private void onSessionStateChange(int flags, ByteBuf packet) {
+    if ((flags & (StatementScan.CARRIED_SET | StatementScan.USE)) != 0 && (flags & StatementScan.MULTI) == 0) {
+      varsDirty = true;
+      return;
+    }
+    if (pinReason != null) {
+      return;
+    }
+    StringBuilder detail = new StringBuilder();
+    SessionStateInfo.read(packet, new SessionStateInfo.Visitor() {
+      @Override
+      public void variable(String name, String value) {
+        detail.append(detail.length() == 0 ? "" : ", ").append(name);
+      }
+
+      @Override
+      public void schema(String name) {
+        detail.append(detail.length() == 0 ? "" : ", ").append("schema");
+      }
+
+      @Override
+      public void stateChanged() {}
+
+      @Override
+      public void other(int type) {}
+    });
+    pin("session_state", detail.length() == 0 ? "reported by the server" : "reported: " + detail);
+  }
+
+  private void onInternalPacket(int owner, ByteBuf packet, boolean rowPacket) {
+    if (Packets.firstByte(packet) == Packets.ERR && !rowPacket) {
+      internalError = Packets.describeError(packet);
+      if ((owner == INIT_DB || owner == RESTORE) && !internalErrorAnswered) {
+        internalErrorAnswered = true;
+        answerWaitingCommand(packet.retainedSlice(), owner);
+      } else {
+        log.warn("client #{}: backend {} refused the proxy's own statement: {}", id, backend, internalError);
+      }
+    } else if (owner == SNAPSHOT && rowPacket && snapshotRow == null) {
+      snapshotRow = Packets.textRow(packet);
+    }
+  }
+
+  private void onInternalDone(int owner) {
+    String error = internalError;
+    internalError = null;
+    if (owner == INIT_DB || owner == RESTORE || owner == SNAPSHOT) {
+      blockingInternal--;
+    }
+    if (owner == SNAPSHOT) {
+      finishSnapshot(error);
+    } else if (owner == RESTORE && error != null) {
+      backend.currentVars(null); // unknown now: the connection is closed when it comes back
+    }
+    if (blockingInternal == 0 && phase == COMMAND) {
+      drainQueue();
+    }
+  }
+
+  /**
+   * Restoring the client's database or variables failed on the lent backend: answer the command that was waiting
+   * with the server's error (as a direct connection would have failed at USE or SET).
+   */
+  private void answerWaitingCommand(ByteBuf err, int owner) {
+    if (owner == INIT_DB) {
+      backend.schema(null, false);
+      schema = null;
+    }
+    ByteBuf first = queued.poll();
+    if (first != null) {
+      Packets.setSequenceId(err, Packets.sequenceId(first) + 1);
+      first.release();
+      client.write(err, client.voidPromise());
+      flushClient = true;
+    } else {
+      err.release();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------- transaction mode
+
+  /**
+   * Transaction mode: gives the backend connection back when nothing is in flight, no transaction is open and the
+   * session is not pinned. It stays one more statement when the last reply had warnings or failed (SHOW WARNINGS
+   * reads them) or after SET TRANSACTION (it applies to the next transaction). A snapshot of carried variables is
+   * taken first when a statement may have changed them.
+   */
+  private void maybeRelease() {
+    if (!transactionMode || backend == null || phase != COMMAND || pinReason != null || inTransaction()
+        || tracker.pending() > 0 || uploading || clientContinuation || blockingInternal > 0 || acquiring) {
+      return;
+    }
+    if (tracker.lastWarnings() > 0 || tracker.lastWasError()
+        || (lastStatementFlags & StatementScan.NEXT_TRANSACTION) != 0) {
+      return;
+    }
+    if (varsDirty || !backend.schemaKnown()) {
+      snapshotRow = null;
+      sendBlocking(SNAPSHOT, Packets.command(client.alloc(), Commands.COM_QUERY,
+          backend.variables().snapshotQuery()));
+      backend.channel().flush();
+      updateClientReading();
+      return;
+    }
+    flush();
+    releaseBackend(BackendPool.Release.CLEAN);
+    updateClientReading();
+  }
+
+  private void finishSnapshot(String error) {
+    List<String> row = snapshotRow;
+    snapshotRow = null;
+    if (error != null || row == null || row.size() != backend.variables().size() + 1) {
+      pin("session_state", "could not read the session's variables: " + error);
+      return;
+    }
+    schema = row.get(0);
+    vars = row.subList(1, row.size()).toArray(new String[0]);
+    backend.currentVars(vars.clone());
+    backend.schema(schema, true);
+    varsDirty = false;
+    flush();
+    releaseBackend(BackendPool.Release.CLEAN);
   }
 
   private void forward(ByteBuf packets, int from, int to) {
@@ -647,23 +979,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
   }
 
-  /** COM_INIT_DB for the client's database failed on the lent backend: answer the command that was waiting. */
-  private void onInternalError(ByteBuf err) {
-    backend.schema(null, false);
-    ByteBuf first = queued.poll();
-    if (first != null) {
-      Packets.setSequenceId(err, Packets.sequenceId(first) + 1);
-      first.release();
-      schema = null;
-      client.write(err, client.voidPromise());
-      flushClient = true;
-      loop.execute(this::drainQueue);
-    } else {
-      err.release();
+  private void replyDone(int flags) {
+    if (transactionMode) {
+      lastStatementFlags = flags;
+      if (!tracker.lastWasError() && !tracker.lastWasResultSet() && tracker.lastInsertId() != 0) {
+        lastInsertId = tracker.lastInsertId();
+        backend.lastInsertIdOwner(id);
+      }
     }
-  }
-
-  private void replyDone() {
     pool.traffic().queries.increment();
     if (tracker.lastWasError()) {
       pool.traffic().queryErrors.increment();
@@ -682,7 +1005,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if (closeWhenIdle && !inTransaction()) {
       flush();
       close();
+      return;
     }
+    releaseWanted = transactionMode;
   }
 
   private boolean inTransaction() {
@@ -803,7 +1128,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
    * replies, or a backend that cannot take more.
    */
   private void updateClientReading() {
-    boolean want = phase != CLOSED && queued.isEmpty() && !acquiring && !waitForIdle
+    boolean want = phase != CLOSED && queued.isEmpty() && !acquiring && !waitForIdle && blockingInternal == 0
         && (backend == null || backend.channel().isWritable());
     if (client.config().isAutoRead() != want) {
       client.config().setAutoRead(want);
@@ -847,7 +1172,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       p.release();
     }
     if (backend != null) {
-      boolean inFlight = tracker.pending() > 0 || uploading || clientContinuation || internalReplies > 0;
+      boolean inFlight = tracker.pending() > 0 || uploading || clientContinuation;
       if (inFlight) {
         // The server may be busy with this client's statement and would not notice a closed socket until it
         // writes: kill it over a side connection so its locks are freed now.
@@ -859,6 +1184,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         releaseBackend(optionChanged ? BackendPool.Release.DISCARD : BackendPool.Release.RESET);
       }
     }
+    unpin();
     frontend.leave(this);
     if (client.isActive()) {
       client.close();
@@ -878,8 +1204,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     c.listener(null);
     c.channel().config().setAutoRead(true);
     flushBackend = false;
+    if (transactionMode && how == BackendPool.Release.CLEAN && (optionChanged || c.currentVars() == null)) {
+      how = BackendPool.Release.DISCARD;
+    }
     pool.release(c, how);
     tracker = null;
+    replyOwners.clear();
+    blockingInternal = 0;
     optionChanged = false;
     clientContinuation = false;
     uploading = false;

@@ -28,6 +28,11 @@ public final class ErrorCodes {
   public static final int LOST_CONNECTION = 2013;
   /** The pool could not lend a backend connection in time; ProxySQL's code for the same situation. */
   public static final int POOL_TIMEOUT = 9001;
+  /**
+   * The proxy's own: in transaction mode, a statement read ROW_COUNT() or FOUND_ROWS() of a previous statement that
+   * ran on another backend connection.
+   */
+  public static final int PREVIOUS_STATEMENT_ELSEWHERE = 9002;
   /** ER_CLIENT_INTERACTION_TIMEOUT (MariaDB/MySQL 8.0.24+): the client was idle too long. */
   public static final int CLIENT_IDLE_TIMEOUT = 4031;
 

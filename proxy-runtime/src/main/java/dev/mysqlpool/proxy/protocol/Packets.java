@@ -191,7 +191,26 @@ public final class Packets {
     return i + 2 <= packet.writerIndex() ? packet.getUnsignedShortLE(i) : 0;
   }
 
-  private static int lenencSize(ByteBuf buf, int index) {
+  /** The length-encoded integer at {@code index}, without moving the reader index. */
+  public static long getLenencInt(ByteBuf buf, int index) {
+    int first = buf.getUnsignedByte(index);
+    if (first < 0xfb) {
+      return first;
+    }
+    switch (first) {
+      case 0xfc:
+        return buf.getUnsignedShortLE(index + 1);
+      case 0xfd:
+        return buf.getUnsignedMediumLE(index + 1);
+      case 0xfe:
+        return buf.getLongLE(index + 1);
+      default:
+        return 0;
+    }
+  }
+
+  /** How many bytes the length-encoded integer at {@code index} takes. */
+  public static int lenencSize(ByteBuf buf, int index) {
     int first = buf.getUnsignedByte(index);
     if (first < 0xfb) {
       return 1;
@@ -206,6 +225,18 @@ public final class Packets {
       default:
         return 1;
     }
+  }
+
+  /** The values of a text-protocol result row, SQL NULL as null. */
+  public static java.util.List<String> textRow(ByteBuf packet) {
+    int start = packet.readerIndex() + HEADER_SIZE;
+    ByteBuf row = packet.slice(start, payloadLength(packet));
+    java.util.List<String> values = new java.util.ArrayList<>();
+    while (row.isReadable()) {
+      byte[] v = readLenencBytes(row);
+      values.add(v == null ? null : new String(v, StandardCharsets.UTF_8));
+    }
+    return values;
   }
 
   /** The message of an ERR packet, as "code (SQLSTATE): text", for logs and exceptions. */

@@ -38,6 +38,12 @@ public final class ResponseTracker {
   private int lastStatus = ServerStatus.AUTOCOMMIT;
   private boolean localInfileRequested;
   private boolean lastWasError;
+  private boolean okPacket;
+  private int lastWarnings;
+  private long lastAffectedRows;
+  private long lastInsertId;
+  private long rows;
+  private boolean lastWasResultSet;
 
   /** @param capabilities the capabilities negotiated on the connection (CLIENT_DEPRECATE_EOF matters) */
   public ResponseTracker(int capabilities) {
@@ -76,6 +82,39 @@ public final class ResponseTracker {
     return lastWasError;
   }
 
+  /**
+   * Whether the packet just passed to {@link #onPacket} was an OK packet (or the OK-shaped terminator that replaces
+   * EOF under CLIENT_DEPRECATE_EOF), the only packets that can carry session-state changes.
+   */
+  public boolean packetWasOk() {
+    return okPacket;
+  }
+
+  /** Warning count of the most recent OK or EOF packet. */
+  public int lastWarnings() {
+    return lastWarnings;
+  }
+
+  /** Affected rows of the most recent OK packet that answered a statement (not a result-set terminator). */
+  public long lastAffectedRows() {
+    return lastAffectedRows;
+  }
+
+  /** Last-insert-id field of the most recent OK packet that answered a statement. */
+  public long lastInsertId() {
+    return lastInsertId;
+  }
+
+  /** Whether the most recent statement result was a result set (rather than an OK). */
+  public boolean lastWasResultSet() {
+    return lastWasResultSet;
+  }
+
+  /** Rows in the most recent result set. */
+  public long lastRows() {
+    return rows;
+  }
+
   /** True once the server answered a LOAD DATA LOCAL with a file request; the client uploads next. */
   public boolean localInfileRequested() {
     return localInfileRequested;
@@ -104,6 +143,7 @@ public final class ResponseTracker {
    */
   public boolean onPacket(ByteBuf packet) {
     int length = Packets.payloadLength(packet);
+    okPacket = false;
     boolean wasContinuation = continuation;
     continuation = length == Packets.MAX_PAYLOAD;
     if (wasContinuation) {
@@ -117,9 +157,9 @@ public final class ResponseTracker {
     switch (phase) {
       case SINGLE:
         if (header == Packets.OK) {
-          lastStatus = Packets.okStatus(packet, payload);
+          readOk(packet, payload, true);
         } else if (header == Packets.EOF && length < 9) {
-          lastStatus = Packets.eofStatus(packet, payload);
+          readEof(packet, payload);
         }
         return complete(header == Packets.ERR);
       case UNTIL_TERMINATOR:
@@ -127,7 +167,7 @@ public final class ResponseTracker {
           return complete(true);
         }
         if (header == Packets.EOF && length < Packets.MAX_PAYLOAD && isTerminator(length)) {
-          lastStatus = terminatorStatus(packet, payload);
+          readTerminator(packet, payload);
           return complete(false);
         }
         return false;
@@ -142,7 +182,7 @@ public final class ResponseTracker {
         }
         return false;
       case COLUMNS_EOF:
-        lastStatus = Packets.eofStatus(packet, payload);
+        readEof(packet, payload);
         if ((lastStatus & ServerStatus.CURSOR_EXISTS) != 0 && currentCommand() == Commands.COM_STMT_EXECUTE) {
           return complete(false);
         }
@@ -153,13 +193,14 @@ public final class ResponseTracker {
           return complete(true);
         }
         if (header == Packets.EOF && length < Packets.MAX_PAYLOAD && isTerminator(length)) {
-          lastStatus = terminatorStatus(packet, payload);
+          readTerminator(packet, payload);
           if ((lastStatus & ServerStatus.MORE_RESULTS_EXISTS) != 0) {
             phase = FIRST;
             return false;
           }
           return complete(false);
         }
+        rows++;
         return false;
       case PARAMS:
         if (--remaining == 0) {
@@ -207,7 +248,8 @@ public final class ResponseTracker {
       return preparedColumns();
     }
     if (header == Packets.OK) {
-      lastStatus = Packets.okStatus(packet, payload);
+      readOk(packet, payload, true);
+      lastWasResultSet = false;
       if ((lastStatus & ServerStatus.MORE_RESULTS_EXISTS) != 0) {
         return false;
       }
@@ -219,13 +261,15 @@ public final class ResponseTracker {
     }
     if (header == Packets.EOF && length < 9) {
       // COM_SET_OPTION and COM_DEBUG answer with a classic EOF.
-      lastStatus = Packets.eofStatus(packet, payload);
+      readEof(packet, payload);
       return complete(false);
     }
     ByteBuf view = packet.duplicate();
     view.readerIndex(payload);
     remaining = Packets.readLenencInt(view);
     phase = remaining > 0 ? COLUMNS : ROWS;
+    rows = 0;
+    lastWasResultSet = true;
     return false;
   }
 
@@ -246,8 +290,34 @@ public final class ResponseTracker {
     return deprecateEof ? length < Packets.MAX_PAYLOAD : length < 9;
   }
 
-  private int terminatorStatus(ByteBuf packet, int payload) {
-    return deprecateEof ? Packets.okStatus(packet, payload) : Packets.eofStatus(packet, payload);
+  private void readTerminator(ByteBuf packet, int payload) {
+    if (deprecateEof) {
+      readOk(packet, payload, false);
+    } else {
+      readEof(packet, payload);
+    }
+  }
+
+  private void readOk(ByteBuf packet, int payload, boolean statementResult) {
+    okPacket = true;
+    int end = payload + Packets.payloadLength(packet);
+    int i = payload + 1;
+    long affected = Packets.getLenencInt(packet, i);
+    i += Packets.lenencSize(packet, i);
+    long insertId = Packets.getLenencInt(packet, i);
+    i += Packets.lenencSize(packet, i);
+    if (statementResult) {
+      lastAffectedRows = affected;
+      lastInsertId = insertId;
+    }
+    lastStatus = i + 2 <= end ? packet.getUnsignedShortLE(i) : 0;
+    lastWarnings = i + 4 <= end ? packet.getUnsignedShortLE(i + 2) : 0;
+  }
+
+  private void readEof(ByteBuf packet, int payload) {
+    int end = payload + Packets.payloadLength(packet);
+    lastWarnings = payload + 3 <= end ? packet.getUnsignedShortLE(payload + 1) : 0;
+    lastStatus = payload + 5 <= end ? packet.getUnsignedShortLE(payload + 3) : 0;
   }
 
   private boolean complete(boolean error) {

@@ -289,11 +289,12 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void transactionPoolModeIsNotAvailableYet() {
-    assertThat(problems(BACKENDS + USERS + "pool: {mode: transaction}\n"))
-        .containsExactly("pool.mode: 'transaction' is not available in this version; use 'session'");
+  void poolModes() {
+    assertThat(ConfigLoader.parse(BACKENDS + USERS + "pool: {mode: transaction}\n", dir).pool().mode())
+        .isEqualTo(ProxyConfig.PoolMode.TRANSACTION);
+    assertThat(ConfigLoader.parse(BACKENDS + USERS, dir).pool().mode()).isEqualTo(ProxyConfig.PoolMode.SESSION);
     assertThat(problems(BACKENDS + USERS + "pool: {mode: statement}\n"))
-        .containsExactly("pool.mode: 'statement' is not a pool mode; use 'session'");
+        .containsExactly("pool.mode: 'statement' is not a pool mode; use 'session' or 'transaction'");
   }
 
   @Test
@@ -334,12 +335,12 @@ class ConfigLoaderTest {
         + "admin: {port: 7000}\n"
         + "backends:\n  - {name: primary, host: a}\n  - {name: primary, host: b}\n"
         + "users:\n  - {name: app, password: a, backend: nowhere}\n"
-        + "pool: {mode: transaction, maxConnections: 5, minIdle: 4, maxIdle: 3, idleTimeout: soon}\n";
+        + "pool: {mode: statement, maxConnections: 5, minIdle: 4, maxIdle: 3, idleTimeout: soon}\n";
     ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, dir));
     assertThat(e.problems()).containsExactly(
         "admin.port: 7000 is also listen.port; give the admin HTTP endpoint its own port",
         "backends[1].name: 'primary' is used twice; backend names must be unique",
-        "pool.mode: 'transaction' is not available in this version; use 'session'",
+        "pool.mode: 'statement' is not a pool mode; use 'session' or 'transaction'",
         "pool.minIdle: 4 is above pool.maxIdle (3); lower minIdle or raise maxIdle",
         "pool.idleTimeout: 'soon' is not a duration; write it like 500ms, 30s, 5m or 1h",
         "users[0].backend: no backend is named 'nowhere'; use one of the names under backends");

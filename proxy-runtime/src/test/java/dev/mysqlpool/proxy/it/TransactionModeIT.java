@@ -1,0 +1,315 @@
+package dev.mysqlpool.proxy.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
+import dev.mysqlpool.proxy.testsupport.LeakGuard;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * pool.mode transaction against a real MariaDB: clients share few backend connections between transactions, carry
+ * their variables and database from one connection to the next, get pinned by state that cannot move, and never see
+ * each other's session state.
+ */
+@ExtendWith(LeakGuard.class)
+class TransactionModeIT {
+  private static EmbeddedMariaDb db;
+  private ProxyHarness proxy;
+
+  @BeforeAll
+  static void server() {
+    db = EmbeddedMariaDb.shared();
+    db.execute("CREATE TABLE IF NOT EXISTS app.txm (id INT AUTO_INCREMENT PRIMARY KEY, owner INT, v VARCHAR(64))"
+        + " CHARACTER SET utf8mb4");
+  }
+
+  @AfterEach
+  void stopProxy() {
+    if (proxy != null) {
+      proxy.close();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).isEmpty());
+  }
+
+  private void start(int maxConnections) {
+    proxy = ProxyHarness.start(db, "pool: {mode: transaction, maxConnections: " + maxConnections
+        + ", acquireTimeout: 20s}\n");
+  }
+
+  private static String text(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static int appSessionsOnServer() throws SQLException {
+    try (Connection root = db.rootConnection()) {
+      return Integer.parseInt(text(root,
+          "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + EmbeddedMariaDb.APP_USER + "'"));
+    }
+  }
+
+  private String get(String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(proxy.adminUrl(path))).build(), HttpResponse.BodyHandlers.ofString());
+    return r.body();
+  }
+
+  @Test
+  void fiftyClientsShareTwoBackendConnectionsBetweenTransactions() throws Exception {
+    start(2);
+    int clients = 50;
+    List<Connection> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < clients; i++) {
+        open.add(i % 2 == 0 ? proxy.mysql("") : proxy.mariadb(""));
+      }
+      AtomicInteger maxSessions = new AtomicInteger();
+      AtomicBoolean sampling = new AtomicBoolean(true);
+      Thread sampler = new Thread(() -> {
+        while (sampling.get()) {
+          try {
+            maxSessions.accumulateAndGet(appSessionsOnServer(), Math::max);
+          } catch (SQLException ignored) {
+            // the next sample counts
+          }
+        }
+      });
+      sampler.start();
+      ExecutorService pool = Executors.newFixedThreadPool(clients);
+      try {
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+          Connection c = open.get(i);
+          int owner = i;
+          results.add(pool.submit(() -> {
+            for (int round = 0; round < 10; round++) {
+              c.setAutoCommit(false);
+              try (PreparedStatement ins = c.prepareStatement("INSERT INTO app.txm (owner, v) VALUES (?, ?)")) {
+                ins.setInt(1, owner);
+                ins.setString(2, "round " + round);
+                ins.executeUpdate();
+              }
+              c.commit();
+              c.setAutoCommit(true);
+            }
+            return Integer.parseInt(text(c, "SELECT COUNT(*) FROM app.txm WHERE owner = " + owner));
+          }));
+        }
+        for (Future<Integer> f : results) {
+          assertThat(f.get()).isEqualTo(10);
+        }
+      } finally {
+        pool.shutdownNow();
+        sampling.set(false);
+        sampler.join();
+        db.execute("DELETE FROM app.txm");
+      }
+      assertThat(maxSessions.get()).as("app sessions on the server while 50 clients ran").isLessThanOrEqualTo(2);
+    } finally {
+      for (Connection c : open) {
+        c.close();
+      }
+    }
+  }
+
+  @Test
+  void carriedVariablesAndDatabaseFollowTheClientAcrossBackendConnections() throws Exception {
+    start(2);
+    try (Connection a = proxy.mysql(""); Connection b = proxy.mariadb(""); Connection other = proxy.mysql("")) {
+      try (Statement s = a.createStatement()) {
+        s.execute("SET SESSION sql_mode = 'ANSI_QUOTES', time_zone = '+05:00'");
+        s.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+      }
+      b.setCatalog("mysql");
+      // Others keep both backend connections busy in turn, with the server's defaults.
+      for (int i = 0; i < 5; i++) {
+        assertThat(text(other, "SELECT @@SESSION.sql_mode")).doesNotContain("ANSI_QUOTES");
+        assertThat(text(other, "SELECT @@SESSION.time_zone")).isEqualTo("SYSTEM");
+        assertThat(text(other, "SELECT DATABASE()")).isEqualTo("app");
+        assertThat(text(a, "SELECT @@SESSION.sql_mode")).isEqualTo("ANSI_QUOTES");
+        assertThat(text(a, "SELECT @@SESSION.time_zone")).isEqualTo("+05:00");
+        assertThat(text(a, "SELECT @@SESSION.transaction_isolation")).isEqualTo("READ-COMMITTED");
+        assertThat(text(b, "SELECT DATABASE()")).isEqualTo("mysql");
+      }
+    }
+    assertThat(get("/metrics")).doesNotContain("mysqlpool_sessions_pinned{");
+  }
+
+  @Test
+  void temporaryTablePinsItsClientAndKeepsItsRowsAcrossTransactions() throws Exception {
+    start(2);
+    try (Connection pinned = proxy.mysql(""); Connection other = proxy.mysql("")) {
+      try (Statement s = pinned.createStatement()) {
+        s.execute("CREATE TEMPORARY TABLE scratch (v INT)");
+        s.execute("INSERT INTO scratch VALUES (1), (2)");
+      }
+      for (int i = 0; i < 3; i++) {
+        assertThatThrownBy(() -> text(other, "SELECT COUNT(*) FROM scratch"))
+            .hasMessageContaining("doesn't exist");
+        pinned.setAutoCommit(false);
+        try (Statement s = pinned.createStatement()) {
+          s.execute("INSERT INTO scratch VALUES (3)");
+        }
+        pinned.commit();
+        pinned.setAutoCommit(true);
+      }
+      assertThat(text(pinned, "SELECT COUNT(*) FROM scratch")).isEqualTo("5");
+      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"temporary_table\"} 1.0")
+          .contains("mysqlpool_session_pins_total{reason=\"temporary_table\"} 1.0");
+      JsonNode stats = new ObjectMapper().readTree(get("/stats"));
+      assertThat(stats.get("poolMode").asText()).isEqualTo("transaction");
+      assertThat(stats.get("pinnedSessions").get("temporary_table").asInt()).isEqualTo(1);
+    }
+    await().atMost(Duration.ofSeconds(5))
+        .until(() -> get("/metrics").contains("mysqlpool_sessions_pinned{reason=\"temporary_table\"} 0.0"));
+  }
+
+  @Test
+  void unpinnedClientsNeverSeeAnotherClientsSessionState() throws Exception {
+    start(2);
+    try (Connection dirty = proxy.mariadb(""); Connection clean = proxy.mysql("")) {
+      try (Statement s = dirty.createStatement()) {
+        s.execute("SET @secret = 'dirty'");
+        s.execute("CREATE TEMPORARY TABLE leak_probe (v INT)");
+        s.execute("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'");
+        s.execute("SELECT GET_LOCK('txm_lock', 0)");
+      }
+      dirty.close();
+      for (int i = 0; i < 5; i++) {
+        assertThat(text(clean, "SELECT @secret")).isNull();
+        assertThat(text(clean, "SELECT @@SESSION.sql_mode")).doesNotContain("NO_BACKSLASH_ESCAPES");
+        assertThat(text(clean, "SELECT IS_USED_LOCK('txm_lock')")).isNull();
+        assertThatThrownBy(() -> text(clean, "SELECT * FROM leak_probe")).hasMessageContaining("doesn't exist");
+      }
+    }
+  }
+
+  @Test
+  void lastInsertIdAndWarningsAnswerForTheClientsOwnStatements() throws Exception {
+    start(2);
+    try (Connection a = proxy.mysql(""); Connection other = proxy.mysql("")) {
+      long id;
+      try (Statement s = a.createStatement()) {
+        s.executeUpdate("INSERT INTO app.txm (owner, v) VALUES (-1, 'a')", Statement.RETURN_GENERATED_KEYS);
+        try (ResultSet keys = s.getGeneratedKeys()) {
+          keys.next();
+          id = keys.getLong(1);
+        }
+      }
+      try (Statement s = other.createStatement()) {
+        s.executeUpdate("INSERT INTO app.txm (owner, v) VALUES (-2, 'b')");
+        s.executeUpdate("INSERT INTO app.txm (owner, v) VALUES (-2, 'c')");
+      }
+      assertThat(Long.parseLong(text(a, "SELECT LAST_INSERT_ID()"))).isEqualTo(id);
+      try (Statement s = a.createStatement()) {
+        s.executeQuery("SELECT 1/0").close();
+        SQLWarning w = s.getWarnings();
+        assertThat(w != null).as("a warning for 1/0").isTrue();
+        assertThat(w.getErrorCode()).isEqualTo(1365);
+      }
+      assertThat(text(other, "SELECT COUNT(*) FROM (SELECT 1) t")).isEqualTo("1");
+      try (Statement s = other.createStatement(); ResultSet rs = s.executeQuery("SHOW WARNINGS")) {
+        assertThat(rs.next()).as("another client's warnings").isFalse();
+      }
+    } finally {
+      db.execute("DELETE FROM app.txm");
+    }
+  }
+
+  @Test
+  void resetConnectionUnpinsAndForgetsTheSessionsState() throws Exception {
+    start(1);
+    try (Connection c = proxy.mariadb("useResetConnection=true"); Connection other = proxy.mysql("")) {
+      try (Statement s = c.createStatement()) {
+        s.execute("SET @kept = 1");
+        s.execute("SET SESSION time_zone = '+03:00'");
+      }
+      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"user_variable\"} 1.0");
+      // With useResetConnection=true, MariaDB Connector/J's reset() sends COM_RESET_CONNECTION.
+      ((org.mariadb.jdbc.Connection) c).reset();
+      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"user_variable\"} 0.0");
+      assertThat(text(other, "SELECT @kept")).isNull();
+      assertThat(text(c, "SELECT @kept")).isNull();
+      assertThat(text(c, "SELECT @@SESSION.time_zone")).isEqualTo("SYSTEM");
+    }
+  }
+
+  @Test
+  void serverPreparedStatementsPinAndStillWork() throws Exception {
+    start(2);
+    try (Connection c = proxy.mysql("useServerPrepStmts=true"); Connection other = proxy.mysql("")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT ? + 1")) {
+        for (int i = 0; i < 3; i++) {
+          ps.setInt(1, i);
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(i + 1);
+          }
+          assertThat(text(other, "SELECT 1")).isEqualTo("1");
+        }
+      }
+      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"prepared_statement\"} 1.0");
+    }
+  }
+
+  @Test
+  void pinnedClientsHoldingEveryConnectionLeaveOthersWithTheBoundedError() throws Exception {
+    proxy = ProxyHarness.start(db, "pool: {mode: transaction, maxConnections: 1, acquireTimeout: 300ms}\n");
+    try (Connection pinned = proxy.mysql(""); Connection waiting = proxy.mysql("")) {
+      try (Statement s = pinned.createStatement()) {
+        s.execute("SELECT GET_LOCK('txm_hold', 0)");
+      }
+      assertThatThrownBy(() -> text(waiting, "SELECT 1"))
+          .hasMessageContaining("backend connection not available, request timed out after");
+      pinned.close();
+      assertThat(text(waiting, "SELECT 1")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void rowCountOfAStatementOnAnotherConnectionIsRefusedClearly() throws Exception {
+    start(2);
+    try (Connection c = proxy.mysql("")) {
+      try (Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO app.txm (owner, v) VALUES (-3, 'x')");
+      }
+      assertThatThrownBy(() -> text(c, "SELECT ROW_COUNT()")).hasMessageContaining("ROW_COUNT() and FOUND_ROWS()")
+          .hasMessageContaining("pool.mode session");
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.executeUpdate("UPDATE app.txm SET v = 'y' WHERE owner = -3");
+      }
+      assertThat(text(c, "SELECT ROW_COUNT()")).isEqualTo("1");
+      c.commit();
+    } finally {
+      db.execute("DELETE FROM app.txm");
+    }
+  }
+}
