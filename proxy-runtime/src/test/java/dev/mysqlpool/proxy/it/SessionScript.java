@@ -182,7 +182,27 @@ final class SessionScript {
   }
 
   private String line(Client c, String step, String text) {
-    return c.normalize(name + " / " + step + " => " + text);
+    return c.normalize(name + " / " + step + " => " + escapeControls(String.valueOf(text)));
+  }
+
+  /**
+   * {@code text} with control characters written as {@code \n}, {@code \r} or {@code \xNN}: a value that holds a
+   * line break (a garbled one, say) must not split its step's line and shift every later line of the transcript.
+   */
+  static String escapeControls(String text) {
+    StringBuilder out = null;
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch < 0x20 || ch == 0x7f) {
+        if (out == null) {
+          out = new StringBuilder(text.length() + 16).append(text, 0, i);
+        }
+        out.append(ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : String.format("\\x%02x", (int) ch));
+      } else if (out != null) {
+        out.append(ch);
+      }
+    }
+    return out == null ? text : out.toString();
   }
 
   /** {@code ERR code/SQLState message}, plus the update counts of a failed batch. */

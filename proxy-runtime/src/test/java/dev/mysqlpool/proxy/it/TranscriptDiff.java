@@ -5,19 +5,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * Compares the transcripts of many clients with a reference transcript and explains the differences readably: clients
- * with the same transcript are grouped, and for each group the message shows the first differing line with a few lines
- * of context from both sides, then every differing line (step, reference value, this value). Transcripts have one
- * line per step, so line numbers align.
+ * Compares the transcripts of many clients with a reference transcript and explains the differences readably: first
+ * every differing line over all clients (the direct value, then each value seen instead and by how many clients), then,
+ * clients with the same transcript grouped, the first differing line of the first few groups with a few lines of
+ * context from both sides. Transcripts have one line per step, so line numbers align.
  */
 final class TranscriptDiff {
   private static final int CONTEXT = 3;
-  private static final int MAX_LISTED = 60;
+  private static final int MAX_LISTED = 80;
+  private static final int MAX_VALUES_PER_LINE = 4;
+  private static final int MAX_VARIANTS_SHOWN = 3;
 
   private TranscriptDiff() {}
 
@@ -40,9 +44,16 @@ final class TranscriptDiff {
     out.append(way).append(": ").append(differing).append(" of ").append(clients.size())
         .append(" clients' transcripts differ from the direct run (").append(variants.size())
         .append(" distinct variant(s)); every client must observe exactly what it observes directly on the server");
+    summary(out, way, reference, variants);
     int n = 0;
     for (Map.Entry<List<String>, List<Integer>> v : variants.entrySet()) {
       n++;
+      if (n > MAX_VARIANTS_SHOWN) {
+        if (dir != null) {
+          write(dir, way + "-" + n + ".txt", v.getKey());
+        }
+        continue;
+      }
       List<String> other = v.getKey();
       out.append("\n\n=== variant ").append(n).append(": clients ").append(names(v.getValue())).append(" ===");
       if (dir != null) {
@@ -64,18 +75,45 @@ final class TranscriptDiff {
       context(out, reference, first);
       out.append("\n--- ").append(way).append(':');
       context(out, other, first);
-      out.append("\n--- all ").append(diffs.size()).append(" differing lines:");
-      for (int k = 0; k < Math.min(diffs.size(), MAX_LISTED); k++) {
-        int i = diffs.get(k);
-        out.append("\n  line ").append(i + 1)
-            .append("\n    direct: ").append(at(reference, i))
-            .append("\n    ").append(way).append(": ").append(at(other, i));
-      }
-      if (diffs.size() > MAX_LISTED) {
-        out.append("\n  ... and ").append(diffs.size() - MAX_LISTED).append(" more");
-      }
+      out.append("\n(").append(diffs.size()).append(" differing lines in this variant)");
+    }
+    if (variants.size() > MAX_VARIANTS_SHOWN) {
+      out.append("\n\n(").append(variants.size() - MAX_VARIANTS_SHOWN).append(" more variants not shown)");
     }
     return out.toString();
+  }
+
+  /** Every line that differs in any client: the direct value, then the values seen instead, most frequent first. */
+  private static void summary(StringBuilder out, String way, List<String> reference,
+      Map<List<String>, List<Integer>> variants) {
+    Map<Integer, Map<String, Integer>> byLine = new TreeMap<>();
+    for (Map.Entry<List<String>, List<Integer>> v : variants.entrySet()) {
+      List<String> other = v.getKey();
+      for (int i = 0; i < Math.max(reference.size(), other.size()); i++) {
+        if (!at(reference, i).equals(at(other, i))) {
+          byLine.computeIfAbsent(i, k -> new HashMap<>()).merge(at(other, i), v.getValue().size(), Integer::sum);
+        }
+      }
+    }
+    out.append("\n\n=== ").append(byLine.size()).append(" differing lines over all clients ===");
+    int listed = 0;
+    for (Map.Entry<Integer, Map<String, Integer>> e : byLine.entrySet()) {
+      if (++listed > MAX_LISTED) {
+        out.append("\n... and ").append(byLine.size() - MAX_LISTED).append(" more lines");
+        break;
+      }
+      int i = e.getKey();
+      out.append("\nline ").append(i + 1).append("\n    direct: ").append(at(reference, i));
+      List<Map.Entry<String, Integer>> values = new ArrayList<>(e.getValue().entrySet());
+      values.sort(Map.Entry.<String, Integer>comparingByValue().reversed());
+      for (int k = 0; k < Math.min(values.size(), MAX_VALUES_PER_LINE); k++) {
+        out.append("\n    ").append(way).append(" (").append(values.get(k).getValue()).append(" clients): ")
+            .append(values.get(k).getKey());
+      }
+      if (values.size() > MAX_VALUES_PER_LINE) {
+        out.append("\n    ... ").append(values.size() - MAX_VALUES_PER_LINE).append(" more values");
+      }
+    }
   }
 
   private static void context(StringBuilder out, List<String> lines, int index) {
