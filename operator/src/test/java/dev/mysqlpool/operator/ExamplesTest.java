@@ -89,11 +89,11 @@ class ExamplesTest {
             .isEqualToIgnoringCase(pool.getSpec().pool.mode);
       }
     }
-    assertThat(pools).as("the documented examples").contains("orders", "catalog", "reports", "payments");
+    assertThat(pools).as("the documented examples").contains("orders", "catalog", "reports", "payments", "carts");
   }
 
   @Test
-  void theExamplesCoverEachServiceShape() throws IOException {
+  void theExamplesCoverEachServiceShapeAndPoolMode() throws IOException {
     Map<String, MySQLPool> byName = new java.util.HashMap<>();
     for (Path file : files()) {
       RenderCommand.read(Files.readString(file)).forEach(p -> byName.put(p.getMetadata().getName(), p));
@@ -102,6 +102,8 @@ class ExamplesTest {
     assertThat(byName.get("catalog").getSpec().service.scheme).isEqualTo("internal");
     assertThat(byName.get("reports").getSpec().service.type).isEqualTo("ClusterIP");
     assertThat(byName.get("payments").getSpec().pool.maxConnections).isNotNull();
+    assertThat(byName.get("carts").getSpec().pool.mode).as("an example of transaction mode")
+        .isEqualTo("transaction");
     assertThat(Plan.of(byName.get("payments"), RenderSettings.defaults()).sizing().source())
         .isEqualTo("Overridden");
   }

@@ -85,6 +85,13 @@ class ProxyConfigContractTest {
   }
 
   @Test
+  void aTransactionModePoolReachesTheProxyWithTheSameSizing() throws IOException {
+    ProxyConfig c = parse(Fixtures.pool(s -> s.pool.mode = "transaction"));
+    assertThat(c.pool().mode().name()).as("the proxy reads pool.mode transaction").isEqualTo("TRANSACTION");
+    assertThat(c.pool().maxConnections()).as("Little's Law sizing does not depend on the mode").isEqualTo(50);
+  }
+
+  @Test
   void aClampedPoolRendersTheClampedSize() throws IOException {
     ProxyConfig c = parse(Fixtures.pool(s -> s.backend.maxConnections = 100));
     assertThat(c.pool().maxConnections()).isEqualTo(26); // (100 - 20) / 3 pods

@@ -104,7 +104,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
    * Who each reply the backend still owes belongs to, oldest first, aligned with the tracker's commands: a client
    * command's {@link StatementScan} flags (0 or more), or one of the proxy's own commands (negative).
    */
-  private final ArrayDeque<Integer> replyOwners = new ArrayDeque<>(4);
+  private final IntQueue replyOwners = new IntQueue();
   /** The proxy's own commands in flight that client commands must wait for (restoring state, taking a snapshot). */
   private int blockingInternal;
   private String internalError;
@@ -121,6 +121,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   /** Why this session may not leave its backend connection, or null. */
   private String pinReason;
   private long lastInsertId;
+  /** What ROW_COUNT() and FOUND_ROWS() would return after the client's last statement. */
+  private long rowCount = -1;
+  private long foundRows;
   private int lastStatementFlags;
   /** Client commands sent on the current backend connection since it was lent. */
   private int commandsSinceAcquire;
@@ -361,6 +364,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (flags < 0) {
           return;
         }
+        flags |= StatementScan.STATEMENT;
       }
     } else if (command == Commands.COM_INIT_DB) {
       backend.schema(null, false);
@@ -372,6 +376,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       pin("set_option", null);
     } else if (command == Commands.COM_STMT_PREPARE) {
       pin(StatementScan.PREPARED_STATEMENT, null);
+    } else if (command == Commands.COM_STMT_EXECUTE) {
+      flags = StatementScan.STATEMENT;
     }
     if (Commands.expectsResponse(command)) {
       expect(command, flags);
@@ -412,12 +418,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     boolean fresh = commandsSinceAcquire == 0;
     if ((flags & StatementScan.PREVIOUS_COUNTS) != 0 && fresh) {
       int seq = Packets.sequenceId(packet) + 1;
+      String column = StatementScan.previousCountColumn(packet, start,
+          packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet));
       packet.release();
+      if (column != null) {
+        // The literal SELECT ROW_COUNT() / SELECT FOUND_ROWS(): answered from what the client's own previous
+        // statement reported, which is what the server that ran it would say.
+        long value = column.regionMatches(true, 0, "ROW_COUNT", 0, 9) ? rowCount : foundRows;
+        rowCount = -1;
+        foundRows = 1;
+        writeLocal(Packets.singleValueResult(client.alloc(), seq, column, value,
+            (capabilities & Capabilities.CLIENT_DEPRECATE_EOF) != 0, lastStatus));
+        maybeRelease();
+        return -1;
+      }
       frontend.metrics.error("unsupported_statement");
       writeLocal(Packets.err(client.alloc(), seq, ErrorCodes.PREVIOUS_STATEMENT_ELSEWHERE, "HY000",
           "mysqlpool: ROW_COUNT() and FOUND_ROWS() describe the previous statement, which ran on another backend"
-              + " connection (pool.mode transaction hands the connection back after every transaction); read them in"
-              + " the same transaction as that statement, use the driver's update count, or use pool.mode session"));
+              + " connection (pool.mode transaction hands the connection back after every transaction); select them"
+              + " alone (SELECT ROW_COUNT()), read them in the same transaction as that statement, or use pool.mode"
+              + " session"));
       maybeRelease();
       return -1;
     }
@@ -467,6 +487,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     vars = null;
     varsDirty = false;
     lastInsertId = 0;
+    rowCount = -1;
+    foundRows = 0;
     lastStatementFlags = 0;
   }
 
@@ -771,7 +793,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       int forwardFrom = packets.readerIndex();
       while (cursor.advance()) {
         ByteBuf packet = cursor.packet();
-        Integer owner = replyOwners.peek();
+        int flags = replyOwners.isEmpty() ? 0 : replyOwners.peek();
         boolean rowPacket = tracker.readingRows();
         boolean done;
         try {
@@ -782,7 +804,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
           lostBackend("the backend sent an unexpected packet");
           return;
         }
-        int flags = owner == null ? 0 : owner;
         if (flags < 0) {
           forward(packets, forwardFrom, cursor.start());
           forwardFrom = cursor.end();
@@ -980,6 +1001,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   private void replyDone(int flags) {
+    if (transactionMode && (flags & StatementScan.STATEMENT) != 0) {
+      if (tracker.lastWasError()) {
+        rowCount = -1;
+      } else if (tracker.lastWasResultSet()) {
+        rowCount = -1;
+        foundRows = tracker.lastRows();
+      } else {
+        rowCount = tracker.lastAffectedRows();
+      }
+    }
     if (transactionMode) {
       lastStatementFlags = flags;
       if (!tracker.lastWasError() && !tracker.lastWasResultSet() && tracker.lastInsertId() != 0) {

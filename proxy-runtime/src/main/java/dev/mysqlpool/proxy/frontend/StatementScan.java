@@ -33,6 +33,8 @@ final class StatementScan {
   static final int NEXT_TRANSACTION = 1 << 5;
   /** More than one statement in the packet (CLIENT_MULTI_STATEMENTS). */
   static final int MULTI = 1 << 6;
+  /** Set by the session, not the scan: the command is a statement (COM_QUERY, COM_STMT_EXECUTE). */
+  static final int STATEMENT = 1 << 7;
 
   static final String USER_VARIABLE = "user_variable";
   static final String TEMPORARY_TABLE = "temporary_table";
@@ -157,6 +159,24 @@ final class StatementScan {
     if (userVariable && (assignment || into)) {
       pin(USER_VARIABLE);
     }
+  }
+
+  /**
+   * For the statements {@code SELECT ROW_COUNT()} and {@code SELECT FOUND_ROWS()} alone (any case, optional
+   * semicolon), the column name the server would give the result ("ROW_COUNT()" as written); null for anything else.
+   */
+  static String previousCountColumn(ByteBuf buf, int start, int end) {
+    String sql = buf.toString(start, Math.min(end - start, 64), StandardCharsets.UTF_8).strip();
+    if (sql.endsWith(";")) {
+      sql = sql.substring(0, sql.length() - 1).strip();
+    }
+    if (sql.length() < 7 || !sql.regionMatches(true, 0, "select", 0, 6)
+        || !Character.isWhitespace(sql.charAt(6))) {
+      return null;
+    }
+    String expression = sql.substring(7).strip();
+    return expression.equalsIgnoreCase("row_count()") || expression.equalsIgnoreCase("found_rows()")
+        ? expression : null;
   }
 
   private void pin(String reason) {

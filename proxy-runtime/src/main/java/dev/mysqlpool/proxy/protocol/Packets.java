@@ -227,6 +227,41 @@ public final class Packets {
     }
   }
 
+  /**
+   * A one-row, one-column BIGINT result set, as a server sends it for {@code SELECT ROW_COUNT()}: column count,
+   * column definition, (EOF,) the row, and the terminator (EOF, or the OK that replaces it under DEPRECATE_EOF).
+   */
+  public static ByteBuf singleValueResult(ByteBufAllocator alloc, int seq, String columnName, long value,
+      boolean deprecateEof, int status) {
+    byte[] name = columnName.getBytes(StandardCharsets.UTF_8);
+    byte[] text = Long.toString(value).getBytes(StandardCharsets.US_ASCII);
+    ByteBuf out = alloc.ioBuffer(64 + name.length);
+    int packetStart = out.writerIndex();
+    out.writeMediumLE(0).writeByte(seq++).writeByte(1);
+    out.setMediumLE(packetStart, out.writerIndex() - packetStart - HEADER_SIZE);
+    packetStart = out.writerIndex();
+    out.writeMediumLE(0).writeByte(seq++);
+    out.writeByte(3).writeBytes("def".getBytes(StandardCharsets.US_ASCII));
+    out.writeByte(0).writeByte(0).writeByte(0); // schema, table, original table
+    writeLenencInt(out, name.length);
+    out.writeBytes(name);
+    out.writeByte(0); // original name
+    out.writeByte(0x0c).writeShortLE(63).writeIntLE(21).writeByte(0x08).writeShortLE(0x81).writeByte(0)
+        .writeShortLE(0); // binary charset, length 21, LONGLONG, NOT_NULL|BINARY, no decimals, filler
+    out.setMediumLE(packetStart, out.writerIndex() - packetStart - HEADER_SIZE);
+    if (!deprecateEof) {
+      out.writeMediumLE(5).writeByte(seq++).writeByte(EOF).writeShortLE(0).writeShortLE(status);
+    }
+    out.writeMediumLE(1 + text.length).writeByte(seq++).writeByte(text.length).writeBytes(text);
+    if (deprecateEof) {
+      out.writeMediumLE(7).writeByte(seq).writeByte(EOF).writeByte(0).writeByte(0).writeShortLE(status)
+          .writeShortLE(0);
+    } else {
+      out.writeMediumLE(5).writeByte(seq).writeByte(EOF).writeShortLE(0).writeShortLE(status);
+    }
+    return out;
+  }
+
   /** The values of a text-protocol result row, SQL NULL as null. */
   public static java.util.List<String> textRow(ByteBuf packet) {
     int start = packet.readerIndex() + HEADER_SIZE;

@@ -294,19 +294,34 @@ class TransactionModeIT {
   }
 
   @Test
-  void rowCountOfAStatementOnAnotherConnectionIsRefusedClearly() throws Exception {
+  void rowCountAndFoundRowsAnswerForTheClientsOwnPreviousStatement() throws Exception {
     start(2);
-    try (Connection c = proxy.mysql("")) {
+    try (Connection c = proxy.mysql(""); Connection other = proxy.mariadb("")) {
       try (Statement s = c.createStatement()) {
-        s.executeUpdate("INSERT INTO app.txm (owner, v) VALUES (-3, 'x')");
+        s.executeUpdate("INSERT INTO app.txm (owner, v) VALUES (-3, 'x'), (-3, 'y')");
       }
-      assertThatThrownBy(() -> text(c, "SELECT ROW_COUNT()")).hasMessageContaining("ROW_COUNT() and FOUND_ROWS()")
-          .hasMessageContaining("pool.mode session");
+      try (Statement s = other.createStatement()) {
+        s.executeUpdate("INSERT INTO app.txm (owner, v) VALUES (-4, 'z')");
+      }
+      assertThat(text(c, "SELECT ROW_COUNT()")).isEqualTo("2");
+      assertThat(text(c, "select row_count();")).isEqualTo("-1");
+      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM app.txm LIMIT 3")) {
+        while (rs.next()) {
+          // read them all
+        }
+      }
+      text(other, "SELECT 1 UNION SELECT 2");
+      assertThat(text(c, "SELECT FOUND_ROWS()")).isEqualTo("3");
+      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT ROW_COUNT()")) {
+        assertThat(rs.getMetaData().getColumnLabel(1)).isEqualTo("ROW_COUNT()");
+      }
+      assertThatThrownBy(() -> text(c, "SELECT ROW_COUNT() + 0"))
+          .hasMessageContaining("ROW_COUNT() and FOUND_ROWS()").hasMessageContaining("pool.mode session");
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
-        s.executeUpdate("UPDATE app.txm SET v = 'y' WHERE owner = -3");
+        s.executeUpdate("UPDATE app.txm SET v = 'w' WHERE owner = -3");
       }
-      assertThat(text(c, "SELECT ROW_COUNT()")).isEqualTo("1");
+      assertThat(text(c, "SELECT ROW_COUNT() + 0")).isEqualTo("2");
       c.commit();
     } finally {
       db.execute("DELETE FROM app.txm");
