@@ -124,7 +124,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   /** What ROW_COUNT() and FOUND_ROWS() would return after the client's last statement. */
   private long rowCount = -1;
   private long foundRows;
-  private int lastStatementFlags;
+  /** SET TRANSACTION (no scope) ran and no transaction has used it yet: it applies on this connection only. */
+  private boolean nextTransactionPending;
   /** Client commands sent on the current backend connection since it was lent. */
   private int commandsSinceAcquire;
   private boolean releaseWanted;
@@ -489,7 +490,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     lastInsertId = 0;
     rowCount = -1;
     foundRows = 0;
-    lastStatementFlags = 0;
+    nextTransactionPending = false;
   }
 
   private void relayContinuation(ByteBuf packet) {
@@ -952,7 +953,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   /**
    * Transaction mode: gives the backend connection back when nothing is in flight, no transaction is open and the
    * session is not pinned. It stays one more statement when the last reply had warnings or failed (SHOW WARNINGS
-   * reads them) or after SET TRANSACTION (it applies to the next transaction). A snapshot of carried variables is
+   * reads them), and after SET TRANSACTION until a statement other than SET has run (it applies to the next
+   * transaction). A snapshot of carried variables is
    * taken first when a statement may have changed them.
    */
   private void maybeRelease() {
@@ -960,8 +962,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         || tracker.pending() > 0 || uploading || clientContinuation || blockingInternal > 0 || acquiring) {
       return;
     }
-    if (tracker.lastWarnings() > 0 || tracker.lastWasError()
-        || (lastStatementFlags & StatementScan.NEXT_TRANSACTION) != 0) {
+    if (tracker.lastWarnings() > 0 || tracker.lastWasError() || nextTransactionPending) {
       return;
     }
     if (varsDirty || !backend.schemaKnown()) {
@@ -1012,7 +1013,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       }
     }
     if (transactionMode) {
-      lastStatementFlags = flags;
+      if ((flags & StatementScan.NEXT_TRANSACTION) != 0) {
+        nextTransactionPending = true;
+      } else if ((flags & StatementScan.STATEMENT) != 0 && (flags & StatementScan.CARRIED_SET) == 0) {
+        nextTransactionPending = false;
+      }
       if (!tracker.lastWasError() && !tracker.lastWasResultSet() && tracker.lastInsertId() != 0) {
         lastInsertId = tracker.lastInsertId();
         backend.lastInsertIdOwner(id);

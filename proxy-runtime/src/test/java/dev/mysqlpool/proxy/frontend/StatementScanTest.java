@@ -30,6 +30,7 @@ class StatementScanTest {
       "PREPARE s FROM 'SELECT 1'                             | prepared_statement",
       "LOCK TABLES t WRITE                                   | table_lock",
       "FLUSH TABLES WITH READ LOCK                           | table_lock",
+      "BACKUP LOCK t                                         | table_lock",
       "SELECT GET_LOCK('a', 10)                              | named_lock",
       "SELECT SQL_CALC_FOUND_ROWS * FROM t LIMIT 1           | sql_calc_found_rows",
       "SET SESSION foreign_key_checks = 0                    | variable",

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mysqlpool.proxy.testsupport.CliResult;
 import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
 import dev.mysqlpool.proxy.testsupport.LeakGuard;
 import java.net.URI;
@@ -325,6 +326,40 @@ class TransactionModeIT {
       c.commit();
     } finally {
       db.execute("DELETE FROM app.txm");
+    }
+  }
+
+  @Test
+  void mariadbCliPrintsTheSameInTransactionModeAsDirectly() {
+    start(1);
+    String sql = "DELETE FROM txm WHERE owner = -9; INSERT INTO txm (owner, v) VALUES (-9, 'grüße 日本'), (-9, 'b');"
+        + "SELECT ROW_COUNT(); SELECT v FROM txm WHERE owner = -9 ORDER BY id; SELECT FOUND_ROWS();"
+        + "SET NAMES latin1; SELECT @@character_set_client; USE information_schema; SELECT DATABASE();"
+        + "SELECT 1/0; SHOW WARNINGS; SELECT COUNT(*) FROM app.txm WHERE owner = -9;";
+    CliResult direct = db.runCli(db.host(), db.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD,
+        "app", sql).requireSuccess();
+    CliResult proxied = db.runCli("127.0.0.1", proxy.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD,
+        "app", sql).requireSuccess();
+    assertThat(proxied.stdout()).isEqualTo(direct.stdout()).contains("Division by 0").contains("latin1");
+    db.execute("DELETE FROM app.txm");
+  }
+
+  @Test
+  void setTransactionWithoutScopeAppliesToTheNextTransactionOnTheSameConnection() throws Exception {
+    start(2);
+    try (Connection c = proxy.mariadb(""); Connection other = proxy.mysql("")) {
+      try (Statement s = c.createStatement()) {
+        s.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+      }
+      text(other, "SELECT 1");
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute("SELECT COUNT(*) FROM app.txm"); // starts the transaction the isolation level was set for
+      }
+      assertThat(text(c, "SELECT TRX_ISOLATION_LEVEL FROM information_schema.INNODB_TRX"
+          + " WHERE TRX_MYSQL_THREAD_ID = CONNECTION_ID()")).isEqualTo("SERIALIZABLE");
+      c.commit();
+      c.setAutoCommit(true);
     }
   }
 }
