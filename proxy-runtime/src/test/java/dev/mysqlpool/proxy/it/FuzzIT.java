@@ -65,11 +65,15 @@ class FuzzIT {
 
   private static EmbeddedMariaDb db;
   private static ProxyHarness proxy;
+  /** Odd-numbered cases go to a proxy in transaction mode, whose statement scanning and pinning see fuzzed SQL. */
+  private static ProxyHarness transactionProxy;
 
   @BeforeAll
   static void start() {
     db = EmbeddedMariaDb.shared();
     proxy = ProxyHarness.start(db, "pool: {maxConnections: 24, acquireTimeout: 5s}\n"
+        + "frontend: {handshakeTimeout: 1s, clientIdleTimeout: 2s}\n");
+    transactionProxy = ProxyHarness.start(db, "pool: {mode: transaction, maxConnections: 8, acquireTimeout: 5s}\n"
         + "frontend: {handshakeTimeout: 1s, clientIdleTimeout: 2s}\n");
   }
 
@@ -77,6 +81,9 @@ class FuzzIT {
   static void stop() {
     if (proxy != null) {
       proxy.close();
+    }
+    if (transactionProxy != null) {
+      transactionProxy.close();
     }
   }
 
@@ -149,15 +156,18 @@ class FuzzIT {
       assertThat(goodClientErrors).as("the well-behaved client next to the fuzzing").isEmpty();
       assertThat(goodQueries.get()).as("queries the well-behaved client ran during the fuzzing").isGreaterThan(50);
     }
-    try (Connection c = proxy.mysql(""); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT 'after fuzzing'")) {
-      rs.next();
-      assertThat(rs.getString(1)).isEqualTo("after fuzzing");
+    for (ProxyHarness p : List.of(proxy, transactionProxy)) {
+      try (Connection c = p.mysql(""); Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT 'after fuzzing'")) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo("after fuzzing");
+      }
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(p.server.stats().clientConnections()).as("client sessions left open").isZero();
+        assertThat(p.server.pool("primary").stats().used()).as("backend connections still lent").isZero();
+        assertThat(p.server.stats().pinnedSessions().values()).as("pinned sessions left").allMatch(n -> n == 0);
+      });
     }
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      assertThat(proxy.server.stats().clientConnections()).as("client sessions left open").isZero();
-      assertThat(proxy.server.pool("primary").stats().used()).as("backend connections still lent").isZero();
-    });
   }
 
   @Test
@@ -179,6 +189,7 @@ class FuzzIT {
     boolean halfClose = random.nextInt(4) != 0;
     long begin = System.nanoTime();
     String kindName = kind < 2 ? "before-greeting" : kind < 5 ? "handshake" : "after-login";
+    ProxyHarness target = caseNo % 2 == 0 ? proxy : transactionProxy;
     String end;
     boolean sawErr = false;
     Socket socket = null;
@@ -186,18 +197,18 @@ class FuzzIT {
       byte[] junk;
       if (kind < 2) {
         socket = new Socket();
-        socket.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 5_000);
+        socket.connect(new InetSocketAddress("127.0.0.1", target.port()), 5_000);
         // A command, or random bytes, before the greeting was read.
         junk = random.nextBoolean()
             ? WireFuzzer.packet(new byte[] {0x03, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1'}, 0, 9)
             : fuzz.random(1 + random.nextInt(120));
       } else if (kind < 5) {
-        RawClient c = RawClient.open(proxy.port());
+        RawClient c = RawClient.open(target.port());
         socket = c.socket;
         junk = fuzz.brokenHandshakeResponse(EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD,
             c.greeting.seed());
       } else {
-        RawClient c = RawClient.login(proxy.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
+        RawClient c = RawClient.login(target.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
         socket = c.socket;
         if (random.nextBoolean()) {
           c.query("SELECT 1"); // now holding a backend connection
