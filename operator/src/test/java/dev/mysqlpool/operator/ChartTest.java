@@ -278,8 +278,9 @@ class ChartTest {
       p.path("targets").forEach(t -> exprs.append(t.path("expr").asText()).append('\n'));
     });
     assertThat(exprs).contains("mysqlpool_pool_acquire_seconds_bucket", "mysqlpool_query_seconds_bucket",
-        "mysqlpool_frontend_client_connections", "mysqlpool_errors_total", "state=~\"used|free|pending");
-    assertThat(titles).contains("Pinned sessions (not available yet)");
+        "mysqlpool_frontend_client_connections", "mysqlpool_errors_total", "state=~\"used|free|pending",
+        "mysqlpool_sessions_pinned");
+    assertThat(titles).contains("Pinned sessions (transaction mode)");
     assertThat(knownMetrics()).containsAll(metricNames(exprs.toString()).stream()
         .filter(m -> m.startsWith("mysqlpool_")).toList());
   }
