@@ -93,6 +93,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private HandshakeResponse41 pendingChangeUser;
 
   private BackendPool pool;
+  /** The key of the connections this session borrows; kept, since transaction mode borrows once per transaction. */
+  private PoolKey poolKey;
   private Timer queryTimer;
   private BackendConnection backend;
   private ResponseTracker tracker;
@@ -666,6 +668,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     queryTimer = frontend.queryTimer(pool.name());
     transactionMode = pool.transactionMode();
     scan = null;
+    poolKey = null;
     schema = hello.database();
     collation = hello.collation();
     lastStatus = ServerStatus.AUTOCOMMIT;
@@ -675,10 +678,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private void acquire() {
     acquiring = true;
     acquireStartNanos = System.nanoTime();
-    // Transaction mode needs the server's session-state reports whether the client asked for them or not.
-    int flags = capabilities & Capabilities.BACKEND_PASSTHROUGH
-        | (transactionMode ? Capabilities.CLIENT_SESSION_TRACK : 0);
-    PoolKey key = new PoolKey(user, flags, collation);
+    if (poolKey == null || poolKey.user() != user || poolKey.collation() != collation) {
+      // Transaction mode needs the server's session-state reports whether the client asked for them or not.
+      int flags = capabilities & Capabilities.BACKEND_PASSTHROUGH
+          | (transactionMode ? Capabilities.CLIENT_SESSION_TRACK : 0);
+      poolKey = new PoolKey(user, flags, collation);
+    }
+    PoolKey key = poolKey;
     BackendPool p = pool;
     p.acquire(loop, key, schema == null).addListener((Future<BackendConnection> f) -> onAcquired(p, f));
   }
