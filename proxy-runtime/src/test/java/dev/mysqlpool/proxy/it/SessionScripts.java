@@ -214,7 +214,8 @@ final class SessionScripts {
         .sql("LAST_INSERT_ID after commit by SET", "SELECT LAST_INSERT_ID()")
         .sql("set LAST_INSERT_ID(77)", "SELECT LAST_INSERT_ID(77)")
         .sql("LAST_INSERT_ID is 77", "SELECT LAST_INSERT_ID()")
-        .sql("update with LAST_INSERT_ID(expr)", "UPDATE acct_cX SET amount = LAST_INSERT_ID(amount + 5) WHERE name = 'a'")
+        .sql("update with LAST_INSERT_ID(expr)",
+            "UPDATE acct_cX SET amount = LAST_INSERT_ID(amount + 5) WHERE name = 'a'")
         .sql("LAST_INSERT_ID is 15", "SELECT LAST_INSERT_ID(), ROW_COUNT()")
         // warnings, by Statement.getWarnings and by SHOW WARNINGS in the next statement
         .sql("1/0 with getWarnings", "SELECT 1/0 AS q")
@@ -284,7 +285,8 @@ final class SessionScripts {
             + " CAST(FROM_UNIXTIME(0) AS CHAR) AS epoch")
         .sql("store a TIMESTAMP at +05:30", "INSERT INTO v_cX (id, ts) VALUES (5, '2024-01-01 00:00:00')")
         .sql("begin (tz)", "START TRANSACTION")
-        .sql("TIMESTAMP in transaction", "SELECT CAST(ts AS CHAR) AS ts, UNIX_TIMESTAMP(ts) AS unix FROM v_cX WHERE id = 5")
+        .sql("TIMESTAMP in transaction",
+            "SELECT CAST(ts AS CHAR) AS ts, UNIX_TIMESTAMP(ts) AS unix FROM v_cX WHERE id = 5")
         .sql("commit (tz)", "COMMIT")
         .sql("set time_zone -03:00", "SET time_zone = '-03:00'")
         .sql("TIMESTAMP at -03:00", "SELECT CAST(ts AS CHAR) AS ts FROM v_cX WHERE id = 5")
@@ -547,7 +549,8 @@ final class SessionScripts {
         .sql("GET_LOCK", "SELECT GET_LOCK('sem_lock_cX', 0)")
         .sql("lock held by this session", "SELECT IS_USED_LOCK('sem_lock_cX') = CONNECTION_ID() AS mine,"
             + " IS_FREE_LOCK('sem_lock_cX') AS free")
-        .side("side sees the lock taken", "SELECT IS_FREE_LOCK('sem_lock_cX') AS free, GET_LOCK('sem_lock_cX', 0) AS got")
+        .side("side sees the lock taken",
+            "SELECT IS_FREE_LOCK('sem_lock_cX') AS free, GET_LOCK('sem_lock_cX', 0) AS got")
         .sql("begin (lock)", "START TRANSACTION")
         .sql("lock held in transaction", "SELECT IS_USED_LOCK('sem_lock_cX') = CONNECTION_ID() AS mine")
         .sql("commit (lock)", "COMMIT")

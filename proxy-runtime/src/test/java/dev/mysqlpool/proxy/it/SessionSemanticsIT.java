@@ -95,7 +95,9 @@ class SessionSemanticsIT {
   /** Where differing transcripts are written: a folder in the module's build directory. */
   static Path transcriptDir() {
     String jar = System.getProperty("proxy.jar");
-    Path build = jar != null ? Path.of(jar).toAbsolutePath().getParent() : Path.of(System.getProperty("java.io.tmpdir"));
+    Path build = jar != null
+        ? Path.of(jar).toAbsolutePath().getParent()
+        : Path.of(System.getProperty("java.io.tmpdir"));
     return build.resolve("session-semantics");
   }
 
