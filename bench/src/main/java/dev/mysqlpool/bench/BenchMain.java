@@ -1,9 +1,15 @@
 package dev.mysqlpool.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mysqlpool.bench.LoadGenerator.Result;
 import dev.mysqlpool.bench.LoadGenerator.Workload;
 import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +29,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.results.RunResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -135,14 +142,8 @@ public final class BenchMain {
         + ", table sbtest1 with " + o.rows() + " rows (sysbench layout).");
     createTable();
 
-    // Session mode holds one backend per client: room for the largest client count, sysbench's and the slow reader's.
-    int maxClients = Math.max(TARGET_CLIENTS + 1, o.clients().stream().mapToInt(Integer::intValue).max().orElse(0));
-    // maxIdle 0: a session's backend is closed when it ends, so the proxy holds no idle connections during the other
-    // targets' rounds and every case's Threads_connected is its own.
-    ProxyProcess proxy = ProxyProcess.start(o.proxyJar(), o.workDir(), "session", db,
-        "maxConnections: " + (maxClients + 16) + ", maxIdle: 0, acquireTimeout: 30s, maxConcurrentConnects: 8", "",
-        List.of());
     HaproxyProcess haproxy = null;
+    ProxyProcess proxy = null;
     try {
       if (Procs.onPath("haproxy")) {
         haproxy = HaproxyProcess.start(o.workDir(), db);
@@ -150,11 +151,25 @@ public final class BenchMain {
       } else {
         line("HAProxy: skipped: `haproxy` is not installed (bench/run.sh installs it with apt-get when run as root).");
       }
+      Target ha = haproxy == null ? null : new Target(HAPROXY, haproxy.port(), haproxy.pid());
+      // Before the session-mode proxy below exists: holding no backend connection, it logs in every 30 s to learn
+      // whether the server is up, and the server counts would charge that login to the multiplexing proxy.
+      section("multiplex", () -> multiplex(ha));
+
+      // Session mode holds one backend per client: room for the largest client count, sysbench's and the slow
+      // reader's.
+      int maxClients = Math.max(TARGET_CLIENTS + 1, o.clients().stream().mapToInt(Integer::intValue).max()
+          .orElse(0));
+      // maxIdle 0: a session's backend is closed when it ends, so the proxy holds no idle connections during the
+      // other targets' rounds and every case's Threads_connected is its own.
+      proxy = ProxyProcess.start(o.proxyJar(), o.workDir(), "session", db,
+          "maxConnections: " + (maxClients + 16) + ", maxIdle: 0, acquireTimeout: 30s, maxConcurrentConnects: 8", "",
+          List.of());
       List<Target> targets = new ArrayList<>();
       targets.add(new Target(DIRECT, db.port(), -1));
       targets.add(new Target(PROXY, proxy.port(), proxy.pid()));
-      if (haproxy != null) {
-        targets.add(new Target(HAPROXY, haproxy.port(), haproxy.pid()));
+      if (ha != null) {
+        targets.add(ha);
       }
       section("load", () -> steadyLoad(targets));
       section("sysbench", () -> sysbench(targets));
@@ -169,7 +184,9 @@ public final class BenchMain {
         section("profile", this::profile);
       }
     } finally {
-      proxy.close();
+      if (proxy != null) {
+        proxy.close();
+      }
       if (haproxy != null) {
         haproxy.close();
       }
@@ -377,6 +394,130 @@ public final class BenchMain {
       targetLines.add(String.format(Locale.ROOT, "%d idle clients: proxy RSS %.0f MiB (target < 256 MiB): %s%s.",
           i.opened(), i.rssKib() / 1024.0, met ? "MET" : "MISSED",
           String.format(Locale.ROOT, " (%.0f MiB headroom)", (IDLE_RSS_TARGET_KIB - i.rssKib()) / 1024.0)));
+    }
+  }
+
+  /** @param haproxy HAProxy in {@code mode tcp}, or null when it is not installed */
+  private void multiplex(Target haproxy) throws Exception {
+    int pools = 20;
+    int perPool = 100;
+    int max = 20;
+    int clients = pools * perPool;
+    h2("Scenario: " + clients + " HikariCP clients in transaction mode, pool.maxConnections " + max);
+    line(String.format(Locale.ROOT, "%d HikariCP pools of %d (MariaDB Connector/J, minimumIdle = maximumPoolSize, so"
+        + " all %d connections stay open) shared by %d application threads; each thread takes its next connection"
+        + " from the next pool in turn and runs BEGIN; point select; `UPDATE sbtest1 SET k=k+1 WHERE id=?`; COMMIT."
+        + " Every connection runs one transaction before the clock starts; then %d s warm-up and one measured window"
+        + " of %d s per target (setting up %d connections per round would dominate the run, so there are no rounds"
+        + " here). Latency is per transaction including the borrow from HikariCP. Server columns are sampled every"
+        + " 10 ms from before the first pool opens, without the sampler's connection; Max_used_connections is the"
+        + " server's own high-water mark over the same time; backend logins are the connections the proxy opened"
+        + " to the server in the whole case (its /stats). The honest baseline for the multiplexing claim is a"
+        + " direct pool of %d serving the same threads; the %d direct connections need the server's max_connections"
+        + " raised for that case (the embedded server starts with 300).", pools, perPool, clients,
+        Multiplex.WORKERS, o.warmup(), o.seconds(), clients, max, clients));
+    Map<String, Multiplex.Result> results = new LinkedHashMap<>();
+    Map<String, String> logins = new LinkedHashMap<>();
+    String proxyName = "proxy (transaction), " + clients + " clients";
+    try (ProxyProcess p = ProxyProcess.start(o.proxyJar(), o.workDir(), "multiplex", db, "transaction",
+        "maxConnections: " + max + ", acquireTimeout: 30s", "maxClientConnections: " + (clients + 100),
+        List.of())) {
+      results.put(proxyName, muxRun(proxyName, "proxy", p.port(), p.pid(), pools, perPool));
+      logins.put(proxyName, backendLogins(p));
+    }
+    awaitNoAppSessions();
+    String directPool = "direct, one pool of " + max;
+    results.put(directPool, muxRun(directPool, "direct" + max, db.port(), -1, 1, max));
+    awaitNoAppSessions();
+    int oldMax = Integer.parseInt(scalar("SELECT @@GLOBAL.max_connections"));
+    int needed = clients + 50;
+    boolean raised = false;
+    try {
+      if (oldMax < needed) {
+        db.execute("SET GLOBAL max_connections = " + needed);
+        raised = true;
+      }
+      String direct = "direct, " + clients + " connections";
+      results.put(direct, muxRun(direct, "direct", db.port(), -1, pools, perPool));
+      awaitNoAppSessions();
+      if (haproxy != null) {
+        String name = "haproxy (tcp), " + clients + " connections";
+        results.put(name, muxRun(name, "haproxy", haproxy.port(), haproxy.pid(), pools, perPool));
+        awaitNoAppSessions();
+      }
+    } catch (IllegalStateException e) {
+      line("Direct and HAProxy with " + clients + " server connections: skipped: could not raise max_connections"
+          + " from " + oldMax + " to " + needed + " (" + e.getMessage() + ").");
+    } finally {
+      if (raised) {
+        db.execute("SET GLOBAL max_connections = " + oldMax);
+      }
+    }
+    if (haproxy == null) {
+      line("HAProxy: skipped: `haproxy` is not installed.");
+    }
+    Multiplex.Result base = results.get(directPool);
+    StringBuilder b = new StringBuilder("| target | client connections | server Threads_connected (max) |"
+        + " Max_used_connections | backend logins | txn/s | txn/s vs direct pool of " + max + " | p50 ms | p95 ms"
+        + " | p99 ms | forwarder RSS MiB (peak) | CPU ms / 1k txns | connections opened in s | errors |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Map.Entry<String, Multiplex.Result> e : results.entrySet()) {
+      Multiplex.Result r = e.getValue();
+      b.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s"
+              + " | %.1f | %d%s |%n", e.getKey(), r.connections(), r.maxThreadsConnected(), r.maxUsedConnections(),
+          logins.getOrDefault(e.getKey(), "-"), r.tps(), base == null ? Double.NaN : r.tps() / base.tps(),
+          r.p50() / 1000.0, r.p95() / 1000.0, r.p99() / 1000.0,
+          r.rssKib() < 0 ? "-" : String.format(Locale.ROOT, "%d (%d)", r.rssKib() / 1024, r.peakRssKib() / 1024),
+          r.cpuMillis() < 0 ? "-" : String.format(Locale.ROOT, "%.0f",
+              r.cpuMillis() * 1000.0 / Math.max(1, r.transactions())),
+          r.openSeconds(), r.errors(), r.firstError() == null ? "" : " (" + r.firstError() + ")"));
+    }
+    table(b.toString());
+    Multiplex.Result proxied = results.get(proxyName);
+    int seen = Math.max(proxied.maxThreadsConnected(), proxied.maxUsedConnections());
+    boolean met = seen <= max && proxied.errors() == 0;
+    targetMissed |= !met;
+    targetLines.add(String.format(Locale.ROOT, "%d HikariCP clients in transaction mode: server saw at most %d"
+            + " connections from the proxy (maxConnections %d): %s%s; %.0f txn/s, %.2f x a direct pool of %d.",
+        clients, seen, max, seen <= max ? "MET" : "MISSED",
+        proxied.errors() == 0 ? "" : "; but " + proxied.errors() + " transactions failed", proxied.tps(),
+        base == null ? Double.NaN : proxied.tps() / base.tps(), max));
+  }
+
+  private Multiplex.Result muxRun(String name, String label, int port, long pid, int pools, int perPool)
+      throws Exception {
+    System.out.println("\n== multiplex: " + name);
+    Multiplex.Result r = Multiplex.run(db, label, port, pid, pools, perPool, o.rows(), o.warmup() * 1000L,
+        o.seconds() * 1000L);
+    System.out.printf(Locale.ROOT, "   %-40s %7.0f txn/s  p95 %7.2f ms  server max %d  opened in %.1f s  errors %d%s%n",
+        name, r.tps(), r.p95() / 1000.0, Math.max(r.maxThreadsConnected(), r.maxUsedConnections()), r.openSeconds(),
+        r.errors(), r.firstError() == null ? "" : " (" + r.firstError() + ")");
+    return r;
+  }
+
+  /** Backend connections the proxy opened so far, from its /stats. */
+  private static String backendLogins(ProxyProcess p) {
+    try {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + p.adminPort() + "/stats")).build(), HttpResponse.BodyHandlers.ofString());
+      long n = 0;
+      for (JsonNode row : new ObjectMapper().readTree(r.body()).get("backends")) {
+        n += row.get("connOk").asLong();
+      }
+      return Long.toString(n);
+    } catch (IOException | RuntimeException e) {
+      return "? (" + e.getMessage() + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "?";
+    }
+  }
+
+  /** Waits (at most a minute) until the server has let go of every app session, so cases do not overlap. */
+  private void awaitNoAppSessions() {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (!db.threadIds(EmbeddedMariaDb.APP_USER).isEmpty() && System.nanoTime() < deadline) {
+      Procs.sleep(100);
     }
   }
 

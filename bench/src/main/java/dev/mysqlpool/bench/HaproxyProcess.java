@@ -29,6 +29,7 @@ final class HaproxyProcess implements AutoCloseable {
         "  maxconn 9000", // two descriptors per connection must fit under ulimit -n
         "defaults",
         "  mode tcp",
+        "  maxconn 9000", // per listener, stated rather than left to HAProxy's default: the multiplex case holds 2,000
         "  timeout connect 5s",
         "  timeout client 1h",
         "  timeout server 1h",

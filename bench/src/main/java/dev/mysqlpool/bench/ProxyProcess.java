@@ -28,12 +28,14 @@ final class ProxyProcess implements AutoCloseable {
   private final String name;
   private final Process process;
   private final int port;
+  private final int adminPort;
   private final Path log;
 
-  private ProxyProcess(String name, Process process, int port, Path log) {
+  private ProxyProcess(String name, Process process, int port, int adminPort, Path log) {
     this.name = name;
     this.process = process;
     this.port = port;
+    this.adminPort = adminPort;
     this.log = log;
   }
 
@@ -46,13 +48,19 @@ final class ProxyProcess implements AutoCloseable {
    */
   static ProxyProcess start(Path jar, Path workDir, String name, EmbeddedMariaDb db, String poolYaml,
       String frontendYaml, List<String> extraJvmFlags) {
+    return start(jar, workDir, name, db, "session", poolYaml, frontendYaml, extraJvmFlags);
+  }
+
+  /** As above, with {@code pool.mode} {@code session} or {@code transaction}. */
+  static ProxyProcess start(Path jar, Path workDir, String name, EmbeddedMariaDb db, String mode, String poolYaml,
+      String frontendYaml, List<String> extraJvmFlags) {
     int port = EmbeddedMariaDb.freePort();
     int adminPort = EmbeddedMariaDb.freePort();
     String config = "listen: {host: 127.0.0.1, port: " + port + "}\n"
         + "admin: {host: 127.0.0.1, port: " + adminPort + "}\n"
         + "backends:\n  - {name: primary, host: 127.0.0.1, port: " + db.port() + "}\n"
         + "users:\n  - {name: " + EmbeddedMariaDb.APP_USER + ", password: " + EmbeddedMariaDb.APP_PASSWORD + "}\n"
-        + "pool: {mode: session, " + poolYaml + "}\n"
+        + "pool: {mode: " + mode + ", " + poolYaml + "}\n"
         + (frontendYaml.isEmpty() ? "" : "frontend: {" + frontendYaml + "}\n")
         + "shutdown: {drainTimeout: 1s}\n";
     try {
@@ -66,7 +74,7 @@ final class ProxyProcess implements AutoCloseable {
       cmd.addAll(extraJvmFlags);
       cmd.addAll(List.of("-jar", jar.toString(), "--config", file.toString()));
       Process p = Procs.track(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start());
-      ProxyProcess proxy = new ProxyProcess(name, p, port, log);
+      ProxyProcess proxy = new ProxyProcess(name, p, port, adminPort, log);
       try {
         Procs.awaitPort(p, port, Duration.ofSeconds(60), "proxy '" + name + "'", log);
       } catch (RuntimeException e) {
@@ -85,6 +93,11 @@ final class ProxyProcess implements AutoCloseable {
 
   long pid() {
     return process.pid();
+  }
+
+  /** The admin HTTP port ({@code /stats}, {@code /metrics}). */
+  int adminPort() {
+    return adminPort;
   }
 
   Path log() {
