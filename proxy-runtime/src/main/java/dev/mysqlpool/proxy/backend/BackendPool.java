@@ -58,6 +58,7 @@ public final class BackendPool {
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private final Map<PoolKey, int[]> connectingByKey = new HashMap<>();
   private final Map<PoolKey, int[]> waitingByKey = new HashMap<>();
+  private final Map<PoolKey, int[]> openByKey = new HashMap<>();
   private int connecting;
   private int maxUsed;
   private PoolKey warmKey;
@@ -333,7 +334,7 @@ public final class BackendPool {
         c.state = BackendConnection.IN_USE;
         return next;
       }
-      if (!waiters.isEmpty()) {
+      if (starvingWaiterLocked() != null) {
         why = "making room for a waiting client with other connection settings";
       } else if (idle.size() >= config.maxIdle()) {
         why = "idle connections at pool.maxIdle (" + config.maxIdle() + ")";
@@ -393,6 +394,7 @@ public final class BackendPool {
     }
     c.state = BackendConnection.DEAD;
     if (all.remove(c)) {
+      count(openByKey, c.key, -1);
       destroyed.increment();
     }
   }
@@ -521,12 +523,17 @@ public final class BackendPool {
         continue;
       }
       if (all.size() + connecting >= config.maxConnections()) {
-        BackendConnection victim = idleVictimLocked(w);
+        // Younger waiters have waited less; a kind with nothing open is looked for below.
+        Waiter starving = starving(w) ? w : firstWithNothingOpenLocked();
+        BackendConnection victim = starving == null ? null : idleVictimLocked(starving);
         if (victim == null) {
           break;
         }
+        log.debug("pool '{}': closing idle {}: making room for a waiting client with other connection settings",
+            name(), victim);
         markDeadLocked(victim);
         victim.channel.close();
+        w = starving;
       }
       out = add(out, newCreateLocked(w.key, w.loop));
     }
@@ -535,6 +542,36 @@ public final class BackendPool {
       out = add(out, newCreateLocked(warmKey, group.next()));
     }
     return out == null ? List.of() : out;
+  }
+
+  /**
+   * A waiter whose connection settings have no connection open or opening, or that has waited a quarter of
+   * acquireTimeout: only for such a waiter is a connection of other settings closed to make room. Otherwise a
+   * connection of other settings stays (it serves its own kind's next borrower), since closing and logging in again
+   * on every hand-back churns when clients of two drivers share a pool in transaction mode.
+   */
+  private Waiter starvingWaiterLocked() {
+    Waiter oldest = waiters.peekFirst();
+    return oldest != null && starving(oldest) ? oldest : firstWithNothingOpenLocked();
+  }
+
+  /** The first waiter of a kind with no connection open or opening; looks through the kinds, not every waiter. */
+  private Waiter firstWithNothingOpenLocked() {
+    for (PoolKey key : waitingByKey.keySet()) {
+      if (get(openByKey, key) + get(connectingByKey, key) == 0) {
+        for (Waiter w : waiters) {
+          if (w.key.equals(key)) {
+            return w;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  private boolean starving(Waiter w) {
+    return get(openByKey, w.key) + get(connectingByKey, w.key) == 0
+        || System.nanoTime() - w.startNanos > config.acquireTimeout().toNanos() / 4;
   }
 
   /** An idle connection no waiter can use, to close so that one that fits can be opened. */
@@ -614,6 +651,7 @@ public final class BackendPool {
         nextConnectNanos = 0;
         greeting = c.greeting;
         all.add(c);
+        count(openByKey, c.key, 1);
         c.state = BackendConnection.MAINTENANCE;
         next = giveBackLocked(c);
       } else {
