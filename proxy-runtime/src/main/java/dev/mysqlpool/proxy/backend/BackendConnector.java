@@ -275,7 +275,7 @@ final class BackendConnector {
         }
         InternalCommand.Result r = f.getNow();
         List<String> row = r.ok() ? r.firstRow() : null;
-        if (vars != null && (row == null || row.size() != vars.size() + 2)) {
+        if (vars != null && (row == null || row.size() != vars.size() + 3)) {
           promise.tryFailure(new BackendException("backend " + where() + " did not report its session variables"
               + (r.ok() ? "" : ": " + r.error())));
           ch.close();

@@ -226,19 +226,32 @@ public final class BackendPool {
     giveBack(c);
   }
 
-  /** A reset also resets state tracking to the server's defaults: turn it back on, and start from the baseline. */
+  /**
+   * A reset turns state tracking back to the server's defaults, so it is turned on again; and it leaves variables as
+   * the server's defaults are, which need not be what a login left (CLIENT_IGNORE_SPACE adds to sql_mode at login
+   * only), so they are read back.
+   */
   private void afterResetInTransactionMode(BackendConnection c) {
+    long timeout = config.connectTimeout().toMillis();
     ByteBuf track = Packets.command(c.channel.alloc(), Commands.COM_QUERY, BackendConnector.TRACK_STATE_CHANGES);
-    InternalCommand.run(c, track, config.connectTimeout().toMillis()).addListener(
-        (Future<InternalCommand.Result> f) -> {
-          if (f.isSuccess() && f.getNow().ok()) {
-            c.currentVars = c.baselineVars.clone();
-            c.lastInsertIdOwner = 0;
-            giveBack(c);
-          } else {
-            destroy(c, "could not turn session state tracking back on after a reset");
-          }
-        });
+    InternalCommand.run(c, track, timeout).addListener((Future<InternalCommand.Result> f) -> {
+      if (!f.isSuccess() || !f.getNow().ok()) {
+        destroy(c, "could not turn session state tracking back on after a reset");
+        return;
+      }
+      ByteBuf snapshot = Packets.command(c.channel.alloc(), Commands.COM_QUERY, c.variables.snapshotQuery());
+      InternalCommand.run(c, snapshot, timeout).addListener((Future<InternalCommand.Result> g) -> {
+        List<String> row = g.isSuccess() && g.getNow().ok() ? g.getNow().firstRow() : null;
+        if (row == null || row.size() != c.variables.size() + 2) {
+          destroy(c, "could not read the session variables after a reset");
+          return;
+        }
+        c.currentVars = row.subList(1, c.variables.size() + 1).toArray(new String[0]);
+        c.schema(row.get(0), true);
+        c.lastInsertIdOwner = 0;
+        giveBack(c);
+      });
+    });
   }
 
   /**

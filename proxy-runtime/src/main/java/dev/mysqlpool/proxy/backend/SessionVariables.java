@@ -44,7 +44,7 @@ public final class SessionVariables {
       numeric[i] = NUMERIC.contains(n[i]);
       q.append(", @@SESSION.").append(n[i]);
     }
-    this.snapshotQuery = q.toString();
+    this.snapshotQuery = q.append(", LAST_INSERT_ID()").toString();
   }
 
   /**
@@ -84,7 +84,7 @@ public final class SessionVariables {
     return names.length;
   }
 
-  /** A SELECT of the default database and every carried variable, in order. */
+  /** A SELECT of the default database, every carried variable in order, and LAST_INSERT_ID(). */
   public String snapshotQuery() {
     return snapshotQuery;
   }

@@ -75,6 +75,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private static final int RESTORE = -2;
   private static final int INJECTED = -3;
   private static final int SNAPSHOT = -4;
+  private static final int WARNING_CHECK = -5;
+  private static final String TRACK_STATE_CHANGES = "SET SESSION session_track_state_change = ON";
 
   final long id;
   private final Frontend frontend;
@@ -112,6 +114,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private String internalError;
   private boolean internalErrorAnswered;
   private List<String> snapshotRow;
+  private String warningCount;
+  private boolean warningsChecked;
 
   // Transaction mode (pool.mode: transaction)
   private boolean transactionMode;
@@ -126,8 +130,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   /** What ROW_COUNT() and FOUND_ROWS() would return after the client's last statement. */
   private long rowCount = -1;
   private long foundRows;
-  /** SET TRANSACTION (no scope) ran and no transaction has used it yet: it applies on this connection only. */
-  private boolean nextTransactionPending;
+  /**
+   * The server holds warnings or errors of this client's statements on the current connection (SHOW WARNINGS would
+   * list them): it stays until a check finds the list empty, so every connection goes back with an empty one.
+   */
+  private boolean diagnosticsPending;
+  /** LAST_INSERT_ID(expr) ran: the next snapshot brings the value back. */
+  private boolean lastInsertIdFromSnapshot;
   /** Client commands sent on the current backend connection since it was lent. */
   private int commandsSinceAcquire;
   private boolean releaseWanted;
@@ -329,12 +338,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       case Commands.COM_PROCESS_KILL:
         local(packet, command);
         return;
-      case Commands.COM_RESET_CONNECTION:
-        if (transactionMode) {
-          local(packet, command);
-          return;
-        }
-        break;
       case Commands.COM_QUERY:
         if (isKill(packet)) {
           local(packet, command);
@@ -381,6 +384,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       pin(StatementScan.PREPARED_STATEMENT, null);
     } else if (command == Commands.COM_STMT_EXECUTE) {
       flags = StatementScan.STATEMENT;
+    } else if (command == Commands.COM_RESET_CONNECTION) {
+      flags = StatementScan.RESET_CONNECTION;
     }
     if (Commands.expectsResponse(command)) {
       expect(command, flags);
@@ -448,10 +453,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       inject("SET @@SESSION.last_insert_id = " + lastInsertId);
       backend.lastInsertIdOwner(id);
     }
-    if ((flags & StatementScan.DIAGNOSTICS) != 0 && fresh) {
-      // The client's previous statement had no warnings (or it would still hold this connection); the ones here
-      // belong to whoever used the connection last.
-      inject("DO 0");
+    if ((flags & StatementScan.SETS_LAST_INSERT_ID) != 0) {
+      lastInsertIdFromSnapshot = true;
+      varsDirty = true;
     }
     return flags;
   }
@@ -492,7 +496,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     lastInsertId = 0;
     rowCount = -1;
     foundRows = 0;
-    nextTransactionPending = false;
+    diagnosticsPending = false;
+    lastInsertIdFromSnapshot = false;
   }
 
   private void relayContinuation(ByteBuf packet) {
@@ -556,13 +561,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     try {
       if (command == Commands.COM_CHANGE_USER) {
         changeUser(packet);
-      } else if (command == Commands.COM_RESET_CONNECTION) {
-        // Transaction mode: the session's state lives in this proxy as much as on a backend connection; a held
-        // connection is reset on its way back to the pool.
-        releaseBackend(BackendPool.Release.RESET);
-        forgetSessionState();
-        lastStatus = ServerStatus.AUTOCOMMIT;
-        writeLocal(Packets.ok(client.alloc(), seq + 1, lastStatus, capabilities));
       } else if (command == Commands.COM_PROCESS_KILL) {
         kill(seq, packet.getUnsignedIntLE(packet.readerIndex() + Packets.HEADER_SIZE + 1), false);
       } else {
@@ -839,9 +837,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
           if ((tracker.lastStatus() & ServerStatus.SESSION_STATE_CHANGED) != 0) {
             onSessionStateChange(flags, packet);
           }
-          if ((capabilities & Capabilities.CLIENT_SESSION_TRACK) == 0
-              && (tracker.lastStatus() & ServerStatus.SESSION_STATE_CHANGED) != 0) {
-            ByteBuf plain = SessionStateInfo.withoutSessionTrack(client.alloc(), packet);
+          if ((tracker.lastStatus() & ServerStatus.SESSION_STATE_CHANGED) != 0) {
+            // The state data describes the backend as the proxy set it up; the client sees what it asked for.
+            ByteBuf plain = (capabilities & Capabilities.CLIENT_SESSION_TRACK) == 0
+                ? SessionStateInfo.withoutSessionTrack(client.alloc(), packet)
+                : SessionStateInfo.withoutStateChangeEntries(client.alloc(), packet);
             if (plain != null) {
               forward(packets, forwardFrom, cursor.start());
               forwardFrom = cursor.end();
@@ -915,17 +915,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       }
     } else if (owner == SNAPSHOT && rowPacket && snapshotRow == null) {
       snapshotRow = Packets.textRow(packet);
+    } else if (owner == WARNING_CHECK && rowPacket && warningCount == null) {
+      warningCount = Packets.textRow(packet).get(0);
     }
   }
 
   private void onInternalDone(int owner) {
     String error = internalError;
     internalError = null;
-    if (owner == INIT_DB || owner == RESTORE || owner == SNAPSHOT) {
+    if (owner == INIT_DB || owner == RESTORE || owner == SNAPSHOT || owner == WARNING_CHECK) {
       blockingInternal--;
     }
     if (owner == SNAPSHOT) {
       finishSnapshot(error);
+    } else if (owner == WARNING_CHECK) {
+      diagnosticsPending = !"0".equals(warningCount);
+      releaseWanted = true;
+    } else if (owner == INJECTED) {
+      releaseWanted = true;
     } else if (owner == RESTORE && error != null) {
       backend.currentVars(null); // unknown now: the connection is closed when it comes back
     }
@@ -958,17 +965,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   /**
    * Transaction mode: gives the backend connection back when nothing is in flight, no transaction is open and the
-   * session is not pinned. It stays one more statement when the last reply had warnings or failed (SHOW WARNINGS
-   * reads them), and after SET TRANSACTION until a statement other than SET has run (it applies to the next
-   * transaction). A snapshot of carried variables is
-   * taken first when a statement may have changed them.
+   * session is not pinned. While the server holds warnings or errors of the client's statements (SHOW WARNINGS and
+   * @@warning_count read them, and only a statement that uses a table clears them) the connection stays; after a
+   * reply without any, one {@code SELECT @@warning_count} tells whether the list is empty. A snapshot of carried
+   * variables is taken first when a statement may have changed them.
    */
   private void maybeRelease() {
     if (!transactionMode || backend == null || phase != COMMAND || pinReason != null || inTransaction()
         || tracker.pending() > 0 || uploading || clientContinuation || blockingInternal > 0 || acquiring) {
       return;
     }
-    if (tracker.lastWarnings() > 0 || tracker.lastWasError() || nextTransactionPending) {
+    if (diagnosticsPending) {
+      if (!warningsChecked && tracker.lastWarnings() == 0 && !tracker.lastWasError()) {
+        // Once per client statement: a list only a statement that uses a table clears would be checked forever.
+        warningsChecked = true;
+        warningCount = null;
+        sendBlocking(WARNING_CHECK, Packets.command(client.alloc(), Commands.COM_QUERY, "SELECT @@warning_count"));
+        backend.channel().flush();
+        updateClientReading();
+      }
       return;
     }
     if (varsDirty || !backend.schemaKnown()) {
@@ -987,17 +1002,39 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private void finishSnapshot(String error) {
     List<String> row = snapshotRow;
     snapshotRow = null;
-    if (error != null || row == null || row.size() != backend.variables().size() + 1) {
+    int size = backend.variables().size();
+    if (error != null || row == null || row.size() != size + 2) {
       pin("session_state", "could not read the session's variables: " + error);
       return;
     }
     schema = row.get(0);
-    vars = row.subList(1, row.size()).toArray(new String[0]);
+    vars = row.subList(1, size + 1).toArray(new String[0]);
+    if (lastInsertIdFromSnapshot) {
+      lastInsertIdFromSnapshot = false;
+      lastInsertId = Long.parseUnsignedLong(row.get(size + 1));
+      backend.lastInsertIdOwner(id);
+    }
     backend.currentVars(vars.clone());
     backend.schema(schema, true);
     varsDirty = false;
     flush();
     releaseBackend(BackendPool.Release.CLEAN);
+  }
+
+  /**
+   * The client's COM_RESET_CONNECTION succeeded on its backend: the server dropped the session's state and turned
+   * state tracking off. The proxy forgets what it carried, reads the variables back before the connection goes, and
+   * turns tracking on again. COM_SET_OPTION is not undone by a reset, so that pin stays.
+   */
+  private void afterClientReset() {
+    String keep = "set_option".equals(pinReason) ? pinReason : null;
+    forgetSessionState();
+    if (keep != null) {
+      pin(keep, null);
+    }
+    varsDirty = true;
+    backend.lastInsertIdOwner(id);
+    inject(TRACK_STATE_CHANGES);
   }
 
   private void forward(ByteBuf packets, int from, int to) {
@@ -1019,12 +1056,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       }
     }
     if (transactionMode) {
-      if ((flags & StatementScan.NEXT_TRANSACTION) != 0) {
-        nextTransactionPending = true;
-      } else if ((flags & StatementScan.STATEMENT) != 0 && (flags & StatementScan.CARRIED_SET) == 0) {
-        nextTransactionPending = false;
+      warningsChecked = false;
+      if (tracker.lastWarnings() > 0 || tracker.lastWasError()) {
+        diagnosticsPending = true;
       }
-      if (!tracker.lastWasError() && !tracker.lastWasResultSet() && tracker.lastInsertId() != 0) {
+      if ((flags & StatementScan.RESET_CONNECTION) != 0 && !tracker.lastWasError()) {
+        afterClientReset();
+      }
+      if (tracker.lastInsertId() != 0) {
         lastInsertId = tracker.lastInsertId();
         backend.lastInsertIdOwner(id);
       }

@@ -10,7 +10,7 @@ import java.util.Locale;
 /**
  * What transaction mode needs to know about a COM_QUERY before sending it: the session state the server does not
  * report (GET_LOCK, LOCK TABLES, SQL_CALC_FOUND_ROWS, user variables assigned in a SELECT), which variables a SET
- * assigns, and whether the statement reads the previous statement's results (LAST_INSERT_ID(), warnings).
+ * assigns, and whether the statement reads the previous statement's results (LAST_INSERT_ID(), ROW_COUNT()).
  *
  * <p>The server's own session-state tracking decides everything it reports; this scan only fills its documented
  * gaps and names the reason for a pin. It errs towards pinning: a false match costs multiplexing for one client,
@@ -23,14 +23,14 @@ final class StatementScan {
   static final int CARRIED_SET = 1;
   /** USE: the default database changes (carried). */
   static final int USE = 1 << 1;
-  /** Reads LAST_INSERT_ID() or @@identity / @@last_insert_id. */
+  /** Reads LAST_INSERT_ID() or @@identity / @@last_insert_id in the packet's first statement. */
   static final int LAST_INSERT_ID = 1 << 2;
-  /** Reads the diagnostics area of the previous statement: SHOW WARNINGS/ERRORS, @@warning_count, GET DIAGNOSTICS. */
-  static final int DIAGNOSTICS = 1 << 3;
-  /** Reads ROW_COUNT() or FOUND_ROWS() of the previous statement. */
+  /** Sets LAST_INSERT_ID(expr): the value comes back with the session's snapshot. */
+  static final int SETS_LAST_INSERT_ID = 1 << 3;
+  /** Reads ROW_COUNT() or FOUND_ROWS() in the packet's first statement (later ones read the statements before). */
   static final int PREVIOUS_COUNTS = 1 << 4;
-  /** SET TRANSACTION without a scope: applies to the next transaction only. */
-  static final int NEXT_TRANSACTION = 1 << 5;
+  /** Set by the session, not the scan: COM_RESET_CONNECTION. */
+  static final int RESET_CONNECTION = 1 << 5;
   /** More than one statement in the packet (CLIENT_MULTI_STATEMENTS). */
   static final int MULTI = 1 << 6;
   /** Set by the session, not the scan: the command is a statement (COM_QUERY, COM_STMT_EXECUTE). */
@@ -45,6 +45,7 @@ final class StatementScan {
   static final String VARIABLE = "variable";
   static final String XA = "xa_transaction";
   static final String HANDLER = "handler";
+  static final String NEXT_TRANSACTION = "next_transaction";
 
   private final SessionVariables carried;
   int flags;
@@ -68,6 +69,7 @@ final class StatementScan {
     boolean userVariable = false;
     boolean assignment = false;
     boolean into = false;
+    boolean firstStatement = true;
     int i = start;
     while (i < end) {
       int c = buf.getByte(i) & 0xff;
@@ -84,9 +86,8 @@ final class StatementScan {
           int nameEnd = identifierEnd(buf, nameStart, end);
           int dot = indexOf(buf, nameStart, nameEnd, '.');
           int varStart = dot >= 0 ? dot + 1 : nameStart;
-          if (is(buf, varStart, nameEnd, "warning_count") || is(buf, varStart, nameEnd, "error_count")) {
-            flags |= DIAGNOSTICS;
-          } else if (is(buf, varStart, nameEnd, "identity") || is(buf, varStart, nameEnd, "last_insert_id")) {
+          if (firstStatement
+              && (is(buf, varStart, nameEnd, "identity") || is(buf, varStart, nameEnd, "last_insert_id"))) {
             flags |= LAST_INSERT_ID;
           }
           i = Math.max(nameEnd, i + 2);
@@ -102,6 +103,7 @@ final class StatementScan {
         if (next < end) {
           flags |= MULTI;
         }
+        firstStatement = false;
         i = next;
       } else if (isIdentifierByte(c)) {
         int e = identifierEnd(buf, i, end);
@@ -114,9 +116,6 @@ final class StatementScan {
             pin(TEMPORARY_TABLE);
           } else if (is(buf, i, e, "lock") && (first == FLUSH || first == BACKUP)) {
             pin(TABLE_LOCK);
-          } else if ((first == SHOW && token == 1 && (is(buf, i, e, "warnings") || is(buf, i, e, "errors")
-              || is(buf, i, e, "count"))) || (first == GET && is(buf, i, e, "diagnostics"))) {
-            flags |= DIAGNOSTICS;
           }
         }
         if (is(buf, i, e, "get_lock")) {
@@ -124,8 +123,12 @@ final class StatementScan {
         } else if (is(buf, i, e, "sql_calc_found_rows")) {
           pin(CALC_FOUND_ROWS);
         } else if (is(buf, i, e, "last_insert_id")) {
-          flags |= LAST_INSERT_ID;
-        } else if (is(buf, i, e, "row_count") || is(buf, i, e, "found_rows")) {
+          if (hasArgument(buf, e, end)) {
+            flags |= SETS_LAST_INSERT_ID;
+          } else if (firstStatement) {
+            flags |= LAST_INSERT_ID;
+          }
+        } else if (firstStatement && (is(buf, i, e, "row_count") || is(buf, i, e, "found_rows"))) {
           flags |= PREVIOUS_COUNTS;
         }
         token++;
@@ -199,7 +202,10 @@ final class StatementScan {
         pin(USER_VARIABLE);
         allCarried = false;
       } else if (name.equals("next transaction")) {
-        flags |= NEXT_TRANSACTION;
+        // Characteristics for the next transaction live on this connection until a transaction uses them, and
+        // when that is depends on the server: the client stays.
+        pin(NEXT_TRANSACTION);
+        allCarried = false;
       } else if (!carried.carries(name)) {
         if (pin == null) {
           pin = VARIABLE;
@@ -376,8 +382,6 @@ final class StatementScan {
   private static final int HANDLER_FIRST = 6;
   private static final int FLUSH = 7;
   private static final int BACKUP = 8;
-  private static final int SHOW = 9;
-  private static final int GET = 10;
   private static final int CREATE = 11;
 
   private static int firstKeyword(ByteBuf buf, int s, int e) {
@@ -397,10 +401,6 @@ final class StatementScan {
       return FLUSH;
     } else if (is(buf, s, e, "backup")) {
       return BACKUP;
-    } else if (is(buf, s, e, "show")) {
-      return SHOW;
-    } else if (is(buf, s, e, "get")) {
-      return GET;
     } else if (is(buf, s, e, "create")) {
       return CREATE;
     }
@@ -442,6 +442,16 @@ final class StatementScan {
       }
     }
     return -1;
+  }
+
+  /** Whether the function name ending at {@code i} is called with an argument: {@code f(x)}, not {@code f()}. */
+  private static boolean hasArgument(ByteBuf buf, int i, int end) {
+    int j = skipSpace(buf, i, end);
+    if (j >= end || buf.getByte(j) != '(') {
+      return false;
+    }
+    j = skipSpace(buf, j + 1, end);
+    return j < end && buf.getByte(j) != ')';
   }
 
   private static int skipSpace(ByteBuf buf, int i, int end) {

@@ -42,6 +42,7 @@ public final class ResponseTracker {
   private int lastWarnings;
   private long lastAffectedRows;
   private long lastInsertId;
+  private long completedInsertId;
   private long rows;
   private boolean lastWasResultSet;
 
@@ -100,9 +101,9 @@ public final class ResponseTracker {
     return lastAffectedRows;
   }
 
-  /** Last-insert-id field of the most recent OK packet that answered a statement. */
+  /** The last non-zero last-insert-id of the reply to the most recent command, or 0. */
   public long lastInsertId() {
-    return lastInsertId;
+    return completedInsertId;
   }
 
   /** Whether the most recent statement result was a result set (rather than an OK). */
@@ -308,7 +309,10 @@ public final class ResponseTracker {
     i += Packets.lenencSize(packet, i);
     if (statementResult) {
       lastAffectedRows = affected;
-      lastInsertId = insertId;
+      if (insertId != 0) {
+        // A multi-statement reply ends with the last statement's OK; an INSERT before it still set the id.
+        lastInsertId = insertId;
+      }
     }
     lastStatus = i + 2 <= end ? packet.getUnsignedShortLE(i) : 0;
     lastWarnings = i + 4 <= end ? packet.getUnsignedShortLE(i + 2) : 0;
@@ -322,6 +326,8 @@ public final class ResponseTracker {
 
   private boolean complete(boolean error) {
     lastWasError = error;
+    completedInsertId = lastInsertId;
+    lastInsertId = 0;
     localInfileRequested = false;
     head = (head + 1) % queue.length;
     size--;

@@ -103,6 +103,64 @@ public final class SessionStateInfo {
     return Packets.finish(out);
   }
 
+  /**
+   * The OK packet without its STATE_CHANGE entries, for a client that did not turn on
+   * {@code session_track_state_change} (the proxy did, on its backends; MariaDB Connector/J 3.5 misreads such
+   * entries). When nothing else remains, the state data and the SESSION_STATE_CHANGED flag go too. Returns null when
+   * the packet has no STATE_CHANGE entry.
+   */
+  public static ByteBuf withoutStateChangeEntries(ByteBufAllocator alloc, ByteBuf packet) {
+    int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+    int end = payload + Packets.payloadLength(packet);
+    int statusAt = afterStatus(packet, payload);
+    int infoAt = statusAt + 4;
+    if (infoAt >= end || (packet.getUnsignedShortLE(statusAt) & ServerStatus.SESSION_STATE_CHANGED) == 0) {
+      return null;
+    }
+    int stateAt = Math.min(end, skipLenencString(packet, infoAt));
+    if (stateAt >= end) {
+      return null;
+    }
+    long total = Packets.getLenencInt(packet, stateAt);
+    int i = stateAt + Packets.lenencSize(packet, stateAt);
+    int stateEnd = (int) Math.min(end, i + total);
+    ByteBuf kept = alloc.heapBuffer(stateEnd - i);
+    boolean dropped = false;
+    try {
+      while (i < stateEnd) {
+        int entryStart = i;
+        int type = packet.getUnsignedByte(i++);
+        long length = Packets.getLenencInt(packet, i);
+        int entryEnd = (int) Math.min(stateEnd, i + Packets.lenencSize(packet, i) + length);
+        if (type == STATE_CHANGE) {
+          dropped = true;
+        } else {
+          kept.writeBytes(packet, entryStart, entryEnd - entryStart);
+        }
+        i = entryEnd;
+      }
+      if (!dropped) {
+        return null;
+      }
+      int status = packet.getUnsignedShortLE(statusAt);
+      boolean emptyInfo = packet.getUnsignedByte(infoAt) == 0;
+      ByteBuf out = Packets.start(alloc, stateAt - payload + kept.readableBytes() + 9, Packets.sequenceId(packet));
+      out.writeBytes(packet, payload, statusAt - payload);
+      out.writeShortLE(kept.isReadable() ? status : status & ~ServerStatus.SESSION_STATE_CHANGED);
+      out.writeShortLE(packet.getUnsignedShortLE(statusAt + 2));
+      if (kept.isReadable() || !emptyInfo) {
+        out.writeBytes(packet, infoAt, stateAt - infoAt);
+      }
+      if (kept.isReadable()) {
+        Packets.writeLenencInt(out, kept.readableBytes());
+        out.writeBytes(kept);
+      }
+      return Packets.finish(out);
+    } finally {
+      kept.release();
+    }
+  }
+
   private static int afterStatus(ByteBuf packet, int payload) {
     int i = payload + 1;
     i += Packets.lenencSize(packet, i);

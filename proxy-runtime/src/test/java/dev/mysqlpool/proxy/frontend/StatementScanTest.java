@@ -72,10 +72,10 @@ class StatementScanTest {
   }
 
   @Test
-  void setTransactionWithoutScopeHoldsForTheNextTransaction() {
-    StatementScan s = scan("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
-    assertThat(s.pin).isNull();
-    assertThat(s.flags & StatementScan.NEXT_TRANSACTION).isNotZero();
+  void setTransactionWithoutScopePins() {
+    assertThat(scan("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").pin).isEqualTo("next_transaction");
+    assertThat(scan("SET TRANSACTION READ ONLY").pin).isEqualTo("next_transaction");
+    assertThat(scan("SET SESSION TRANSACTION READ ONLY").pin).isNull();
   }
 
   @Test
@@ -98,13 +98,13 @@ class StatementScanTest {
   void readsOfThePreviousStatement() {
     assertThat(scan("SELECT LAST_INSERT_ID()").flags & StatementScan.LAST_INSERT_ID).isNotZero();
     assertThat(scan("SELECT @@identity").flags & StatementScan.LAST_INSERT_ID).isNotZero();
-    assertThat(scan("SHOW WARNINGS").flags & StatementScan.DIAGNOSTICS).isNotZero();
-    assertThat(scan("SHOW COUNT(*) ERRORS").flags & StatementScan.DIAGNOSTICS).isNotZero();
-    assertThat(scan("SELECT @@session.warning_count").flags & StatementScan.DIAGNOSTICS).isNotZero();
-    assertThat(scan("GET DIAGNOSTICS @n = NUMBER").flags & StatementScan.DIAGNOSTICS).isNotZero();
+    assertThat(scan("SELECT LAST_INSERT_ID(42)").flags & StatementScan.SETS_LAST_INSERT_ID).isNotZero();
+    assertThat(scan("UPDATE seq SET id = LAST_INSERT_ID(id + 1)").flags).isEqualTo(StatementScan.SETS_LAST_INSERT_ID);
+    assertThat(scan("INSERT INTO t VALUES (1); SELECT ROW_COUNT(), LAST_INSERT_ID()").flags)
+        .isEqualTo(StatementScan.MULTI);
     assertThat(scan("SELECT ROW_COUNT()").flags & StatementScan.PREVIOUS_COUNTS).isNotZero();
     assertThat(scan("SELECT FOUND_ROWS()").flags & StatementScan.PREVIOUS_COUNTS).isNotZero();
-    assertThat(scan("SELECT 'SHOW WARNINGS', 'ROW_COUNT()'").flags).isZero();
+    assertThat(scan("SELECT 'LAST_INSERT_ID()', 'ROW_COUNT()'").flags).isZero();
   }
 
   @Test

@@ -116,4 +116,24 @@ class SessionStateInfoTest {
     assertThat(SessionStateInfo.withoutSessionTrack(ALLOC, p)).isNull();
     p.release();
   }
+
+  @Test
+  void dropsStateChangeEntriesAndKeepsTheRest() {
+    ByteBuf p = ok(0, 0, ServerStatus.AUTOCOMMIT | ServerStatus.SESSION_STATE_CHANGED, 0, "",
+        entries(1, new String[] {"other"}, 2, new String[] {"1"}));
+    ByteBuf kept = SessionStateInfo.withoutStateChangeEntries(ALLOC, p);
+    ByteBuf expected = ok(0, 0, ServerStatus.AUTOCOMMIT | ServerStatus.SESSION_STATE_CHANGED, 0, "",
+        entries(1, new String[] {"other"}));
+    assertThat(io.netty.buffer.ByteBufUtil.hexDump(kept)).isEqualTo(io.netty.buffer.ByteBufUtil.hexDump(expected));
+    ByteBuf onlyChange = ok(0, 0, ServerStatus.AUTOCOMMIT | ServerStatus.SESSION_STATE_CHANGED, 0, "",
+        entries(2, new String[] {"1"}));
+    ByteBuf plain = SessionStateInfo.withoutStateChangeEntries(ALLOC, onlyChange);
+    assertThat(io.netty.buffer.ByteBufUtil.hexDump(plain)).isEqualTo("0700000100000002000000");
+    ByteBuf noChange = ok(0, 0, ServerStatus.AUTOCOMMIT | ServerStatus.SESSION_STATE_CHANGED, 0, "",
+        entries(1, new String[] {"app"}));
+    assertThat(SessionStateInfo.withoutStateChangeEntries(ALLOC, noChange)).isNull();
+    for (ByteBuf b : new ByteBuf[] {p, kept, expected, onlyChange, plain, noChange}) {
+      b.release();
+    }
+  }
 }
