@@ -345,7 +345,7 @@ class TransactionModeIT {
   }
 
   @Test
-  void setTransactionWithoutScopeAppliesToTheNextTransactionOnTheSameConnection() throws Exception {
+  void setTransactionWithoutScopePinsSoTheNextTransactionGetsIt() throws Exception {
     start(2);
     try (Connection c = proxy.mariadb(""); Connection other = proxy.mysql("")) {
       try (Statement s = c.createStatement()) {
@@ -360,6 +360,7 @@ class TransactionModeIT {
           + " WHERE TRX_MYSQL_THREAD_ID = CONNECTION_ID()")).isEqualTo("SERIALIZABLE");
       c.commit();
       c.setAutoCommit(true);
+      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"next_transaction\"} 1.0");
     }
   }
 }
