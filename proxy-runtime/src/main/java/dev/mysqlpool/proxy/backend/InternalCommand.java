@@ -24,11 +24,6 @@ final class InternalCommand implements BackendListener {
     boolean ok() {
       return error == null;
     }
-
-    /** The first column of the first row, or null. */
-    String firstValue() {
-      return firstRow == null || firstRow.isEmpty() ? null : firstRow.get(0);
-    }
   }
 
   private final Promise<Result> promise;

@@ -141,7 +141,7 @@ final class StatementScan {
       case SET:
         classifySet(buf.toString(firstStart, end - firstStart, StandardCharsets.UTF_8));
         break;
-      case USE:
+      case USE_FIRST:
         flags |= USE;
         break;
       case PREPARE:
