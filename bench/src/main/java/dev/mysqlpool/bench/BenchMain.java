@@ -31,25 +31,28 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.results.RunResult;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The benchmark harness: steady load against a direct connection, the proxy and HAProxy in interleaved rounds,
- * sysbench, the burst / idle / slow-reader scenarios, the issue's targets, a flight recording when the proxy misses
- * one, and the JMH microbenchmarks. Prints every table and writes them to {@code bench/results/<timestamp>.md}.
- * Started by {@code bench/run.sh}; options are listed in bench/README.md.
+ * The benchmark harness: steady load against a direct connection, the proxy and HAProxy in
+ * interleaved rounds, sysbench, the burst / idle / slow-reader scenarios, the issue's targets, a
+ * flight recording when the proxy misses one, and the JMH microbenchmarks. Prints every table and
+ * writes them to {@code bench/results/<timestamp>.md}. Started by {@code bench/run.sh}; options are
+ * listed in bench/README.md.
  */
 public final class BenchMain {
   private static final String DIRECT = "direct";
   private static final String PROXY = "proxy (session)";
   private static final String PROXY_TRANSACTION = "proxy (transaction)";
+
   /** Backend connections of the transaction-mode proxy in the steady-load and sysbench cases. */
   private static final int TRANSACTION_MODE_CONNECTIONS = 32;
+
   private static final String HAPROXY = "haproxy (tcp)";
   private static final int TARGET_CLIENTS = 32;
   private static final long IDLE_RSS_TARGET_KIB = 256 * 1024;
@@ -75,26 +78,48 @@ public final class BenchMain {
   }
 
   /** Command-line options, each {@code --name value}. */
-  record Options(Path proxyJar, Path resultsDir, Path workDir, int rounds, int seconds, int warmup,
-      List<Integer> clients, int rows, Set<String> skip, boolean alwaysProfile) {
+  record Options(
+      Path proxyJar,
+      Path resultsDir,
+      Path workDir,
+      int rounds,
+      int seconds,
+      int warmup,
+      List<Integer> clients,
+      int rows,
+      Set<String> skip,
+      boolean alwaysProfile) {
     static Options parse(String[] args) {
       Map<String, String> m = new LinkedHashMap<>();
       for (int i = 0; i < args.length; i += 2) {
         if (!args[i].startsWith("--") || i + 1 >= args.length) {
-          throw new IllegalArgumentException("arguments are --name value pairs; got " + Arrays.toString(args));
+          throw new IllegalArgumentException(
+              "arguments are --name value pairs; got " + Arrays.toString(args));
         }
         m.put(args[i].substring(2), args[i + 1]);
       }
-      Set<String> known = Set.of("proxy-jar", "results", "work", "rounds", "seconds", "warmup", "clients", "rows",
-          "skip", "profile");
+      Set<String> known =
+          Set.of(
+              "proxy-jar",
+              "results",
+              "work",
+              "rounds",
+              "seconds",
+              "warmup",
+              "clients",
+              "rows",
+              "skip",
+              "profile");
       for (String k : m.keySet()) {
         if (!known.contains(k)) {
-          throw new IllegalArgumentException("unknown option --" + k + "; known: " + new TreeSet<>(known));
+          throw new IllegalArgumentException(
+              "unknown option --" + k + "; known: " + new TreeSet<>(known));
         }
       }
       String jar = m.get("proxy-jar");
       if (jar == null || !Files.isRegularFile(Path.of(jar))) {
-        throw new IllegalArgumentException("--proxy-jar must name the built proxy-runtime.jar; got " + jar);
+        throw new IllegalArgumentException(
+            "--proxy-jar must name the built proxy-runtime.jar; got " + jar);
       }
       List<Integer> clients = new ArrayList<>();
       for (String c : m.getOrDefault("clients", "8,32,128").split(",")) {
@@ -106,16 +131,23 @@ public final class BenchMain {
           skip.add(s.trim());
         }
       }
-      return new Options(Path.of(jar), Path.of(m.getOrDefault("results", "bench/results")),
+      return new Options(
+          Path.of(jar),
+          Path.of(m.getOrDefault("results", "bench/results")),
           Path.of(m.getOrDefault("work", "bench/target/bench-work")),
-          Integer.parseInt(m.getOrDefault("rounds", "3")), Integer.parseInt(m.getOrDefault("seconds", "10")),
-          Integer.parseInt(m.getOrDefault("warmup", "5")), clients, Integer.parseInt(m.getOrDefault("rows", "100000")),
-          skip, parseProfile(m.getOrDefault("profile", "auto")));
+          Integer.parseInt(m.getOrDefault("rounds", "3")),
+          Integer.parseInt(m.getOrDefault("seconds", "10")),
+          Integer.parseInt(m.getOrDefault("warmup", "5")),
+          clients,
+          Integer.parseInt(m.getOrDefault("rows", "100000")),
+          skip,
+          parseProfile(m.getOrDefault("profile", "auto")));
     }
 
     private static boolean parseProfile(String v) {
       if (!v.equals("auto") && !v.equals("always")) {
-        throw new IllegalArgumentException("--profile is auto (when a target is missed) or always; got " + v);
+        throw new IllegalArgumentException(
+            "--profile is auto (when a target is missed) or always; got " + v);
       }
       return v.equals("always");
     }
@@ -125,7 +157,8 @@ public final class BenchMain {
   private record Target(String name, int port, long pid) {}
 
   /** One measured round of one case. */
-  private record Round(Result load, int threadsConnected, int maxUsed, long rssKib, long cpuMillis) {}
+  private record Round(
+      Result load, int threadsConnected, int maxUsed, long rssKib, long cpuMillis) {}
 
   private void run() throws Exception {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -133,15 +166,34 @@ public final class BenchMain {
     Files.createDirectories(o.workDir());
     Path out = o.resultsDir().resolve(stamp + ".md");
     h1("mysqlpool benchmark " + stamp);
-    line("Machine: " + Runtime.getRuntime().availableProcessors() + " CPUs, load average at start "
-        + loadAverage() + "; Java " + System.getProperty("java.version") + "; proxy JVM flags `"
-        + String.join(" ", ProxyProcess.JVM_FLAGS) + "`.");
-    line("Rounds: " + o.rounds() + " x " + o.seconds() + " s per case after a " + o.warmup()
-        + " s warm-up, interleaved (direct, proxy, haproxy, direct, ...); figures are medians of the rounds.");
+    line(
+        "Machine: "
+            + Runtime.getRuntime().availableProcessors()
+            + " CPUs, load average at start "
+            + loadAverage()
+            + "; Java "
+            + System.getProperty("java.version")
+            + "; proxy JVM flags `"
+            + String.join(" ", ProxyProcess.JVM_FLAGS)
+            + "`.");
+    line(
+        "Rounds: "
+            + o.rounds()
+            + " x "
+            + o.seconds()
+            + " s per case after a "
+            + o.warmup()
+            + " s warm-up, interleaved (direct, proxy, haproxy, direct, ...); figures are medians of the rounds.");
     line("Code: " + gitState() + ".");
     db = EmbeddedMariaDb.shared();
-    line("Server: embedded MariaDB " + scalar("SELECT VERSION()") + " on 127.0.0.1:" + db.port()
-        + ", table sbtest1 with " + o.rows() + " rows (sysbench layout).");
+    line(
+        "Server: embedded MariaDB "
+            + scalar("SELECT VERSION()")
+            + " on 127.0.0.1:"
+            + db.port()
+            + ", table sbtest1 with "
+            + o.rows()
+            + " rows (sysbench layout).");
     createTable();
 
     HaproxyProcess haproxy = null;
@@ -152,27 +204,52 @@ public final class BenchMain {
         haproxy = HaproxyProcess.start(o.workDir(), db);
         line("HAProxy: " + haproxy.version() + ", `mode tcp`, generated config.");
       } else {
-        line("HAProxy: skipped: `haproxy` is not installed (bench/run.sh installs it with apt-get when run as root).");
+        line(
+            "HAProxy: skipped: `haproxy` is not installed (bench/run.sh installs it with apt-get when run as root).");
       }
       Target ha = haproxy == null ? null : new Target(HAPROXY, haproxy.port(), haproxy.pid());
-      // Before the session-mode proxy below exists: holding no backend connection, it logs in every 30 s to learn
-      // whether the server is up, and the server counts would charge that login to the multiplexing proxy.
+      // Before the session-mode proxy below exists: holding no backend connection, it logs in every
+      // 30 s to learn
+      // whether the server is up, and the server counts would charge that login to the multiplexing
+      // proxy.
       section("multiplex", () -> multiplex(ha));
 
-      // Session mode holds one backend per client: room for the largest client count, sysbench's and the slow
+      // Session mode holds one backend per client: room for the largest client count, sysbench's
+      // and the slow
       // reader's.
-      int maxClients = Math.max(TARGET_CLIENTS + 1, o.clients().stream().mapToInt(Integer::intValue).max()
-          .orElse(0));
-      // maxIdle 0: a session's backend is closed when it ends, so the proxy holds no idle connections during the
+      int maxClients =
+          Math.max(
+              TARGET_CLIENTS + 1, o.clients().stream().mapToInt(Integer::intValue).max().orElse(0));
+      // maxIdle 0: a session's backend is closed when it ends, so the proxy holds no idle
+      // connections during the
       // other targets' rounds and every case's Threads_connected is its own.
-      proxy = ProxyProcess.start(o.proxyJar(), o.workDir(), "session", db,
-          "maxConnections: " + (maxClients + 16) + ", maxIdle: 0, acquireTimeout: 30s, maxConcurrentConnects: 8", "",
-          List.of());
-      // Transaction mode with fewer backend connections than the largest client count; idle ones decay within a
+      proxy =
+          ProxyProcess.start(
+              o.proxyJar(),
+              o.workDir(),
+              "session",
+              db,
+              "maxConnections: "
+                  + (maxClients + 16)
+                  + ", maxIdle: 0, acquireTimeout: 30s, maxConcurrentConnects: 8",
+              "",
+              List.of());
+      // Transaction mode with fewer backend connections than the largest client count; idle ones
+      // decay within a
       // second, so the other targets' rounds see at most a second of them on the server.
-      transactionProxy = ProxyProcess.start(o.proxyJar(), o.workDir(), "transaction", db, "transaction",
-          "maxConnections: " + TRANSACTION_MODE_CONNECTIONS + ", idleTimeout: 1s, acquireTimeout: 30s,"
-              + " maxConcurrentConnects: 8", "", List.of());
+      transactionProxy =
+          ProxyProcess.start(
+              o.proxyJar(),
+              o.workDir(),
+              "transaction",
+              db,
+              "transaction",
+              "maxConnections: "
+                  + TRANSACTION_MODE_CONNECTIONS
+                  + ", idleTimeout: 1s, acquireTimeout: 30s,"
+                  + " maxConcurrentConnects: 8",
+              "",
+              List.of());
       List<Target> targets = new ArrayList<>();
       targets.add(new Target(DIRECT, db.port(), -1));
       targets.add(new Target(PROXY, proxy.port(), proxy.pid()));
@@ -180,7 +257,8 @@ public final class BenchMain {
         targets.add(ha);
       }
       List<Target> withTransactionMode = new ArrayList<>(targets);
-      withTransactionMode.add(new Target(PROXY_TRANSACTION, transactionProxy.port(), transactionProxy.pid()));
+      withTransactionMode.add(
+          new Target(PROXY_TRANSACTION, transactionProxy.port(), transactionProxy.pid()));
       section("load", () -> steadyLoad(withTransactionMode));
       section("sysbench", () -> sysbench(withTransactionMode));
       section("burst", this::burst);
@@ -213,11 +291,14 @@ public final class BenchMain {
 
   private void steadyLoad(List<Target> targets) throws Exception {
     h2("Steady load (load generator: MariaDB Connector/J, one connection per client thread)");
-    line("QPS counts statements (a read-write transaction is 4: BEGIN, SELECT, UPDATE, COMMIT); latency is per"
-        + " operation (statement or transaction). Ratios are against direct in the same run. Server columns exclude the"
-        + " harness's sampler connection. RSS and CPU are the forwarding process's (proxy or haproxy).");
-    line("Proxy (transaction): pool.mode transaction with maxConnections " + TRANSACTION_MODE_CONNECTIONS
-        + ", so above that many clients they share backend connections between statements and transactions.");
+    line(
+        "QPS counts statements (a read-write transaction is 4: BEGIN, SELECT, UPDATE, COMMIT); latency is per"
+            + " operation (statement or transaction). Ratios are against direct in the same run. Server columns exclude the"
+            + " harness's sampler connection. RSS and CPU are the forwarding process's (proxy or haproxy).");
+    line(
+        "Proxy (transaction): pool.mode transaction with maxConnections "
+            + TRANSACTION_MODE_CONNECTIONS
+            + ", so above that many clients they share backend connections between statements and transactions.");
     LoadGenerator gen = new LoadGenerator(o.rows());
     StringBuilder table = new StringBuilder(header());
     for (Workload w : Workload.values()) {
@@ -225,16 +306,28 @@ public final class BenchMain {
         String caseName = w.label + " x" + clients;
         System.out.println("\n== " + caseName);
         for (Target t : targets) {
-          gen.run(url(t.port()), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, w, clients,
-              o.warmup() * 1000L, 1);
+          gen.run(
+              url(t.port()),
+              EmbeddedMariaDb.APP_USER,
+              EmbeddedMariaDb.APP_PASSWORD,
+              w,
+              clients,
+              o.warmup() * 1000L,
+              1);
         }
         Map<String, List<Round>> byTarget = new LinkedHashMap<>();
         for (int r = 0; r < o.rounds(); r++) {
           for (Target t : targets) {
             Round round = round(gen, t, w, clients);
             byTarget.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(round);
-            System.out.printf(Locale.ROOT, "   round %d %-16s %9.0f qps  p95 %6.2f ms  errors %d%s%n", r + 1,
-                t.name(), round.load().qps(), round.load().p95() / 1000.0, round.load().errors(),
+            System.out.printf(
+                Locale.ROOT,
+                "   round %d %-16s %9.0f qps  p95 %6.2f ms  errors %d%s%n",
+                r + 1,
+                t.name(),
+                round.load().qps(),
+                round.load().p95() / 1000.0,
+                round.load().errors(),
                 round.load().firstError() == null ? "" : " (" + round.load().firstError() + ")");
           }
         }
@@ -256,8 +349,15 @@ public final class BenchMain {
       ServerSampler sampler = new ServerSampler(root, 250);
       sampler.start();
       long cpu0 = t.pid() > 0 ? Procs.cpuMillis(t.pid()) : -1;
-      Result r = gen.run(url(t.port()), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, w, clients, 1000,
-          o.seconds() * 1000L);
+      Result r =
+          gen.run(
+              url(t.port()),
+              EmbeddedMariaDb.APP_USER,
+              EmbeddedMariaDb.APP_PASSWORD,
+              w,
+              clients,
+              1000,
+              o.seconds() * 1000L);
       long cpu1 = t.pid() > 0 ? Procs.cpuMillis(t.pid()) : -1;
       long rss = t.pid() > 0 ? Procs.rssKib(t.pid()) : -1;
       int[] server = sampler.stop();
@@ -280,15 +380,33 @@ public final class BenchMain {
       double qps = median(rs, x -> x.load().qps());
       double p95 = median(rs, x -> x.load().p95());
       double rss = median(rs, x -> x.rssKib());
-      double cpuPer1k = median(rs, x -> x.cpuMillis() < 0 ? -1 : x.cpuMillis() * 1000.0
-          / Math.max(1, x.load().qps() * x.load().seconds()));
+      double cpuPer1k =
+          median(
+              rs,
+              x ->
+                  x.cpuMillis() < 0
+                      ? -1
+                      : x.cpuMillis() * 1000.0 / Math.max(1, x.load().qps() * x.load().seconds()));
       long errors = rs.stream().mapToLong(x -> x.load().errors()).sum();
-      b.append(String.format(Locale.ROOT, "| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f"
-              + " | %s | %s | %d |%n", workload, clients, e.getKey(), qps, qps / directQps,
-          median(rs, x -> x.load().p50()) / 1000, p95 / 1000, median(rs, x -> x.load().p99()) / 1000, p95 / directP95,
-          median(rs, x -> x.threadsConnected()), median(rs, x -> x.maxUsed()),
-          rss < 0 ? "-" : String.format(Locale.ROOT, "%.0f", rss / 1024), cpuPer1k < 0 ? "-"
-              : String.format(Locale.ROOT, "%.0f", cpuPer1k), errors));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f"
+                  + " | %s | %s | %d |%n",
+              workload,
+              clients,
+              e.getKey(),
+              qps,
+              qps / directQps,
+              median(rs, x -> x.load().p50()) / 1000,
+              p95 / 1000,
+              median(rs, x -> x.load().p99()) / 1000,
+              p95 / directP95,
+              median(rs, x -> x.threadsConnected()),
+              median(rs, x -> x.maxUsed()),
+              rss < 0 ? "-" : String.format(Locale.ROOT, "%.0f", rss / 1024),
+              cpuPer1k < 0 ? "-" : String.format(Locale.ROOT, "%.0f", cpuPer1k),
+              errors));
     }
     return b.toString();
   }
@@ -306,12 +424,24 @@ public final class BenchMain {
     boolean qpsMet = proxyRatio >= haRatio;
     boolean p95Met = proxyP95 <= haP95;
     targetMissed |= !qpsMet || !p95Met;
-    targetLines.add(String.format(Locale.ROOT, "Point-select QPS at 32 clients (load generator): proxy %.2f x direct,"
-        + " HAProxy %.2f x direct: %s (proxy/HAProxy = %.2f).", proxyRatio, haRatio, qpsMet ? "MET" : "MISSED",
-        proxyRatio / haRatio));
-    targetLines.add(String.format(Locale.ROOT, "Point-select p95 at 32 clients (load generator): proxy %.2f ms,"
-        + " HAProxy %.2f ms: %s (proxy/HAProxy = %.2f).", proxyP95, haP95, p95Met ? "MET" : "MISSED",
-        proxyP95 / haP95));
+    targetLines.add(
+        String.format(
+            Locale.ROOT,
+            "Point-select QPS at 32 clients (load generator): proxy %.2f x direct,"
+                + " HAProxy %.2f x direct: %s (proxy/HAProxy = %.2f).",
+            proxyRatio,
+            haRatio,
+            qpsMet ? "MET" : "MISSED",
+            proxyRatio / haRatio));
+    targetLines.add(
+        String.format(
+            Locale.ROOT,
+            "Point-select p95 at 32 clients (load generator): proxy %.2f ms,"
+                + " HAProxy %.2f ms: %s (proxy/HAProxy = %.2f).",
+            proxyP95,
+            haP95,
+            p95Met ? "MET" : "MISSED",
+            proxyP95 / haP95));
   }
 
   // --------------------------------------------------------------------------------------------------- sysbench
@@ -319,11 +449,17 @@ public final class BenchMain {
   private void sysbench(List<Target> targets) {
     h2("sysbench oltp_point_select, " + TARGET_CLIENTS + " threads");
     if (!Sysbench.installed()) {
-      line("skipped: `sysbench` is not installed (bench/run.sh installs it with apt-get when run as root).");
+      line(
+          "skipped: `sysbench` is not installed (bench/run.sh installs it with apt-get when run as root).");
       return;
     }
-    line(Sysbench.version() + "; a 3 s unmeasured run per target, then " + o.rounds() + " interleaved rounds of "
-        + o.seconds() + " s; medians.");
+    line(
+        Sysbench.version()
+            + "; a 3 s unmeasured run per target, then "
+            + o.rounds()
+            + " interleaved rounds of "
+            + o.seconds()
+            + " s; medians.");
     for (Target t : targets) {
       Sysbench.pointSelect(t.port(), o.rows(), TARGET_CLIENTS, 3);
     }
@@ -332,19 +468,34 @@ public final class BenchMain {
       for (Target t : targets) {
         Sysbench.Result res = Sysbench.pointSelect(t.port(), o.rows(), TARGET_CLIENTS, o.seconds());
         byTarget.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(res);
-        System.out.printf(Locale.ROOT, "   sysbench round %d %-16s %9.0f qps  p95 %6.2f ms%n", r + 1, t.name(),
-            res.qps(), res.p95Millis());
+        System.out.printf(
+            Locale.ROOT,
+            "   sysbench round %d %-16s %9.0f qps  p95 %6.2f ms%n",
+            r + 1,
+            t.name(),
+            res.qps(),
+            res.p95Millis());
       }
     }
     double directQps = median(byTarget.get(DIRECT), Sysbench.Result::qps);
     double directP95 = median(byTarget.get(DIRECT), Sysbench.Result::p95Millis);
-    StringBuilder b = new StringBuilder("| target | QPS | QPS vs direct | p95 ms | p95 vs direct | errors |\n"
-        + "|---|---:|---:|---:|---:|---:|\n");
+    StringBuilder b =
+        new StringBuilder(
+            "| target | QPS | QPS vs direct | p95 ms | p95 vs direct | errors |\n"
+                + "|---|---:|---:|---:|---:|---:|\n");
     for (Map.Entry<String, List<Sysbench.Result>> e : byTarget.entrySet()) {
       double qps = median(e.getValue(), Sysbench.Result::qps);
       double p95 = median(e.getValue(), Sysbench.Result::p95Millis);
-      b.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %.2f | %d |%n", e.getKey(), qps,
-          qps / directQps, p95, p95 / directP95, e.getValue().stream().mapToLong(Sysbench.Result::errors).sum()));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.0f | %.2f | %.2f | %.2f | %d |%n",
+              e.getKey(),
+              qps,
+              qps / directQps,
+              p95,
+              p95 / directP95,
+              e.getValue().stream().mapToLong(Sysbench.Result::errors).sum()));
     }
     table(b.toString());
     if (byTarget.containsKey(HAPROXY)) {
@@ -353,9 +504,18 @@ public final class BenchMain {
       double pp = median(byTarget.get(PROXY), Sysbench.Result::p95Millis);
       double hp = median(byTarget.get(HAPROXY), Sysbench.Result::p95Millis);
       targetMissed |= pr < hr || pp > hp;
-      targetLines.add(String.format(Locale.ROOT, "Point-select QPS at 32 threads (sysbench): proxy %.2f x direct,"
-          + " HAProxy %.2f x direct: %s (proxy/HAProxy = %.2f); p95 proxy %.2f ms vs HAProxy %.2f ms: %s.", pr, hr,
-          pr >= hr ? "MET" : "MISSED", pr / hr, pp, hp, pp <= hp ? "MET" : "MISSED"));
+      targetLines.add(
+          String.format(
+              Locale.ROOT,
+              "Point-select QPS at 32 threads (sysbench): proxy %.2f x direct,"
+                  + " HAProxy %.2f x direct: %s (proxy/HAProxy = %.2f); p95 proxy %.2f ms vs HAProxy %.2f ms: %s.",
+              pr,
+              hr,
+              pr >= hr ? "MET" : "MISSED",
+              pr / hr,
+              pp,
+              hp,
+              pp <= hp ? "MET" : "MISSED"));
     }
   }
 
@@ -365,22 +525,47 @@ public final class BenchMain {
     int clients = 2000;
     int max = 20;
     h2("Scenario: " + clients + "-client connect burst, pool.maxConnections " + max);
-    try (ProxyProcess p = ProxyProcess.start(o.proxyJar(), o.workDir(), "burst", db,
-        "maxConnections: " + max + ", acquireTimeout: 60s", "maxClientConnections: 10000", List.of())) {
+    try (ProxyProcess p =
+        ProxyProcess.start(
+            o.proxyJar(),
+            o.workDir(),
+            "burst",
+            db,
+            "maxConnections: " + max + ", acquireTimeout: 60s",
+            "maxClientConnections: 10000",
+            List.of())) {
       Scenarios.Burst b = Scenarios.burst(db, p, clients, max);
-      line(String.format(Locale.ROOT, "%d clients released at once; each connects, runs one point select and"
-              + " disconnects. %d succeeded, %d failed%s, in %.1f s; completion time p50 %d ms, p99 %d ms, max %d ms."
-              + " Server during the burst (sampled every 5 ms): Threads_connected max **%d**, Max_used_connections"
-              + " **%d** (both without the sampler's connection). Proxy RSS after: %d MiB.",
-          b.clients(), b.ok(), b.failed(), b.firstError() == null ? "" : " (first error: " + b.firstError() + ")",
-          b.seconds(), b.p50Millis(), b.p99Millis(), b.maxMillis(), b.maxThreadsConnected(),
-          b.maxUsedConnections(), Procs.rssKib(p.pid()) / 1024));
+      line(
+          String.format(
+              Locale.ROOT,
+              "%d clients released at once; each connects, runs one point select and"
+                  + " disconnects. %d succeeded, %d failed%s, in %.1f s; completion time p50 %d ms, p99 %d ms, max %d ms."
+                  + " Server during the burst (sampled every 5 ms): Threads_connected max **%d**, Max_used_connections"
+                  + " **%d** (both without the sampler's connection). Proxy RSS after: %d MiB.",
+              b.clients(),
+              b.ok(),
+              b.failed(),
+              b.firstError() == null ? "" : " (first error: " + b.firstError() + ")",
+              b.seconds(),
+              b.p50Millis(),
+              b.p99Millis(),
+              b.maxMillis(),
+              b.maxThreadsConnected(),
+              b.maxUsedConnections(),
+              Procs.rssKib(p.pid()) / 1024));
       int seen = Math.max(b.maxThreadsConnected(), b.maxUsedConnections());
       boolean met = seen <= max && b.failed() == 0;
       targetMissed |= seen > max;
-      targetLines.add(String.format(Locale.ROOT, "%d-client burst: server saw at most %d connections from the proxy"
-              + " (maxConnections %d): %s%s.", clients, seen, max, seen <= max ? "MET" : "MISSED",
-          b.failed() == 0 ? "" : "; but " + b.failed() + " clients failed"));
+      targetLines.add(
+          String.format(
+              Locale.ROOT,
+              "%d-client burst: server saw at most %d connections from the proxy"
+                  + " (maxConnections %d): %s%s.",
+              clients,
+              seen,
+              max,
+              seen <= max ? "MET" : "MISSED",
+              b.failed() == 0 ? "" : "; but " + b.failed() + " clients failed"));
       if (!met) {
         line("See " + p.log() + " for the proxy's log.");
       }
@@ -390,52 +575,101 @@ public final class BenchMain {
   private void idle() throws Exception {
     int target = 10_000;
     h2("Scenario: " + target + " idle client connections to the proxy");
-    try (ProxyProcess p = ProxyProcess.start(o.proxyJar(), o.workDir(), "idle", db, "maxConnections: 20",
-        "maxClientConnections: " + (target + 100), List.of())) {
+    try (ProxyProcess p =
+        ProxyProcess.start(
+            o.proxyJar(),
+            o.workDir(),
+            "idle",
+            db,
+            "maxConnections: 20",
+            "maxClientConnections: " + (target + 100),
+            List.of())) {
       Scenarios.Idle i = Scenarios.idle(p, target);
-      line(String.format(Locale.ROOT, "Raw-socket clients logged in with mysql_native_password and sent nothing (so"
-              + " none holds a backend). Opened %d of %d in %.1f s%s. Proxy RSS: %.0f MiB with no clients (heap after"
-              + " GC %.1f MiB); **%.0f MiB** with %d idle clients, %.0f MiB after a full GC; heap used after GC **%.1f"
-              + " MiB**; that is %.1f KiB RSS and %.2f KiB heap per idle client. A new client was %s.",
-          i.opened(), target, i.openSeconds(), i.firstError() == null ? "" : " (first error: " + i.firstError() + ")",
-          i.rssEmptyKib() / 1024.0, i.heapEmptyKib() / 1024.0, i.rssKib() / 1024.0, i.opened(),
-          i.rssAfterGcKib() / 1024.0, i.heapAfterGcKib() / 1024.0,
-          (i.rssKib() - i.rssEmptyKib()) / (double) Math.max(1, i.opened()),
-          (i.heapAfterGcKib() - i.heapEmptyKib()) / (double) Math.max(1, i.opened()),
-          i.stillServes() ? "still served" : "NOT served"));
+      line(
+          String.format(
+              Locale.ROOT,
+              "Raw-socket clients logged in with mysql_native_password and sent nothing (so"
+                  + " none holds a backend). Opened %d of %d in %.1f s%s. Proxy RSS: %.0f MiB with no clients (heap after"
+                  + " GC %.1f MiB); **%.0f MiB** with %d idle clients, %.0f MiB after a full GC; heap used after GC **%.1f"
+                  + " MiB**; that is %.1f KiB RSS and %.2f KiB heap per idle client. A new client was %s.",
+              i.opened(),
+              target,
+              i.openSeconds(),
+              i.firstError() == null ? "" : " (first error: " + i.firstError() + ")",
+              i.rssEmptyKib() / 1024.0,
+              i.heapEmptyKib() / 1024.0,
+              i.rssKib() / 1024.0,
+              i.opened(),
+              i.rssAfterGcKib() / 1024.0,
+              i.heapAfterGcKib() / 1024.0,
+              (i.rssKib() - i.rssEmptyKib()) / (double) Math.max(1, i.opened()),
+              (i.heapAfterGcKib() - i.heapEmptyKib()) / (double) Math.max(1, i.opened()),
+              i.stillServes() ? "still served" : "NOT served"));
       boolean met = i.opened() == target && i.rssKib() < IDLE_RSS_TARGET_KIB;
       targetMissed |= !met;
-      targetLines.add(String.format(Locale.ROOT, "%d idle clients: proxy RSS %.0f MiB (target < 256 MiB): %s%s.",
-          i.opened(), i.rssKib() / 1024.0, met ? "MET" : "MISSED",
-          String.format(Locale.ROOT, " (%.0f MiB headroom)", (IDLE_RSS_TARGET_KIB - i.rssKib()) / 1024.0)));
+      targetLines.add(
+          String.format(
+              Locale.ROOT,
+              "%d idle clients: proxy RSS %.0f MiB (target < 256 MiB): %s%s.",
+              i.opened(),
+              i.rssKib() / 1024.0,
+              met ? "MET" : "MISSED",
+              String.format(
+                  Locale.ROOT,
+                  " (%.0f MiB headroom)",
+                  (IDLE_RSS_TARGET_KIB - i.rssKib()) / 1024.0)));
     }
   }
 
-  /** @param haproxy HAProxy in {@code mode tcp}, or null when it is not installed */
+  /**
+   * @param haproxy HAProxy in {@code mode tcp}, or null when it is not installed
+   */
   private void multiplex(Target haproxy) throws Exception {
     int pools = 20;
     int perPool = 100;
     int max = 20;
     int clients = pools * perPool;
-    h2("Scenario: " + clients + " HikariCP clients in transaction mode, pool.maxConnections " + max);
-    line(String.format(Locale.ROOT, "%d HikariCP pools of %d (MariaDB Connector/J, minimumIdle = maximumPoolSize, so"
-        + " all %d connections stay open) shared by %d application threads; each thread takes its next connection"
-        + " from the next pool in turn and runs BEGIN; point select; `UPDATE sbtest1 SET k=k+1 WHERE id=?`; COMMIT."
-        + " Every connection runs one transaction before the clock starts; then %d s warm-up and one measured window"
-        + " of %d s per target (setting up %d connections per round would dominate the run, so there are no rounds"
-        + " here). Latency is per transaction including the borrow from HikariCP. Server columns are sampled every"
-        + " 10 ms from before the first pool opens, without the sampler's connection; Max_used_connections is the"
-        + " server's own high-water mark over the same time; backend logins are the connections the proxy opened"
-        + " to the server in the whole case (its /stats). The honest baseline for the multiplexing claim is a"
-        + " direct pool of %d serving the same threads; the %d direct connections need the server's max_connections"
-        + " raised for that case (the embedded server starts with 300).", pools, perPool, clients,
-        Multiplex.WORKERS, o.warmup(), o.seconds(), clients, max, clients));
+    h2(
+        "Scenario: "
+            + clients
+            + " HikariCP clients in transaction mode, pool.maxConnections "
+            + max);
+    line(
+        String.format(
+            Locale.ROOT,
+            "%d HikariCP pools of %d (MariaDB Connector/J, minimumIdle = maximumPoolSize, so"
+                + " all %d connections stay open) shared by %d application threads; each thread takes its next connection"
+                + " from the next pool in turn and runs BEGIN; point select; `UPDATE sbtest1 SET k=k+1 WHERE id=?`; COMMIT."
+                + " Every connection runs one transaction before the clock starts; then %d s warm-up and one measured window"
+                + " of %d s per target (setting up %d connections per round would dominate the run, so there are no rounds"
+                + " here). Latency is per transaction including the borrow from HikariCP. Server columns are sampled every"
+                + " 10 ms from before the first pool opens, without the sampler's connection; Max_used_connections is the"
+                + " server's own high-water mark over the same time; backend logins are the connections the proxy opened"
+                + " to the server in the whole case (its /stats). The honest baseline for the multiplexing claim is a"
+                + " direct pool of %d serving the same threads; the %d direct connections need the server's max_connections"
+                + " raised for that case (the embedded server starts with 300).",
+            pools,
+            perPool,
+            clients,
+            Multiplex.WORKERS,
+            o.warmup(),
+            o.seconds(),
+            clients,
+            max,
+            clients));
     Map<String, Multiplex.Result> results = new LinkedHashMap<>();
     Map<String, String> logins = new LinkedHashMap<>();
     String proxyName = "proxy (transaction), " + clients + " clients";
-    try (ProxyProcess p = ProxyProcess.start(o.proxyJar(), o.workDir(), "multiplex", db, "transaction",
-        "maxConnections: " + max + ", acquireTimeout: 30s", "maxClientConnections: " + (clients + 100),
-        List.of())) {
+    try (ProxyProcess p =
+        ProxyProcess.start(
+            o.proxyJar(),
+            o.workDir(),
+            "multiplex",
+            db,
+            "transaction",
+            "maxConnections: " + max + ", acquireTimeout: 30s",
+            "maxClientConnections: " + (clients + 100),
+            List.of())) {
       results.put(proxyName, muxRun(proxyName, "proxy", p.port(), p.pid(), pools, perPool));
       logins.put(proxyName, backendLogins(p));
     }
@@ -460,8 +694,17 @@ public final class BenchMain {
         awaitNoAppSessions();
       }
     } catch (IllegalStateException e) {
-      line("Direct and HAProxy with " + clients + " server connections: skipped: could not raise max_connections"
-          + " from " + oldMax + " to " + needed + " (" + e.getMessage() + ").");
+      line(
+          "Direct and HAProxy with "
+              + clients
+              + " server connections: skipped: could not raise max_connections"
+              + " from "
+              + oldMax
+              + " to "
+              + needed
+              + " ("
+              + e.getMessage()
+              + ").");
     } finally {
       if (raised) {
         db.execute("SET GLOBAL max_connections = " + oldMax);
@@ -471,49 +714,98 @@ public final class BenchMain {
       line("HAProxy: skipped: `haproxy` is not installed.");
     }
     Multiplex.Result base = results.get(directPool);
-    StringBuilder b = new StringBuilder("| target | client connections | server Threads_connected (max) |"
-        + " Max_used_connections | backend logins | txn/s | txn/s vs direct pool of " + max + " | p50 ms | p95 ms"
-        + " | p99 ms | forwarder RSS MiB (peak) | CPU ms / 1k txns | connections opened in s | errors |\n"
-        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    StringBuilder b =
+        new StringBuilder(
+            "| target | client connections | server Threads_connected (max) |"
+                + " Max_used_connections | backend logins | txn/s | txn/s vs direct pool of "
+                + max
+                + " | p50 ms | p95 ms"
+                + " | p99 ms | forwarder RSS MiB (peak) | CPU ms / 1k txns | connections opened in s | errors |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Map.Entry<String, Multiplex.Result> e : results.entrySet()) {
       Multiplex.Result r = e.getValue();
-      b.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s"
-              + " | %.1f | %d%s |%n", e.getKey(), r.connections(), r.maxThreadsConnected(), r.maxUsedConnections(),
-          logins.getOrDefault(e.getKey(), "-"), r.tps(), base == null ? Double.NaN : r.tps() / base.tps(),
-          r.p50() / 1000.0, r.p95() / 1000.0, r.p99() / 1000.0,
-          r.rssKib() < 0 ? "-" : String.format(Locale.ROOT, "%d (%d)", r.rssKib() / 1024, r.peakRssKib() / 1024),
-          r.cpuMillis() < 0 ? "-" : String.format(Locale.ROOT, "%.0f",
-              r.cpuMillis() * 1000.0 / Math.max(1, r.transactions())),
-          r.openSeconds(), r.errors(), r.firstError() == null ? "" : " (" + r.firstError() + ")"));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %d | %d | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s"
+                  + " | %.1f | %d%s |%n",
+              e.getKey(),
+              r.connections(),
+              r.maxThreadsConnected(),
+              r.maxUsedConnections(),
+              logins.getOrDefault(e.getKey(), "-"),
+              r.tps(),
+              base == null ? Double.NaN : r.tps() / base.tps(),
+              r.p50() / 1000.0,
+              r.p95() / 1000.0,
+              r.p99() / 1000.0,
+              r.rssKib() < 0
+                  ? "-"
+                  : String.format(Locale.ROOT, "%d (%d)", r.rssKib() / 1024, r.peakRssKib() / 1024),
+              r.cpuMillis() < 0
+                  ? "-"
+                  : String.format(
+                      Locale.ROOT, "%.0f", r.cpuMillis() * 1000.0 / Math.max(1, r.transactions())),
+              r.openSeconds(),
+              r.errors(),
+              r.firstError() == null ? "" : " (" + r.firstError() + ")"));
     }
     table(b.toString());
     Multiplex.Result proxied = results.get(proxyName);
     int seen = Math.max(proxied.maxThreadsConnected(), proxied.maxUsedConnections());
     boolean met = seen <= max && proxied.errors() == 0;
     targetMissed |= !met;
-    targetLines.add(String.format(Locale.ROOT, "%d HikariCP clients in transaction mode: server saw at most %d"
-            + " connections from the proxy (maxConnections %d): %s%s; %.0f txn/s, %.2f x a direct pool of %d.",
-        clients, seen, max, seen <= max ? "MET" : "MISSED",
-        proxied.errors() == 0 ? "" : "; but " + proxied.errors() + " transactions failed", proxied.tps(),
-        base == null ? Double.NaN : proxied.tps() / base.tps(), max));
+    targetLines.add(
+        String.format(
+            Locale.ROOT,
+            "%d HikariCP clients in transaction mode: server saw at most %d"
+                + " connections from the proxy (maxConnections %d): %s%s; %.0f txn/s, %.2f x a direct pool of %d.",
+            clients,
+            seen,
+            max,
+            seen <= max ? "MET" : "MISSED",
+            proxied.errors() == 0 ? "" : "; but " + proxied.errors() + " transactions failed",
+            proxied.tps(),
+            base == null ? Double.NaN : proxied.tps() / base.tps(),
+            max));
   }
 
-  private Multiplex.Result muxRun(String name, String label, int port, long pid, int pools, int perPool)
-      throws Exception {
+  private Multiplex.Result muxRun(
+      String name, String label, int port, long pid, int pools, int perPool) throws Exception {
     System.out.println("\n== multiplex: " + name);
-    Multiplex.Result r = Multiplex.run(db, label, port, pid, pools, perPool, o.rows(), o.warmup() * 1000L,
-        o.seconds() * 1000L);
-    System.out.printf(Locale.ROOT, "   %-40s %7.0f txn/s  p95 %7.2f ms  server max %d  opened in %.1f s  errors %d%s%n",
-        name, r.tps(), r.p95() / 1000.0, Math.max(r.maxThreadsConnected(), r.maxUsedConnections()), r.openSeconds(),
-        r.errors(), r.firstError() == null ? "" : " (" + r.firstError() + ")");
+    Multiplex.Result r =
+        Multiplex.run(
+            db,
+            label,
+            port,
+            pid,
+            pools,
+            perPool,
+            o.rows(),
+            o.warmup() * 1000L,
+            o.seconds() * 1000L);
+    System.out.printf(
+        Locale.ROOT,
+        "   %-40s %7.0f txn/s  p95 %7.2f ms  server max %d  opened in %.1f s  errors %d%s%n",
+        name,
+        r.tps(),
+        r.p95() / 1000.0,
+        Math.max(r.maxThreadsConnected(), r.maxUsedConnections()),
+        r.openSeconds(),
+        r.errors(),
+        r.firstError() == null ? "" : " (" + r.firstError() + ")");
     return r;
   }
 
   /** Backend connections the proxy opened so far, from its /stats. */
   private static String backendLogins(ProxyProcess p) {
     try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + p.adminPort() + "/stats")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.adminPort() + "/stats"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       long n = 0;
       for (JsonNode row : new ObjectMapper().readTree(r.body()).get("backends")) {
         n += row.get("connOk").asLong();
@@ -527,7 +819,10 @@ public final class BenchMain {
     }
   }
 
-  /** Waits (at most a minute) until the server has let go of every app session, so cases do not overlap. */
+  /**
+   * Waits (at most a minute) until the server has let go of every app session, so cases do not
+   * overlap.
+   */
   private void awaitNoAppSessions() {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
     while (!db.threadIds(EmbeddedMariaDb.APP_USER).isEmpty() && System.nanoTime() < deadline) {
@@ -538,11 +833,14 @@ public final class BenchMain {
   private void slowReader(List<Target> targets) throws Exception {
     int bytesPerSecond = 1 << 20;
     h2("Scenario: a slow reader during point selects (" + TARGET_CLIENTS + " clients)");
-    line("One raw client runs `SELECT id, k, c, pad FROM sbtest1` (about 19 MB) and reads it at 1 MiB/s with a 64 KiB"
-        + " receive buffer for the whole window; the others run point selects. Without and with, back to back.");
+    line(
+        "One raw client runs `SELECT id, k, c, pad FROM sbtest1` (about 19 MB) and reads it at 1 MiB/s with a 64 KiB"
+            + " receive buffer for the whole window; the others run point selects. Without and with, back to back.");
     LoadGenerator gen = new LoadGenerator(o.rows());
-    StringBuilder b = new StringBuilder("| target | QPS without | QPS with | ratio | p95 ms without | p95 ms with"
-        + " | ratio | slow reader read | forwarder RSS MiB with |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    StringBuilder b =
+        new StringBuilder(
+            "| target | QPS without | QPS with | ratio | p95 ms without | p95 ms with"
+                + " | ratio | slow reader read | forwarder RSS MiB with |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Target t : targets) {
       Round without = round(gen, t, Workload.POINT_SELECT, TARGET_CLIENTS);
       Round with;
@@ -557,11 +855,20 @@ public final class BenchMain {
           note = " (" + slow.error() + ")";
         }
       }
-      b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f MiB%s | %s |%n",
-          t.name(), without.load().qps(), with.load().qps(), with.load().qps() / without.load().qps(),
-          without.load().p95() / 1000.0, with.load().p95() / 1000.0,
-          (double) with.load().p95() / without.load().p95(), read / (double) (1 << 20), note,
-          with.rssKib() < 0 ? "-" : Long.toString(with.rssKib() / 1024)));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f MiB%s | %s |%n",
+              t.name(),
+              without.load().qps(),
+              with.load().qps(),
+              with.load().qps() / without.load().qps(),
+              without.load().p95() / 1000.0,
+              with.load().p95() / 1000.0,
+              (double) with.load().p95() / without.load().p95(),
+              read / (double) (1 << 20),
+              note,
+              with.rssKib() < 0 ? "-" : Long.toString(with.rssKib() / 1024)));
     }
     table(b.toString());
   }
@@ -569,50 +876,104 @@ public final class BenchMain {
   // -------------------------------------------------------------------------------------------------- profiling
 
   private void profile() throws Exception {
-    h2("Profile of the proxy (" + (targetMissed ? "a target was missed" : "--profile always") + ")");
+    h2(
+        "Profile of the proxy ("
+            + (targetMissed ? "a target was missed" : "--profile always")
+            + ")");
     Path jfr = o.workDir().resolve("proxy-profile.jfr");
     Files.deleteIfExists(jfr);
     int seconds = o.seconds() * 2;
-    try (ProxyProcess p = ProxyProcess.start(o.proxyJar(), o.workDir(), "profiled", db,
-        "maxConnections: 64, maxIdle: 0, acquireTimeout: 30s", "", List.of())) {
+    try (ProxyProcess p =
+        ProxyProcess.start(
+            o.proxyJar(),
+            o.workDir(),
+            "profiled",
+            db,
+            "maxConnections: 64, maxIdle: 0, acquireTimeout: 30s",
+            "",
+            List.of())) {
       LoadGenerator gen = new LoadGenerator(o.rows());
-      // Warm the JIT first, so the recording shows the steady state rather than start-up and compilation.
-      // A fresh JVM's C2 compiler threads still burn about as much CPU as the event loops after 5 s: warm longer.
-      gen.run(url(p.port()), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, Workload.POINT_SELECT,
-          TARGET_CLIENTS, profileWarmupSeconds() * 1000L, 1);
+      // Warm the JIT first, so the recording shows the steady state rather than start-up and
+      // compilation.
+      // A fresh JVM's C2 compiler threads still burn about as much CPU as the event loops after 5
+      // s: warm longer.
+      gen.run(
+          url(p.port()),
+          EmbeddedMariaDb.APP_USER,
+          EmbeddedMariaDb.APP_PASSWORD,
+          Workload.POINT_SELECT,
+          TARGET_CLIENTS,
+          profileWarmupSeconds() * 1000L,
+          1);
       p.startRecording("bench");
       long[] cpu0 = Procs.cpuSplitMillis(p.pid());
       long[] io0 = Procs.ioSyscalls(p.pid());
       Map<String, String> threadNames = new LinkedHashMap<>();
       Map<String, Long> threads0 = Procs.threadCpuMillis(p.pid(), threadNames);
-      Result r = gen.run(url(p.port()), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD,
-          Workload.POINT_SELECT, TARGET_CLIENTS, 1000, seconds * 1000L);
+      Result r =
+          gen.run(
+              url(p.port()),
+              EmbeddedMariaDb.APP_USER,
+              EmbeddedMariaDb.APP_PASSWORD,
+              Workload.POINT_SELECT,
+              TARGET_CLIENTS,
+              1000,
+              seconds * 1000L);
       long[] cpu1 = Procs.cpuSplitMillis(p.pid());
       long[] io1 = Procs.ioSyscalls(p.pid());
       Map<String, Long> threads1 = Procs.threadCpuMillis(p.pid(), threadNames);
       p.dumpRecording("bench", jfr);
-      // The load generator's window excludes its own warm-in second, so per-statement figures use the CPU and
-      // syscalls of the whole run over the statements of the whole run, estimated from the measured rate.
+      // The load generator's window excludes its own warm-in second, so per-statement figures use
+      // the CPU and
+      // syscalls of the whole run over the statements of the whole run, estimated from the measured
+      // rate.
       double statements = Math.max(1, r.qps() * (seconds + 1));
-      line(String.format(Locale.ROOT, "JFR (`settings=profile`, started with `jcmd JFR.start` after a %d s warm-up)"
-              + " on the proxy during %d s of point selects at %d clients: %.0f qps. Proxy CPU in that time: user %d"
-              + " ms, system %d ms, i.e. about %.0f us user + %.0f us system per statement; read-family syscalls %.2f"
-              + " and write-family syscalls %.2f per statement (`/proc/<pid>/io`, which counts read/readv/write/writev"
-              + " but not recv/send: complete for the NIO transport, writes only for Netty's native epoll transport)."
-              + " Recording: `%s` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).", profileWarmupSeconds(),
-          seconds, TARGET_CLIENTS, r.qps(), cpu1[0] - cpu0[0], cpu1[1] - cpu0[1],
-          (cpu1[0] - cpu0[0]) * 1000.0 / statements, (cpu1[1] - cpu0[1]) * 1000.0 / statements,
-          (io1[0] - io0[0]) / statements, (io1[1] - io0[1]) / statements, jfr.toAbsolutePath()));
-      // CPU by thread group from /proc: robust where JFR's sampler skips threads that are in native code or the VM.
+      line(
+          String.format(
+              Locale.ROOT,
+              "JFR (`settings=profile`, started with `jcmd JFR.start` after a %d s warm-up)"
+                  + " on the proxy during %d s of point selects at %d clients: %.0f qps. Proxy CPU in that time: user %d"
+                  + " ms, system %d ms, i.e. about %.0f us user + %.0f us system per statement; read-family syscalls %.2f"
+                  + " and write-family syscalls %.2f per statement (`/proc/<pid>/io`, which counts read/readv/write/writev"
+                  + " but not recv/send: complete for the NIO transport, writes only for Netty's native epoll transport)."
+                  + " Recording: `%s` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).",
+              profileWarmupSeconds(),
+              seconds,
+              TARGET_CLIENTS,
+              r.qps(),
+              cpu1[0] - cpu0[0],
+              cpu1[1] - cpu0[1],
+              (cpu1[0] - cpu0[0]) * 1000.0 / statements,
+              (cpu1[1] - cpu0[1]) * 1000.0 / statements,
+              (io1[0] - io0[0]) / statements,
+              (io1[1] - io0[1]) / statements,
+              jfr.toAbsolutePath()));
+      // CPU by thread group from /proc: robust where JFR's sampler skips threads that are in native
+      // code or the VM.
       Map<String, Long> byGroup = new LinkedHashMap<>();
-      threads1.forEach((tid, ms) -> byGroup.merge(threadNames.get(tid).replaceAll("\\d+", "N"),
-          ms - threads0.getOrDefault(tid, 0L), Long::sum));
-      StringBuilder b = new StringBuilder("| proxy thread group (/proc comm) | CPU ms in the window | share |\n"
-          + "|---|---:|---:|\n");
+      threads1.forEach(
+          (tid, ms) ->
+              byGroup.merge(
+                  threadNames.get(tid).replaceAll("\\d+", "N"),
+                  ms - threads0.getOrDefault(tid, 0L),
+                  Long::sum));
+      StringBuilder b =
+          new StringBuilder(
+              "| proxy thread group (/proc comm) | CPU ms in the window | share |\n"
+                  + "|---|---:|---:|\n");
       long cpuAll = Math.max(1, byGroup.values().stream().mapToLong(Long::longValue).sum());
-      byGroup.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(10)
-          .forEach(e -> b.append(String.format(Locale.ROOT, "| `%s` | %d | %.1f%% |%n", e.getKey(), e.getValue(),
-              100.0 * e.getValue() / cpuAll)));
+      byGroup.entrySet().stream()
+          .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+          .limit(10)
+          .forEach(
+              e ->
+                  b.append(
+                      String.format(
+                          Locale.ROOT,
+                          "| `%s` | %d | %.1f%% |%n",
+                          e.getKey(),
+                          e.getValue(),
+                          100.0 * e.getValue() / cpuAll)));
       table(b.toString());
       String summary = JfrHotSpots.summarize(jfr, 25);
       md.append('\n').append(summary);
@@ -628,32 +989,52 @@ public final class BenchMain {
 
   private void jmh() throws RunnerException {
     h2("JMH microbenchmarks");
-    line("1 fork, 4 x 2 s warm-up, 5 x 1 s measurement. PoolBenchmark runs BackendPool against the embedded MariaDB"
-        + " (acquire of an idle connection and release CLEAN: no server round trip).");
-    Collection<RunResult> results = new Runner(new OptionsBuilder()
-        .include("dev\\.mysqlpool\\.bench\\.jmh\\..*")
-        .forks(1)
-        .warmupIterations(4).warmupTime(TimeValue.seconds(2))
-        .measurementIterations(5).measurementTime(TimeValue.seconds(1))
-        .param("backendPort", Integer.toString(db.port()))
-        .jvmArgs("-Xms256m", "-Xmx256m", "-Dio.netty.leakDetection.level=disabled")
-        .build()).run();
-    StringBuilder b = new StringBuilder(
-        "| benchmark | params | score | error (99.9%) | unit |\n|---|---|---:|---:|---|\n");
+    line(
+        "1 fork, 4 x 2 s warm-up, 5 x 1 s measurement. PoolBenchmark runs BackendPool against the embedded MariaDB"
+            + " (acquire of an idle connection and release CLEAN: no server round trip).");
+    Collection<RunResult> results =
+        new Runner(
+                new OptionsBuilder()
+                    .include("dev\\.mysqlpool\\.bench\\.jmh\\..*")
+                    .forks(1)
+                    .warmupIterations(4)
+                    .warmupTime(TimeValue.seconds(2))
+                    .measurementIterations(5)
+                    .measurementTime(TimeValue.seconds(1))
+                    .param("backendPort", Integer.toString(db.port()))
+                    .jvmArgs("-Xms256m", "-Xmx256m", "-Dio.netty.leakDetection.level=disabled")
+                    .build())
+            .run();
+    StringBuilder b =
+        new StringBuilder(
+            "| benchmark | params | score | error (99.9%) | unit |\n|---|---|---:|---:|---|\n");
     for (RunResult r : results) {
       var p = r.getParams();
       StringBuilder params = new StringBuilder();
       for (String k : p.getParamsKeys()) {
         if (!k.equals("backendPort")) {
-          params.append(params.length() == 0 ? "" : ", ").append(k).append('=').append(p.getParam(k));
+          params
+              .append(params.length() == 0 ? "" : ", ")
+              .append(k)
+              .append('=')
+              .append(p.getParam(k));
         }
       }
-      String name = p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.', p.getBenchmark().lastIndexOf('.') - 1)
-          + 1);
+      String name =
+          p.getBenchmark()
+              .substring(
+                  p.getBenchmark().lastIndexOf('.', p.getBenchmark().lastIndexOf('.') - 1) + 1);
       double score = r.getPrimaryResult().getScore();
       String digits = score < 10 ? "%.3f" : "%.1f";
-      b.append(String.format(Locale.ROOT, "| %s | %s | " + digits + " | " + digits + " | %s |%n", name, params, score,
-          r.getPrimaryResult().getScoreError(), r.getPrimaryResult().getScoreUnit()));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | " + digits + " | " + digits + " | %s |%n",
+              name,
+              params,
+              score,
+              r.getPrimaryResult().getScoreError(),
+              r.getPrimaryResult().getScoreUnit()));
     }
     table(b.toString());
   }
@@ -681,24 +1062,38 @@ public final class BenchMain {
 
   private void createTable() throws SQLException {
     long t0 = System.nanoTime();
-    try (Connection c = db.appConnection(); Statement s = c.createStatement()) {
+    try (Connection c = db.appConnection();
+        Statement s = c.createStatement()) {
       s.execute("DROP TABLE IF EXISTS sbtest1");
-      s.execute("CREATE TABLE sbtest1 (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0,"
-          + " c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), KEY k_1 (k))"
-          + " ENGINE=InnoDB");
+      s.execute(
+          "CREATE TABLE sbtest1 (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0,"
+              + " c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), KEY k_1 (k))"
+              + " ENGINE=InnoDB");
       Random random = new Random(42);
       int batch = 1000;
       for (int start = 1; start <= o.rows(); start += batch) {
         StringBuilder sql = new StringBuilder("INSERT INTO sbtest1 (id, k, c, pad) VALUES ");
         for (int id = start; id < Math.min(start + batch, o.rows() + 1); id++) {
-          sql.append(id == start ? "" : ",").append('(').append(id).append(',').append(1 + random.nextInt(o.rows()))
-              .append(",'").append(digits(random, 11, 10)).append("','").append(digits(random, 11, 5)).append("')");
+          sql.append(id == start ? "" : ",")
+              .append('(')
+              .append(id)
+              .append(',')
+              .append(1 + random.nextInt(o.rows()))
+              .append(",'")
+              .append(digits(random, 11, 10))
+              .append("','")
+              .append(digits(random, 11, 5))
+              .append("')");
         }
         s.execute(sql.toString());
       }
       s.execute("ANALYZE TABLE sbtest1");
     }
-    System.out.printf(Locale.ROOT, "sbtest1 filled with %d rows in %.1f s%n", o.rows(), (System.nanoTime() - t0) / 1e9);
+    System.out.printf(
+        Locale.ROOT,
+        "sbtest1 filled with %d rows in %.1f s%n",
+        o.rows(),
+        (System.nanoTime() - t0) / 1e9);
   }
 
   /** sysbench's value format: groups of 11 digits joined by '-'. */
@@ -716,7 +1111,8 @@ public final class BenchMain {
   }
 
   private String scalar(String sql) throws SQLException {
-    try (Connection c = db.rootConnection(); Statement s = c.createStatement();
+    try (Connection c = db.rootConnection();
+        Statement s = c.createStatement();
         var rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
@@ -724,17 +1120,24 @@ public final class BenchMain {
   }
 
   private static String url(int port) {
-    return EmbeddedMariaDb.jdbcUrl("127.0.0.1", port, EmbeddedMariaDb.APP_DATABASE) + "&connectTimeout=30000";
+    return EmbeddedMariaDb.jdbcUrl("127.0.0.1", port, EmbeddedMariaDb.APP_DATABASE)
+        + "&connectTimeout=30000";
   }
 
   /** The commit the proxy was built from, and whether the proxy's sources differed from it. */
   private static String gitState() {
     try {
       String head = Procs.run(Duration.ofSeconds(10), "git", "rev-parse", "--short", "HEAD").trim();
-      String dirty = Procs.run(Duration.ofSeconds(10), "git", "status", "--porcelain", "proxy-runtime/src/main").trim();
-      return "commit " + head + (dirty.isEmpty() ? ", proxy-runtime/src/main unchanged"
-          : ", with uncommitted changes in proxy-runtime/src/main (built as found): "
-              + dirty.replace('\n', ';').replaceAll("\\s+", " "));
+      String dirty =
+          Procs.run(
+                  Duration.ofSeconds(10), "git", "status", "--porcelain", "proxy-runtime/src/main")
+              .trim();
+      return "commit "
+          + head
+          + (dirty.isEmpty()
+              ? ", proxy-runtime/src/main unchanged"
+              : ", with uncommitted changes in proxy-runtime/src/main (built as found): "
+                  + dirty.replace('\n', ';').replaceAll("\\s+", " "));
     } catch (RuntimeException e) {
       return "unknown (git: " + e.getMessage() + ")";
     }

@@ -14,9 +14,10 @@ import jdk.jfr.consumer.RecordedStackTrace;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
- * Summarises a flight recording of the proxy: execution samples by thread, the methods on top of the stack (self
- * time), the methods anywhere on the stack (total time, each counted once per sample), GC pauses and allocation by
- * class. The same data as {@code jfr print --events jdk.ExecutionSample}, counted.
+ * Summarises a flight recording of the proxy: execution samples by thread, the methods on top of
+ * the stack (self time), the methods anywhere on the stack (total time, each counted once per
+ * sample), GC pauses and allocation by class. The same data as {@code jfr print --events
+ * jdk.ExecutionSample}, counted.
  */
 final class JfrHotSpots {
   private JfrHotSpots() {}
@@ -43,9 +44,16 @@ final class JfrHotSpots {
               continue;
             }
             samples++;
-            String thread = e.getThread("sampledThread") == null ? "?" : e.getThread("sampledThread").getJavaName();
-            threads.merge(thread == null ? "?" : thread.replaceAll("-\\d+$", "-N").replaceAll("\\d+-\\d+$", "N-N"),
-                1L, Long::sum);
+            String thread =
+                e.getThread("sampledThread") == null
+                    ? "?"
+                    : e.getThread("sampledThread").getJavaName();
+            threads.merge(
+                thread == null
+                    ? "?"
+                    : thread.replaceAll("-\\d+$", "-N").replaceAll("\\d+-\\d+$", "N-N"),
+                1L,
+                Long::sum);
             List<RecordedFrame> frames = st.getFrames();
             self.merge(name(frames.get(0)), 1L, Long::sum);
             Set<String> seen = new HashSet<>();
@@ -79,33 +87,48 @@ final class JfrHotSpots {
       }
     }
     StringBuilder out = new StringBuilder();
-    out.append("Execution samples: ").append(samples).append("; GCs: ").append(gcCount)
+    out.append("Execution samples: ")
+        .append(samples)
+        .append("; GCs: ")
+        .append(gcCount)
         .append(String.format(", total pause %.1f ms", gcPauseMillis))
         .append(String.format("; sampled allocation %.1f MiB%n%n", allocationTotal / (1 << 20)));
     table(out, "Samples by thread", threads, samples, top);
     table(out, "Self (top frame)", self, samples, top);
     table(out, "Total (anywhere on the stack)", total, samples, top);
     Map<String, Long> own = new HashMap<>();
-    total.forEach((k, v) -> {
-      if (k.startsWith("p.")) {
-        own.put(k, v);
-      }
-    });
+    total.forEach(
+        (k, v) -> {
+          if (k.startsWith("p.")) {
+            own.put(k, v);
+          }
+        });
     table(out, "Total, the proxy's own methods (p. = dev.mysqlpool.proxy.)", own, samples, top);
-    out.append("Native-method samples (threads parked in native code: selector waits, socket I/O): ")
-        .append(nativeSamples).append("\n\n");
+    out.append(
+            "Native-method samples (threads parked in native code: selector waits, socket I/O): ")
+        .append(nativeSamples)
+        .append("\n\n");
     table(out, "Native samples by method", nativeThreads, nativeSamples, 8);
-    table(out, "Allocation by class (sampled weight)", allocation, (long) Math.max(1, allocationTotal), 10);
+    table(
+        out,
+        "Allocation by class (sampled weight)",
+        allocation,
+        (long) Math.max(1, allocationTotal),
+        10);
     return out.toString();
   }
 
-  private static void table(StringBuilder out, String title, Map<String, Long> counts, long all, int top) {
+  private static void table(
+      StringBuilder out, String title, Map<String, Long> counts, long all, int top) {
     out.append("| ").append(title).append(" | share |\n|---|---:|\n");
     List<Map.Entry<String, Long>> sorted = new ArrayList<>(counts.entrySet());
     sorted.sort(Map.Entry.<String, Long>comparingByValue().reversed());
     for (Map.Entry<String, Long> e : sorted.subList(0, Math.min(top, sorted.size()))) {
-      out.append("| `").append(e.getKey()).append("` | ")
-          .append(String.format("%.1f%%", 100.0 * e.getValue() / Math.max(1, all))).append(" |\n");
+      out.append("| `")
+          .append(e.getKey())
+          .append("` | ")
+          .append(String.format("%.1f%%", 100.0 * e.getValue() / Math.max(1, all)))
+          .append(" |\n");
     }
     out.append('\n');
   }
@@ -115,8 +138,14 @@ final class JfrHotSpots {
     int dot = cls.lastIndexOf('.');
     String pkg = dot < 0 ? "" : cls.substring(0, dot);
     // Shorten well-known packages so tables stay readable.
-    pkg = pkg.replace("io.netty.", "n.").replace("dev.mysqlpool.proxy.", "p.").replace("java.", "j.")
-        .replace("sun.nio.", "s.n.");
-    return (pkg.isEmpty() ? "" : pkg + ".") + cls.substring(dot + 1) + "." + f.getMethod().getName();
+    pkg =
+        pkg.replace("io.netty.", "n.")
+            .replace("dev.mysqlpool.proxy.", "p.")
+            .replace("java.", "j.")
+            .replace("sun.nio.", "s.n.");
+    return (pkg.isEmpty() ? "" : pkg + ".")
+        + cls.substring(dot + 1)
+        + "."
+        + f.getMethod().getName();
   }
 }

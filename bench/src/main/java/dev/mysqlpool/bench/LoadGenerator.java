@@ -15,16 +15,20 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 
 /**
- * Closed-loop load: each client thread holds its own JDBC connection (MariaDB Connector/J, text protocol) and sends
- * the next statement as soon as the last one is answered. Latency is recorded per operation in an HdrHistogram (1 µs
- * to 60 s, 3 significant digits), only for operations that start and end inside the measured window.
+ * Closed-loop load: each client thread holds its own JDBC connection (MariaDB Connector/J, text
+ * protocol) and sends the next statement as soon as the last one is answered. Latency is recorded
+ * per operation in an HdrHistogram (1 µs to 60 s, 3 significant digits), only for operations that
+ * start and end inside the measured window.
  */
 final class LoadGenerator {
   /** What one operation is. */
   enum Workload {
     /** {@code SELECT c FROM sbtest1 WHERE id=?}: one statement per operation. */
     POINT_SELECT("point select", 1),
-    /** BEGIN; point select; UPDATE sbtest1 SET k=k+1 WHERE id=?; COMMIT: four statements per operation. */
+    /**
+     * BEGIN; point select; UPDATE sbtest1 SET k=k+1 WHERE id=?; COMMIT: four statements per
+     * operation.
+     */
     READ_WRITE("read-write txn", 4);
 
     final String label;
@@ -37,23 +41,40 @@ final class LoadGenerator {
   }
 
   /** One measured window; latencies in microseconds. */
-  record Result(long operations, double seconds, double qps, long p50, long p95, long p99, long errors,
+  record Result(
+      long operations,
+      double seconds,
+      double qps,
+      long p50,
+      long p95,
+      long p99,
+      long errors,
       String firstError) {}
 
   private final int rows;
 
-  /** @param rows ids are drawn uniformly from 1..rows */
+  /**
+   * @param rows ids are drawn uniformly from 1..rows
+   */
   LoadGenerator(int rows) {
     this.rows = rows;
   }
 
   /**
-   * Connects {@code clients} threads to {@code url}, lets each run one operation, then runs for {@code warmupMillis}
-   * unmeasured and {@code measureMillis} measured, and closes the connections. Bounded: threads stop at the window's
-   * end and are abandoned (daemon) if a statement hangs 30 s past it.
+   * Connects {@code clients} threads to {@code url}, lets each run one operation, then runs for
+   * {@code warmupMillis} unmeasured and {@code measureMillis} measured, and closes the connections.
+   * Bounded: threads stop at the window's end and are abandoned (daemon) if a statement hangs 30 s
+   * past it.
    */
-  Result run(String url, String user, String password, Workload workload, int clients, long warmupMillis,
-      long measureMillis) throws InterruptedException {
+  Result run(
+      String url,
+      String user,
+      String password,
+      Workload workload,
+      int clients,
+      long warmupMillis,
+      long measureMillis)
+      throws InterruptedException {
     CountDownLatch connected = new CountDownLatch(clients);
     CountDownLatch go = new CountDownLatch(1);
     long[] window = new long[2];
@@ -65,15 +86,25 @@ final class LoadGenerator {
       Histogram h = new Histogram(1, TimeUnit.SECONDS.toMicros(60), 3);
       histograms.add(h);
       long[] err = errors[i];
-      Thread t = new Thread(null, () -> client(url, user, password, workload, connected, go, window, h, err,
-          firstError), "load-" + i, 256 * 1024);
+      Thread t =
+          new Thread(
+              null,
+              () ->
+                  client(url, user, password, workload, connected, go, window, h, err, firstError),
+              "load-" + i,
+              256 * 1024);
       t.setDaemon(true);
       threads.add(t);
       t.start();
     }
     if (!connected.await(120, TimeUnit.SECONDS)) {
-      throw new IllegalStateException(connected.getCount() + " of " + clients + " clients did not connect to " + url
-          + " within 120s");
+      throw new IllegalStateException(
+          connected.getCount()
+              + " of "
+              + clients
+              + " clients did not connect to "
+              + url
+              + " within 120s");
     }
     long now = System.nanoTime();
     window[0] = now + TimeUnit.MILLISECONDS.toNanos(warmupMillis);
@@ -93,12 +124,28 @@ final class LoadGenerator {
     }
     double seconds = measureMillis / 1000.0;
     long ops = all.getTotalCount();
-    return new Result(ops, seconds, ops * workload.statements / seconds, all.getValueAtPercentile(50),
-        all.getValueAtPercentile(95), all.getValueAtPercentile(99), errorCount, firstError.get());
+    return new Result(
+        ops,
+        seconds,
+        ops * workload.statements / seconds,
+        all.getValueAtPercentile(50),
+        all.getValueAtPercentile(95),
+        all.getValueAtPercentile(99),
+        errorCount,
+        firstError.get());
   }
 
-  private void client(String url, String user, String password, Workload workload, CountDownLatch connected,
-      CountDownLatch go, long[] window, Histogram h, long[] errors, AtomicReference<String> firstError) {
+  private void client(
+      String url,
+      String user,
+      String password,
+      Workload workload,
+      CountDownLatch connected,
+      CountDownLatch go,
+      long[] window,
+      Histogram h,
+      long[] errors,
+      AtomicReference<String> firstError) {
     try (Connection c = DriverManager.getConnection(url, user, password);
         PreparedStatement select = c.prepareStatement("SELECT c FROM sbtest1 WHERE id=?");
         PreparedStatement update = c.prepareStatement("UPDATE sbtest1 SET k=k+1 WHERE id=?");
@@ -144,7 +191,8 @@ final class LoadGenerator {
     }
   }
 
-  private void once(Workload workload, PreparedStatement select, PreparedStatement update, Statement plain)
+  private void once(
+      Workload workload, PreparedStatement select, PreparedStatement update, Statement plain)
       throws SQLException {
     if (workload == Workload.POINT_SELECT) {
       pointSelect(select, 1);
@@ -163,7 +211,8 @@ final class LoadGenerator {
     }
   }
 
-  private static void transaction(PreparedStatement select, PreparedStatement update, Statement plain, int id)
+  private static void transaction(
+      PreparedStatement select, PreparedStatement update, Statement plain, int id)
       throws SQLException {
     plain.execute("BEGIN");
     try {

@@ -17,15 +17,17 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 
 /**
- * The multiplexing case of {@code pool.mode: transaction}: a fleet of HikariCP pools (MariaDB Connector/J) that hold
- * all their connections open ({@code minimumIdle = maximumPoolSize}), shared by a bounded number of application
- * threads running short read-write transactions, as services behind one database do. Every connection runs one
- * transaction before the clock starts (HikariCP lends its most recently used connection first, so a load alone would
- * leave most of them idle); then the workers run closed-loop, each taking its next connection from the next pool in
- * turn, while the server's {@code Threads_connected} is sampled from the moment the first pool starts filling.
+ * The multiplexing case of {@code pool.mode: transaction}: a fleet of HikariCP pools (MariaDB
+ * Connector/J) that hold all their connections open ({@code minimumIdle = maximumPoolSize}), shared
+ * by a bounded number of application threads running short read-write transactions, as services
+ * behind one database do. Every connection runs one transaction before the clock starts (HikariCP
+ * lends its most recently used connection first, so a load alone would leave most of them idle);
+ * then the workers run closed-loop, each taking its next connection from the next pool in turn,
+ * while the server's {@code Threads_connected} is sampled from the moment the first pool starts
+ * filling.
  *
- * <p>Latency is per transaction as the application sees it: borrow from HikariCP, BEGIN, point select, UPDATE,
- * COMMIT, give back. Not thread-safe: one run at a time.
+ * <p>Latency is per transaction as the application sees it: borrow from HikariCP, BEGIN, point
+ * select, UPDATE, COMMIT, give back. Not thread-safe: one run at a time.
  */
 final class Multiplex {
   /** Application threads sharing the pools, far fewer than connections. */
@@ -37,25 +39,49 @@ final class Multiplex {
   private Multiplex() {}
 
   /**
-   * One target's figures; latencies in microseconds; server figures without the sampler's own connection; RSS in
-   * KiB and CPU in ms of the forwarding process, -1 for the server itself.
+   * One target's figures; latencies in microseconds; server figures without the sampler's own
+   * connection; RSS in KiB and CPU in ms of the forwarding process, -1 for the server itself.
    */
-  record Result(int connections, double openSeconds, long transactions, double seconds, double tps, long p50,
-      long p95, long p99, long errors, String firstError, int maxThreadsConnected, int maxUsedConnections,
-      long rssKib, long peakRssKib, long cpuMillis) {}
+  record Result(
+      int connections,
+      double openSeconds,
+      long transactions,
+      double seconds,
+      double tps,
+      long p50,
+      long p95,
+      long p99,
+      long errors,
+      String firstError,
+      int maxThreadsConnected,
+      int maxUsedConnections,
+      long rssKib,
+      long peakRssKib,
+      long cpuMillis) {}
 
   /**
-   * Opens {@code pools} HikariCP pools of {@code perPool} connections each to 127.0.0.1:{@code port}, runs one
-   * transaction on every connection, then {@link #WORKERS} threads for {@code warmupMillis} unmeasured and
-   * {@code measureMillis} measured, and closes the pools. Bounded: the pools must fill within 3 minutes, and workers
-   * are abandoned (daemon) 30 s after the window if a statement hangs.
+   * Opens {@code pools} HikariCP pools of {@code perPool} connections each to 127.0.0.1:{@code
+   * port}, runs one transaction on every connection, then {@link #WORKERS} threads for {@code
+   * warmupMillis} unmeasured and {@code measureMillis} measured, and closes the pools. Bounded: the
+   * pools must fill within 3 minutes, and workers are abandoned (daemon) 30 s after the window if a
+   * statement hangs.
    *
    * @param pid the forwarding process (proxy or HAProxy) whose RSS and CPU are reported, or -1
    */
-  static Result run(EmbeddedMariaDb db, String label, int port, long pid, int pools, int perPool, int rows,
-      long warmupMillis, long measureMillis) throws SQLException, InterruptedException {
-    String url = EmbeddedMariaDb.jdbcUrl("127.0.0.1", port, EmbeddedMariaDb.APP_DATABASE)
-        + "&connectTimeout=30000&socketTimeout=120000";
+  static Result run(
+      EmbeddedMariaDb db,
+      String label,
+      int port,
+      long pid,
+      int pools,
+      int perPool,
+      int rows,
+      long warmupMillis,
+      long measureMillis)
+      throws SQLException, InterruptedException {
+    String url =
+        EmbeddedMariaDb.jdbcUrl("127.0.0.1", port, EmbeddedMariaDb.APP_DATABASE)
+            + "&connectTimeout=30000&socketTimeout=120000";
     List<HikariDataSource> fleet = new ArrayList<>();
     try (Connection root = db.rootConnection()) {
       awaitAlone(root);
@@ -84,8 +110,12 @@ final class Multiplex {
       List<Thread> threads = new ArrayList<>();
       for (int w = 0; w < WORKERS; w++) {
         int worker = w;
-        Thread t = new Thread(null, () -> work(fleet, worker, rows, window, all, errors, firstError),
-            "mux-" + label + "-" + w, 256 * 1024);
+        Thread t =
+            new Thread(
+                null,
+                () -> work(fleet, worker, rows, window, all, errors, firstError),
+                "mux-" + label + "-" + w,
+                256 * 1024);
         t.setDaemon(true);
         threads.add(t);
         t.start();
@@ -112,8 +142,22 @@ final class Multiplex {
         p99 = all.getValueAtPercentile(99);
       }
       double seconds = measureMillis / 1000.0;
-      return new Result(pools * perPool, openSeconds, txns, seconds, txns / seconds, p50, p95, p99, errors.get(),
-          firstError.get(), server[0], server[1], rss, peakRss, cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0);
+      return new Result(
+          pools * perPool,
+          openSeconds,
+          txns,
+          seconds,
+          txns / seconds,
+          p50,
+          p95,
+          p99,
+          errors.get(),
+          firstError.get(),
+          server[0],
+          server[1],
+          rss,
+          peakRss,
+          cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0);
     } finally {
       for (HikariDataSource ds : fleet) {
         ds.close();
@@ -122,8 +166,9 @@ final class Multiplex {
   }
 
   /**
-   * Waits (at most 10 s) until this root connection is the server's only client, so that the high-water mark the
-   * sampler starts from holds no session an earlier case or probe closed but the server has not reaped yet.
+   * Waits (at most 10 s) until this root connection is the server's only client, so that the
+   * high-water mark the sampler starts from holds no session an earlier case or probe closed but
+   * the server has not reaped yet.
    */
   private static void awaitAlone(Connection root) throws SQLException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -162,39 +207,48 @@ final class Multiplex {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(label + ": only " + open + " of " + fleet.size() * perPool
-            + " client connections opened within 3 minutes");
+        throw new IllegalStateException(
+            label
+                + ": only "
+                + open
+                + " of "
+                + fleet.size() * perPool
+                + " client connections opened within 3 minutes");
       }
       Procs.sleep(100);
     }
   }
 
   /** Each pool lends all its connections at once, and each runs one transaction. */
-  private static void useEveryConnection(List<HikariDataSource> fleet, int rows) throws InterruptedException {
+  private static void useEveryConnection(List<HikariDataSource> fleet, int rows)
+      throws InterruptedException {
     AtomicReference<Exception> failure = new AtomicReference<>();
     List<Thread> threads = new ArrayList<>();
     for (HikariDataSource ds : fleet) {
-      Thread t = new Thread(() -> {
-        List<Connection> held = new ArrayList<>();
-        try {
-          for (int i = 0; i < ds.getMaximumPoolSize(); i++) {
-            held.add(ds.getConnection());
-          }
-          for (Connection c : held) {
-            transaction(c, 1 + ThreadLocalRandom.current().nextInt(rows));
-          }
-        } catch (SQLException e) {
-          failure.compareAndSet(null, e);
-        } finally {
-          for (Connection c : held) {
-            try {
-              c.close();
-            } catch (SQLException e) {
-              failure.compareAndSet(null, e);
-            }
-          }
-        }
-      }, "mux-first-use");
+      Thread t =
+          new Thread(
+              () -> {
+                List<Connection> held = new ArrayList<>();
+                try {
+                  for (int i = 0; i < ds.getMaximumPoolSize(); i++) {
+                    held.add(ds.getConnection());
+                  }
+                  for (Connection c : held) {
+                    transaction(c, 1 + ThreadLocalRandom.current().nextInt(rows));
+                  }
+                } catch (SQLException e) {
+                  failure.compareAndSet(null, e);
+                } finally {
+                  for (Connection c : held) {
+                    try {
+                      c.close();
+                    } catch (SQLException e) {
+                      failure.compareAndSet(null, e);
+                    }
+                  }
+                }
+              },
+              "mux-first-use");
       t.setDaemon(true);
       threads.add(t);
       t.start();
@@ -203,13 +257,19 @@ final class Multiplex {
       t.join(TimeUnit.MINUTES.toMillis(3));
     }
     if (failure.get() != null) {
-      throw new IllegalStateException("a client connection failed its first transaction: " + failure.get(),
-          failure.get());
+      throw new IllegalStateException(
+          "a client connection failed its first transaction: " + failure.get(), failure.get());
     }
   }
 
-  private static void work(List<HikariDataSource> fleet, int worker, int rows, long[] window, Histogram all,
-      AtomicLong errors, AtomicReference<String> firstError) {
+  private static void work(
+      List<HikariDataSource> fleet,
+      int worker,
+      int rows,
+      long[] window,
+      Histogram all,
+      AtomicLong errors,
+      AtomicReference<String> firstError) {
     Histogram mine = new Histogram(1, TimeUnit.SECONDS.toMicros(60), 3);
     ThreadLocalRandom random = ThreadLocalRandom.current();
     for (int i = 0; ; i++) {
@@ -235,7 +295,8 @@ final class Multiplex {
   }
 
   private static void transaction(Connection c, int id) throws SQLException {
-    try (Statement plain = c.createStatement(); PreparedStatement select = c.prepareStatement(SELECT);
+    try (Statement plain = c.createStatement();
+        PreparedStatement select = c.prepareStatement(SELECT);
         PreparedStatement update = c.prepareStatement(UPDATE)) {
       plain.execute("BEGIN");
       try {

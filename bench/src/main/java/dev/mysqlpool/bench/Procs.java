@@ -19,12 +19,16 @@ final class Procs {
   /** USER_HZ: /proc reports CPU times in these ticks on every Linux the harness targets. */
   private static final long TICKS_PER_SECOND = 100;
 
-  /** Child processes to kill should the harness exit early: an orphaned proxy would hold its port and memory. */
+  /**
+   * Child processes to kill should the harness exit early: an orphaned proxy would hold its port
+   * and memory.
+   */
   private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> CHILDREN.forEach(Process::destroyForcibly),
-        "bench-children-reaper"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> CHILDREN.forEach(Process::destroyForcibly), "bench-children-reaper"));
   }
 
   private Procs() {}
@@ -47,7 +51,8 @@ final class Procs {
 
   private static long statusField(long pid, String field) {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.US_ASCII)) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.US_ASCII)) {
         if (line.startsWith(field)) {
           return Long.parseLong(line.substring(field.length()).trim().split("\\s+")[0]);
         }
@@ -77,21 +82,25 @@ final class Procs {
       String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       return new long[] {
-        Long.parseLong(f[11]) * 1000 / TICKS_PER_SECOND, Long.parseLong(f[12]) * 1000 / TICKS_PER_SECOND};
+        Long.parseLong(f[11]) * 1000 / TICKS_PER_SECOND,
+        Long.parseLong(f[12]) * 1000 / TICKS_PER_SECOND
+      };
     } catch (IOException | RuntimeException e) {
       return new long[] {-1, -1};
     }
   }
 
   /**
-   * {syscr, syscw} from {@code /proc/<pid>/io}: read- and write-family system calls so far (read/readv and
-   * write/writev, which is what Java NIO sockets use; not recvfrom/sendto), or {-1, -1}.
+   * {syscr, syscw} from {@code /proc/<pid>/io}: read- and write-family system calls so far
+   * (read/readv and write/writev, which is what Java NIO sockets use; not recvfrom/sendto), or {-1,
+   * -1}.
    */
   static long[] ioSyscalls(long pid) {
     long r = -1;
     long w = -1;
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"), StandardCharsets.US_ASCII)) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc/" + pid + "/io"), StandardCharsets.US_ASCII)) {
         if (line.startsWith("syscr:")) {
           r = Long.parseLong(line.substring(6).trim());
         } else if (line.startsWith("syscw:")) {
@@ -105,8 +114,8 @@ final class Procs {
   }
 
   /**
-   * User+system CPU milliseconds of each thread of a process, keyed by thread id, with the thread's name
-   * ({@code comm}, at most 15 characters) in {@code names}. Empty when the process is gone.
+   * User+system CPU milliseconds of each thread of a process, keyed by thread id, with the thread's
+   * name ({@code comm}, at most 15 characters) in {@code names}. Empty when the process is gone.
    */
   static Map<String, Long> threadCpuMillis(long pid, Map<String, String> names) {
     Map<String, Long> cpu = new HashMap<>();
@@ -116,9 +125,12 @@ final class Procs {
         try {
           String stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
           String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          cpu.put(t.getFileName().toString(),
+          cpu.put(
+              t.getFileName().toString(),
               (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / TICKS_PER_SECOND);
-          names.put(t.getFileName().toString(), Files.readString(t.resolve("comm"), StandardCharsets.UTF_8).trim());
+          names.put(
+              t.getFileName().toString(),
+              Files.readString(t.resolve("comm"), StandardCharsets.UTF_8).trim());
         } catch (IOException | RuntimeException e) {
           // the thread ended meanwhile
         }
@@ -129,13 +141,23 @@ final class Procs {
     return cpu;
   }
 
-  /** Waits until a TCP connect to 127.0.0.1:port succeeds, the process dies, or the timeout passes. */
+  /**
+   * Waits until a TCP connect to 127.0.0.1:port succeeds, the process dies, or the timeout passes.
+   */
   static void awaitPort(Process p, int port, Duration timeout, String what, Path log) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!p.isAlive()) {
-        throw new IllegalStateException(what + " exited with " + p.exitValue() + " before listening on port " + port
-            + "; see " + log + ":\n" + tail(log, 20));
+        throw new IllegalStateException(
+            what
+                + " exited with "
+                + p.exitValue()
+                + " before listening on port "
+                + port
+                + "; see "
+                + log
+                + ":\n"
+                + tail(log, 20));
       }
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", port), 500);
@@ -144,8 +166,16 @@ final class Procs {
         sleep(50);
       }
     }
-    throw new IllegalStateException(what + " did not listen on port " + port + " within " + timeout.toSeconds()
-        + "s; see " + log + ":\n" + tail(log, 20));
+    throw new IllegalStateException(
+        what
+            + " did not listen on port "
+            + port
+            + " within "
+            + timeout.toSeconds()
+            + "s; see "
+            + log
+            + ":\n"
+            + tail(log, 20));
   }
 
   /** SIGTERM, then SIGKILL after {@code grace}. */
@@ -166,22 +196,28 @@ final class Procs {
     }
   }
 
-  /** Runs a short command and returns its combined output; fails when it does not exit 0 within the timeout. */
+  /**
+   * Runs a short command and returns its combined output; fails when it does not exit 0 within the
+   * timeout.
+   */
   static String run(Duration timeout, String... cmd) {
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
-        throw new IllegalStateException(String.join(" ", cmd) + " did not finish within " + timeout.toSeconds() + "s");
+        throw new IllegalStateException(
+            String.join(" ", cmd) + " did not finish within " + timeout.toSeconds() + "s");
       }
       String text = new String(out, StandardCharsets.UTF_8);
       if (p.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", cmd) + " exited with " + p.exitValue() + ": " + text);
+        throw new IllegalStateException(
+            String.join(" ", cmd) + " exited with " + p.exitValue() + ": " + text);
       }
       return text;
     } catch (IOException e) {
-      throw new IllegalStateException("while running " + String.join(" ", cmd) + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "while running " + String.join(" ", cmd) + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while running " + String.join(" ", cmd), e);
@@ -205,7 +241,8 @@ final class Procs {
   static String tail(Path file, int lines) {
     try {
       String[] all = Files.readString(file, StandardCharsets.UTF_8).split("\n");
-      return String.join("\n", java.util.List.of(all).subList(Math.max(0, all.length - lines), all.length));
+      return String.join(
+          "\n", java.util.List.of(all).subList(Math.max(0, all.length - lines), all.length));
     } catch (IOException e) {
       return "(cannot read " + file + ")";
     }

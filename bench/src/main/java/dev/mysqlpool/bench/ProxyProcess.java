@@ -13,15 +13,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The real proxy jar in its own JVM, as it runs in production: a generated config file, the given JVM flags, stdout
- * and stderr in a log file next to the config. Thread-safe.
+ * The real proxy jar in its own JVM, as it runs in production: a generated config file, the given
+ * JVM flags, stdout and stderr in a log file next to the config. Thread-safe.
  */
 final class ProxyProcess implements AutoCloseable {
   /**
-   * A fixed heap so RSS figures compare across runs (the operator's container flag, MaxRAMPercentage=75, would size
-   * the heap from this machine's RAM instead); G1 as in the container; no AlwaysPreTouch, which would inflate RSS.
+   * A fixed heap so RSS figures compare across runs (the operator's container flag,
+   * MaxRAMPercentage=75, would size the heap from this machine's RAM instead); G1 as in the
+   * container; no AlwaysPreTouch, which would inflate RSS.
    */
-  static final List<String> JVM_FLAGS = List.of("-Xms64m", "-Xmx512m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError");
+  static final List<String> JVM_FLAGS =
+      List.of("-Xms64m", "-Xmx512m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError");
 
   private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
 
@@ -46,23 +48,51 @@ final class ProxyProcess implements AutoCloseable {
    * @param frontendYaml the {@code frontend:} block's fields, or empty
    * @param extraJvmFlags appended to {@link #JVM_FLAGS}, e.g. a flight recording
    */
-  static ProxyProcess start(Path jar, Path workDir, String name, EmbeddedMariaDb db, String poolYaml,
-      String frontendYaml, List<String> extraJvmFlags) {
+  static ProxyProcess start(
+      Path jar,
+      Path workDir,
+      String name,
+      EmbeddedMariaDb db,
+      String poolYaml,
+      String frontendYaml,
+      List<String> extraJvmFlags) {
     return start(jar, workDir, name, db, "session", poolYaml, frontendYaml, extraJvmFlags);
   }
 
   /** As above, with {@code pool.mode} {@code session} or {@code transaction}. */
-  static ProxyProcess start(Path jar, Path workDir, String name, EmbeddedMariaDb db, String mode, String poolYaml,
-      String frontendYaml, List<String> extraJvmFlags) {
+  static ProxyProcess start(
+      Path jar,
+      Path workDir,
+      String name,
+      EmbeddedMariaDb db,
+      String mode,
+      String poolYaml,
+      String frontendYaml,
+      List<String> extraJvmFlags) {
     int port = EmbeddedMariaDb.freePort();
     int adminPort = EmbeddedMariaDb.freePort();
-    String config = "listen: {host: 127.0.0.1, port: " + port + "}\n"
-        + "admin: {host: 127.0.0.1, port: " + adminPort + "}\n"
-        + "backends:\n  - {name: primary, host: 127.0.0.1, port: " + db.port() + "}\n"
-        + "users:\n  - {name: " + EmbeddedMariaDb.APP_USER + ", password: " + EmbeddedMariaDb.APP_PASSWORD + "}\n"
-        + "pool: {mode: " + mode + ", " + poolYaml + "}\n"
-        + (frontendYaml.isEmpty() ? "" : "frontend: {" + frontendYaml + "}\n")
-        + "shutdown: {drainTimeout: 1s}\n";
+    String config =
+        "listen: {host: 127.0.0.1, port: "
+            + port
+            + "}\n"
+            + "admin: {host: 127.0.0.1, port: "
+            + adminPort
+            + "}\n"
+            + "backends:\n  - {name: primary, host: 127.0.0.1, port: "
+            + db.port()
+            + "}\n"
+            + "users:\n  - {name: "
+            + EmbeddedMariaDb.APP_USER
+            + ", password: "
+            + EmbeddedMariaDb.APP_PASSWORD
+            + "}\n"
+            + "pool: {mode: "
+            + mode
+            + ", "
+            + poolYaml
+            + "}\n"
+            + (frontendYaml.isEmpty() ? "" : "frontend: {" + frontendYaml + "}\n")
+            + "shutdown: {drainTimeout: 1s}\n";
     try {
       Files.createDirectories(workDir);
       Path file = workDir.resolve("proxy-" + name + ".yaml");
@@ -73,7 +103,12 @@ final class ProxyProcess implements AutoCloseable {
       cmd.addAll(JVM_FLAGS);
       cmd.addAll(extraJvmFlags);
       cmd.addAll(List.of("-jar", jar.toString(), "--config", file.toString()));
-      Process p = Procs.track(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start());
+      Process p =
+          Procs.track(
+              new ProcessBuilder(cmd)
+                  .redirectErrorStream(true)
+                  .redirectOutput(log.toFile())
+                  .start());
       ProxyProcess proxy = new ProxyProcess(name, p, port, adminPort, log);
       try {
         Procs.awaitPort(p, port, Duration.ofSeconds(60), "proxy '" + name + "'", log);
@@ -104,7 +139,10 @@ final class ProxyProcess implements AutoCloseable {
     return log;
   }
 
-  /** Runs a full GC in the proxy ({@code jcmd GC.run}) and returns the heap used afterwards in KiB, or -1. */
+  /**
+   * Runs a full GC in the proxy ({@code jcmd GC.run}) and returns the heap used afterwards in KiB,
+   * or -1.
+   */
   long heapUsedAfterGcKib() {
     String pid = Long.toString(pid());
     Procs.run(Duration.ofSeconds(60), "jcmd", pid, "GC.run");
@@ -113,15 +151,27 @@ final class ProxyProcess implements AutoCloseable {
     return m.find() ? Long.parseLong(m.group(1)) : -1;
   }
 
-  /** Starts a flight recording with the JDK's {@code profile} settings (10 ms execution sampling). */
+  /**
+   * Starts a flight recording with the JDK's {@code profile} settings (10 ms execution sampling).
+   */
   void startRecording(String recording) {
-    Procs.run(Duration.ofSeconds(60), "jcmd", Long.toString(pid()), "JFR.start", "name=" + recording,
+    Procs.run(
+        Duration.ofSeconds(60),
+        "jcmd",
+        Long.toString(pid()),
+        "JFR.start",
+        "name=" + recording,
         "settings=profile");
   }
 
   /** Dumps the running flight recording named {@code recording} to {@code file}. */
   void dumpRecording(String recording, Path file) {
-    Procs.run(Duration.ofSeconds(120), "jcmd", Long.toString(pid()), "JFR.dump", "name=" + recording,
+    Procs.run(
+        Duration.ofSeconds(120),
+        "jcmd",
+        Long.toString(pid()),
+        "JFR.dump",
+        "name=" + recording,
         "filename=" + file.toAbsolutePath());
   }
 

@@ -13,11 +13,13 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 
 /**
- * A MySQL client on a plain {@link Socket}, just enough to log in with {@code mysql_native_password} and send a
- * query: 10,000 of these cost the harness a file descriptor and a few KiB each, where 10,000 JDBC connections would
- * cost hundreds of MiB. Not thread-safe; one thread per client.
+ * A MySQL client on a plain {@link Socket}, just enough to log in with {@code
+ * mysql_native_password} and send a query: 10,000 of these cost the harness a file descriptor and a
+ * few KiB each, where 10,000 JDBC connections would cost hundreds of MiB. Not thread-safe; one
+ * thread per client.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html">Connection
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html">Connection
  *     phase</a>
  */
 final class RawMySqlClient implements AutoCloseable {
@@ -77,17 +79,32 @@ final class RawMySqlClient implements AutoCloseable {
     p += 1 + 4; // NUL, connection id
     byte[] seed = new byte[20];
     System.arraycopy(greeting, p, seed, 0, 8);
-    p += 8 + 1 + 2 + 1 + 2 + 2 + 1 + 10; // part 1, filler, caps low, charset, status, caps high, length, reserved
+    p +=
+        8 + 1 + 2 + 1 + 2 + 2 + 1
+            + 10; // part 1, filler, caps low, charset, status, caps high, length, reserved
     System.arraycopy(greeting, p, seed, 8, 12);
 
-    int caps = CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION
-        | CLIENT_PLUGIN_AUTH | (db == null ? 0 : CLIENT_CONNECT_WITH_DB);
+    int caps =
+        CLIENT_LONG_PASSWORD
+            | CLIENT_PROTOCOL_41
+            | CLIENT_TRANSACTIONS
+            | CLIENT_SECURE_CONNECTION
+            | CLIENT_PLUGIN_AUTH
+            | (db == null ? 0 : CLIENT_CONNECT_WITH_DB);
     byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
     byte[] scramble = scramble(password, seed);
     byte[] dbBytes = db == null ? new byte[0] : db.getBytes(StandardCharsets.UTF_8);
     byte[] plugin = NATIVE.getBytes(StandardCharsets.US_ASCII);
-    byte[] r = new byte[32 + userBytes.length + 1 + 1 + scramble.length + (db == null ? 0 : dbBytes.length + 1)
-        + plugin.length + 1];
+    byte[] r =
+        new byte
+            [32
+                + userBytes.length
+                + 1
+                + 1
+                + scramble.length
+                + (db == null ? 0 : dbBytes.length + 1)
+                + plugin.length
+                + 1];
     int i = 0;
     i = putInt4(r, i, caps);
     i = putInt4(r, i, 1 << 24);
@@ -113,7 +130,8 @@ final class RawMySqlClient implements AutoCloseable {
       }
       String name = new String(reply, 1, nul - 1, StandardCharsets.US_ASCII);
       if (!name.equals(NATIVE)) {
-        throw new IOException("server asked for auth plugin " + name + "; this client speaks only " + NATIVE);
+        throw new IOException(
+            "server asked for auth plugin " + name + "; this client speaks only " + NATIVE);
       }
       writePacket(scramble(password, Arrays.copyOfRange(reply, nul + 1, nul + 21)));
       reply = readPacket();
@@ -190,7 +208,11 @@ final class RawMySqlClient implements AutoCloseable {
 
   private static String errorMessage(byte[] err) {
     if ((err[0] & 0xff) != 0xff || err.length < 3) {
-      return "unexpected packet 0x" + Integer.toHexString(err[0] & 0xff) + " of " + err.length + " bytes";
+      return "unexpected packet 0x"
+          + Integer.toHexString(err[0] & 0xff)
+          + " of "
+          + err.length
+          + " bytes";
     }
     int code = (err[1] & 0xff) | (err[2] & 0xff) << 8;
     int start = err.length > 3 && err[3] == '#' ? 9 : 3;

@@ -22,17 +22,29 @@ final class Scenarios {
   private Scenarios() {}
 
   /** Latencies in milliseconds; server figures exclude the sampler's own connection. */
-  record Burst(int clients, int maxConnections, int ok, int failed, String firstError, double seconds,
-      int maxThreadsConnected, int maxUsedConnections, long p50Millis, long p99Millis, long maxMillis) {}
+  record Burst(
+      int clients,
+      int maxConnections,
+      int ok,
+      int failed,
+      String firstError,
+      double seconds,
+      int maxThreadsConnected,
+      int maxUsedConnections,
+      long p50Millis,
+      long p99Millis,
+      long maxMillis) {}
 
   /**
-   * {@code clients} threads released at once, each connecting to the proxy, running one point select and
-   * disconnecting, while the server's {@code Threads_connected} is sampled every 5 ms. Bounded to 3 minutes.
+   * {@code clients} threads released at once, each connecting to the proxy, running one point
+   * select and disconnecting, while the server's {@code Threads_connected} is sampled every 5 ms.
+   * Bounded to 3 minutes.
    */
   static Burst burst(EmbeddedMariaDb db, ProxyProcess proxy, int clients, int maxConnections)
       throws SQLException, InterruptedException {
-    String url = EmbeddedMariaDb.jdbcUrl("127.0.0.1", proxy.port(), EmbeddedMariaDb.APP_DATABASE)
-        + "&connectTimeout=60000&socketTimeout=120000";
+    String url =
+        EmbeddedMariaDb.jdbcUrl("127.0.0.1", proxy.port(), EmbeddedMariaDb.APP_DATABASE)
+            + "&connectTimeout=60000&socketTimeout=120000";
     CountDownLatch ready = new CountDownLatch(clients);
     CountDownLatch go = new CountDownLatch(1);
     AtomicInteger ok = new AtomicInteger();
@@ -42,29 +54,37 @@ final class Scenarios {
     List<Thread> threads = new ArrayList<>();
     long[] started = new long[1];
     for (int i = 0; i < clients; i++) {
-      Thread t = new Thread(null, () -> {
-        ready.countDown();
-        try {
-          go.await();
-          try (Connection c = LoadGenerator.connect(url, EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
-              PreparedStatement s = c.prepareStatement("SELECT c FROM sbtest1 WHERE id=?")) {
-            s.setInt(1, 1);
-            try (ResultSet rs = s.executeQuery()) {
-              rs.next();
-            }
-          }
-          ok.incrementAndGet();
-          long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started[0]);
-          synchronized (latency) {
-            latency.recordValue(Math.max(1, ms));
-          }
-        } catch (SQLException e) {
-          failed.incrementAndGet();
-          firstError.compareAndSet(null, e.getMessage());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "burst-" + i, 256 * 1024);
+      Thread t =
+          new Thread(
+              null,
+              () -> {
+                ready.countDown();
+                try {
+                  go.await();
+                  try (Connection c =
+                          LoadGenerator.connect(
+                              url, EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
+                      PreparedStatement s =
+                          c.prepareStatement("SELECT c FROM sbtest1 WHERE id=?")) {
+                    s.setInt(1, 1);
+                    try (ResultSet rs = s.executeQuery()) {
+                      rs.next();
+                    }
+                  }
+                  ok.incrementAndGet();
+                  long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started[0]);
+                  synchronized (latency) {
+                    latency.recordValue(Math.max(1, ms));
+                  }
+                } catch (SQLException e) {
+                  failed.incrementAndGet();
+                  firstError.compareAndSet(null, e.getMessage());
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "burst-" + i,
+              256 * 1024);
       t.setDaemon(true);
       threads.add(t);
       t.start();
@@ -81,18 +101,38 @@ final class Scenarios {
       }
       double seconds = (System.nanoTime() - started[0]) / 1e9;
       int[] server = sampler.stop();
-      return new Burst(clients, maxConnections, ok.get(), failed.get(), firstError.get(), seconds, server[0],
-          server[1], latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), latency.getMaxValue());
+      return new Burst(
+          clients,
+          maxConnections,
+          ok.get(),
+          failed.get(),
+          firstError.get(),
+          seconds,
+          server[0],
+          server[1],
+          latency.getValueAtPercentile(50),
+          latency.getValueAtPercentile(99),
+          latency.getMaxValue());
     }
   }
 
   /** Memory in KiB; -1 where not measured. */
-  record Idle(int target, int opened, String firstError, double openSeconds, long rssEmptyKib, long heapEmptyKib,
-      long rssKib, long rssAfterGcKib, long heapAfterGcKib, boolean stillServes) {}
+  record Idle(
+      int target,
+      int opened,
+      String firstError,
+      double openSeconds,
+      long rssEmptyKib,
+      long heapEmptyKib,
+      long rssKib,
+      long rssAfterGcKib,
+      long heapAfterGcKib,
+      boolean stillServes) {}
 
   /**
-   * Opens {@code target} raw client connections to the proxy (logged in, no command sent, so none holds a backend),
-   * measures the proxy's RSS and its heap after a full GC, checks that a new client is still served, and closes them.
+   * Opens {@code target} raw client connections to the proxy (logged in, no command sent, so none
+   * holds a backend), measures the proxy's RSS and its heap after a full GC, checks that a new
+   * client is still served, and closes them.
    */
   static Idle idle(ProxyProcess proxy, int target) throws InterruptedException {
     long heapEmpty = proxy.heapUsedAfterGcKib();
@@ -105,17 +145,27 @@ final class Scenarios {
     long deadline = t0 + TimeUnit.MINUTES.toNanos(3);
     List<Thread> openers = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      Thread t = new Thread(() -> {
-        while (remaining.getAndDecrement() > 0 && System.nanoTime() < deadline && failures.get() < 100) {
-          try {
-            open.add(RawMySqlClient.login(proxy.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, null,
-                0));
-          } catch (IOException e) {
-            failures.incrementAndGet();
-            firstError.compareAndSet(null, e.toString());
-          }
-        }
-      }, "idle-opener-" + i);
+      Thread t =
+          new Thread(
+              () -> {
+                while (remaining.getAndDecrement() > 0
+                    && System.nanoTime() < deadline
+                    && failures.get() < 100) {
+                  try {
+                    open.add(
+                        RawMySqlClient.login(
+                            proxy.port(),
+                            EmbeddedMariaDb.APP_USER,
+                            EmbeddedMariaDb.APP_PASSWORD,
+                            null,
+                            0));
+                  } catch (IOException e) {
+                    failures.incrementAndGet();
+                    firstError.compareAndSet(null, e.toString());
+                  }
+                }
+              },
+              "idle-opener-" + i);
       t.setDaemon(true);
       openers.add(t);
       t.start();
@@ -130,14 +180,24 @@ final class Scenarios {
       long heap = proxy.heapUsedAfterGcKib();
       long rssAfterGc = Procs.rssKib(proxy.pid());
       boolean serves;
-      try (RawMySqlClient probe = RawMySqlClient.login(proxy.port(), EmbeddedMariaDb.APP_USER,
-          EmbeddedMariaDb.APP_PASSWORD, null, 0)) {
+      try (RawMySqlClient probe =
+          RawMySqlClient.login(
+              proxy.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, null, 0)) {
         serves = true;
       } catch (IOException e) {
         serves = false;
         firstError.compareAndSet(null, "new client after the idle ones: " + e);
       }
-      return new Idle(target, open.size(), firstError.get(), openSeconds, rssEmpty, heapEmpty, rss, rssAfterGc, heap,
+      return new Idle(
+          target,
+          open.size(),
+          firstError.get(),
+          openSeconds,
+          rssEmpty,
+          heapEmpty,
+          rss,
+          rssAfterGc,
+          heap,
           serves);
     } finally {
       for (RawMySqlClient c : open) {
@@ -150,7 +210,10 @@ final class Scenarios {
     }
   }
 
-  /** A paced reader of a large result: how many bytes it read and whether it was still reading at the end. */
+  /**
+   * A paced reader of a large result: how many bytes it read and whether it was still reading at
+   * the end.
+   */
   static final class SlowReader implements AutoCloseable {
     private final RawMySqlClient client;
     private final Thread thread;
@@ -160,35 +223,43 @@ final class Scenarios {
     private volatile String error;
 
     /**
-     * Logs in, asks for every row of sbtest1 (about 19 MB) and reads {@code bytesPerSecond} at most, with a 64 KiB
-     * receive buffer, until closed.
+     * Logs in, asks for every row of sbtest1 (about 19 MB) and reads {@code bytesPerSecond} at
+     * most, with a 64 KiB receive buffer, until closed.
      */
     SlowReader(int port, int bytesPerSecond) throws IOException {
-      client = RawMySqlClient.login(port, EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD,
-          EmbeddedMariaDb.APP_DATABASE, 64 * 1024);
+      client =
+          RawMySqlClient.login(
+              port,
+              EmbeddedMariaDb.APP_USER,
+              EmbeddedMariaDb.APP_PASSWORD,
+              EmbeddedMariaDb.APP_DATABASE,
+              64 * 1024);
       client.sendQuery("SELECT id, k, c, pad FROM sbtest1");
-      thread = new Thread(() -> {
-        byte[] chunk = new byte[16 * 1024];
-        long pauseMillis = Math.max(1, 1000L * chunk.length / bytesPerSecond);
-        InputStream in = client.stream();
-        try {
-          while (!stop) {
-            int n = in.read(chunk);
-            if (n < 0) {
-              finished = true;
-              return;
-            }
-            bytes.addAndGet(n);
-            Thread.sleep(pauseMillis);
-          }
-        } catch (IOException e) {
-          if (!stop) {
-            error = e.toString();
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "slow-reader");
+      thread =
+          new Thread(
+              () -> {
+                byte[] chunk = new byte[16 * 1024];
+                long pauseMillis = Math.max(1, 1000L * chunk.length / bytesPerSecond);
+                InputStream in = client.stream();
+                try {
+                  while (!stop) {
+                    int n = in.read(chunk);
+                    if (n < 0) {
+                      finished = true;
+                      return;
+                    }
+                    bytes.addAndGet(n);
+                    Thread.sleep(pauseMillis);
+                  }
+                } catch (IOException e) {
+                  if (!stop) {
+                    error = e.toString();
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "slow-reader");
       thread.setDaemon(true);
       thread.start();
     }
@@ -197,7 +268,10 @@ final class Scenarios {
       return bytes.get();
     }
 
-    /** True when the reader reached the end of the stream (it should not within the measured window). */
+    /**
+     * True when the reader reached the end of the stream (it should not within the measured
+     * window).
+     */
     boolean finished() {
       return finished;
     }

@@ -6,16 +6,17 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * Samples the server's {@code Threads_connected} on its own root connection while a case runs, and reads
- * {@code Max_used_connections} at the end. The case starts with {@code FLUSH STATUS}, which in MariaDB resets
- * {@code Max_used_connections} to the current count, so the figure is per case. Both figures exclude the sampler's own
- * connection.
+ * Samples the server's {@code Threads_connected} on its own root connection while a case runs, and
+ * reads {@code Max_used_connections} at the end. The case starts with {@code FLUSH STATUS}, which
+ * in MariaDB resets {@code Max_used_connections} to the current count, so the figure is per case.
+ * Both figures exclude the sampler's own connection.
  *
  * <p>Use from one thread: {@link #start()}, then {@link #stop()}.
  */
 final class ServerSampler {
-  private static final String SQL = "SHOW GLOBAL STATUS WHERE Variable_name IN "
-      + "('Threads_connected', 'Max_used_connections')";
+  private static final String SQL =
+      "SHOW GLOBAL STATUS WHERE Variable_name IN "
+          + "('Threads_connected', 'Max_used_connections')";
 
   private final Connection root;
   private final long periodMillis;
@@ -24,7 +25,9 @@ final class ServerSampler {
   private volatile String error;
   private Thread thread;
 
-  /** @param root an open root connection that this sampler uses alone until {@link #stop()} */
+  /**
+   * @param root an open root connection that this sampler uses alone until {@link #stop()}
+   */
   ServerSampler(Connection root, long periodMillis) {
     this.root = root;
     this.periodMillis = periodMillis;
@@ -61,7 +64,8 @@ final class ServerSampler {
   private int[] read() throws SQLException {
     int threads = -1;
     int maxUsed = -1;
-    try (Statement s = root.createStatement(); ResultSet rs = s.executeQuery(SQL)) {
+    try (Statement s = root.createStatement();
+        ResultSet rs = s.executeQuery(SQL)) {
       while (rs.next()) {
         if (rs.getString(1).equalsIgnoreCase("Threads_connected")) {
           threads = Integer.parseInt(rs.getString(2)) - 1;

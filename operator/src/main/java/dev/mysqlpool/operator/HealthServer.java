@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 
 /**
- * The operator's own HTTP endpoints: {@code /healthz} (every informer is healthy), {@code /readyz} (the operator
- * started; a standby replica waiting for the Lease is ready too) and {@code /metrics} (Prometheus text, JOSDK's
- * reconciliation metrics and the JVM's).
+ * The operator's own HTTP endpoints: {@code /healthz} (every informer is healthy), {@code /readyz}
+ * (the operator started; a standby replica waiting for the Lease is ready too) and {@code /metrics}
+ * (Prometheus text, JOSDK's reconciliation metrics and the JVM's).
  */
 final class HealthServer {
   private final HttpServer server;
@@ -30,22 +30,37 @@ final class HealthServer {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen on --http-port " + port, e);
     }
-    server.createContext("/healthz", ex -> {
-      boolean ok = !operator.getRuntimeInfo().isStarted()
-          || operator.getRuntimeInfo().allEventSourcesAreHealthy();
-      reply(ex, ok ? 200 : 503, ok ? "ok\n" : "unhealthy event sources: "
-          + operator.getRuntimeInfo().unhealthyEventSources().keySet() + "\n", "text/plain");
-    });
-    server.createContext("/readyz", ex -> {
-      boolean ok = operator.getRuntimeInfo().isStarted();
-      reply(ex, ok ? 200 : 503, ok ? "ok\n" : "starting\n", "text/plain");
-    });
-    server.createContext("/metrics", ex -> reply(ex, 200, registry.scrape(), "text/plain; version=0.0.4"));
-    server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "health-http");
-      t.setDaemon(true);
-      return t;
-    }));
+    server.createContext(
+        "/healthz",
+        ex -> {
+          boolean ok =
+              !operator.getRuntimeInfo().isStarted()
+                  || operator.getRuntimeInfo().allEventSourcesAreHealthy();
+          reply(
+              ex,
+              ok ? 200 : 503,
+              ok
+                  ? "ok\n"
+                  : "unhealthy event sources: "
+                      + operator.getRuntimeInfo().unhealthyEventSources().keySet()
+                      + "\n",
+              "text/plain");
+        });
+    server.createContext(
+        "/readyz",
+        ex -> {
+          boolean ok = operator.getRuntimeInfo().isStarted();
+          reply(ex, ok ? 200 : 503, ok ? "ok\n" : "starting\n", "text/plain");
+        });
+    server.createContext(
+        "/metrics", ex -> reply(ex, 200, registry.scrape(), "text/plain; version=0.0.4"));
+    server.setExecutor(
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "health-http");
+              t.setDaemon(true);
+              return t;
+            }));
     server.start();
     return new HealthServer(server);
   }
@@ -59,7 +74,8 @@ final class HealthServer {
     server.stop(0);
   }
 
-  private static void reply(HttpExchange ex, int status, String body, String type) throws IOException {
+  private static void reply(HttpExchange ex, int status, String body, String type)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", type);
     ex.sendResponseHeaders(status, bytes.length);

@@ -20,9 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The operator's entry point: {@code run} reconciles MySQLPools with leader election, JSON logs on stderr and its own
- * {@code /healthz}, {@code /readyz} and {@code /metrics}; {@code render -f pool.yaml} prints manifests without a
- * cluster.
+ * The operator's entry point: {@code run} reconciles MySQLPools with leader election, JSON logs on
+ * stderr and its own {@code /healthz}, {@code /readyz} and {@code /metrics}; {@code render -f
+ * pool.yaml} prints manifests without a cluster.
  */
 public final class MySQLPoolOperator {
   private static final Logger log = LoggerFactory.getLogger(MySQLPoolOperator.class);
@@ -40,9 +40,10 @@ public final class MySQLPoolOperator {
       System.exit(2);
       return;
     }
-    RenderSettings settings = options.proxyImage() == null
-        ? RenderSettings.defaults()
-        : new RenderSettings(options.proxyImage());
+    RenderSettings settings =
+        options.proxyImage() == null
+            ? RenderSettings.defaults()
+            : new RenderSettings(options.proxyImage());
     if (options.command().equals("render")) {
       quiet();
       System.exit(RenderCommand.run(options.files(), settings, System.out, System.err));
@@ -57,27 +58,39 @@ public final class MySQLPoolOperator {
    * @param client the client it uses, closed when the operator stops
    * @param settings how pools are rendered
    * @param namespaces namespaces to watch; empty for all
-   * @param overrides further configuration, e.g. leader election or, in mock-server tests, SSA switched off
+   * @param overrides further configuration, e.g. leader election or, in mock-server tests, SSA
+   *     switched off
    */
   public static Operator operator(
-      KubernetesClient client, RenderSettings settings, Set<String> namespaces,
+      KubernetesClient client,
+      RenderSettings settings,
+      Set<String> namespaces,
       Consumer<ConfigurationServiceOverrider> overrides) {
     return operator(client, new MySQLPoolReconciler(settings), namespaces, overrides);
   }
 
-  /** As {@link #operator(KubernetesClient, RenderSettings, Set, Consumer)}, with a given reconciler instance. */
+  /**
+   * As {@link #operator(KubernetesClient, RenderSettings, Set, Consumer)}, with a given reconciler
+   * instance.
+   */
   public static Operator operator(
-      KubernetesClient client, MySQLPoolReconciler reconciler, Set<String> namespaces,
+      KubernetesClient client,
+      MySQLPoolReconciler reconciler,
+      Set<String> namespaces,
       Consumer<ConfigurationServiceOverrider> overrides) {
-    Operator operator = new Operator(o -> {
-      o.withKubernetesClient(client);
-      overrides.accept(o);
-    });
-    operator.register(reconciler, c -> {
-      if (!namespaces.isEmpty()) {
-        c.settingNamespaces(namespaces);
-      }
-    });
+    Operator operator =
+        new Operator(
+            o -> {
+              o.withKubernetesClient(client);
+              overrides.accept(o);
+            });
+    operator.register(
+        reconciler,
+        c -> {
+          if (!namespaces.isEmpty()) {
+            c.settingNamespaces(namespaces);
+          }
+        });
     return operator;
   }
 
@@ -88,32 +101,47 @@ public final class MySQLPoolOperator {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Operator operator = operator(client, new MySQLPoolReconciler(settings, registry), options.namespaces(), o -> {
-      o.withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
-      if (options.leaderElection()) {
-        o.withLeaderElectionConfiguration(
-            new LeaderElectionConfiguration(options.leaseName(), options.leaseNamespace()));
-      }
-    });
+    Operator operator =
+        operator(
+            client,
+            new MySQLPoolReconciler(settings, registry),
+            options.namespaces(),
+            o -> {
+              o.withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
+              if (options.leaderElection()) {
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(options.leaseName(), options.leaseNamespace()));
+              }
+            });
     HealthServer health = HealthServer.start(options.httpPort(), operator, registry);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("stopping");
-      operator.stop();
-      health.stop();
-    }, "shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("stopping");
+                  operator.stop();
+                  health.stop();
+                },
+                "shutdown"));
     log.atInfo()
         .addKeyValue("proxyImage", settings.proxyImage())
-        .addKeyValue("namespaces", options.namespaces().isEmpty() ? "all" : String.join(",", options.namespaces()))
-        .addKeyValue("leaderElection", options.leaderElection()
-            ? options.leaseNamespace() + "/" + options.leaseName() : "off")
+        .addKeyValue(
+            "namespaces",
+            options.namespaces().isEmpty() ? "all" : String.join(",", options.namespaces()))
+        .addKeyValue(
+            "leaderElection",
+            options.leaderElection() ? options.leaseNamespace() + "/" + options.leaseName() : "off")
         .addKeyValue("httpPort", options.httpPort())
         .addKeyValue("logLevel", options.logLevel())
         .log("starting mysqlpool-operator");
     try {
       operator.start();
     } catch (RuntimeException e) {
-      log.atError().setCause(e).log("the operator could not start; check the kubeconfig or service account and"
-          + " that the MySQLPool CRD is installed (kubectl apply -f crds/)");
+      log.atError()
+          .setCause(e)
+          .log(
+              "the operator could not start; check the kubeconfig or service account and"
+                  + " that the MySQLPool CRD is installed (kubectl apply -f crds/)");
       health.stop();
       System.exit(1);
     }

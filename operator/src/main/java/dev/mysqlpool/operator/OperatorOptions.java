@@ -33,20 +33,22 @@ record OperatorOptions(
   /** The levels --log-level accepts. */
   static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
-  static final String USAGE = String.join("\n",
-      "usage: java -jar operator.jar [run] [options]",
-      "       java -jar operator.jar render -f pool.yaml [-f more.yaml ...] [--proxy-image IMAGE]",
-      "",
-      "run      reconcile MySQLPools in the cluster of the current kubeconfig / service account",
-      "render   print every manifest of the MySQLPools in the files, without a cluster",
-      "",
-      "  --proxy-image IMAGE      proxy image for pools that do not name one",
-      "  --http-port N            port of /healthz, /readyz and /metrics (default 8080)",
-      "  --namespaces a,b         watch only these namespaces (default: all)",
-      "  --no-leader-election     run without a Lease (a single replica only)",
-      "  --lease-name NAME        the leader election Lease (default mysqlpool-operator)",
-      "  --lease-namespace NS     namespace of the Lease (default $POD_NAMESPACE)",
-      "  --log-level LEVEL        TRACE, DEBUG, INFO, WARN or ERROR (default INFO)");
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: java -jar operator.jar [run] [options]",
+          "       java -jar operator.jar render -f pool.yaml [-f more.yaml ...] [--proxy-image IMAGE]",
+          "",
+          "run      reconcile MySQLPools in the cluster of the current kubeconfig / service account",
+          "render   print every manifest of the MySQLPools in the files, without a cluster",
+          "",
+          "  --proxy-image IMAGE      proxy image for pools that do not name one",
+          "  --http-port N            port of /healthz, /readyz and /metrics (default 8080)",
+          "  --namespaces a,b         watch only these namespaces (default: all)",
+          "  --no-leader-election     run without a Lease (a single replica only)",
+          "  --lease-name NAME        the leader election Lease (default mysqlpool-operator)",
+          "  --lease-namespace NS     namespace of the Lease (default $POD_NAMESPACE)",
+          "  --log-level LEVEL        TRACE, DEBUG, INFO, WARN or ERROR (default INFO)");
 
   static OperatorOptions parse(String[] args, String podNamespace) {
     String command = "run";
@@ -76,7 +78,8 @@ record OperatorOptions(
           try {
             port = Integer.parseInt(value(args, ++i, a));
           } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--http-port: '" + args[i] + "' is not a port number");
+            throw new IllegalArgumentException(
+                "--http-port: '" + args[i] + "' is not a port number");
           }
           break;
         case "--no-leader-election":
@@ -98,8 +101,8 @@ record OperatorOptions(
         case "--log-level":
           logLevel = value(args, ++i, a).toUpperCase(java.util.Locale.ROOT);
           if (!LOG_LEVELS.contains(logLevel)) {
-            throw new IllegalArgumentException("--log-level: '" + args[i] + "' is not one of "
-                + String.join(", ", LOG_LEVELS));
+            throw new IllegalArgumentException(
+                "--log-level: '" + args[i] + "' is not one of " + String.join(", ", LOG_LEVELS));
           }
           break;
         default:
@@ -110,11 +113,20 @@ record OperatorOptions(
       throw new IllegalArgumentException("render: name at least one file with -f");
     }
     if (command.equals("run") && leader && (leaseNamespace == null || leaseNamespace.isBlank())) {
-      throw new IllegalArgumentException("run: leader election needs a namespace for its Lease; set POD_NAMESPACE"
-          + " (the Helm chart does), pass --lease-namespace, or --no-leader-election for a single replica");
+      throw new IllegalArgumentException(
+          "run: leader election needs a namespace for its Lease; set POD_NAMESPACE"
+              + " (the Helm chart does), pass --lease-namespace, or --no-leader-election for a single replica");
     }
-    return new OperatorOptions(command, List.copyOf(files), image, port, leader, leaseName, leaseNamespace,
-        Set.copyOf(namespaces), logLevel);
+    return new OperatorOptions(
+        command,
+        List.copyOf(files),
+        image,
+        port,
+        leader,
+        leaseName,
+        leaseNamespace,
+        Set.copyOf(namespaces),
+        logLevel);
   }
 
   private static String value(String[] args, int i, String option) {

@@ -15,13 +15,14 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The API calls the operator makes, as RBAC (group, resource, verb) triples, derived from the code: the dependents
- * listed on {@link MySQLPoolReconciler}'s workflow, the primary resource, the watched Secrets, Events and the
- * leader election Lease. The Helm chart's ClusterRole and Role are tested against this, so adding a dependent
- * without its RBAC fails the build.
+ * The API calls the operator makes, as RBAC (group, resource, verb) triples, derived from the code:
+ * the dependents listed on {@link MySQLPoolReconciler}'s workflow, the primary resource, the
+ * watched Secrets, Events and the leader election Lease. The Helm chart's ClusterRole and Role are
+ * tested against this, so adding a dependent without its RBAC fails the build.
  *
- * <p>Dependents are written with server-side apply: creating through apply is authorized as {@code create}, changing
- * as {@code patch}. Nothing is deleted: owner references let Kubernetes collect a pool's objects.
+ * <p>Dependents are written with server-side apply: creating through apply is authorized as {@code
+ * create}, changing as {@code patch}. Nothing is deleted: owner references let Kubernetes collect a
+ * pool's objects.
  */
 public final class Permissions {
   /** Verbs of the informer behind every watched type. */
@@ -46,8 +47,8 @@ public final class Permissions {
   }
 
   /**
-   * Rules in the operator's own namespace (the Role): the leader election Lease, which fabric8's LeaseLock reads,
-   * creates and renews with a JSON merge patch.
+   * Rules in the operator's own namespace (the Role): the leader election Lease, which fabric8's
+   * LeaseLock reads, creates and renews with a JSON merge patch.
    */
   public static Set<String> ownNamespace() {
     Set<String> rules = new TreeSet<>();
@@ -55,7 +56,8 @@ public final class Permissions {
     return rules;
   }
 
-  private static void add(Set<String> rules, Class<? extends HasMetadata> type, String sub, List<String> verbs) {
+  private static void add(
+      Set<String> rules, Class<? extends HasMetadata> type, String sub, List<String> verbs) {
     for (String verb : verbs) {
       rules.add(HasMetadata.getGroup(type) + "/" + HasMetadata.getPlural(type) + sub + ":" + verb);
     }
@@ -65,7 +67,8 @@ public final class Permissions {
   private static Class<? extends HasMetadata> resourceType(Class<?> dependent) {
     for (Class<?> c = dependent; c != null; c = c.getSuperclass()) {
       Type t = c.getGenericSuperclass();
-      if (t instanceof ParameterizedType p && p.getActualTypeArguments()[0] instanceof Class<?> r
+      if (t instanceof ParameterizedType p
+          && p.getActualTypeArguments()[0] instanceof Class<?> r
           && HasMetadata.class.isAssignableFrom(r)) {
         return (Class<? extends HasMetadata>) r;
       }

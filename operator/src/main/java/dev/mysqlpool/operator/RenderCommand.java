@@ -24,10 +24,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code render -f pool.yaml}: prints every manifest the operator would apply for the MySQLPools in the files,
- * without a cluster, for GitOps review and CI diffs. Other kinds in the files (a Secret, say) are skipped. A pool
- * that the operator would refuse (invalid spec, clashing timeouts, a backend too small) is reported on stderr and
- * makes the exit status 1.
+ * {@code render -f pool.yaml}: prints every manifest the operator would apply for the MySQLPools in
+ * the files, without a cluster, for GitOps review and CI diffs. Other kinds in the files (a Secret,
+ * say) are skipped. A pool that the operator would refuse (invalid spec, clashing timeouts, a
+ * backend too small) is reported on stderr and makes the exit status 1.
  */
 public final class RenderCommand {
   private static final ObjectMapper STRICT =
@@ -36,7 +36,8 @@ public final class RenderCommand {
   private RenderCommand() {}
 
   /** Renders the files to {@code out}; problems go to {@code err}. Returns the exit status. */
-  public static int run(List<String> files, RenderSettings settings, PrintStream out, PrintStream err) {
+  public static int run(
+      List<String> files, RenderSettings settings, PrintStream out, PrintStream err) {
     List<MySQLPool> pools = new ArrayList<>();
     int status = 0;
     for (String file : files) {
@@ -48,14 +49,24 @@ public final class RenderCommand {
       }
     }
     if (pools.isEmpty() && status == 0) {
-      err.println("no MySQLPool (apiVersion " + MySQLPool.GROUP + "/" + MySQLPool.VERSION + ") found in "
-          + String.join(", ", files));
+      err.println(
+          "no MySQLPool (apiVersion "
+              + MySQLPool.GROUP
+              + "/"
+              + MySQLPool.VERSION
+              + ") found in "
+              + String.join(", ", files));
       return 1;
     }
     KubernetesSerialization yaml = new KubernetesSerialization();
     for (MySQLPool pool : pools) {
-      String id = "mysqlpool " + (pool.getMetadata().getNamespace() == null ? "default"
-          : pool.getMetadata().getNamespace()) + "/" + pool.getMetadata().getName();
+      String id =
+          "mysqlpool "
+              + (pool.getMetadata().getNamespace() == null
+                  ? "default"
+                  : pool.getMetadata().getNamespace())
+              + "/"
+              + pool.getMetadata().getName();
       List<FieldError> errors = MySQLPoolValidator.validate(pool);
       if (!errors.isEmpty()) {
         err.println(id + " is invalid:");
@@ -74,17 +85,31 @@ public final class RenderCommand {
         continue;
       }
       if (!plan.sizing().valid()) {
-        err.println(id + ": SizingValid=False (" + plan.sizing().reason() + "): " + plan.sizing().message());
+        err.println(
+            id
+                + ": SizingValid=False ("
+                + plan.sizing().reason()
+                + "): "
+                + plan.sizing().message());
       }
       out.println("# " + id);
       out.println("# sizing (" + plan.sizing().source() + "): " + plan.sizing().message());
-      out.println("# timeouts: clientIdleTimeout " + Durations.format(plan.timeouts().clientIdleTimeout())
-          + ", tcpKeepAliveIdle " + Durations.format(plan.timeouts().tcpKeepAliveIdle())
-          + ", idleTimeout " + Durations.format(plan.timeouts().idleTimeout())
-          + ", maxLifetime " + Durations.format(plan.timeouts().maxLifetime())
-          + ", drainTimeout " + Durations.format(plan.timeouts().drainTimeout())
-          + ", preStop " + plan.timeouts().preStopDelaySeconds() + "s"
-          + ", terminationGracePeriodSeconds " + plan.timeouts().terminationGracePeriodSeconds());
+      out.println(
+          "# timeouts: clientIdleTimeout "
+              + Durations.format(plan.timeouts().clientIdleTimeout())
+              + ", tcpKeepAliveIdle "
+              + Durations.format(plan.timeouts().tcpKeepAliveIdle())
+              + ", idleTimeout "
+              + Durations.format(plan.timeouts().idleTimeout())
+              + ", maxLifetime "
+              + Durations.format(plan.timeouts().maxLifetime())
+              + ", drainTimeout "
+              + Durations.format(plan.timeouts().drainTimeout())
+              + ", preStop "
+              + plan.timeouts().preStopDelaySeconds()
+              + "s"
+              + ", terminationGracePeriodSeconds "
+              + plan.timeouts().terminationGracePeriodSeconds());
       for (HasMetadata m : Manifests.all(plan)) {
         String text = yaml.asYaml(m);
         out.print(text.startsWith("---") ? text : "---\n" + text);
@@ -96,7 +121,9 @@ public final class RenderCommand {
     return status;
   }
 
-  /** The MySQLPools among the YAML documents of {@code text}; unknown fields in a pool are an error. */
+  /**
+   * The MySQLPools among the YAML documents of {@code text}; unknown fields in a pool are an error.
+   */
   static List<MySQLPool> read(String text) throws IOException {
     List<MySQLPool> pools = new ArrayList<>();
     YAMLMapper mapper = new YAMLMapper();
@@ -105,19 +132,30 @@ public final class RenderCommand {
       while (docs.hasNext()) {
         JsonNode doc = docs.next();
         index++;
-        if (doc == null || doc.isNull() || doc.isMissingNode() || !"MySQLPool".equals(doc.path("kind").asText())) {
+        if (doc == null
+            || doc.isNull()
+            || doc.isMissingNode()
+            || !"MySQLPool".equals(doc.path("kind").asText())) {
           continue;
         }
         String apiVersion = doc.path("apiVersion").asText();
         if (!apiVersion.equals(MySQLPool.GROUP + "/" + MySQLPool.VERSION)) {
-          throw new IllegalArgumentException("document " + index + ": apiVersion '" + apiVersion + "' is not "
-              + MySQLPool.GROUP + "/" + MySQLPool.VERSION);
+          throw new IllegalArgumentException(
+              "document "
+                  + index
+                  + ": apiVersion '"
+                  + apiVersion
+                  + "' is not "
+                  + MySQLPool.GROUP
+                  + "/"
+                  + MySQLPool.VERSION);
         }
         try {
           pools.add(STRICT.treeToValue(doc, MySQLPool.class));
         } catch (JsonMappingException e) {
           String field = path(e);
-          String what = e instanceof UnrecognizedPropertyException ? "unknown field" : e.getOriginalMessage();
+          String what =
+              e instanceof UnrecognizedPropertyException ? "unknown field" : e.getOriginalMessage();
           throw new IllegalArgumentException("document " + index + ": " + field + ": " + what, e);
         }
       }

@@ -12,11 +12,11 @@ import com.marcnuri.helm.TemplateCommand;
 import dev.mysqlpool.operator.render.RenderSettings;
 import dev.mysqlpool.operator.testing.Fixtures;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentSpec;
-import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -39,20 +39,26 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Helm chart as Helm itself renders it (helm-java embeds Helm's Go library, so no CLI is needed): lint, the
- * objects of the default install, RBAC equal to {@link Permissions}, every monitoring toggle on and off,
- * deterministic output, and image names that agree with the operator's defaults and the Maven version.
+ * The Helm chart as Helm itself renders it (helm-java embeds Helm's Go library, so no CLI is
+ * needed): lint, the objects of the default install, RBAC equal to {@link Permissions}, every
+ * monitoring toggle on and off, deterministic output, and image names that agree with the
+ * operator's defaults and the Maven version.
  */
 class ChartTest {
   static final Path CHART = Fixtures.repo().resolve("helm/mysqlpool-operator");
   static final String NS = "mysqlpool-system";
   private static final KubernetesSerialization K8S = new KubernetesSerialization();
   private static final YAMLMapper YAML = new YAMLMapper();
-  private static final Set<String> MONITORING_KINDS = Set.of("PodMonitor", "PrometheusRule", "ConfigMap");
+  private static final Set<String> MONITORING_KINDS =
+      Set.of("PodMonitor", "PrometheusRule", "ConfigMap");
 
-  /** {@code helm template mysqlpool-operator helm/mysqlpool-operator -n mysqlpool-system --set ...}. */
+  /**
+   * {@code helm template mysqlpool-operator helm/mysqlpool-operator -n mysqlpool-system --set ...}.
+   */
   static String template(UnaryOperator<TemplateCommand> values) {
-    return values.apply(new Helm(CHART).template().withName("mysqlpool-operator").withNamespace(NS)).call();
+    return values
+        .apply(new Helm(CHART).template().withName("mysqlpool-operator").withNamespace(NS))
+        .call();
   }
 
   static List<HasMetadata> objects(String rendered) {
@@ -67,13 +73,17 @@ class ChartTest {
 
   static <T extends HasMetadata> T one(List<HasMetadata> objects, Class<T> type) {
     List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
-    assertThat(found).withFailMessage("expected one %s, found %s", type.getSimpleName(), found.size()).hasSize(1);
+    assertThat(found)
+        .withFailMessage("expected one %s, found %s", type.getSimpleName(), found.size())
+        .hasSize(1);
     return found.get(0);
   }
 
   static List<GenericKubernetesResource> kind(List<HasMetadata> objects, String kind) {
-    return objects.stream().filter(o -> kind.equals(o.getKind()) && o instanceof GenericKubernetesResource)
-        .map(GenericKubernetesResource.class::cast).toList();
+    return objects.stream()
+        .filter(o -> kind.equals(o.getKind()) && o instanceof GenericKubernetesResource)
+        .map(GenericKubernetesResource.class::cast)
+        .toList();
   }
 
   static TemplateCommand allMonitoring(TemplateCommand t) {
@@ -86,7 +96,8 @@ class ChartTest {
   @Test
   void helmLintPassesStrict() {
     LintResult lint = new Helm(CHART).lint().strict().call();
-    assertThat(lint.isFailed()).withFailMessage("helm lint --strict:%n%s", String.join("\n", lint.getMessages()))
+    assertThat(lint.isFailed())
+        .withFailMessage("helm lint --strict:%n%s", String.join("\n", lint.getMessages()))
         .isFalse();
   }
 
@@ -94,8 +105,10 @@ class ChartTest {
   void theDefaultInstallIsTheOperatorAndItsRbacOnly() {
     List<HasMetadata> objects = objects(template(t -> t));
     assertThat(objects.stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()))
-        .withFailMessage("monitoring extras are off by default, so the chart installs without the Prometheus"
-            + " Operator's CRDs; got %s", objects.stream().map(HasMetadata::getKind).toList())
+        .withFailMessage(
+            "monitoring extras are off by default, so the chart installs without the Prometheus"
+                + " Operator's CRDs; got %s",
+            objects.stream().map(HasMetadata::getKind).toList())
         .containsExactlyInAnyOrder(
             "ServiceAccount/mysqlpool-operator",
             "ClusterRole/mysqlpool-operator",
@@ -115,7 +128,8 @@ class ChartTest {
     String crds = new Helm(CHART).show().crds().call();
     assertThat(crds).contains("CustomResourceDefinition", "mysqlpools.mysqlpool.dev");
     assertThat(Files.readString(CHART.resolve("crds/mysqlpools.mysqlpool.dev-v1.yml")))
-        .withFailMessage("copy crds/mysqlpools.mysqlpool.dev-v1.yml to helm/mysqlpool-operator/crds/")
+        .withFailMessage(
+            "copy crds/mysqlpools.mysqlpool.dev-v1.yml to helm/mysqlpool-operator/crds/")
         .isEqualTo(Fixtures.read("crds/mysqlpools.mysqlpool.dev-v1.yml"));
     assertThat(listing(CHART.resolve("crds"))).isEqualTo(listing(Fixtures.repo().resolve("crds")));
   }
@@ -136,14 +150,21 @@ class ChartTest {
       assertThat(subject.getNamespace()).isEqualTo(NS);
     }
     Deployment d = one(objects, Deployment.class);
-    assertThat(d.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("mysqlpool-operator");
+    assertThat(d.getSpec().getTemplate().getSpec().getServiceAccountName())
+        .isEqualTo("mysqlpool-operator");
   }
 
   @Test
   void theDeploymentRunsTheOperatorWithArgumentsItAccepts() {
-    Deployment d = one(objects(template(t -> t
-        .set("watchNamespaces[0]", "shop").set("watchNamespaces[1]", "billing").set("logLevel", "DEBUG"))),
-        Deployment.class);
+    Deployment d =
+        one(
+            objects(
+                template(
+                    t ->
+                        t.set("watchNamespaces[0]", "shop")
+                            .set("watchNamespaces[1]", "billing")
+                            .set("logLevel", "DEBUG"))),
+            Deployment.class);
     DeploymentSpec spec = d.getSpec();
     Container c = spec.getTemplate().getSpec().getContainers().get(0);
     assertThat(spec.getReplicas()).isEqualTo(2);
@@ -158,16 +179,21 @@ class ChartTest {
     assertThat(c.getStartupProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
-    assertThat(c.getEnv()).anyMatch(e -> e.getName().equals("POD_NAMESPACE")
-        && e.getValueFrom().getFieldRef().getFieldPath().equals("metadata.namespace"));
+    assertThat(c.getEnv())
+        .anyMatch(
+            e ->
+                e.getName().equals("POD_NAMESPACE")
+                    && e.getValueFrom().getFieldRef().getFieldPath().equals("metadata.namespace"));
     assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(spec.getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
   }
 
   @Test
   void leaderElectionOffNeedsOneReplica() {
-    Deployment d = one(objects(template(t -> t.set("leaderElection.enabled", false).set("replicas", 1))),
-        Deployment.class);
+    Deployment d =
+        one(
+            objects(template(t -> t.set("leaderElection.enabled", false).set("replicas", 1))),
+            Deployment.class);
     List<String> args = d.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
     assertThat(OperatorOptions.parse(args.toArray(String[]::new), null).leaderElection()).isFalse();
     assertThatThrownBy(() -> template(t -> t.set("leaderElection.enabled", false)))
@@ -180,38 +206,57 @@ class ChartTest {
     JsonNode chart = YAML.readTree(CHART.resolve("Chart.yaml").toFile());
     assertThat(chart.path("appVersion").asText()).isEqualTo(version);
     assertThat(chart.path("version").asText()).isEqualTo(version);
-    Container c = one(objects(template(t -> t)), Deployment.class)
-        .getSpec().getTemplate().getSpec().getContainers().get(0);
+    Container c =
+        one(objects(template(t -> t)), Deployment.class)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0);
     assertThat(c.getImage()).isEqualTo("ghcr.io/mysqlpool/operator:" + version);
-    assertThat(c.getArgs()).containsSubsequence("--proxy-image", RenderSettings.DEFAULT_PROXY_IMAGE);
-    assertThat(RenderSettings.DEFAULT_PROXY_IMAGE).isEqualTo("ghcr.io/mysqlpool/proxy-runtime:" + version);
+    assertThat(c.getArgs())
+        .containsSubsequence("--proxy-image", RenderSettings.DEFAULT_PROXY_IMAGE);
+    assertThat(RenderSettings.DEFAULT_PROXY_IMAGE)
+        .isEqualTo("ghcr.io/mysqlpool/proxy-runtime:" + version);
   }
 
   @Test
   void everyMonitoringToggleRendersOnlyItsObject() {
-    assertThat(objects(template(t -> t)).stream().map(HasMetadata::getKind)).doesNotContainAnyElementsOf(
-        MONITORING_KINDS);
-    Map<String, String> toggles = Map.of(
-        "monitoring.operatorPodMonitor.enabled", "PodMonitor/mysqlpool-operator",
-        "monitoring.proxyPodMonitor.enabled", "PodMonitor/mysqlpool-proxies",
-        "monitoring.prometheusRule.enabled", "PrometheusRule/mysqlpool",
-        "monitoring.grafanaDashboard.enabled", "ConfigMap/mysqlpool-dashboard");
-    toggles.forEach((value, object) -> {
-      List<String> extras = objects(template(t -> t.set(value, true))).stream()
-          .filter(o -> MONITORING_KINDS.contains(o.getKind()))
-          .map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList();
-      assertThat(extras).as(value).containsExactly(object);
-    });
+    assertThat(objects(template(t -> t)).stream().map(HasMetadata::getKind))
+        .doesNotContainAnyElementsOf(MONITORING_KINDS);
+    Map<String, String> toggles =
+        Map.of(
+            "monitoring.operatorPodMonitor.enabled", "PodMonitor/mysqlpool-operator",
+            "monitoring.proxyPodMonitor.enabled", "PodMonitor/mysqlpool-proxies",
+            "monitoring.prometheusRule.enabled", "PrometheusRule/mysqlpool",
+            "monitoring.grafanaDashboard.enabled", "ConfigMap/mysqlpool-dashboard");
+    toggles.forEach(
+        (value, object) -> {
+          List<String> extras =
+              objects(template(t -> t.set(value, true))).stream()
+                  .filter(o -> MONITORING_KINDS.contains(o.getKind()))
+                  .map(o -> o.getKind() + "/" + o.getMetadata().getName())
+                  .toList();
+          assertThat(extras).as(value).containsExactly(object);
+        });
   }
 
   @Test
   void thePodMonitorsScrapeTheOperatorAndEveryProxy() {
-    List<HasMetadata> objects = objects(template(t -> allMonitoring(t)
-        .set("monitoring.proxyPodMonitor.labels.release", "kube-prometheus-stack")));
+    List<HasMetadata> objects =
+        objects(
+            template(
+                t ->
+                    allMonitoring(t)
+                        .set(
+                            "monitoring.proxyPodMonitor.labels.release", "kube-prometheus-stack")));
     List<GenericKubernetesResource> monitors = kind(objects, "PodMonitor");
     assertThat(monitors).hasSize(2);
-    GenericKubernetesResource proxies = monitors.stream()
-        .filter(m -> m.getMetadata().getName().equals("mysqlpool-proxies")).findFirst().orElseThrow();
+    GenericKubernetesResource proxies =
+        monitors.stream()
+            .filter(m -> m.getMetadata().getName().equals("mysqlpool-proxies"))
+            .findFirst()
+            .orElseThrow();
     assertThat(proxies.getMetadata().getLabels()).containsEntry("release", "kube-prometheus-stack");
     JsonNode spec = new ObjectMapper().valueToTree(proxies.getAdditionalProperties().get("spec"));
     assertThat(spec.at("/selector/matchLabels/app.kubernetes.io~1name").asText())
@@ -220,29 +265,55 @@ class ChartTest {
         .isEqualTo(dev.mysqlpool.operator.common.Names.MANAGED_BY);
     assertThat(spec.at("/podMetricsEndpoints/0/port").asText())
         .isEqualTo(dev.mysqlpool.operator.common.Names.ADMIN_PORT_NAME);
-    assertThat(spec.at("/podMetricsEndpoints/0/relabelings/0/targetLabel").asText()).isEqualTo("pool");
+    assertThat(spec.at("/podMetricsEndpoints/0/relabelings/0/targetLabel").asText())
+        .isEqualTo("pool");
     assertThat(spec.at("/namespaceSelector/any").asBoolean()).isTrue();
 
-    JsonNode scoped = new ObjectMapper().valueToTree(kind(objects(template(t -> t
-        .set("monitoring.proxyPodMonitor.enabled", true).set("watchNamespaces[0]", "shop"))), "PodMonitor")
-        .get(0).getAdditionalProperties().get("spec"));
+    JsonNode scoped =
+        new ObjectMapper()
+            .valueToTree(
+                kind(
+                        objects(
+                            template(
+                                t ->
+                                    t.set("monitoring.proxyPodMonitor.enabled", true)
+                                        .set("watchNamespaces[0]", "shop"))),
+                        "PodMonitor")
+                    .get(0)
+                    .getAdditionalProperties()
+                    .get("spec"));
     assertThat(scoped.at("/namespaceSelector/matchNames/0").asText()).isEqualTo("shop");
   }
 
   @Test
   void theAlertsAnswerTheSeedsWithThresholdsFromValues() {
-    GenericKubernetesResource rule = kind(objects(template(t -> t
-        .set("monitoring.prometheusRule.enabled", true)
-        .set("monitoring.prometheusRule.freeConnections.ratio", 0.6)
-        .set("monitoring.prometheusRule.alertLabels.team", "dba"))), "PrometheusRule").get(0);
-    JsonNode groups = new ObjectMapper().valueToTree(rule.getAdditionalProperties().get("spec")).path("groups");
+    GenericKubernetesResource rule =
+        kind(
+                objects(
+                    template(
+                        t ->
+                            t.set("monitoring.prometheusRule.enabled", true)
+                                .set("monitoring.prometheusRule.freeConnections.ratio", 0.6)
+                                .set("monitoring.prometheusRule.alertLabels.team", "dba"))),
+                "PrometheusRule")
+            .get(0);
+    JsonNode groups =
+        new ObjectMapper().valueToTree(rule.getAdditionalProperties().get("spec")).path("groups");
     Map<String, JsonNode> alerts = new java.util.TreeMap<>();
     groups.forEach(g -> g.path("rules").forEach(r -> alerts.put(r.path("alert").asText(), r)));
-    assertThat(alerts).containsOnlyKeys("MySQLPoolFreeConnectionsHigh", "MySQLPoolClientsWaiting",
-        "MySQLPoolAcquireTimeouts", "MySQLPoolBackendConnectErrors", "MySQLPoolBackendDown",
-        "MySQLPoolProxyMemoryHigh", "MySQLPoolProxyHeapHigh", "MySQLPoolSizingInvalid");
+    assertThat(alerts)
+        .containsOnlyKeys(
+            "MySQLPoolFreeConnectionsHigh",
+            "MySQLPoolClientsWaiting",
+            "MySQLPoolAcquireTimeouts",
+            "MySQLPoolBackendConnectErrors",
+            "MySQLPoolBackendDown",
+            "MySQLPoolProxyMemoryHigh",
+            "MySQLPoolProxyHeapHigh",
+            "MySQLPoolSizingInvalid");
     JsonNode free = alerts.get("MySQLPoolFreeConnectionsHigh");
-    assertThat(free.path("expr").asText()).contains("mysqlpool_pool_connections{state=\"free\"}", "> 0.6");
+    assertThat(free.path("expr").asText())
+        .contains("mysqlpool_pool_connections{state=\"free\"}", "> 0.6");
     assertThat(free.path("for").asText()).isEqualTo("5m");
     assertThat(free.path("labels").path("team").asText()).isEqualTo("dba");
     assertThat(alerts.get("MySQLPoolAcquireTimeouts").path("expr").asText())
@@ -255,17 +326,26 @@ class ChartTest {
           .contains("{{ $labels.");
       assertThat(a.path("labels").path("severity").asText()).isIn("warning", "critical");
     }
-    Set<String> metrics = metricNames(alerts.values().stream().map(a -> a.path("expr").asText())
-        .collect(Collectors.joining("\n")));
-    assertThat(knownMetrics()).as("every proxy or operator metric an alert reads exists")
+    Set<String> metrics =
+        metricNames(
+            alerts.values().stream()
+                .map(a -> a.path("expr").asText())
+                .collect(Collectors.joining("\n")));
+    assertThat(knownMetrics())
+        .as("every proxy or operator metric an alert reads exists")
         .containsAll(metrics.stream().filter(m -> m.startsWith("mysqlpool_")).toList());
   }
 
   @Test
   void theDashboardIsValidJsonAndQueriesOnlyExistingMetrics() throws IOException {
-    ConfigMap cm = one(objects(template(t -> t
-        .set("monitoring.grafanaDashboard.enabled", true)
-        .set("monitoring.grafanaDashboard.namespace", "monitoring"))), ConfigMap.class);
+    ConfigMap cm =
+        one(
+            objects(
+                template(
+                    t ->
+                        t.set("monitoring.grafanaDashboard.enabled", true)
+                            .set("monitoring.grafanaDashboard.namespace", "monitoring"))),
+            ConfigMap.class);
     assertThat(cm.getMetadata().getNamespace()).isEqualTo("monitoring");
     assertThat(cm.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
     String json = cm.getData().get("mysqlpool.json");
@@ -273,16 +353,27 @@ class ChartTest {
     assertThat(dashboard.path("uid").asText()).isEqualTo("mysqlpool");
     StringBuilder exprs = new StringBuilder();
     List<String> titles = new ArrayList<>();
-    dashboard.path("panels").forEach(p -> {
-      titles.add(p.path("title").asText());
-      p.path("targets").forEach(t -> exprs.append(t.path("expr").asText()).append('\n'));
-    });
-    assertThat(exprs).contains("mysqlpool_pool_acquire_seconds_bucket", "mysqlpool_query_seconds_bucket",
-        "mysqlpool_frontend_client_connections", "mysqlpool_errors_total", "state=~\"used|free|pending",
-        "mysqlpool_sessions_pinned");
+    dashboard
+        .path("panels")
+        .forEach(
+            p -> {
+              titles.add(p.path("title").asText());
+              p.path("targets").forEach(t -> exprs.append(t.path("expr").asText()).append('\n'));
+            });
+    assertThat(exprs)
+        .contains(
+            "mysqlpool_pool_acquire_seconds_bucket",
+            "mysqlpool_query_seconds_bucket",
+            "mysqlpool_frontend_client_connections",
+            "mysqlpool_errors_total",
+            "state=~\"used|free|pending",
+            "mysqlpool_sessions_pinned");
     assertThat(titles).contains("Pinned sessions (transaction mode)");
-    assertThat(knownMetrics()).containsAll(metricNames(exprs.toString()).stream()
-        .filter(m -> m.startsWith("mysqlpool_")).toList());
+    assertThat(knownMetrics())
+        .containsAll(
+            metricNames(exprs.toString()).stream()
+                .filter(m -> m.startsWith("mysqlpool_"))
+                .toList());
   }
 
   @Test
@@ -293,15 +384,22 @@ class ChartTest {
       for (Path f : files.filter(Files::isRegularFile).toList()) {
         String text = Files.readString(f);
         assertThat(unstable.matcher(text).find())
-            .withFailMessage("%s: Argo CD and Flux re-render the chart; random names, timestamps and cluster"
-                + " lookups make every render differ", f)
+            .withFailMessage(
+                "%s: Argo CD and Flux re-render the chart; random names, timestamps and cluster"
+                    + " lookups make every render differ",
+                f)
             .isFalse();
-        assertThat(text).as(f + ": hooks are applied outside the GitOps diff").doesNotContain("helm.sh/hook");
+        assertThat(text)
+            .as(f + ": hooks are applied outside the GitOps diff")
+            .doesNotContain("helm.sh/hook");
       }
     }
   }
 
-  /** The proxy's metrics (proxy-runtime/README.md, "Admin endpoint") and the operator's sizing gauge. */
+  /**
+   * The proxy's metrics (proxy-runtime/README.md, "Admin endpoint") and the operator's sizing
+   * gauge.
+   */
   static Set<String> knownMetrics() {
     Set<String> known = new TreeSet<>();
     String readme = Fixtures.read("proxy-runtime/README.md");
@@ -316,7 +414,8 @@ class ChartTest {
 
   static Set<String> metricNames(String text) {
     Set<String> out = new TreeSet<>();
-    Matcher m = Pattern.compile("\\b(mysqlpool_[a-z_]+|jvm_[a-z_]+|container_[a-z_]+)").matcher(text);
+    Matcher m =
+        Pattern.compile("\\b(mysqlpool_[a-z_]+|jvm_[a-z_]+|container_[a-z_]+)").matcher(text);
     while (m.find()) {
       out.add(m.group(1));
     }

@@ -10,18 +10,26 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * There is no Docker engine in CI, so the images are checked by reading: each Dockerfile copies the jar its module's
- * Maven build produces, runs as a numeric non-root user with container-aware JVM flags, and the README builds and
- * pushes them under the names the chart and the operator use.
+ * There is no Docker engine in CI, so the images are checked by reading: each Dockerfile copies the
+ * jar its module's Maven build produces, runs as a numeric non-root user with container-aware JVM
+ * flags, and the README builds and pushes them under the names the chart and the operator use.
  */
 class DockerfilesTest {
 
   record Image(String dockerfile, String pom, String jar, String name) {}
 
-  static final List<Image> IMAGES = List.of(
-      new Image("operator/Dockerfile", "operator/pom.xml", "operator.jar", "ghcr.io/mysqlpool/operator"),
-      new Image("proxy-runtime/Dockerfile", "proxy-runtime/pom.xml", "proxy-runtime.jar",
-          "ghcr.io/mysqlpool/proxy-runtime"));
+  static final List<Image> IMAGES =
+      List.of(
+          new Image(
+              "operator/Dockerfile",
+              "operator/pom.xml",
+              "operator.jar",
+              "ghcr.io/mysqlpool/operator"),
+          new Image(
+              "proxy-runtime/Dockerfile",
+              "proxy-runtime/pom.xml",
+              "proxy-runtime.jar",
+              "ghcr.io/mysqlpool/proxy-runtime"));
 
   @Test
   void eachImageCopiesTheJarItsMavenBuildProduces() {
@@ -29,14 +37,22 @@ class DockerfilesTest {
       String dockerfile = Fixtures.read(image.dockerfile());
       String pom = Fixtures.read(image.pom());
       String finalName = image.jar().replace(".jar", "");
-      assertThat(pom).as(image.pom() + " names its shaded jar " + image.jar())
+      assertThat(pom)
+          .as(image.pom() + " names its shaded jar " + image.jar())
           .contains("<finalName>" + finalName + "</finalName>", "maven-shade-plugin");
-      assertThat(dockerfile).as(image.dockerfile())
-          .containsPattern("(?m)^COPY target/" + Pattern.quote(image.jar()) + " /app/" + Pattern.quote(image.jar())
-              + "$")
-          .containsPattern("(?m)^ENTRYPOINT \\[\"java\", \"-jar\", \"/app/" + Pattern.quote(image.jar()) + "\"");
+      assertThat(dockerfile)
+          .as(image.dockerfile())
+          .containsPattern(
+              "(?m)^COPY target/"
+                  + Pattern.quote(image.jar())
+                  + " /app/"
+                  + Pattern.quote(image.jar())
+                  + "$")
+          .containsPattern(
+              "(?m)^ENTRYPOINT \\[\"java\", \"-jar\", \"/app/" + Pattern.quote(image.jar()) + "\"");
     }
-    assertThat(Fixtures.read("operator/src/main/java/dev/mysqlpool/operator/render/Deployments.java"))
+    assertThat(
+            Fixtures.read("operator/src/main/java/dev/mysqlpool/operator/render/Deployments.java"))
         .as("the proxy Deployment runs the jar where the proxy image puts it")
         .contains("\"/app/proxy-runtime.jar\"");
   }
@@ -47,14 +63,19 @@ class DockerfilesTest {
       String dockerfile = Fixtures.read(image.dockerfile());
       Matcher from = Pattern.compile("(?m)^FROM (\\S+)").matcher(dockerfile);
       assertThat(from.find()).isTrue();
-      assertThat(from.group(1)).as(image.dockerfile() + " base").matches(
-          "eclipse-temurin:17-jre(-\\w+)?|gcr\\.io/distroless/java17(-debian\\d+)?(:nonroot)?");
+      assertThat(from.group(1))
+          .as(image.dockerfile() + " base")
+          .matches(
+              "eclipse-temurin:17-jre(-\\w+)?|gcr\\.io/distroless/java17(-debian\\d+)?(:nonroot)?");
       Matcher user = Pattern.compile("(?m)^USER (\\S+)").matcher(dockerfile);
       assertThat(user.find()).as(image.dockerfile() + " sets USER").isTrue();
       String uid = user.group(1).split(":")[0];
-      assertThat(uid).as(image.dockerfile() + ": runAsNonRoot can verify only a numeric user").matches("\\d+");
+      assertThat(uid)
+          .as(image.dockerfile() + ": runAsNonRoot can verify only a numeric user")
+          .matches("\\d+");
       assertThat(Integer.parseInt(uid)).isPositive();
-      assertThat(dockerfile).as(image.dockerfile() + ": heap sized from the container's memory limit")
+      assertThat(dockerfile)
+          .as(image.dockerfile() + ": heap sized from the container's memory limit")
           .contains("-XX:MaxRAMPercentage=", "-XX:+ExitOnOutOfMemoryError");
     }
   }
@@ -66,12 +87,14 @@ class DockerfilesTest {
     String values = Fixtures.read("helm/mysqlpool-operator/values.yaml");
     for (Image image : IMAGES) {
       String module = image.dockerfile().substring(0, image.dockerfile().indexOf('/'));
-      assertThat(readme).as("README builds " + image.name())
+      assertThat(readme)
+          .as("README builds " + image.name())
           .contains("docker build -t " + image.name() + ":" + version + " " + module + "/")
           .contains("docker push " + image.name() + ":" + version);
       assertThat(values).contains("repository: " + image.name());
       assertThat(Fixtures.read(image.dockerfile())).contains(image.name());
     }
-    assertThat(RenderSettings.DEFAULT_PROXY_IMAGE).isEqualTo("ghcr.io/mysqlpool/proxy-runtime:" + version);
+    assertThat(RenderSettings.DEFAULT_PROXY_IMAGE)
+        .isEqualTo("ghcr.io/mysqlpool/proxy-runtime:" + version);
   }
 }

@@ -14,7 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The docs cannot fall behind the API: every MySQLPool spec field is in the reference table, links resolve. */
+/**
+ * The docs cannot fall behind the API: every MySQLPool spec field is in the reference table, links
+ * resolve.
+ */
 class DocsTest {
 
   /** Every field path of the spec, e.g. backend.host, credentials.users[].name, pod.resources. */
@@ -26,8 +29,10 @@ class DocsTest {
       }
       String path = prefix + f.getName();
       Class<?> t = f.getType();
-      if (List.class.isAssignableFrom(t) && f.getGenericType() instanceof ParameterizedType p
-          && p.getActualTypeArguments()[0] instanceof Class<?> e && e.getEnclosingClass() == MySQLPoolSpec.class) {
+      if (List.class.isAssignableFrom(t)
+          && f.getGenericType() instanceof ParameterizedType p
+          && p.getActualTypeArguments()[0] instanceof Class<?> e
+          && e.getEnclosingClass() == MySQLPoolSpec.class) {
         out.addAll(fields(e, path + "[]."));
       } else if (t.getEnclosingClass() == MySQLPoolSpec.class) {
         out.addAll(fields(t, path + "."));
@@ -41,23 +46,41 @@ class DocsTest {
   @Test
   void everySpecFieldIsInTheReferenceTable() {
     String readme = Fixtures.read("operator/README.md");
-    String table = readme.substring(readme.indexOf("| Field | Default | Meaning |"), readme.indexOf("\nStatus:"));
+    String table =
+        readme.substring(
+            readme.indexOf("| Field | Default | Meaning |"), readme.indexOf("\nStatus:"));
     List<String> fields = fields(MySQLPoolSpec.class, "");
-    assertThat(fields).contains("backend.host", "credentials.users[].backendUser", "pool.maxLifetime",
-        "service.sourceRanges", "pod.resources", "replicas");
+    assertThat(fields)
+        .contains(
+            "backend.host",
+            "credentials.users[].backendUser",
+            "pool.maxLifetime",
+            "service.sourceRanges",
+            "pod.resources",
+            "replicas");
     List<String> missing = fields.stream().filter(f -> !table.contains("`" + f + "`")).toList();
-    assertThat(missing).withFailMessage("operator/README.md's MySQLPool table lacks %s", missing).isEmpty();
+    assertThat(missing)
+        .withFailMessage("operator/README.md's MySQLPool table lacks %s", missing)
+        .isEmpty();
   }
 
   @Test
   void relativeLinksInTheDocsResolve() throws Exception {
     Pattern link = Pattern.compile("\\]\\(([^)#:]+)(#[^)]*)?\\)");
-    for (String doc : List.of("README.md", "docs/sizing.md", "docs/timeouts.md", "docs/troubleshooting.md",
-        "operator/README.md", "helm/mysqlpool-operator/README.md")) {
+    for (String doc :
+        List.of(
+            "README.md",
+            "docs/sizing.md",
+            "docs/timeouts.md",
+            "docs/troubleshooting.md",
+            "operator/README.md",
+            "helm/mysqlpool-operator/README.md")) {
       var base = Fixtures.repo().resolve(doc).getParent();
       Matcher m = link.matcher(Fixtures.read(doc));
       while (m.find()) {
-        assertThat(Files.exists(base.resolve(m.group(1)))).as(doc + " links " + m.group(1)).isTrue();
+        assertThat(Files.exists(base.resolve(m.group(1))))
+            .as(doc + " links " + m.group(1))
+            .isTrue();
       }
     }
   }

@@ -29,9 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every file under examples/ works: each MySQLPool passes the operator's validation, sizing and timeout checks and
- * renders every manifest, and its proxy config parses with the proxy's own loader; the GitOps examples point at the
- * chart that exists here, with values the chart accepts.
+ * Every file under examples/ works: each MySQLPool passes the operator's validation, sizing and
+ * timeout checks and renders every manifest, and its proxy config parses with the proxy's own
+ * loader; the GitOps examples point at the chart that exists here, with values the chart accepts.
  */
 class ExamplesTest {
   private static final YAMLMapper YAML = new YAMLMapper();
@@ -69,40 +69,55 @@ class ExamplesTest {
         pools.add(pool.getMetadata().getName());
         assertThat(MySQLPoolValidator.validate(pool)).as(id + " validation").isEmpty();
         Plan plan = Plan.of(pool, RenderSettings.defaults());
-        assertThat(plan.sizing().valid()).withFailMessage("%s: %s", id, plan.sizing().message()).isTrue();
+        assertThat(plan.sizing().valid())
+            .withFailMessage("%s: %s", id, plan.sizing().message())
+            .isTrue();
         assertThat(plan.timeouts().clashes()).as(id + " timeout chain").isEmpty();
         List<HasMetadata> objects = Manifests.all(plan);
-        assertThat(objects.stream().map(HasMetadata::getKind)).as(id).contains("ConfigMap", "Deployment",
-            "Service", "PodDisruptionBudget", "ServiceAccount");
+        assertThat(objects.stream().map(HasMetadata::getKind))
+            .as(id)
+            .contains(
+                "ConfigMap", "Deployment", "Service", "PodDisruptionBudget", "ServiceAccount");
         assertThat(objects).allMatch(o -> o.getMetadata().getNamespace().equals("shop"));
-        Deployment d = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
-            .findFirst().orElseThrow();
+        Deployment d =
+            objects.stream()
+                .filter(Deployment.class::isInstance)
+                .map(Deployment.class::cast)
+                .findFirst()
+                .orElseThrow();
         assertThat(d.getSpec().getReplicas()).isEqualTo(pool.getSpec().replicas);
-        Path users = Files.createDirectories(dir.resolve(pool.getMetadata().getName()).resolve("users"));
+        Path users =
+            Files.createDirectories(dir.resolve(pool.getMetadata().getName()).resolve("users"));
         for (var u : pool.getSpec().credentials.users) {
           Files.writeString(users.resolve(u.name), "secret\n");
         }
         var proxyPool = ConfigLoader.parse(ProxyConfigs.yaml(plan), users.getParent()).pool();
-        assertThat(proxyPool.maxConnections()).as(id + ": the proxy reads the sized pool")
+        assertThat(proxyPool.maxConnections())
+            .as(id + ": the proxy reads the sized pool")
             .isEqualTo(plan.sizing().perReplica());
-        assertThat(proxyPool.mode().name()).as(id + ": the proxy reads the pool mode")
+        assertThat(proxyPool.mode().name())
+            .as(id + ": the proxy reads the pool mode")
             .isEqualToIgnoringCase(pool.getSpec().pool.mode);
       }
     }
-    assertThat(pools).as("the documented examples").contains("orders", "catalog", "reports", "payments", "carts");
+    assertThat(pools)
+        .as("the documented examples")
+        .contains("orders", "catalog", "reports", "payments", "carts");
   }
 
   @Test
   void theExamplesCoverEachServiceShapeAndPoolMode() throws IOException {
     Map<String, MySQLPool> byName = new java.util.HashMap<>();
     for (Path file : files()) {
-      RenderCommand.read(Files.readString(file)).forEach(p -> byName.put(p.getMetadata().getName(), p));
+      RenderCommand.read(Files.readString(file))
+          .forEach(p -> byName.put(p.getMetadata().getName(), p));
     }
     assertThat(byName.get("catalog").getSpec().service.sourceRanges).isNotEmpty();
     assertThat(byName.get("catalog").getSpec().service.scheme).isEqualTo("internal");
     assertThat(byName.get("reports").getSpec().service.type).isEqualTo("ClusterIP");
     assertThat(byName.get("payments").getSpec().pool.maxConnections).isNotNull();
-    assertThat(byName.get("carts").getSpec().pool.mode).as("an example of transaction mode")
+    assertThat(byName.get("carts").getSpec().pool.mode)
+        .as("an example of transaction mode")
         .isEqualTo("transaction");
     assertThat(Plan.of(byName.get("payments"), RenderSettings.defaults()).sizing().source())
         .isEqualTo("Overridden");
@@ -113,9 +128,12 @@ class ExamplesTest {
     JsonNode secret = docs(EXAMPLES.resolve("basic-secret.yaml")).get(0);
     for (Path file : files()) {
       for (MySQLPool pool : RenderCommand.read(Files.readString(file))) {
-        assertThat(pool.getSpec().credentials.secretName).isEqualTo(secret.at("/metadata/name").asText());
+        assertThat(pool.getSpec().credentials.secretName)
+            .isEqualTo(secret.at("/metadata/name").asText());
         for (var u : pool.getSpec().credentials.users) {
-          assertThat(secret.at("/stringData/" + u.name).isTextual()).as(file + " user " + u.name).isTrue();
+          assertThat(secret.at("/stringData/" + u.name).isTextual())
+              .as(file + " user " + u.name)
+              .isTrue();
         }
       }
     }
@@ -129,8 +147,11 @@ class ExamplesTest {
     JsonNode source = app.at("/spec/source");
     assertThat(source.path("repoURL").asText()).startsWith("https://");
     assertThat(source.path("targetRevision").asText()).isNotBlank();
-    assertThat(Files.isRegularFile(Fixtures.repo().resolve(source.path("path").asText()).resolve("Chart.yaml")))
-        .as("spec.source.path is the chart").isTrue();
+    assertThat(
+            Files.isRegularFile(
+                Fixtures.repo().resolve(source.path("path").asText()).resolve("Chart.yaml")))
+        .as("spec.source.path is the chart")
+        .isTrue();
     assertThat(app.at("/spec/destination/namespace").asText()).isNotBlank();
     assertThat(app.at("/spec/destination/server").asText()).isNotBlank();
     assertThat(app.at("/spec/syncPolicy/syncOptions").toString()).contains("CreateNamespace=true");
@@ -153,30 +174,40 @@ class ExamplesTest {
     JsonNode chart = release.at("/spec/chart/spec");
     assertThat(chart.at("/sourceRef/kind").asText()).isEqualTo("GitRepository");
     assertThat(chart.at("/sourceRef/name").asText()).isEqualTo(git.at("/metadata/name").asText());
-    assertThat(chart.at("/sourceRef/namespace").asText()).isEqualTo(git.at("/metadata/namespace").asText());
-    assertThat(Files.isRegularFile(Fixtures.repo().resolve(chart.path("chart").asText()).resolve("Chart.yaml")))
-        .as("spec.chart.spec.chart is the chart's path in the GitRepository").isTrue();
+    assertThat(chart.at("/sourceRef/namespace").asText())
+        .isEqualTo(git.at("/metadata/namespace").asText());
+    assertThat(
+            Files.isRegularFile(
+                Fixtures.repo().resolve(chart.path("chart").asText()).resolve("Chart.yaml")))
+        .as("spec.chart.spec.chart is the chart's path in the GitRepository")
+        .isTrue();
     assertThat(release.at("/spec/install/crds").asText()).isEqualTo("CreateReplace");
     JsonNode kustomization = byKind.get("Kustomization");
-    assertThat(kustomization.path("apiVersion").asText()).isEqualTo("kustomize.toolkit.fluxcd.io/v1");
+    assertThat(kustomization.path("apiVersion").asText())
+        .isEqualTo("kustomize.toolkit.fluxcd.io/v1");
     assertThat(kustomization.at("/spec/path").asText()).isNotBlank();
     assertThat(kustomization.at("/spec/sourceRef/kind").asText()).isEqualTo("GitRepository");
     rendersWith(release.at("/spec/values"));
   }
 
-  /** The values render, and every key exists in the chart's values.yaml (a typo would be silently ignored). */
+  /**
+   * The values render, and every key exists in the chart's values.yaml (a typo would be silently
+   * ignored).
+   */
   private static void rendersWith(JsonNode values) throws IOException {
     JsonNode defaults = YAML.readTree(ChartTest.CHART.resolve("values.yaml").toFile());
     List<String[]> sets = new ArrayList<>();
     flatten("", values, defaults, sets);
     assertThat(sets).isNotEmpty();
-    String out = ChartTest.template(t -> {
-      TemplateCommand c = t;
-      for (String[] kv : sets) {
-        c = c.set(kv[0], kv[1]);
-      }
-      return c;
-    });
+    String out =
+        ChartTest.template(
+            t -> {
+              TemplateCommand c = t;
+              for (String[] kv : sets) {
+                c = c.set(kv[0], kv[1]);
+              }
+              return c;
+            });
     assertThat(out).contains("kind: Deployment");
   }
 
@@ -184,7 +215,9 @@ class ExamplesTest {
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
-      assertThat(defaults.has(e.getKey())).as("values key " + key + " exists in values.yaml").isTrue();
+      assertThat(defaults.has(e.getKey()))
+          .as("values key " + key + " exists in values.yaml")
+          .isTrue();
       if (e.getValue().isObject()) {
         flatten(key, e.getValue(), defaults.get(e.getKey()), out);
       } else {

@@ -32,34 +32,49 @@ class RbacTest {
 
   @Test
   void theClusterRoleGrantsExactlyWhatTheOperatorCalls() {
-    ClusterRole role = K8S.unmarshal(Fixtures.read("helm/mysqlpool-operator/templates/clusterrole.yaml"),
-        ClusterRole.class);
+    ClusterRole role =
+        K8S.unmarshal(
+            Fixtures.read("helm/mysqlpool-operator/templates/clusterrole.yaml"), ClusterRole.class);
     assertThat(triples(role.getRules()))
-        .withFailMessage("helm/mysqlpool-operator/templates/clusterrole.yaml must list exactly%n%s%nbut lists%n%s",
+        .withFailMessage(
+            "helm/mysqlpool-operator/templates/clusterrole.yaml must list exactly%n%s%nbut lists%n%s",
             Permissions.clusterWide(), triples(role.getRules()))
         .isEqualTo(Permissions.clusterWide());
   }
 
   @Test
   void theLeaderElectionRoleGrantsExactlyTheLeaseCalls() {
-    Role role = K8S.unmarshal(Fixtures.read("helm/mysqlpool-operator/templates/role.yaml"), Role.class);
+    Role role =
+        K8S.unmarshal(Fixtures.read("helm/mysqlpool-operator/templates/role.yaml"), Role.class);
     assertThat(triples(role.getRules())).isEqualTo(Permissions.ownNamespace());
   }
 
   @Test
   void theDerivedPermissionsCoverEveryDependent() {
-    assertThat(Permissions.clusterWide()).contains(
-        "apps/deployments:create", "apps/deployments:patch", "policy/poddisruptionbudgets:watch",
-        "/configmaps:patch", "/services:create", "/serviceaccounts:get", "/secrets:watch", "/events:create",
-        "mysqlpool.dev/mysqlpools/status:patch")
-        .noneMatch(r -> r.endsWith(":delete") || r.endsWith(":update") || r.startsWith("/secrets:c")
-            || r.startsWith("/secrets:p"));
+    assertThat(Permissions.clusterWide())
+        .contains(
+            "apps/deployments:create",
+            "apps/deployments:patch",
+            "policy/poddisruptionbudgets:watch",
+            "/configmaps:patch",
+            "/services:create",
+            "/serviceaccounts:get",
+            "/secrets:watch",
+            "/events:create",
+            "mysqlpool.dev/mysqlpools/status:patch")
+        .noneMatch(
+            r ->
+                r.endsWith(":delete")
+                    || r.endsWith(":update")
+                    || r.startsWith("/secrets:c")
+                    || r.startsWith("/secrets:p"));
   }
 
   @Test
   void theChartShipsTheSameCrd() {
     assertThat(Fixtures.read("helm/mysqlpool-operator/crds/mysqlpools.mysqlpool.dev-v1.yml"))
-        .withFailMessage("copy crds/mysqlpools.mysqlpool.dev-v1.yml to helm/mysqlpool-operator/crds/")
+        .withFailMessage(
+            "copy crds/mysqlpools.mysqlpool.dev-v1.yml to helm/mysqlpool-operator/crds/")
         .isEqualTo(Fixtures.read("crds/mysqlpools.mysqlpool.dev-v1.yml"));
   }
 }

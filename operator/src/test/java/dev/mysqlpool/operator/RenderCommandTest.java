@@ -20,8 +20,11 @@ class RenderCommandTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int render(String... files) {
-    return RenderCommand.run(List.of(files), RenderSettings.defaults(),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return RenderCommand.run(
+        List.of(files),
+        RenderSettings.defaults(),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   private String out() {
@@ -35,13 +38,21 @@ class RenderCommandTest {
   @Test
   void theExamplesRenderEveryManifest() {
     Path repo = Fixtures.repo();
-    int status = render(repo.resolve("examples/basic-pool.yaml").toString(),
-        repo.resolve("examples/basic-secret.yaml").toString());
+    int status =
+        render(
+            repo.resolve("examples/basic-pool.yaml").toString(),
+            repo.resolve("examples/basic-secret.yaml").toString());
     assertThat(status).withFailMessage("stderr: %s", err()).isZero();
-    assertThat(out()).contains("kind: \"ServiceAccount\"", "kind: \"ConfigMap\"", "kind: \"Service\"",
-        "kind: \"Deployment\"", "kind: \"PodDisruptionBudget\"")
-        .contains("# sizing (Computed): required 50 = ceil(1000 TPS x 50ms); total 100 = ceil(50 x 2); per replica"
-            + " 50")
+    assertThat(out())
+        .contains(
+            "kind: \"ServiceAccount\"",
+            "kind: \"ConfigMap\"",
+            "kind: \"Service\"",
+            "kind: \"Deployment\"",
+            "kind: \"PodDisruptionBudget\"")
+        .contains(
+            "# sizing (Computed): required 50 = ceil(1000 TPS x 50ms); total 100 = ceil(50 x 2); per replica"
+                + " 50")
         .doesNotContain("change-me");
     assertThat(err()).isEmpty();
   }
@@ -49,7 +60,8 @@ class RenderCommandTest {
   @Test
   void anUnknownFieldIsAnError() throws IOException {
     Path f = dir.resolve("pool.yaml");
-    Files.writeString(f, Fixtures.read("examples/basic-pool.yaml").replace("replicas: 2", "replica: 2"));
+    Files.writeString(
+        f, Fixtures.read("examples/basic-pool.yaml").replace("replicas: 2", "replica: 2"));
     assertThat(render(f.toString())).isEqualTo(1);
     assertThat(err()).contains("document 1: spec.replica: unknown field");
   }
@@ -57,21 +69,28 @@ class RenderCommandTest {
   @Test
   void anInvalidPoolIsReportedWithItsFields() throws IOException {
     Path f = dir.resolve("pool.yaml");
-    Files.writeString(f, Fixtures.read("examples/basic-pool.yaml").replace("holdTime: 50ms", "holdTime: 50"));
+    Files.writeString(
+        f, Fixtures.read("examples/basic-pool.yaml").replace("holdTime: 50ms", "holdTime: 50"));
     assertThat(render(f.toString())).isEqualTo(1);
-    assertThat(err()).isEqualTo("mysqlpool shop/orders is invalid:\n  - spec.workload.holdTime: '50' is not a positive"
-        + " duration; write it like 50ms or 2s\n");
+    assertThat(err())
+        .isEqualTo(
+            "mysqlpool shop/orders is invalid:\n  - spec.workload.holdTime: '50' is not a positive"
+                + " duration; write it like 50ms or 2s\n");
     assertThat(out()).isEmpty();
   }
 
   @Test
   void clashingTimeoutsAreRefusedLikeTheOperatorWould() throws IOException {
     Path f = dir.resolve("pool.yaml");
-    Files.writeString(f, Fixtures.read("examples/basic-pool.yaml")
-        .replace("  replicas: 2", "  replicas: 2\n  pool:\n    maxLifetime: 9h"));
+    Files.writeString(
+        f,
+        Fixtures.read("examples/basic-pool.yaml")
+            .replace("  replicas: 2", "  replicas: 2\n  pool:\n    maxLifetime: 9h"));
     assertThat(render(f.toString())).isEqualTo(1);
-    assertThat(err()).contains("would be refused by the operator", "spec.pool.maxLifetime (9h) clashes with"
-        + " spec.backend.waitTimeoutSeconds (28800)");
+    assertThat(err())
+        .contains(
+            "would be refused by the operator",
+            "spec.pool.maxLifetime (9h) clashes with" + " spec.backend.waitTimeoutSeconds (28800)");
   }
 
   @Test
@@ -83,12 +102,25 @@ class RenderCommandTest {
 
   @Test
   void usageErrorsNameTheFix() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> OperatorOptions.parse(new String[] {"run"}, null))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> OperatorOptions.parse(new String[] {"run"}, null))
         .hasMessageContaining("set POD_NAMESPACE");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> OperatorOptions.parse(new String[] {"render"}, null))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> OperatorOptions.parse(new String[] {"render"}, null))
         .hasMessage("render: name at least one file with -f");
-    assertThat(OperatorOptions.parse(new String[] {"--namespaces", "a,b", "--proxy-image", "x"}, "ops"))
-        .isEqualTo(new OperatorOptions("run", List.of(), "x", 8080, true, "mysqlpool-operator", "ops",
-            java.util.Set.of("a", "b"), "INFO"));
+    assertThat(
+            OperatorOptions.parse(
+                new String[] {"--namespaces", "a,b", "--proxy-image", "x"}, "ops"))
+        .isEqualTo(
+            new OperatorOptions(
+                "run",
+                List.of(),
+                "x",
+                8080,
+                true,
+                "mysqlpool-operator",
+                "ops",
+                java.util.Set.of("a", "b"),
+                "INFO"));
   }
 }

@@ -12,21 +12,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Re-reads the config file and its password files periodically, so that a password rotated in a mounted Kubernetes
- * Secret (which the kubelet updates in place) takes effect without a restart. Only user changes apply live; any other
- * change is reported once, since the operator rolls the pods when the rendered config changes. An invalid file is
- * reported once and ignored: the running configuration stays.
+ * Re-reads the config file and its password files periodically, so that a password rotated in a
+ * mounted Kubernetes Secret (which the kubelet updates in place) takes effect without a restart.
+ * Only user changes apply live; any other change is reported once, since the operator rolls the
+ * pods when the rendered config changes. An invalid file is reported once and ignored: the running
+ * configuration stays.
  */
 final class ConfigReloader implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
 
   private final Path file;
   private final ProxyServer server;
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "config-reload");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "config-reload");
+            t.setDaemon(true);
+            return t;
+          });
   private ProxyConfig lastSeen;
   private String lastProblem;
 
@@ -34,7 +37,8 @@ final class ConfigReloader implements AutoCloseable {
     this.file = file;
     this.server = server;
     this.lastSeen = server.config();
-    timer.scheduleWithFixedDelay(this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    timer.scheduleWithFixedDelay(
+        this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void check() {
@@ -44,7 +48,10 @@ final class ConfigReloader implements AutoCloseable {
     } catch (ConfigException e) {
       if (!e.getMessage().equals(lastProblem)) {
         lastProblem = e.getMessage();
-        log.error("{} changed but is not valid; keeping the running configuration: {}", file, e.getMessage());
+        log.error(
+            "{} changed but is not valid; keeping the running configuration: {}",
+            file,
+            e.getMessage());
       }
       return;
     }
@@ -56,8 +63,10 @@ final class ConfigReloader implements AutoCloseable {
     if (server.reloadUsers(next)) {
       log.info("reloaded users from {}: {}", file, next.users().size());
     } else {
-      log.warn("{} changed in fields other than users; restart the proxy to apply them (the operator rolls the pods"
-          + " when the rendered config changes)", file);
+      log.warn(
+          "{} changed in fields other than users; restart the proxy to apply them (the operator rolls the pods"
+              + " when the rendered config changes)",
+          file);
     }
   }
 

@@ -13,7 +13,11 @@ import org.slf4j.LoggerFactory;
 /** {@code java -jar proxy-runtime.jar --config FILE [--check]}. */
 public final class ProxyMain {
   private static final Logger log = LoggerFactory.getLogger(ProxyMain.class);
-  /** Kubelet refreshes mounted Secrets within about a minute; checking every few seconds adds little to that. */
+
+  /**
+   * Kubelet refreshes mounted Secrets within about a minute; checking every few seconds adds little
+   * to that.
+   */
   private static final Duration RELOAD_INTERVAL = Duration.ofSeconds(5);
 
   private ProxyMain() {}
@@ -63,11 +67,15 @@ public final class ProxyMain {
     ProxyServer server = ProxyServer.start(config);
     ConfigReloader reloader = new ConfigReloader(configFile, server, RELOAD_INTERVAL);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      reloader.close();
-      server.shutdown();
-      stopped.countDown();
-    }, "shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  reloader.close();
+                  server.shutdown();
+                  stopped.countDown();
+                },
+                "shutdown"));
     stopped.await();
   }
 
@@ -76,7 +84,8 @@ public final class ProxyMain {
       System.err.println("error: " + problem);
     }
     System.err.println("usage: java -jar proxy-runtime.jar --config FILE [--check]");
-    System.err.println("  --config FILE  the proxy's YAML configuration (see proxy-runtime/README.md)");
+    System.err.println(
+        "  --config FILE  the proxy's YAML configuration (see proxy-runtime/README.md)");
     System.err.println("  --check        validate the configuration and exit");
     System.exit(problem == null ? 0 : 2);
   }

@@ -6,14 +6,14 @@ import dev.mysqlpool.proxy.admin.ProxyMetrics;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.backend.PoolStats;
-import dev.mysqlpool.proxy.net.Buffers;
-import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import dev.mysqlpool.proxy.frontend.Frontend;
+import dev.mysqlpool.proxy.net.Buffers;
+import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -40,9 +40,15 @@ import org.slf4j.LoggerFactory;
 /** A running proxy: the MySQL listener, its backend pools and the admin HTTP endpoint. */
 public final class ProxyServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
   /** Guess for warm-up connections before any client arrived: what the Java drivers ask for. */
-  private static final int WARM_CAPABILITIES = Capabilities.CLIENT_FOUND_ROWS | Capabilities.CLIENT_LONG_FLAG
-      | Capabilities.CLIENT_TRANSACTIONS | Capabilities.CLIENT_MULTI_RESULTS | Capabilities.CLIENT_PS_MULTI_RESULTS;
+  private static final int WARM_CAPABILITIES =
+      Capabilities.CLIENT_FOUND_ROWS
+          | Capabilities.CLIENT_LONG_FLAG
+          | Capabilities.CLIENT_TRANSACTIONS
+          | Capabilities.CLIENT_MULTI_RESULTS
+          | Capabilities.CLIENT_PS_MULTI_RESULTS;
+
   private static final int UTF8MB4_GENERAL_CI = 45;
 
   private final ProxyConfig config;
@@ -63,9 +69,13 @@ public final class ProxyServer implements AutoCloseable {
     for (Backend b : config.backends()) {
       User warmUser = firstUserOf(config, b);
       // Transaction-mode backends always track session state (see ClientSession#acquire).
-      int warmCapabilities = WARM_CAPABILITIES
-          | (config.pool().mode() == PoolMode.TRANSACTION ? Capabilities.CLIENT_SESSION_TRACK : 0);
-      PoolKey warm = warmUser == null ? null : new PoolKey(warmUser, warmCapabilities, UTF8MB4_GENERAL_CI);
+      int warmCapabilities =
+          WARM_CAPABILITIES
+              | (config.pool().mode() == PoolMode.TRANSACTION
+                  ? Capabilities.CLIENT_SESSION_TRACK
+                  : 0);
+      PoolKey warm =
+          warmUser == null ? null : new PoolKey(warmUser, warmCapabilities, UTF8MB4_GENERAL_CI);
       pools.put(b.name(), new BackendPool(b, config.pool(), workers, warm));
     }
     Frontend[] holder = new Frontend[1];
@@ -78,16 +88,24 @@ public final class ProxyServer implements AutoCloseable {
     }
     try {
       this.listener = bindListener();
-      this.admin = AdminServer.start(config.admin().host(), config.admin().port(), boss, new Endpoints());
+      this.admin =
+          AdminServer.start(config.admin().host(), config.admin().port(), boss, new Endpoints());
     } catch (RuntimeException | InterruptedException e) {
       closeResources();
       throw e;
     }
-    log.info("mysqlpool proxy listening on {}:{} (admin HTTP on port {}), backends {}", config.listen().host(),
-        listenPort(), adminPort(), pools.keySet());
+    log.info(
+        "mysqlpool proxy listening on {}:{} (admin HTTP on port {}), backends {}",
+        config.listen().host(),
+        listenPort(),
+        adminPort(),
+        pools.keySet());
   }
 
-  /** Binds the listener and admin ports and starts warming the pools; returns once both ports accept. */
+  /**
+   * Binds the listener and admin ports and starts warming the pools; returns once both ports
+   * accept.
+   */
   public static ProxyServer start(ProxyConfig config) throws InterruptedException {
     return new ProxyServer(config);
   }
@@ -104,25 +122,32 @@ public final class ProxyServer implements AutoCloseable {
   private Channel bindListener() throws InterruptedException {
     Duration keepAlive = config.frontend().tcpKeepAliveIdle();
     Duration idle = config.frontend().clientIdleTimeout();
-    ServerBootstrap b = Transport.serverChannel(new ServerBootstrap())
-        .group(boss, workers)
-        .option(ChannelOption.SO_BACKLOG, 4096)
-        .option(ChannelOption.SO_REUSEADDR, true)
-        .childOption(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childOption(ChannelOption.SO_KEEPALIVE, !keepAlive.isZero())
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast("decoder", new MySQLPacketDecoder());
-            if (!idle.isZero()) {
-              ch.pipeline().addLast("idle", new IdleStateHandler(false, idle.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-            }
-            ch.pipeline().addLast("session", frontend.newSession());
-          }
-        });
+    ServerBootstrap b =
+        Transport.serverChannel(new ServerBootstrap())
+            .group(boss, workers)
+            .option(ChannelOption.SO_BACKLOG, 4096)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.SO_KEEPALIVE, !keepAlive.isZero())
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline().addLast("decoder", new MySQLPacketDecoder());
+                    if (!idle.isZero()) {
+                      ch.pipeline()
+                          .addLast(
+                              "idle",
+                              new IdleStateHandler(
+                                  false, idle.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+                    }
+                    ch.pipeline().addLast("session", frontend.newSession());
+                  }
+                });
     if (!keepAlive.isZero()) {
-      // Probes below the load balancer's idle timeout keep a quiet but live client's flow from being dropped.
+      // Probes below the load balancer's idle timeout keep a quiet but live client's flow from
+      // being dropped.
       Transport.childKeepAlive(b, (int) Math.max(1, keepAlive.toSeconds()));
     }
     return b.bind(config.listen().host(), config.listen().port()).sync().channel();
@@ -149,8 +174,9 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * Applies a reloaded configuration if it differs from the running one only in its users (passwords rotated in a
-   * mounted Secret, users added or removed). New logins see the new users at once; logged-in sessions keep theirs.
+   * Applies a reloaded configuration if it differs from the running one only in its users
+   * (passwords rotated in a mounted Secret, users added or removed). New logins see the new users
+   * at once; logged-in sessions keep theirs.
    *
    * @return false, changing nothing, when other fields differ: those need a restart
    */
@@ -183,15 +209,18 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * Graceful stop as on SIGTERM: /readyz turns false and the listener closes at once, idle sessions close, busy ones
-   * close when their transaction ends, and whatever remains after shutdown.drainTimeout is closed.
+   * Graceful stop as on SIGTERM: /readyz turns false and the listener closes at once, idle sessions
+   * close, busy ones close when their transaction ends, and whatever remains after
+   * shutdown.drainTimeout is closed.
    */
   public void shutdown() {
     if (stopped.get()) {
       return;
     }
     Duration drain = config.shutdown().drainTimeout();
-    log.info("draining: refusing new clients, waiting up to {} for {} client sessions", drain,
+    log.info(
+        "draining: refusing new clients, waiting up to {} for {} client sessions",
+        drain,
         frontend.clientConnections());
     CompletableFuture<Void> drained = frontend.drain();
     listener.close().awaitUninterruptibly();
@@ -203,7 +232,9 @@ public final class ProxyServer implements AutoCloseable {
       // Reported below with the count of sessions still open.
     }
     if (frontend.clientConnections() > 0) {
-      log.warn("drain timeout reached with {} client sessions still open; closing them", frontend.clientConnections());
+      log.warn(
+          "drain timeout reached with {} client sessions still open; closing them",
+          frontend.clientConnections());
     }
     close();
   }
@@ -234,16 +265,38 @@ public final class ProxyServer implements AutoCloseable {
 
   /** One row of /stats, like ProxySQL's stats_mysql_connection_pool. */
   public record StatsRow(
-      String backend, String host, int port, boolean up, int used, int free, int pending, int connecting,
-      int total, int maxUsed, long connOk, long connErr, long acquireTimeouts, long queries, long queryErrors,
-      long bytesSent, long bytesReceived, double avgLatencyMicros, long serverWaitTimeoutSeconds) {}
+      String backend,
+      String host,
+      int port,
+      boolean up,
+      int used,
+      int free,
+      int pending,
+      int connecting,
+      int total,
+      int maxUsed,
+      long connOk,
+      long connErr,
+      long acquireTimeouts,
+      long queries,
+      long queryErrors,
+      long bytesSent,
+      long bytesReceived,
+      double avgLatencyMicros,
+      long serverWaitTimeoutSeconds) {}
 
   /** The /stats document. */
   /**
-   * @param pinnedSessions transaction mode: client sessions pinned to one backend connection right now, by reason
+   * @param pinnedSessions transaction mode: client sessions pinned to one backend connection right
+   *     now, by reason
    */
-  public record Stats(boolean ready, boolean draining, String poolMode, int clientConnections,
-      Map<String, Integer> pinnedSessions, List<StatsRow> backends) {}
+  public record Stats(
+      boolean ready,
+      boolean draining,
+      String poolMode,
+      int clientConnections,
+      Map<String, Integer> pinnedSessions,
+      List<StatsRow> backends) {}
 
   /** A snapshot of every pool, as served at /stats. */
   public Stats stats() {
@@ -251,13 +304,35 @@ public final class ProxyServer implements AutoCloseable {
     for (BackendPool p : pools.values()) {
       PoolStats s = p.stats();
       PoolStats.Counters t = s.traffic();
-      rows.add(new StatsRow(s.backend(), s.host(), s.port(), s.reachable(), s.used(), s.free(), s.pending(),
-          s.connecting(), s.total(), s.maxUsed(), s.created(), s.connectErrors(), s.acquireTimeouts(),
-          t.queries.sum(), t.queryErrors.sum(), t.bytesSent.sum(), t.bytesReceived.sum(),
-          metrics.queryTimer(s.backend()).mean(TimeUnit.MICROSECONDS), s.serverWaitTimeoutSeconds()));
+      rows.add(
+          new StatsRow(
+              s.backend(),
+              s.host(),
+              s.port(),
+              s.reachable(),
+              s.used(),
+              s.free(),
+              s.pending(),
+              s.connecting(),
+              s.total(),
+              s.maxUsed(),
+              s.created(),
+              s.connectErrors(),
+              s.acquireTimeouts(),
+              t.queries.sum(),
+              t.queryErrors.sum(),
+              t.bytesSent.sum(),
+              t.bytesReceived.sum(),
+              metrics.queryTimer(s.backend()).mean(TimeUnit.MICROSECONDS),
+              s.serverWaitTimeoutSeconds()));
     }
-    return new Stats(ready(), frontend.draining(), config.pool().mode().name().toLowerCase(Locale.ROOT),
-        frontend.clientConnections(), metrics.pinnedSessions(), rows);
+    return new Stats(
+        ready(),
+        frontend.draining(),
+        config.pool().mode().name().toLowerCase(Locale.ROOT),
+        frontend.clientConnections(),
+        metrics.pinnedSessions(),
+        rows);
   }
 
   private final class Endpoints implements AdminEndpoints {

@@ -29,10 +29,16 @@ class ConfigReloadIT {
     Files.writeString(clientPassword, "first-secret\n");
     Files.writeString(dir.resolve("backend-password"), EmbeddedMariaDb.APP_PASSWORD);
     Path file = dir.resolve("proxy.yaml");
-    String users = "users:\n  - {name: app, passwordFile: client-password, backendUser: app,"
-        + " backendPasswordFile: backend-password}\n";
-    String rest = "listen: {host: 127.0.0.1, port: 0}\nadmin: {host: 127.0.0.1, port: 0}\n"
-        + "backends:\n  - {name: primary, host: " + db.host() + ", port: " + db.port() + "}\n";
+    String users =
+        "users:\n  - {name: app, passwordFile: client-password, backendUser: app,"
+            + " backendPasswordFile: backend-password}\n";
+    String rest =
+        "listen: {host: 127.0.0.1, port: 0}\nadmin: {host: 127.0.0.1, port: 0}\n"
+            + "backends:\n  - {name: primary, host: "
+            + db.host()
+            + ", port: "
+            + db.port()
+            + "}\n";
     Files.writeString(file, rest + users);
     try (ProxyServer server = ProxyServer.start(ConfigLoader.load(file));
         ConfigReloader reloader = new ConfigReloader(file, server, Duration.ofMillis(100))) {
@@ -40,25 +46,38 @@ class ConfigReloadIT {
       DriverManager.getConnection(url, "app", "first-secret").close();
 
       Files.writeString(clientPassword, "second-secret\n");
-      await().atMost(Duration.ofSeconds(5)).ignoreExceptions()
-          .until(() -> {
-            DriverManager.getConnection(url, "app", "second-secret").close();
-            return true;
-          });
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                DriverManager.getConnection(url, "app", "second-secret").close();
+                return true;
+              });
       assertThatThrownBy(() -> DriverManager.getConnection(url, "app", "first-secret").close())
-          .isInstanceOf(SQLException.class).hasMessageContaining("Access denied");
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("Access denied");
 
       // A broken edit is reported and keeps the running users.
       ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
           new ch.qos.logback.core.read.ListAppender<>();
       log.start();
-      ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ConfigReloader.class)).addAppender(log);
+      ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ConfigReloader.class))
+          .addAppender(log);
       Files.writeString(file, rest + users + "pool: {maxConnections: -1}\n");
       Files.writeString(clientPassword, "third-secret\n");
-      await().atMost(Duration.ofSeconds(5)).until(() -> log.list.stream()
-          .anyMatch(e -> e.getFormattedMessage().contains("pool.maxConnections: -1 is out of range")));
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  log.list.stream()
+                      .anyMatch(
+                          e ->
+                              e.getFormattedMessage()
+                                  .contains("pool.maxConnections: -1 is out of range")));
       assertThatThrownBy(() -> DriverManager.getConnection(url, "app", "third-secret").close())
-          .isInstanceOf(SQLException.class).hasMessageContaining("Access denied");
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("Access denied");
       try (Connection c = DriverManager.getConnection(url, "app", "second-secret")) {
         assertThat(c.isValid(2)).isTrue();
       }

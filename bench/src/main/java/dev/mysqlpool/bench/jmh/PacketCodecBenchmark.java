@@ -22,10 +22,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The first step of the per-packet hot path on a whole text result set of {@code rows} rows (column count, 2 column
- * definitions, EOF, rows, EOF; classic EOF framing): {@link MySQLPacketDecoder} splitting the byte stream into
- * packets inside an {@link EmbeddedChannel}, fed in reads of {@code chunk} bytes. Scores are per result set; divide by
- * {@code rows + 5} for per-packet figures.
+ * The first step of the per-packet hot path on a whole text result set of {@code rows} rows (column
+ * count, 2 column definitions, EOF, rows, EOF; classic EOF framing): {@link MySQLPacketDecoder}
+ * splitting the byte stream into packets inside an {@link EmbeddedChannel}, fed in reads of {@code
+ * chunk} bytes. Scores are per result set; divide by {@code rows + 5} for per-packet figures.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,7 +35,9 @@ public class PacketCodecBenchmark {
   @Param({"1", "1000"})
   public int rows;
 
-  /** Bytes per channelRead: a loopback read is usually 64 KiB or less; 1460 is one Ethernet segment. */
+  /**
+   * Bytes per channelRead: a loopback read is usually 64 KiB or less; 1460 is one Ethernet segment.
+   */
   @Param({"1460", "65536"})
   public int chunk;
 
@@ -85,7 +87,9 @@ public class PacketCodecBenchmark {
     channel = new EmbeddedChannel(new MySQLPacketDecoder());
   }
 
-  /** The result set's packets as slices of one buffer, header included, as the decoder emits them. */
+  /**
+   * The result set's packets as slices of one buffer, header included, as the decoder emits them.
+   */
   ByteBuf[] packets() {
     return packets;
   }
@@ -95,7 +99,10 @@ public class PacketCodecBenchmark {
     channel.finishAndReleaseAll();
   }
 
-  /** Bytes in, packets out (retained slices, released here as the next handler would after forwarding). */
+  /**
+   * Bytes in, packets out (retained slices, released here as the next handler would after
+   * forwarding).
+   */
   @Benchmark
   public int decodeResultSet(Blackhole bh) {
     ByteBufAllocator alloc = channel.alloc();
@@ -117,9 +124,14 @@ public class PacketCodecBenchmark {
 
   static byte[] columnDefinition(String name) {
     // catalog "def", schema, table, org_table, name, org_name, then the fixed-length fields.
-    byte[][] strings = {"def".getBytes(StandardCharsets.US_ASCII), "app".getBytes(StandardCharsets.US_ASCII),
-        "sbtest1".getBytes(StandardCharsets.US_ASCII), "sbtest1".getBytes(StandardCharsets.US_ASCII),
-        name.getBytes(StandardCharsets.US_ASCII), name.getBytes(StandardCharsets.US_ASCII)};
+    byte[][] strings = {
+      "def".getBytes(StandardCharsets.US_ASCII),
+      "app".getBytes(StandardCharsets.US_ASCII),
+      "sbtest1".getBytes(StandardCharsets.US_ASCII),
+      "sbtest1".getBytes(StandardCharsets.US_ASCII),
+      name.getBytes(StandardCharsets.US_ASCII),
+      name.getBytes(StandardCharsets.US_ASCII)
+    };
     int size = 13;
     for (byte[] s : strings) {
       size += 1 + s.length;

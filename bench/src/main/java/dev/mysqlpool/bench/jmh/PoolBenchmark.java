@@ -25,10 +25,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 
 /**
- * {@link BackendPool} acquire and release with real backend connections to a running MariaDB (the harness passes
- * the embedded server's port): acquire of an idle connection, release {@code CLEAN}. No server round trip is on this
- * path, so the score is the pool's own bookkeeping (its lock, the idle deque, the promise). Run with 1 and 2 threads
- * (this machine has 2 cores) to see lock contention.
+ * {@link BackendPool} acquire and release with real backend connections to a running MariaDB (the
+ * harness passes the embedded server's port): acquire of an idle connection, release {@code CLEAN}.
+ * No server round trip is on this path, so the score is the pool's own bookkeeping (its lock, the
+ * idle deque, the promise). Run with 1 and 2 threads (this machine has 2 cores) to see lock
+ * contention.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,13 +46,22 @@ public class PoolBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     if (backendPort == 0) {
-      throw new IllegalStateException("PoolBenchmark needs a running MariaDB: run it through bench/run.sh, which"
-          + " passes -p backendPort=<port> of the embedded server");
+      throw new IllegalStateException(
+          "PoolBenchmark needs a running MariaDB: run it through bench/run.sh, which"
+              + " passes -p backendPort=<port> of the embedded server");
     }
-    ProxyConfig config = ConfigLoader.parse("backends:\n  - {name: primary, host: 127.0.0.1, port: " + backendPort
-        + "}\nusers:\n  - {name: app, password: app-secret}\npool: {maxConnections: 8, minIdle: 4}\n", Path.of("."));
+    ProxyConfig config =
+        ConfigLoader.parse(
+            "backends:\n  - {name: primary, host: 127.0.0.1, port: "
+                + backendPort
+                + "}\nusers:\n  - {name: app, password: app-secret}\npool: {maxConnections: 8, minIdle: 4}\n",
+            Path.of("."));
     group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-    key = new PoolKey(config.users().get(0), Capabilities.CLIENT_FOUND_ROWS & Capabilities.BACKEND_PASSTHROUGH, 45);
+    key =
+        new PoolKey(
+            config.users().get(0),
+            Capabilities.CLIENT_FOUND_ROWS & Capabilities.BACKEND_PASSTHROUGH,
+            45);
     pool = new BackendPool(config.backends().get(0), config.pool(), group, key);
     pool.start();
     // Open two connections for the key and return them: the benchmark then never waits for a login.

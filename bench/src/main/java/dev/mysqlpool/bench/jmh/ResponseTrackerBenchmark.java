@@ -16,8 +16,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * {@link ResponseTracker#onPacket} following the packets of one text result set of {@code rows} rows (the same bytes
- * as {@link PacketCodecBenchmark}), as the proxy does for every packet a backend sends. Scores are per result set.
+ * {@link ResponseTracker#onPacket} following the packets of one text result set of {@code rows}
+ * rows (the same bytes as {@link PacketCodecBenchmark}), as the proxy does for every packet a
+ * backend sends. Scores are per result set.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

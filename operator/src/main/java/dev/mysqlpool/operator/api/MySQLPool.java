@@ -11,8 +11,9 @@ import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
- * A pool of MySQL proxies in front of one writer: the user declares the workload, the operator sizes the pools,
- * derives the timeout chain and runs the proxies behind an AWS NLB (or a ClusterIP Service).
+ * A pool of MySQL proxies in front of one writer: the user declares the workload, the operator
+ * sizes the pools, derives the timeout chain and runs the proxies behind an AWS NLB (or a ClusterIP
+ * Service).
  */
 @Group(MySQLPool.GROUP)
 @Version(MySQLPool.VERSION)
@@ -24,14 +25,24 @@ import io.fabric8.kubernetes.model.annotation.Version;
     name = "Ready",
     type = AdditionalPrinterColumn.Type.STRING,
     jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
-@AdditionalPrinterColumn(name = "Replicas", type = AdditionalPrinterColumn.Type.INTEGER, jsonPath = ".spec.replicas")
+@AdditionalPrinterColumn(
+    name = "Replicas",
+    type = AdditionalPrinterColumn.Type.INTEGER,
+    jsonPath = ".spec.replicas")
 @AdditionalPrinterColumn(
     name = "Max Conns/Replica",
     type = AdditionalPrinterColumn.Type.INTEGER,
     jsonPath = ".status.sizing.perReplica")
-@AdditionalPrinterColumn(name = "Endpoint", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.endpoint")
-@AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
-public class MySQLPool extends CustomResource<MySQLPoolSpec, MySQLPoolStatus> implements Namespaced {
+@AdditionalPrinterColumn(
+    name = "Endpoint",
+    type = AdditionalPrinterColumn.Type.STRING,
+    jsonPath = ".status.endpoint")
+@AdditionalPrinterColumn(
+    name = "Age",
+    type = AdditionalPrinterColumn.Type.DATE,
+    jsonPath = ".metadata.creationTimestamp")
+public class MySQLPool extends CustomResource<MySQLPoolSpec, MySQLPoolStatus>
+    implements Namespaced {
   public static final String GROUP = "mysqlpool.dev";
   public static final String VERSION = "v1alpha1";
   private static final long serialVersionUID = 1L;

@@ -20,47 +20,56 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the user declares. Field initializers equal the schema's {@code @Default}s, so a spec read from a file (the
- * {@code render} command, with no API server to apply defaults) behaves like one read from the cluster.
+ * What the user declares. Field initializers equal the schema's {@code @Default}s, so a spec read
+ * from a file (the {@code render} command, with no API server to apply defaults) behaves like one
+ * read from the cluster.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MySQLPoolSpec {
   @Required
-  @JsonPropertyDescription("The MySQL writer the proxies pool connections to, and the server limits the operator sizes against.")
+  @JsonPropertyDescription(
+      "The MySQL writer the proxies pool connections to, and the server limits the operator sizes against.")
   public Backend backend;
 
   @Required
-  @JsonPropertyDescription("Where the users and passwords come from. Passwords stay in the Secret and are mounted as files; they never enter a ConfigMap.")
+  @JsonPropertyDescription(
+      "Where the users and passwords come from. Passwords stay in the Secret and are mounted as files; they never enter a ConfigMap.")
   public Credentials credentials;
 
   @Required
-  @JsonPropertyDescription("The workload at its peak. The operator applies Little's Law to it: required = ceil(peakTps x holdTime), total = ceil(required x safetyFactor), perReplica = ceil(total / replicas).")
+  @JsonPropertyDescription(
+      "The workload at its peak. The operator applies Little's Law to it: required = ceil(peakTps x holdTime), total = ceil(required x safetyFactor), perReplica = ceil(total / replicas).")
   public Workload workload;
 
   @Default("2")
   @Min(1)
   @Max(100)
-  @JsonPropertyDescription("Number of proxy pods. Each pod gets perReplica backend connections; during a rolling update one extra (surge) pod runs, and all of them must fit under the backend's budget.")
+  @JsonPropertyDescription(
+      "Number of proxy pods. Each pod gets perReplica backend connections; during a rolling update one extra (surge) pod runs, and all of them must fit under the backend's budget.")
   public int replicas = 2;
 
-  @JsonPropertyDescription("Overrides of the proxy's pool settings. Leave fields out to let the operator derive them (maxConnections, idleTimeout, maxLifetime) or the proxy default them.")
+  @JsonPropertyDescription(
+      "Overrides of the proxy's pool settings. Leave fields out to let the operator derive them (maxConnections, idleTimeout, maxLifetime) or the proxy default them.")
   public Pool pool = new Pool();
 
-  @JsonPropertyDescription("Overrides of the proxy's client-side settings. clientIdleTimeout and tcpKeepAliveIdle are derived from the NLB idle timeout when left out.")
+  @JsonPropertyDescription(
+      "Overrides of the proxy's client-side settings. clientIdleTimeout and tcpKeepAliveIdle are derived from the NLB idle timeout when left out.")
   public Frontend frontend = new Frontend();
 
-  @JsonPropertyDescription("How a proxy pod stops: preStop delay (covers the NLB deregistration), drain, and the grace period that must hold both.")
+  @JsonPropertyDescription(
+      "How a proxy pod stops: preStop delay (covers the NLB deregistration), drain, and the grace period that must hold both.")
   public Shutdown shutdown = new Shutdown();
 
-  @JsonPropertyDescription("The Service in front of the proxies: an AWS NLB through the AWS Load Balancer Controller (default) or a ClusterIP.")
+  @JsonPropertyDescription(
+      "The Service in front of the proxies: an AWS NLB through the AWS Load Balancer Controller (default) or a ClusterIP.")
   public Service service = new Service();
 
   @JsonPropertyDescription("Scheduling and resources of the proxy pods.")
   public Pod pod = new Pod();
 
   /**
-   * Replaces optional sections written as {@code null} with their defaults, so derivations can read every section.
-   * Returns this spec.
+   * Replaces optional sections written as {@code null} with their defaults, so derivations can read
+   * every section. Returns this spec.
    */
   public MySQLPoolSpec fillOptionalSections() {
     if (pool == null) {
@@ -91,11 +100,13 @@ public class MySQLPoolSpec {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @ValidationRule(
       value = "self.reservedConnections < self.maxConnections",
-      message = "reservedConnections must be below maxConnections, or no connection is left for the proxies")
+      message =
+          "reservedConnections must be below maxConnections, or no connection is left for the proxies")
   public static class Backend {
     @Required
     @Size(min = 1, max = 253)
-    @JsonPropertyDescription("Host name or IP address of the MySQL writer, e.g. orders.cluster-abc.eu-west-1.rds.amazonaws.com.")
+    @JsonPropertyDescription(
+        "Host name or IP address of the MySQL writer, e.g. orders.cluster-abc.eu-west-1.rds.amazonaws.com.")
     public String host;
 
     @Default("3306")
@@ -107,18 +118,21 @@ public class MySQLPoolSpec {
     @Required
     @Min(1)
     @Max(100000)
-    @JsonPropertyDescription("The server's max_connections (SHOW VARIABLES LIKE 'max_connections'). The proxies never open more than this minus reservedConnections, even during a rolling update.")
+    @JsonPropertyDescription(
+        "The server's max_connections (SHOW VARIABLES LIKE 'max_connections'). The proxies never open more than this minus reservedConnections, even during a rolling update.")
     public Integer maxConnections;
 
     @Default("10")
     @Min(0)
-    @JsonPropertyDescription("Connections kept free for admins, monitoring and replication. MySQL keeps one extra connection for CONNECTION_ADMIN; real operations need more.")
+    @JsonPropertyDescription(
+        "Connections kept free for admins, monitoring and replication. MySQL keeps one extra connection for CONNECTION_ADMIN; real operations need more.")
     public int reservedConnections = 10;
 
     @Default("28800")
     @Min(1)
     @Max(31536000)
-    @JsonPropertyDescription("The server's wait_timeout in seconds. pool.maxLifetime and pool.idleTimeout must stay below it, or the server closes connections the pool still trusts.")
+    @JsonPropertyDescription(
+        "The server's wait_timeout in seconds. pool.maxLifetime and pool.idleTimeout must stay below it, or the server closes connections the pool still trusts.")
     public int waitTimeoutSeconds = 28800;
   }
 
@@ -131,12 +145,14 @@ public class MySQLPoolSpec {
     @Required
     @Size(min = 1, max = 253)
     @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-    @JsonPropertyDescription("Name of a Secret in the pool's namespace. Each key is a user name and its value that user's password, e.g. kubectl create secret generic orders-db-users --from-literal=app=s3cret.")
+    @JsonPropertyDescription(
+        "Name of a Secret in the pool's namespace. Each key is a user name and its value that user's password, e.g. kubectl create secret generic orders-db-users --from-literal=app=s3cret.")
     public String secretName;
 
     @Required
     @Size(min = 1, max = 64)
-    @JsonPropertyDescription("The users clients log in with. Each needs a key of the same name in the Secret.")
+    @JsonPropertyDescription(
+        "The users clients log in with. Each needs a key of the same name in the Secret.")
     public List<User> users = new ArrayList<>();
   }
 
@@ -150,7 +166,8 @@ public class MySQLPoolSpec {
     public String name;
 
     @Size(min = 1, max = 32)
-    @JsonPropertyDescription("The account the proxy logs in to the backend with; defaults to name. Its password is the same Secret value.")
+    @JsonPropertyDescription(
+        "The account the proxy logs in to the backend with; defaults to name. Its password is the same Secret value.")
     public String backendUser;
 
     public User() {}
@@ -171,13 +188,15 @@ public class MySQLPoolSpec {
 
     @Required
     @Pattern("^[0-9]{1,9}(ms|s|m|h)$")
-    @JsonPropertyDescription("How long one transaction holds a backend connection, e.g. 50ms. Use the average for steady load, the p99 when bursts of slow transactions must not queue. Exact in transaction mode; in session mode a client holds its connection for its whole session, so the pool must also cover the client connections open at once (see docs/sizing.md).")
+    @JsonPropertyDescription(
+        "How long one transaction holds a backend connection, e.g. 50ms. Use the average for steady load, the p99 when bursts of slow transactions must not queue. Exact in transaction mode; in session mode a client holds its connection for its whole session, so the pool must also cover the client connections open at once (see docs/sizing.md).")
     public String holdTime;
 
     @Default("2")
     @Min(1)
     @Max(10)
-    @JsonPropertyDescription("Headroom multiplied onto the Little's Law figure. 2 is the usual choice; lower it before raising max_connections.")
+    @JsonPropertyDescription(
+        "Headroom multiplied onto the Little's Law figure. 2 is the usual choice; lower it before raising max_connections.")
     public double safetyFactor = 2;
   }
 
@@ -187,56 +206,68 @@ public class MySQLPoolSpec {
       value = "!has(self.minIdle) || !has(self.maxIdle) || self.minIdle <= self.maxIdle",
       message = "minIdle must not exceed maxIdle")
   @ValidationRule(
-      value = "!has(self.maxIdle) || !has(self.maxConnections) || self.maxIdle <= self.maxConnections",
+      value =
+          "!has(self.maxIdle) || !has(self.maxConnections) || self.maxIdle <= self.maxConnections",
       message = "maxIdle must not exceed maxConnections")
   public static class Pool {
     @Default("session")
     @Pattern("^(session|transaction)$")
-    @JsonPropertyDescription("session: a client keeps one backend connection until it disconnects. transaction: a client holds a backend connection only while a statement or transaction is in flight, so many client connections share maxConnections; session state the proxy cannot carry (user variables, temporary tables, LOCK TABLES, GET_LOCK, server-side prepared statements, variables outside the carried set) pins the client to its backend.")
+    @JsonPropertyDescription(
+        "session: a client keeps one backend connection until it disconnects. transaction: a client holds a backend connection only while a statement or transaction is in flight, so many client connections share maxConnections; session state the proxy cannot carry (user variables, temporary tables, LOCK TABLES, GET_LOCK, server-side prepared statements, variables outside the carried set) pins the client to its backend.")
     public String mode = "session";
 
     @Min(1)
     @Max(100000)
-    @JsonPropertyDescription("Backend connections per proxy pod. Overrides the Little's Law figure, but is still checked against the backend's budget and clamped to it.")
+    @JsonPropertyDescription(
+        "Backend connections per proxy pod. Overrides the Little's Law figure, but is still checked against the backend's budget and clamped to it.")
     public Integer maxConnections;
 
     @Min(0)
     @Max(100000)
-    @JsonPropertyDescription("Idle backend connections each proxy keeps open (warm). Proxy default: 0.")
+    @JsonPropertyDescription(
+        "Idle backend connections each proxy keeps open (warm). Proxy default: 0.")
     public Integer minIdle;
 
     @Min(0)
     @Max(100000)
-    @JsonPropertyDescription("Most idle backend connections each proxy keeps. Proxy default: maxConnections.")
+    @JsonPropertyDescription(
+        "Most idle backend connections each proxy keeps. Proxy default: maxConnections.")
     public Integer maxIdle;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("Close a backend connection idle this long, e.g. 10m. Derived: the shorter of 10m and 80% of the server's wait_timeout. Must stay below wait_timeout.")
+    @JsonPropertyDescription(
+        "Close a backend connection idle this long, e.g. 10m. Derived: the shorter of 10m and 80% of the server's wait_timeout. Must stay below wait_timeout.")
     public String idleTimeout;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("Recycle a backend connection after this long, e.g. 30m. Derived: 30m, or 80% of the server's wait_timeout when that is shorter (the proxy never exceeds 80% either). Must stay below wait_timeout.")
+    @JsonPropertyDescription(
+        "Recycle a backend connection after this long, e.g. 30m. Derived: 30m, or 80% of the server's wait_timeout when that is shorter (the proxy never exceeds 80% either). Must stay below wait_timeout.")
     public String maxLifetime;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("Give up opening a backend connection after this long. Proxy default: 5s.")
+    @JsonPropertyDescription(
+        "Give up opening a backend connection after this long. Proxy default: 5s.")
     public String connectTimeout;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("A client waits at most this long for a free backend connection. Proxy default: 5s.")
+    @JsonPropertyDescription(
+        "A client waits at most this long for a free backend connection. Proxy default: 5s.")
     public String acquireTimeout;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("Check an idle backend connection with a ping after it sat this long. Proxy default: 30s.")
+    @JsonPropertyDescription(
+        "Check an idle backend connection with a ping after it sat this long. Proxy default: 30s.")
     public String validationInterval;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("Log a warning when a client holds a connection this long; 0 turns it off. Proxy default: 0.")
+    @JsonPropertyDescription(
+        "Log a warning when a client holds a connection this long; 0 turns it off. Proxy default: 0.")
     public String leakDetectionThreshold;
 
     @Min(1)
     @Max(1000)
-    @JsonPropertyDescription("Most backend connections a proxy opens at the same time, so a burst cannot stampede the server. Proxy default: 2.")
+    @JsonPropertyDescription(
+        "Most backend connections a proxy opens at the same time, so a burst cannot stampede the server. Proxy default: 2.")
     public Integer maxConcurrentConnects;
   }
 
@@ -249,7 +280,8 @@ public class MySQLPoolSpec {
     public Integer maxClientConnections;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("Close a client session idle this long. Derived from the NLB: service.nlbIdleTimeoutSeconds minus 30s, so the proxy, not the NLB, ends idle sessions and frees their backend connections. Must stay 10s below the NLB idle timeout.")
+    @JsonPropertyDescription(
+        "Close a client session idle this long. Derived from the NLB: service.nlbIdleTimeoutSeconds minus 30s, so the proxy, not the NLB, ends idle sessions and frees their backend connections. Must stay 10s below the NLB idle timeout.")
     public String clientIdleTimeout;
 
     @Pattern(Durations.PATTERN)
@@ -257,7 +289,8 @@ public class MySQLPoolSpec {
     public String handshakeTimeout;
 
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("TCP keepalive idle time on client sockets. Derived: 60s, kept 10s below the NLB idle timeout so live idle flows are not dropped.")
+    @JsonPropertyDescription(
+        "TCP keepalive idle time on client sockets. Derived: 60s, kept 10s below the NLB idle timeout so live idle flows are not dropped.")
     public String tcpKeepAliveIdle;
   }
 
@@ -265,17 +298,20 @@ public class MySQLPoolSpec {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Shutdown {
     @Pattern(Durations.PATTERN)
-    @JsonPropertyDescription("After SIGTERM the proxy refuses new clients and waits this long for sessions to end. Default: 30s.")
+    @JsonPropertyDescription(
+        "After SIGTERM the proxy refuses new clients and waits this long for sessions to end. Default: 30s.")
     public String drainTimeout;
 
     @Min(0)
     @Max(3600)
-    @JsonPropertyDescription("Seconds the preStop hook waits before SIGTERM, while the NLB deregisters the pod. Derived: deregistrationDelaySeconds + 5 behind an NLB, 5 behind a ClusterIP. Must cover the deregistration delay.")
+    @JsonPropertyDescription(
+        "Seconds the preStop hook waits before SIGTERM, while the NLB deregisters the pod. Derived: deregistrationDelaySeconds + 5 behind an NLB, 5 behind a ClusterIP. Must cover the deregistration delay.")
     public Integer preStopDelaySeconds;
 
     @Min(1)
     @Max(7200)
-    @JsonPropertyDescription("The pod's terminationGracePeriodSeconds. Derived: preStop + drainTimeout + 10. Must exceed preStop + drainTimeout.")
+    @JsonPropertyDescription(
+        "The pod's terminationGracePeriodSeconds. Derived: preStop + drainTimeout + 10. Must exceed preStop + drainTimeout.")
     public Integer terminationGracePeriodSeconds;
   }
 
@@ -284,7 +320,8 @@ public class MySQLPoolSpec {
   public static class Service {
     @Default("LoadBalancer")
     @Pattern("^(LoadBalancer|ClusterIP)$")
-    @JsonPropertyDescription("LoadBalancer: an AWS NLB in IP target mode through the AWS Load Balancer Controller. ClusterIP: in-cluster clients only.")
+    @JsonPropertyDescription(
+        "LoadBalancer: an AWS NLB in IP target mode through the AWS Load Balancer Controller. ClusterIP: in-cluster clients only.")
     public String type = "LoadBalancer";
 
     @Default("3306")
@@ -301,30 +338,36 @@ public class MySQLPoolSpec {
     @Default("350")
     @Min(60)
     @Max(6000)
-    @JsonPropertyDescription("The NLB listener's TCP idle timeout in seconds (AWS default 350). The proxy's client idle timeout and TCP keepalive are kept below it.")
+    @JsonPropertyDescription(
+        "The NLB listener's TCP idle timeout in seconds (AWS default 350). The proxy's client idle timeout and TCP keepalive are kept below it.")
     public int nlbIdleTimeoutSeconds = 350;
 
     @Default("30")
     @Min(0)
     @Max(3600)
-    @JsonPropertyDescription("The target group's deregistration delay in seconds. Connection termination is enabled, so the NLB closes what is left after it; the preStop delay covers it.")
+    @JsonPropertyDescription(
+        "The target group's deregistration delay in seconds. Connection termination is enabled, so the NLB closes what is left after it; the preStop delay covers it.")
     public int deregistrationDelaySeconds = 30;
 
-    @JsonPropertyDescription("Extra Service annotations. Keys the operator manages (type, scheme, target type, attributes, health checks) are refused: set the matching field instead.")
+    @JsonPropertyDescription(
+        "Extra Service annotations. Keys the operator manages (type, scheme, target type, attributes, health checks) are refused: set the matching field instead.")
     public Map<String, String> annotations = new LinkedHashMap<>();
 
     @Size(max = 100)
-    @JsonPropertyDescription("CIDRs allowed to reach an internet-facing NLB (loadBalancerSourceRanges), e.g. 203.0.113.0/24.")
+    @JsonPropertyDescription(
+        "CIDRs allowed to reach an internet-facing NLB (loadBalancerSourceRanges), e.g. 203.0.113.0/24.")
     public List<String> sourceRanges = new ArrayList<>();
   }
 
   /** The proxy pods. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Pod {
-    @JsonPropertyDescription("The proxy image; defaults to the image the operator was started with (--proxy-image).")
+    @JsonPropertyDescription(
+        "The proxy image; defaults to the image the operator was started with (--proxy-image).")
     public String image;
 
-    @JsonPropertyDescription("CPU and memory of the proxy container. Default: requests 250m CPU and 256Mi, limit 512Mi memory.")
+    @JsonPropertyDescription(
+        "CPU and memory of the proxy container. Default: requests 250m CPU and 256Mi, limit 512Mi memory.")
     public ResourceRequirements resources;
 
     @JsonPropertyDescription("Node labels the proxy pods must run on.")
@@ -333,10 +376,12 @@ public class MySQLPoolSpec {
     @JsonPropertyDescription("Tolerations of the proxy pods.")
     public List<Toleration> tolerations = new ArrayList<>();
 
-    @JsonPropertyDescription("Affinity of the proxy pods. Default: prefer spreading pods over nodes.")
+    @JsonPropertyDescription(
+        "Affinity of the proxy pods. Default: prefer spreading pods over nodes.")
     public Affinity affinity;
 
-    @JsonPropertyDescription("Topology spread of the proxy pods. Default: spread across zones (topology.kubernetes.io/zone), skew 1, best effort.")
+    @JsonPropertyDescription(
+        "Topology spread of the proxy pods. Default: spread across zones (topology.kubernetes.io/zone), skew 1, best effort.")
     public List<TopologySpreadConstraint> topologySpreadConstraints = new ArrayList<>();
 
     @JsonPropertyDescription("PriorityClass of the proxy pods.")

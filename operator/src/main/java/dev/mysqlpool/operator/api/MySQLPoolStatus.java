@@ -13,7 +13,8 @@ public class MySQLPoolStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   public Long observedGeneration;
 
-  @JsonPropertyDescription("Ready, SizingValid, TimeoutsValid, CredentialsFound and SpecValid, in Kubernetes style with CamelCase reasons.")
+  @JsonPropertyDescription(
+      "Ready, SizingValid, TimeoutsValid, CredentialsFound and SpecValid, in Kubernetes style with CamelCase reasons.")
   public List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("Proxy pods that exist.")
@@ -22,7 +23,8 @@ public class MySQLPoolStatus {
   @JsonPropertyDescription("Proxy pods that pass /readyz.")
   public Integer readyReplicas;
 
-  @JsonPropertyDescription("Where clients connect: the NLB's host name and port, or the Service's cluster DNS name and port.")
+  @JsonPropertyDescription(
+      "Where clients connect: the NLB's host name and port, or the Service's cluster DNS name and port.")
   public String endpoint;
 
   @JsonPropertyDescription("The sizing arithmetic, so the numbers can be checked.")
@@ -40,16 +42,19 @@ public class MySQLPoolStatus {
     @JsonPropertyDescription("ceil(required x safetyFactor): connections across all replicas.")
     public Integer total;
 
-    @JsonPropertyDescription("Backend connections each proxy pod may open (pool.maxConnections), after any override and clamp.")
+    @JsonPropertyDescription(
+        "Backend connections each proxy pod may open (pool.maxConnections), after any override and clamp.")
     public Integer perReplica;
 
-    @JsonPropertyDescription("(replicas + 1 surge pod) x perReplica: the most the proxies can open during a rolling update.")
+    @JsonPropertyDescription(
+        "(replicas + 1 surge pod) x perReplica: the most the proxies can open during a rolling update.")
     public Integer maxDuringRollout;
 
     @JsonPropertyDescription("The backend's max_connections minus reservedConnections.")
     public Integer backendBudget;
 
-    @JsonPropertyDescription("Computed, Overridden (pool.maxConnections) or Clamped (cut to fit the backend budget).")
+    @JsonPropertyDescription(
+        "Computed, Overridden (pool.maxConnections) or Clamped (cut to fit the backend budget).")
     public String source;
 
     @Override
@@ -58,9 +63,12 @@ public class MySQLPoolStatus {
         return false;
       }
       Sizing s = (Sizing) o;
-      return Objects.equals(required, s.required) && Objects.equals(total, s.total)
-          && Objects.equals(perReplica, s.perReplica) && Objects.equals(maxDuringRollout, s.maxDuringRollout)
-          && Objects.equals(backendBudget, s.backendBudget) && Objects.equals(source, s.source);
+      return Objects.equals(required, s.required)
+          && Objects.equals(total, s.total)
+          && Objects.equals(perReplica, s.perReplica)
+          && Objects.equals(maxDuringRollout, s.maxDuringRollout)
+          && Objects.equals(backendBudget, s.backendBudget)
+          && Objects.equals(source, s.source);
     }
 
     @Override
@@ -100,16 +108,24 @@ public class MySQLPoolStatus {
       }
       Timeouts t = (Timeouts) o;
       return Objects.equals(clientIdleTimeout, t.clientIdleTimeout)
-          && Objects.equals(tcpKeepAliveIdle, t.tcpKeepAliveIdle) && Objects.equals(idleTimeout, t.idleTimeout)
-          && Objects.equals(maxLifetime, t.maxLifetime) && Objects.equals(drainTimeout, t.drainTimeout)
+          && Objects.equals(tcpKeepAliveIdle, t.tcpKeepAliveIdle)
+          && Objects.equals(idleTimeout, t.idleTimeout)
+          && Objects.equals(maxLifetime, t.maxLifetime)
+          && Objects.equals(drainTimeout, t.drainTimeout)
           && Objects.equals(preStopDelaySeconds, t.preStopDelaySeconds)
           && Objects.equals(terminationGracePeriodSeconds, t.terminationGracePeriodSeconds);
     }
 
     @Override
     public int hashCode() {
-      return Objects.hash(clientIdleTimeout, tcpKeepAliveIdle, idleTimeout, maxLifetime, drainTimeout,
-          preStopDelaySeconds, terminationGracePeriodSeconds);
+      return Objects.hash(
+          clientIdleTimeout,
+          tcpKeepAliveIdle,
+          idleTimeout,
+          maxLifetime,
+          drainTimeout,
+          preStopDelaySeconds,
+          terminationGracePeriodSeconds);
     }
   }
 }

@@ -5,8 +5,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Durations in the proxy config's own syntax ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, or {@code 0}).
- * The operator may not depend on proxy-runtime, so this mirrors its parser; a test checks both agree.
+ * Durations in the proxy config's own syntax ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h},
+ * or {@code 0}). The operator may not depend on proxy-runtime, so this mirrors its parser; a test
+ * checks both agree.
  */
 public final class Durations {
   /** The schema pattern for a duration field of the MySQLPool spec; zero is allowed. */
@@ -16,7 +17,9 @@ public final class Durations {
 
   private Durations() {}
 
-  /** Parses {@code text}; returns null when it is not a duration so the caller can name the field. */
+  /**
+   * Parses {@code text}; returns null when it is not a duration so the caller can name the field.
+   */
   public static Duration parse(String text) {
     if (text == null) {
       return null;

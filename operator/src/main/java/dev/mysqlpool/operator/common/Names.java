@@ -4,15 +4,20 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Names, labels, ports and paths shared by the renderers, the dependents and the reconciler. A leaf: it imports
- * nothing of the operator, so no package needs another just for a constant.
+ * Names, labels, ports and paths shared by the renderers, the dependents and the reconciler. A
+ * leaf: it imports nothing of the operator, so no package needs another just for a constant.
  */
 public final class Names {
   /** The value of {@code app.kubernetes.io/managed-by} on everything the operator creates. */
   public static final String MANAGED_BY = "mysqlpool-operator";
+
   /** The value of {@code app.kubernetes.io/name} on the proxy's objects. */
   public static final String APP_NAME = "mysqlpool-proxy";
-  /** The label selector the dependents' informers use, so they cache only the operator's own objects. */
+
+  /**
+   * The label selector the dependents' informers use, so they cache only the operator's own
+   * objects.
+   */
   public static final String MANAGED_SELECTOR = "app.kubernetes.io/managed-by=" + MANAGED_BY;
 
   public static final String LABEL_NAME = "app.kubernetes.io/name";
@@ -20,7 +25,10 @@ public final class Names {
   public static final String LABEL_COMPONENT = "app.kubernetes.io/component";
   public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 
-  /** Pod template annotation: a hash of the rendered proxy config, so a config change rolls the pods. */
+  /**
+   * Pod template annotation: a hash of the rendered proxy config, so a config change rolls the
+   * pods.
+   */
   public static final String CONFIG_HASH_ANNOTATION = "mysqlpool.dev/config-hash";
 
   public static final String MYSQL_PORT_NAME = "mysql";
@@ -30,16 +38,25 @@ public final class Names {
 
   /** The proxy container's name. */
   public static final String CONTAINER = "proxy";
+
   /** The folder the projected config volume (ConfigMap plus Secret) is mounted at. */
   public static final String CONFIG_DIR = "/etc/mysqlpool";
+
   /** The config file's key in the ConfigMap, and its name under {@link #CONFIG_DIR}. */
   public static final String CONFIG_FILE = "proxy.yaml";
-  /** Password files live here, relative to {@link #CONFIG_DIR}; the proxy resolves them against the config's folder. */
+
+  /**
+   * Password files live here, relative to {@link #CONFIG_DIR}; the proxy resolves them against the
+   * config's folder.
+   */
   public static final String PASSWORD_DIR = "users";
 
   private Names() {}
 
-  /** The Deployment, Service, ServiceAccount and PodDisruptionBudget of a pool share the pool's name. */
+  /**
+   * The Deployment, Service, ServiceAccount and PodDisruptionBudget of a pool share the pool's
+   * name.
+   */
   public static String proxy(String pool) {
     return pool;
   }
@@ -49,7 +66,10 @@ public final class Names {
     return pool + "-config";
   }
 
-  /** The labels that select a pool's proxy pods; never change them, a Deployment's selector is immutable. */
+  /**
+   * The labels that select a pool's proxy pods; never change them, a Deployment's selector is
+   * immutable.
+   */
   public static Map<String, String> selector(String pool) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put(LABEL_NAME, APP_NAME);

@@ -10,11 +10,12 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /**
- * The pool's ConfigMap; desired state comes from {@link ConfigMaps}, owned by the MySQLPool so Kubernetes deletes it with the
- * pool. Its informer caches only objects labelled as the operator's.
+ * The pool's ConfigMap; desired state comes from {@link ConfigMaps}, owned by the MySQLPool so
+ * Kubernetes deletes it with the pool. Its informer caches only objects labelled as the operator's.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = Names.MANAGED_SELECTOR))
-public class ConfigMapDependentResource extends CRUDKubernetesDependentResource<ConfigMap, MySQLPool> {
+public class ConfigMapDependentResource
+    extends CRUDKubernetesDependentResource<ConfigMap, MySQLPool> {
   /** Called by JOSDK. */
   public ConfigMapDependentResource() {
     super(ConfigMap.class);

@@ -10,11 +10,12 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /**
- * The pool's Deployment; desired state comes from {@link Deployments}, owned by the MySQLPool so Kubernetes deletes it with the
- * pool. Its informer caches only objects labelled as the operator's.
+ * The pool's Deployment; desired state comes from {@link Deployments}, owned by the MySQLPool so
+ * Kubernetes deletes it with the pool. Its informer caches only objects labelled as the operator's.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = Names.MANAGED_SELECTOR))
-public class DeploymentDependentResource extends CRUDKubernetesDependentResource<Deployment, MySQLPool> {
+public class DeploymentDependentResource
+    extends CRUDKubernetesDependentResource<Deployment, MySQLPool> {
   /** Called by JOSDK. */
   public DeploymentDependentResource() {
     super(Deployment.class);

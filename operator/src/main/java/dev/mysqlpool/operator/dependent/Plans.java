@@ -5,8 +5,8 @@ import dev.mysqlpool.operator.render.Plan;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 /**
- * Hands the reconciler's {@link Plan} to the dependents: the reconciler validates and derives once, puts the plan
- * into the workflow context, then runs the workflow whose dependents render from it.
+ * Hands the reconciler's {@link Plan} to the dependents: the reconciler validates and derives once,
+ * puts the plan into the workflow context, then runs the workflow whose dependents render from it.
  */
 public final class Plans {
   private static final String KEY = "mysqlpool.plan";

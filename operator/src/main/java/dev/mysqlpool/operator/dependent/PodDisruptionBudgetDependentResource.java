@@ -10,11 +10,13 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /**
- * The pool's PodDisruptionBudget; desired state comes from {@link PodDisruptionBudgets}, owned by the MySQLPool so Kubernetes deletes it with the
- * pool. Its informer caches only objects labelled as the operator's.
+ * The pool's PodDisruptionBudget; desired state comes from {@link PodDisruptionBudgets}, owned by
+ * the MySQLPool so Kubernetes deletes it with the pool. Its informer caches only objects labelled
+ * as the operator's.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = Names.MANAGED_SELECTOR))
-public class PodDisruptionBudgetDependentResource extends CRUDKubernetesDependentResource<PodDisruptionBudget, MySQLPool> {
+public class PodDisruptionBudgetDependentResource
+    extends CRUDKubernetesDependentResource<PodDisruptionBudget, MySQLPool> {
   /** Called by JOSDK. */
   public PodDisruptionBudgetDependentResource() {
     super(PodDisruptionBudget.class);

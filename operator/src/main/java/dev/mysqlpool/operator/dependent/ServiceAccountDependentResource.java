@@ -10,11 +10,13 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /**
- * The pool's ServiceAccount; desired state comes from {@link ServiceAccounts}, owned by the MySQLPool so Kubernetes deletes it with the
- * pool. Its informer caches only objects labelled as the operator's.
+ * The pool's ServiceAccount; desired state comes from {@link ServiceAccounts}, owned by the
+ * MySQLPool so Kubernetes deletes it with the pool. Its informer caches only objects labelled as
+ * the operator's.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = Names.MANAGED_SELECTOR))
-public class ServiceAccountDependentResource extends CRUDKubernetesDependentResource<ServiceAccount, MySQLPool> {
+public class ServiceAccountDependentResource
+    extends CRUDKubernetesDependentResource<ServiceAccount, MySQLPool> {
   /** Called by JOSDK. */
   public ServiceAccountDependentResource() {
     super(ServiceAccount.class);

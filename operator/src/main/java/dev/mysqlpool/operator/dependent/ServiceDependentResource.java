@@ -10,8 +10,8 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /**
- * The pool's Service; desired state comes from {@link Services}, owned by the MySQLPool so Kubernetes deletes it with the
- * pool. Its informer caches only objects labelled as the operator's.
+ * The pool's Service; desired state comes from {@link Services}, owned by the MySQLPool so
+ * Kubernetes deletes it with the pool. Its informer caches only objects labelled as the operator's.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = Names.MANAGED_SELECTOR))
 public class ServiceDependentResource extends CRUDKubernetesDependentResource<Service, MySQLPool> {

@@ -8,8 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Builds a status's conditions in Kubernetes style from the previous ones: a condition whose status did not change
- * keeps its lastTransitionTime, so an unchanged pool gets a byte-identical status and no write.
+ * Builds a status's conditions in Kubernetes style from the previous ones: a condition whose status
+ * did not change keeps its lastTransitionTime, so an unchanged pool gets a byte-identical status
+ * and no write.
  */
 final class Conditions {
   static final String READY = "Ready";
@@ -40,18 +41,20 @@ final class Conditions {
 
   private void set(String type, String status, String reason, String message) {
     Condition old = find(previous, type);
-    String since = old != null && status.equals(old.getStatus()) ? old.getLastTransitionTime() : now;
-    Condition c = new ConditionBuilder()
-        .withType(type)
-        .withStatus(status)
-        .withReason(reason)
-        .withMessage(message)
-        .withObservedGeneration(generation)
-        .withLastTransitionTime(since)
-        .build();
+    String since =
+        old != null && status.equals(old.getStatus()) ? old.getLastTransitionTime() : now;
+    Condition c =
+        new ConditionBuilder()
+            .withType(type)
+            .withStatus(status)
+            .withReason(reason)
+            .withMessage(message)
+            .withObservedGeneration(generation)
+            .withLastTransitionTime(since)
+            .build();
     next.add(c);
-    if ("False".equals(status) && (old == null || !"False".equals(old.getStatus())
-        || !reason.equals(old.getReason()))) {
+    if ("False".equals(status)
+        && (old == null || !"False".equals(old.getStatus()) || !reason.equals(old.getReason()))) {
       turnedFalse.add(c);
     }
   }
@@ -61,7 +64,10 @@ final class Conditions {
     return List.copyOf(next);
   }
 
-  /** Conditions that became False (or changed their False reason) in this round: each deserves one Event. */
+  /**
+   * Conditions that became False (or changed their False reason) in this round: each deserves one
+   * Event.
+   */
   List<Condition> turnedFalse() {
     return List.copyOf(turnedFalse);
   }

@@ -45,10 +45,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles a MySQLPool: validates it, sizes it, derives and checks its timeout chain, looks for its Secret, and
- * only when all of that holds runs the workflow of dependents (ConfigMap, ServiceAccount, Service, Deployment, PDB).
- * A bad spec or a missing Secret never throws: it becomes a condition and an Event, and the objects already running
- * keep their last good state. The Secret is watched, so a pool whose Secret arrives late reconciles by itself.
+ * Reconciles a MySQLPool: validates it, sizes it, derives and checks its timeout chain, looks for
+ * its Secret, and only when all of that holds runs the workflow of dependents (ConfigMap,
+ * ServiceAccount, Service, Deployment, PDB). A bad spec or a missing Secret never throws: it
+ * becomes a condition and an Event, and the objects already running keep their last good state. The
+ * Secret is watched, so a pool whose Secret arrives late reconciles by itself.
  */
 @Workflow(
     explicitInvocation = true,
@@ -81,8 +82,8 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   }
 
   /**
-   * A reconciler that renders with {@code settings} and registers its per-pool gauges (e.g.
-   * {@code mysqlpool_operator_sizing_valid}) in {@code registry}.
+   * A reconciler that renders with {@code settings} and registers its per-pool gauges (e.g. {@code
+   * mysqlpool_operator_sizing_valid}) in {@code registry}.
    */
   public MySQLPoolReconciler(RenderSettings settings, MeterRegistry registry) {
     this(settings, Clock.systemUTC(), registry);
@@ -99,25 +100,42 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   }
 
   @Override
-  public List<EventSource<?, MySQLPool>> prepareEventSources(EventSourceContext<MySQLPool> context) {
-    context.getPrimaryCache().addIndexer(SECRET_INDEX, pool -> {
-      String secret = secretName(pool);
-      return secret == null ? List.of() : List.of(secret + "#" + pool.getMetadata().getNamespace());
-    });
-    InformerEventSourceConfiguration<Secret> secrets = InformerEventSourceConfiguration
-        .from(Secret.class, MySQLPool.class)
-        .withName("credentials")
-        .withNamespacesInheritedFromController()
-        .withSecondaryToPrimaryMapper(secret -> context.getPrimaryCache()
-            .byIndex(SECRET_INDEX, secret.getMetadata().getName() + "#" + secret.getMetadata().getNamespace())
-            .stream()
-            .map(ResourceID::fromResource)
-            .collect(Collectors.toSet()))
-        .withPrimaryToSecondaryMapper((MySQLPool pool) -> {
-          String secret = secretName(pool);
-          return secret == null ? Set.of() : Set.of(new ResourceID(secret, pool.getMetadata().getNamespace()));
-        })
-        .build();
+  public List<EventSource<?, MySQLPool>> prepareEventSources(
+      EventSourceContext<MySQLPool> context) {
+    context
+        .getPrimaryCache()
+        .addIndexer(
+            SECRET_INDEX,
+            pool -> {
+              String secret = secretName(pool);
+              return secret == null
+                  ? List.of()
+                  : List.of(secret + "#" + pool.getMetadata().getNamespace());
+            });
+    InformerEventSourceConfiguration<Secret> secrets =
+        InformerEventSourceConfiguration.from(Secret.class, MySQLPool.class)
+            .withName("credentials")
+            .withNamespacesInheritedFromController()
+            .withSecondaryToPrimaryMapper(
+                secret ->
+                    context
+                        .getPrimaryCache()
+                        .byIndex(
+                            SECRET_INDEX,
+                            secret.getMetadata().getName()
+                                + "#"
+                                + secret.getMetadata().getNamespace())
+                        .stream()
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+            .withPrimaryToSecondaryMapper(
+                (MySQLPool pool) -> {
+                  String secret = secretName(pool);
+                  return secret == null
+                      ? Set.of()
+                      : Set.of(new ResourceID(secret, pool.getMetadata().getNamespace()));
+                })
+            .build();
     return List.of(new InformerEventSource<>(secrets, context));
   }
 
@@ -127,7 +145,8 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     ResourceID rid = ResourceID.fromResource(pool);
     metrics.retain(r -> r.equals(rid) || context.getPrimaryCache().get(r).isPresent());
     MySQLPoolStatus previous = pool.getStatus() == null ? new MySQLPoolStatus() : pool.getStatus();
-    Conditions conditions = new Conditions(previous.conditions, pool.getMetadata().getGeneration(), clock.instant());
+    Conditions conditions =
+        new Conditions(previous.conditions, pool.getMetadata().getGeneration(), clock.instant());
     MySQLPoolStatus next = new MySQLPoolStatus();
     next.observedGeneration = pool.getMetadata().getGeneration();
 
@@ -135,9 +154,12 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     if (!errors.isEmpty()) {
       String message = errors.stream().map(FieldError::toString).collect(Collectors.joining("; "));
       conditions.set(Conditions.SPEC_VALID, false, "InvalidSpec", message);
-      conditions.unknown(Conditions.SIZING_VALID, "InvalidSpec", "not computed while the spec is invalid");
-      conditions.unknown(Conditions.TIMEOUTS_VALID, "InvalidSpec", "not checked while the spec is invalid");
-      conditions.unknown(Conditions.CREDENTIALS_FOUND, "InvalidSpec", "not checked while the spec is invalid");
+      conditions.unknown(
+          Conditions.SIZING_VALID, "InvalidSpec", "not computed while the spec is invalid");
+      conditions.unknown(
+          Conditions.TIMEOUTS_VALID, "InvalidSpec", "not checked while the spec is invalid");
+      conditions.unknown(
+          Conditions.CREDENTIALS_FOUND, "InvalidSpec", "not checked while the spec is invalid");
       blocked(context, conditions, next, "InvalidSpec", message);
       metrics.forget(rid);
       return finish(pool, context, previous, next, conditions, id);
@@ -151,16 +173,27 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     next.sizing = sizingStatus(sizing);
 
     TimeoutChain timeouts = plan.timeouts();
-    String clashes = timeouts.clashes().stream().map(FieldError::message).collect(Collectors.joining("; "));
-    conditions.set(Conditions.TIMEOUTS_VALID, timeouts.valid(), timeouts.valid() ? "Consistent" : "TimeoutsClash",
+    String clashes =
+        timeouts.clashes().stream().map(FieldError::message).collect(Collectors.joining("; "));
+    conditions.set(
+        Conditions.TIMEOUTS_VALID,
+        timeouts.valid(),
+        timeouts.valid() ? "Consistent" : "TimeoutsClash",
         timeouts.valid() ? "the timeout chain holds" : clashes);
     next.timeouts = timeoutsStatus(timeouts);
 
-    String missing = missingCredentials(pool.getSpec(), context.getSecondaryResource(Secret.class).orElse(null),
-        pool.getMetadata().getNamespace());
+    String missing =
+        missingCredentials(
+            pool.getSpec(),
+            context.getSecondaryResource(Secret.class).orElse(null),
+            pool.getMetadata().getNamespace());
     boolean credentials = missing == null;
-    conditions.set(Conditions.CREDENTIALS_FOUND, credentials, credentials ? "Found" : reasonOf(missing),
-        credentials ? "Secret \"" + pool.getSpec().credentials.secretName + "\" holds every user's password"
+    conditions.set(
+        Conditions.CREDENTIALS_FOUND,
+        credentials,
+        credentials ? "Found" : reasonOf(missing),
+        credentials
+            ? "Secret \"" + pool.getSpec().credentials.secretName + "\" holds every user's password"
             : messageOf(missing));
 
     if (!sizing.usable()) {
@@ -171,7 +204,9 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       blocked(context, conditions, next, reasonOf(missing), messageOf(missing));
     } else {
       Plans.put(context, plan);
-      context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow()
+      context
+          .managedWorkflowAndDependentResourceContext()
+          .reconcileManagedWorkflow()
           .throwAggregateExceptionIfErrorsPresent();
       observe(pool, context, conditions, next);
     }
@@ -182,7 +217,10 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   public ErrorStatusUpdateControl<MySQLPool> updateErrorStatus(
       MySQLPool pool, Context<MySQLPool> context, Exception e) {
     String id = pool.getMetadata().getNamespace() + "/" + pool.getMetadata().getName();
-    log.atWarn().addKeyValue("pool", id).setCause(e).log("reconciliation failed; retrying with backoff");
+    log.atWarn()
+        .addKeyValue("pool", id)
+        .setCause(e)
+        .log("reconciliation failed; retrying with backoff");
     MySQLPoolStatus status = pool.getStatus() == null ? new MySQLPoolStatus() : pool.getStatus();
     List<Condition> kept = new ArrayList<>();
     for (Condition c : status.conditions) {
@@ -190,21 +228,37 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
         kept.add(c);
       }
     }
-    Conditions ready = new Conditions(status.conditions, pool.getMetadata().getGeneration(), clock.instant());
-    ready.set(Conditions.READY, false, "ReconcileError", "while reconciling mysqlpool " + id + ": " + e.getMessage());
+    Conditions ready =
+        new Conditions(status.conditions, pool.getMetadata().getGeneration(), clock.instant());
+    ready.set(
+        Conditions.READY,
+        false,
+        "ReconcileError",
+        "while reconciling mysqlpool " + id + ": " + e.getMessage());
     kept.addAll(ready.list());
     status.conditions = kept;
     pool.setStatus(status);
     return ErrorStatusUpdateControl.patchStatus(pool);
   }
 
-  /** Marks the pool not Ready because of {@code reason}; running objects keep their last good state. */
+  /**
+   * Marks the pool not Ready because of {@code reason}; running objects keep their last good state.
+   */
   private static void blocked(
-      Context<MySQLPool> context, Conditions conditions, MySQLPoolStatus next, String reason, String message) {
+      Context<MySQLPool> context,
+      Conditions conditions,
+      MySQLPoolStatus next,
+      String reason,
+      String message) {
     boolean running = context.getSecondaryResource(Deployment.class).isPresent();
-    conditions.set(Conditions.READY, false, reason, message
-        + (running ? "; the running proxies keep their last good configuration" : "; no proxies are created until"
-            + " this is fixed"));
+    conditions.set(
+        Conditions.READY,
+        false,
+        reason,
+        message
+            + (running
+                ? "; the running proxies keep their last good configuration"
+                : "; no proxies are created until" + " this is fixed"));
     context.getSecondaryResource(Deployment.class).ifPresent(d -> replicas(d, next));
   }
 
@@ -225,23 +279,40 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       }
     }
     boolean isReady = current && ready >= want && updated >= want;
-    conditions.set(Conditions.READY, isReady, isReady ? "ProxiesReady" : "ProxiesNotReady",
-        ready + "/" + want + " proxies ready" + (isReady ? "" : current ? ", " + updated + " updated"
-            : ", rollout not observed yet"));
+    conditions.set(
+        Conditions.READY,
+        isReady,
+        isReady ? "ProxiesReady" : "ProxiesNotReady",
+        ready
+            + "/"
+            + want
+            + " proxies ready"
+            + (isReady
+                ? ""
+                : current ? ", " + updated + " updated" : ", rollout not observed yet"));
     next.endpoint = endpoint(pool, context.getSecondaryResource(Service.class).orElse(null));
   }
 
   private UpdateControl<MySQLPool> finish(
-      MySQLPool pool, Context<MySQLPool> context, MySQLPoolStatus previous, MySQLPoolStatus next,
-      Conditions conditions, String id) {
+      MySQLPool pool,
+      Context<MySQLPool> context,
+      MySQLPoolStatus previous,
+      MySQLPoolStatus next,
+      Conditions conditions,
+      String id) {
     next.conditions = conditions.list();
     for (Condition c : conditions.turnedFalse()) {
       if (Conditions.READY.equals(c.getType())) {
-        continue; // Ready repeats its cause, which has its own Event; and a rollout in progress is not news
+        continue; // Ready repeats its cause, which has its own Event; and a rollout in progress is
+        // not news
       }
-      log.atWarn().addKeyValue("pool", id).addKeyValue("condition", c.getType()).addKeyValue("reason", c.getReason())
+      log.atWarn()
+          .addKeyValue("pool", id)
+          .addKeyValue("condition", c.getType())
+          .addKeyValue("reason", c.getReason())
           .log(c.getMessage());
-      EventRecorder.warning(context.getClient(), pool, c.getReason(), c.getType() + ": " + c.getMessage());
+      EventRecorder.warning(
+          context.getClient(), pool, c.getReason(), c.getType() + ": " + c.getMessage());
     }
     if (JSON.valueToTree(previous).equals(JSON.valueToTree(next))) {
       return UpdateControl.noUpdate();
@@ -254,9 +325,15 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   static String missingCredentials(MySQLPoolSpec spec, Secret secret, String namespace) {
     String name = spec.credentials.secretName;
     if (secret == null) {
-      return "SecretNotFound|Secret \"" + name + "\" not found in namespace " + namespace
-          + "; create it with one key per user, e.g. kubectl create secret generic " + name
-          + " --from-literal=" + spec.credentials.users.get(0).name + "=...";
+      return "SecretNotFound|Secret \""
+          + name
+          + "\" not found in namespace "
+          + namespace
+          + "; create it with one key per user, e.g. kubectl create secret generic "
+          + name
+          + " --from-literal="
+          + spec.credentials.users.get(0).name
+          + "=...";
     }
     Set<String> keys = new java.util.TreeSet<>();
     if (secret.getData() != null) {
@@ -274,8 +351,14 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     if (absent.isEmpty()) {
       return null;
     }
-    return "KeyMissing|Secret \"" + name + "\" has no key for user" + (absent.size() > 1 ? "s " : " ")
-        + String.join(", ", absent) + " (it has: " + (keys.isEmpty() ? "none" : String.join(", ", keys)) + ")";
+    return "KeyMissing|Secret \""
+        + name
+        + "\" has no key for user"
+        + (absent.size() > 1 ? "s " : " ")
+        + String.join(", ", absent)
+        + " (it has: "
+        + (keys.isEmpty() ? "none" : String.join(", ", keys))
+        + ")";
   }
 
   private static String reasonOf(String missing) {
@@ -294,9 +377,15 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   private static String endpoint(MySQLPool pool, Service service) {
     MySQLPoolSpec.Service s = pool.getSpec().service;
     if (!"LoadBalancer".equals(s.type)) {
-      return pool.getMetadata().getName() + "." + pool.getMetadata().getNamespace() + ".svc:" + s.port;
+      return pool.getMetadata().getName()
+          + "."
+          + pool.getMetadata().getNamespace()
+          + ".svc:"
+          + s.port;
     }
-    if (service == null || service.getStatus() == null || service.getStatus().getLoadBalancer() == null
+    if (service == null
+        || service.getStatus() == null
+        || service.getStatus().getLoadBalancer() == null
         || service.getStatus().getLoadBalancer().getIngress() == null) {
       return null;
     }

@@ -25,20 +25,26 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The proxy Deployment: probes on the admin port, a preStop delay that covers the NLB deregistration, a grace
- * period that holds preStop plus drain, a rolling update that never drops below the replica count (and that the
- * sizing counts one surge pod for), spread across zones, non-root and read-only with every capability dropped.
+ * The proxy Deployment: probes on the admin port, a preStop delay that covers the NLB
+ * deregistration, a grace period that holds preStop plus drain, a rolling update that never drops
+ * below the replica count (and that the sizing counts one surge pod for), spread across zones,
+ * non-root and read-only with every capability dropped.
  */
 public final class Deployments {
   /**
-   * Heap at 40% of the container's memory: Netty's direct buffers may take as much again (the JVM caps direct memory
-   * at the heap size), and the rest is metaspace, threads and the OS. The proxy image uses the same setting.
+   * Heap at 40% of the container's memory: Netty's direct buffers may take as much again (the JVM
+   * caps direct memory at the heap size), and the rest is metaspace, threads and the OS. The proxy
+   * image uses the same setting.
    */
-  static final String PROXY_JVM_OPTIONS = "-XX:MaxRAMPercentage=40 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp";
+  static final String PROXY_JVM_OPTIONS =
+      "-XX:MaxRAMPercentage=40 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp";
+
   /** The proxy's user and group; any non-root id works, the image must not need root. */
   public static final long PROXY_UID = 10001;
+
   /** Password files are readable by the proxy's group only. */
   static final int SECRET_FILE_MODE = 0440;
+
   static final String CONFIG_VOLUME = "config";
   static final String TMP_VOLUME = "tmp";
 
@@ -48,7 +54,8 @@ public final class Deployments {
   public static Deployment deployment(Plan plan) {
     MySQLPoolSpec spec = plan.spec();
     String name = plan.name();
-    Map<String, String> podAnnotations = new TreeMap<>(spec.pod.annotations == null ? Map.of() : spec.pod.annotations);
+    Map<String, String> podAnnotations =
+        new TreeMap<>(spec.pod.annotations == null ? Map.of() : spec.pod.annotations);
     podAnnotations.put(Names.CONFIG_HASH_ANNOTATION, ProxyConfigs.hash(ProxyConfigs.yaml(plan)));
 
     return new DeploymentBuilder()
@@ -65,7 +72,8 @@ public final class Deployments {
         .withNewStrategy()
         .withType("RollingUpdate")
         .withNewRollingUpdate()
-        // One pod more, never one less: Sizing counts exactly this surge pod against the backend's budget.
+        // One pod more, never one less: Sizing counts exactly this surge pod against the backend's
+        // budget.
         .withMaxSurge(new IntOrString(1))
         .withMaxUnavailable(new IntOrString(0))
         .endRollingUpdate()
@@ -82,10 +90,14 @@ public final class Deployments {
         .withTerminationGracePeriodSeconds((long) plan.timeouts().terminationGracePeriodSeconds())
         .withPriorityClassName(spec.pod.priorityClassName)
         .withNodeSelector(emptyToNull(spec.pod.nodeSelector))
-        .withTolerations(spec.pod.tolerations == null || spec.pod.tolerations.isEmpty() ? null : spec.pod.tolerations)
+        .withTolerations(
+            spec.pod.tolerations == null || spec.pod.tolerations.isEmpty()
+                ? null
+                : spec.pod.tolerations)
         .withAffinity(spec.pod.affinity != null ? spec.pod.affinity : defaultAffinity(name))
         .withTopologySpreadConstraints(
-            spec.pod.topologySpreadConstraints == null || spec.pod.topologySpreadConstraints.isEmpty()
+            spec.pod.topologySpreadConstraints == null
+                    || spec.pod.topologySpreadConstraints.isEmpty()
                 ? defaultSpread(name)
                 : spec.pod.topologySpreadConstraints)
         .withNewSecurityContext()
@@ -108,49 +120,61 @@ public final class Deployments {
   static Container container(Plan plan) {
     MySQLPoolSpec spec = plan.spec();
     int preStop = plan.timeouts().preStopDelaySeconds();
-    ContainerBuilder c = new ContainerBuilder()
-        .withName(Names.CONTAINER)
-        .withImage(spec.pod.image != null ? spec.pod.image : plan.settings().proxyImage())
-        .withCommand("java", "-jar", "/app/proxy-runtime.jar", "--config", Names.CONFIG_DIR + "/" + Names.CONFIG_FILE)
-        .addNewEnv()
-        // The root file system is read-only: the JVM's and Netty's scratch files go to the /tmp volume.
-        .withName("JAVA_TOOL_OPTIONS")
-        .withValue(PROXY_JVM_OPTIONS)
-        .endEnv()
-        .addNewPort()
-        .withName(Names.MYSQL_PORT_NAME)
-        .withContainerPort(Names.MYSQL_PORT)
-        .withProtocol("TCP")
-        .endPort()
-        .addNewPort()
-        .withName(Names.ADMIN_PORT_NAME)
-        .withContainerPort(Names.ADMIN_PORT)
-        .withProtocol("TCP")
-        .endPort()
-        .withStartupProbe(probe("/healthz", 2, 30))
-        .withLivenessProbe(probe("/healthz", 10, 3))
-        .withReadinessProbe(probe("/readyz", 5, 2))
-        .withResources(spec.pod.resources != null ? spec.pod.resources : defaultResources())
-        .addNewVolumeMount()
-        .withName(CONFIG_VOLUME)
-        .withMountPath(Names.CONFIG_DIR)
-        .withReadOnly(true)
-        .endVolumeMount()
-        .addNewVolumeMount()
-        .withName(TMP_VOLUME)
-        .withMountPath("/tmp")
-        .endVolumeMount()
-        .withNewSecurityContext()
-        .withRunAsNonRoot(true)
-        .withReadOnlyRootFilesystem(true)
-        .withAllowPrivilegeEscalation(false)
-        .withNewCapabilities()
-        .withDrop("ALL")
-        .endCapabilities()
-        .endSecurityContext();
+    ContainerBuilder c =
+        new ContainerBuilder()
+            .withName(Names.CONTAINER)
+            .withImage(spec.pod.image != null ? spec.pod.image : plan.settings().proxyImage())
+            .withCommand(
+                "java",
+                "-jar",
+                "/app/proxy-runtime.jar",
+                "--config",
+                Names.CONFIG_DIR + "/" + Names.CONFIG_FILE)
+            .addNewEnv()
+            // The root file system is read-only: the JVM's and Netty's scratch files go to the /tmp
+            // volume.
+            .withName("JAVA_TOOL_OPTIONS")
+            .withValue(PROXY_JVM_OPTIONS)
+            .endEnv()
+            .addNewPort()
+            .withName(Names.MYSQL_PORT_NAME)
+            .withContainerPort(Names.MYSQL_PORT)
+            .withProtocol("TCP")
+            .endPort()
+            .addNewPort()
+            .withName(Names.ADMIN_PORT_NAME)
+            .withContainerPort(Names.ADMIN_PORT)
+            .withProtocol("TCP")
+            .endPort()
+            .withStartupProbe(probe("/healthz", 2, 30))
+            .withLivenessProbe(probe("/healthz", 10, 3))
+            .withReadinessProbe(probe("/readyz", 5, 2))
+            .withResources(spec.pod.resources != null ? spec.pod.resources : defaultResources())
+            .addNewVolumeMount()
+            .withName(CONFIG_VOLUME)
+            .withMountPath(Names.CONFIG_DIR)
+            .withReadOnly(true)
+            .endVolumeMount()
+            .addNewVolumeMount()
+            .withName(TMP_VOLUME)
+            .withMountPath("/tmp")
+            .endVolumeMount()
+            .withNewSecurityContext()
+            .withRunAsNonRoot(true)
+            .withReadOnlyRootFilesystem(true)
+            .withAllowPrivilegeEscalation(false)
+            .withNewCapabilities()
+            .withDrop("ALL")
+            .endCapabilities()
+            .endSecurityContext();
     if (preStop > 0) {
-      // Keep serving while the NLB deregisters the pod; SIGTERM (and the proxy's drain) comes after.
-      c.withNewLifecycle().withNewPreStop().withNewSleep((long) preStop).endPreStop().endLifecycle();
+      // Keep serving while the NLB deregisters the pod; SIGTERM (and the proxy's drain) comes
+      // after.
+      c.withNewLifecycle()
+          .withNewPreStop()
+          .withNewSleep((long) preStop)
+          .endPreStop()
+          .endLifecycle();
     }
     return c.build();
   }
@@ -169,37 +193,41 @@ public final class Deployments {
         .build();
   }
 
-  /** One read-only projected volume: the config file and the password files next to it, mode 0440. */
+  /**
+   * One read-only projected volume: the config file and the password files next to it, mode 0440.
+   */
   static List<Volume> volumes(Plan plan) {
     MySQLPoolSpec spec = plan.spec();
     List<KeyToPath> passwordFiles = new ArrayList<>();
     for (MySQLPoolSpec.User u : spec.credentials.users) {
       passwordFiles.add(new KeyToPath(u.name, null, Names.PASSWORD_DIR + "/" + u.name));
     }
-    Volume config = new VolumeBuilder()
-        .withName(CONFIG_VOLUME)
-        .withNewProjected()
-        .withDefaultMode(SECRET_FILE_MODE)
-        .addNewSource()
-        .withNewConfigMap()
-        .withName(Names.config(plan.name()))
-        .withItems(new KeyToPath(Names.CONFIG_FILE, null, Names.CONFIG_FILE))
-        .endConfigMap()
-        .endSource()
-        .addNewSource()
-        .withNewSecret()
-        .withName(spec.credentials.secretName)
-        .withItems(passwordFiles)
-        .endSecret()
-        .endSource()
-        .endProjected()
-        .build();
-    Volume tmp = new VolumeBuilder()
-        .withName(TMP_VOLUME)
-        .withNewEmptyDir()
-        .withSizeLimit(new Quantity("64Mi"))
-        .endEmptyDir()
-        .build();
+    Volume config =
+        new VolumeBuilder()
+            .withName(CONFIG_VOLUME)
+            .withNewProjected()
+            .withDefaultMode(SECRET_FILE_MODE)
+            .addNewSource()
+            .withNewConfigMap()
+            .withName(Names.config(plan.name()))
+            .withItems(new KeyToPath(Names.CONFIG_FILE, null, Names.CONFIG_FILE))
+            .endConfigMap()
+            .endSource()
+            .addNewSource()
+            .withNewSecret()
+            .withName(spec.credentials.secretName)
+            .withItems(passwordFiles)
+            .endSecret()
+            .endSource()
+            .endProjected()
+            .build();
+    Volume tmp =
+        new VolumeBuilder()
+            .withName(TMP_VOLUME)
+            .withNewEmptyDir()
+            .withSizeLimit(new Quantity("64Mi"))
+            .endEmptyDir()
+            .build();
     return List.of(config, tmp);
   }
 
@@ -228,14 +256,15 @@ public final class Deployments {
   }
 
   static List<TopologySpreadConstraint> defaultSpread(String name) {
-    return List.of(new TopologySpreadConstraintBuilder()
-        .withMaxSkew(1)
-        .withTopologyKey("topology.kubernetes.io/zone")
-        .withWhenUnsatisfiable("ScheduleAnyway")
-        .withNewLabelSelector()
-        .withMatchLabels(Names.selector(name))
-        .endLabelSelector()
-        .build());
+    return List.of(
+        new TopologySpreadConstraintBuilder()
+            .withMaxSkew(1)
+            .withTopologyKey("topology.kubernetes.io/zone")
+            .withWhenUnsatisfiable("ScheduleAnyway")
+            .withNewLabelSelector()
+            .withMatchLabels(Names.selector(name))
+            .endLabelSelector()
+            .build());
   }
 
   private static Map<String, String> emptyToNull(Map<String, String> m) {

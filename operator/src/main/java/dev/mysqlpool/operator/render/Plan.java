@@ -7,8 +7,8 @@ import dev.mysqlpool.operator.validation.Sizing;
 import dev.mysqlpool.operator.validation.TimeoutChain;
 
 /**
- * A pool with everything derived from it: the sizing, the timeout chain and the operator's settings. The renderers
- * read only this, so they are pure functions of it.
+ * A pool with everything derived from it: the sizing, the timeout chain and the operator's
+ * settings. The renderers read only this, so they are pure functions of it.
  *
  * @param pool the MySQLPool, already validated by {@code MySQLPoolValidator}
  * @param sizing the Little's Law figures
@@ -20,14 +20,15 @@ public record Plan(MySQLPool pool, Sizing sizing, TimeoutChain timeouts, RenderS
   /** Derives the plan of a pool that passed {@code MySQLPoolValidator.validate} without errors. */
   public static Plan of(MySQLPool pool, RenderSettings settings) {
     MySQLPoolSpec spec = pool.getSpec().fillOptionalSections();
-    Sizing sizing = Sizing.compute(
-        spec.workload.peakTps,
-        Durations.parse(spec.workload.holdTime),
-        spec.workload.safetyFactor,
-        spec.replicas,
-        spec.pool.maxConnections,
-        spec.backend.maxConnections,
-        spec.backend.reservedConnections);
+    Sizing sizing =
+        Sizing.compute(
+            spec.workload.peakTps,
+            Durations.parse(spec.workload.holdTime),
+            spec.workload.safetyFactor,
+            spec.replicas,
+            spec.pool.maxConnections,
+            spec.backend.maxConnections,
+            spec.backend.reservedConnections);
     return new Plan(pool, sizing, TimeoutChain.derive(spec), settings);
   }
 

@@ -17,19 +17,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Renders the proxy's config file, the contract with proxy-runtime ({@code ConfigLoader} reads it). Only values the
- * operator decides or the user overrode are written; everything else keeps the proxy's default. Passwords are never
- * written: each user points at a file of the mounted Secret, relative to the config file's folder.
+ * Renders the proxy's config file, the contract with proxy-runtime ({@code ConfigLoader} reads it).
+ * Only values the operator decides or the user overrode are written; everything else keeps the
+ * proxy's default. Passwords are never written: each user points at a file of the mounted Secret,
+ * relative to the config file's folder.
  */
 public final class ProxyConfigs {
   /** The backend's name in the proxy config. */
   public static final String BACKEND_NAME = "writer";
 
-  private static final YAMLMapper YAML = new YAMLMapper(YAMLFactory.builder()
-      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-      .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
-      .build());
+  private static final YAMLMapper YAML =
+      new YAMLMapper(
+          YAMLFactory.builder()
+              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+              .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+              .build());
 
   private ProxyConfigs() {}
 
@@ -38,14 +41,18 @@ public final class ProxyConfigs {
     try {
       return YAML.writeValueAsString(tree(plan));
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("while rendering the proxy config for mysqlpool/" + plan.name(), e);
+      throw new IllegalStateException(
+          "while rendering the proxy config for mysqlpool/" + plan.name(), e);
     }
   }
 
-  /** A short hash of the config text; a pod template annotation, so a config change rolls the pods. */
+  /**
+   * A short hash of the config text; a pod template annotation, so a config change rolls the pods.
+   */
   public static String hash(String configText) {
     try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(configText.getBytes(StandardCharsets.UTF_8));
+      byte[] d =
+          MessageDigest.getInstance("SHA-256").digest(configText.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(d, 0, 8);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
@@ -55,7 +62,8 @@ public final class ProxyConfigs {
   static Map<String, Object> tree(Plan plan) {
     MySQLPoolSpec spec = plan.spec();
     Map<String, Object> root = new LinkedHashMap<>();
-    // Ordered maps only: the text is hashed into the pod template, so it must not vary between JVMs (Map.of does).
+    // Ordered maps only: the text is hashed into the pod template, so it must not vary between JVMs
+    // (Map.of does).
     root.put("listen", ordered("host", "0.0.0.0", "port", Names.MYSQL_PORT));
     root.put("admin", ordered("host", "0.0.0.0", "port", Names.ADMIN_PORT));
 

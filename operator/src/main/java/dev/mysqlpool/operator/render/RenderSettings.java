@@ -1,7 +1,8 @@
 package dev.mysqlpool.operator.render;
 
 /**
- * What the renderers need from the operator's own configuration, passed in rather than read from globals.
+ * What the renderers need from the operator's own configuration, passed in rather than read from
+ * globals.
  *
  * @param proxyImage the proxy image used when a pool does not name one
  */

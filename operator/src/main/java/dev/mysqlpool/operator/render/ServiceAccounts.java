@@ -4,7 +4,10 @@ import dev.mysqlpool.operator.common.Names;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 
-/** The proxy pods' own ServiceAccount: the proxy never talks to the API server, so no token is mounted. */
+/**
+ * The proxy pods' own ServiceAccount: the proxy never talks to the API server, so no token is
+ * mounted.
+ */
 public final class ServiceAccounts {
   private ServiceAccounts() {}
 

@@ -9,9 +9,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The Service clients connect to. As a LoadBalancer it is annotated for the AWS Load Balancer Controller: an NLB in
- * IP target mode whose listener idle timeout, deregistration delay and health check (the proxy's {@code /readyz})
- * come from the spec. Only the MySQL port is exposed; the admin port stays inside the cluster.
+ * The Service clients connect to. As a LoadBalancer it is annotated for the AWS Load Balancer
+ * Controller: an NLB in IP target mode whose listener idle timeout, deregistration delay and health
+ * check (the proxy's {@code /readyz}) come from the spec. Only the MySQL port is exposed; the admin
+ * port stays inside the cluster.
  */
 public final class Services {
   /** The annotation prefix of the AWS Load Balancer Controller. */
@@ -41,12 +42,15 @@ public final class Services {
         .withPort(s.port)
         .withTargetPort(new IntOrString(Names.MYSQL_PORT_NAME))
         .endPort()
-        .withLoadBalancerSourceRanges(plan.nlb() && !s.sourceRanges.isEmpty() ? s.sourceRanges : null)
+        .withLoadBalancerSourceRanges(
+            plan.nlb() && !s.sourceRanges.isEmpty() ? s.sourceRanges : null)
         .endSpec()
         .build();
   }
 
-  /** The user's annotations plus, for an NLB, the controller's; sorted, so the rendering is stable. */
+  /**
+   * The user's annotations plus, for an NLB, the controller's; sorted, so the rendering is stable.
+   */
   static Map<String, String> annotations(Plan plan) {
     MySQLPoolSpec.Service s = plan.spec().service;
     Map<String, String> a = new TreeMap<>(s.annotations);
@@ -56,11 +60,15 @@ public final class Services {
     a.put(AWS + "type", "external");
     a.put(AWS + "nlb-target-type", "ip");
     a.put(AWS + "scheme", s.scheme);
-    a.put(AWS + "target-group-attributes",
-        "deregistration_delay.timeout_seconds=" + s.deregistrationDelaySeconds
+    a.put(
+        AWS + "target-group-attributes",
+        "deregistration_delay.timeout_seconds="
+            + s.deregistrationDelaySeconds
             + ",deregistration_delay.connection_termination.enabled=true"
             + ",preserve_client_ip.enabled=true");
-    a.put(AWS + "listener-attributes.TCP-" + s.port, "tcp.idle_timeout.seconds=" + s.nlbIdleTimeoutSeconds);
+    a.put(
+        AWS + "listener-attributes.TCP-" + s.port,
+        "tcp.idle_timeout.seconds=" + s.nlbIdleTimeoutSeconds);
     a.put(AWS + "healthcheck-protocol", "http");
     a.put(AWS + "healthcheck-port", String.valueOf(Names.ADMIN_PORT));
     a.put(AWS + "healthcheck-path", "/readyz");

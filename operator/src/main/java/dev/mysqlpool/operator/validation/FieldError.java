@@ -1,7 +1,8 @@
 package dev.mysqlpool.operator.validation;
 
 /**
- * One problem with a MySQLPool, at a field path such as {@code spec.pool.maxIdle}, with a message that says the fix.
+ * One problem with a MySQLPool, at a field path such as {@code spec.pool.maxIdle}, with a message
+ * that says the fix.
  *
  * @param path the field, from the object's root
  * @param message what is wrong, with the observed values, and how to fix it

@@ -11,17 +11,29 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Checks what the CRD schema cannot (or what a file given to {@code render} never went through): required fields,
- * cross-field rules and managed annotations. Pure: it returns every problem at once and never throws.
+ * Checks what the CRD schema cannot (or what a file given to {@code render} never went through):
+ * required fields, cross-field rules and managed annotations. Pure: it returns every problem at
+ * once and never throws.
  */
 public final class MySQLPoolValidator {
-  /** Service annotations the operator sets itself; a user value would silently break the timeout chain. */
+  /**
+   * Service annotations the operator sets itself; a user value would silently break the timeout
+   * chain.
+   */
   public static final String AWS_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-";
 
-  private static final Set<String> MANAGED_ANNOTATION_SUFFIXES = Set.of(
-      "type", "nlb-target-type", "scheme", "target-group-attributes", "healthcheck-protocol", "healthcheck-port",
-      "healthcheck-path", "healthcheck-interval", "healthcheck-healthy-threshold",
-      "healthcheck-unhealthy-threshold");
+  private static final Set<String> MANAGED_ANNOTATION_SUFFIXES =
+      Set.of(
+          "type",
+          "nlb-target-type",
+          "scheme",
+          "target-group-attributes",
+          "healthcheck-protocol",
+          "healthcheck-port",
+          "healthcheck-path",
+          "healthcheck-interval",
+          "healthcheck-healthy-threshold",
+          "healthcheck-unhealthy-threshold");
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
   private static final Pattern USER = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*");
   private static final Pattern CIDR =
@@ -36,8 +48,13 @@ public final class MySQLPoolValidator {
     if (name == null || name.isBlank()) {
       errors.add(new FieldError("metadata.name", "required"));
     } else if (name.length() > 63 || !DNS_LABEL.matcher(name).matches()) {
-      errors.add(new FieldError("metadata.name", "'" + name + "' must be a DNS label (lower-case letters, digits and"
-          + " '-', starting with a letter, at most 63 characters): it names the proxy's Service"));
+      errors.add(
+          new FieldError(
+              "metadata.name",
+              "'"
+                  + name
+                  + "' must be a DNS label (lower-case letters, digits and"
+                  + " '-', starting with a letter, at most 63 characters): it names the proxy's Service"));
     }
     MySQLPoolSpec spec = pool.getSpec();
     if (spec == null) {
@@ -49,7 +66,9 @@ public final class MySQLPoolValidator {
     credentials(spec, errors);
     workload(spec, errors);
     if (spec.replicas < 1) {
-      errors.add(new FieldError("spec.replicas", spec.replicas + " is below 1; run at least one proxy pod"));
+      errors.add(
+          new FieldError(
+              "spec.replicas", spec.replicas + " is below 1; run at least one proxy pod"));
     }
     pool(spec.pool, errors);
     durations(spec, errors);
@@ -60,45 +79,65 @@ public final class MySQLPoolValidator {
   private static void backend(MySQLPoolSpec spec, List<FieldError> errors) {
     MySQLPoolSpec.Backend b = spec.backend;
     if (b == null) {
-      errors.add(new FieldError("spec.backend", "required; name the MySQL writer with host and maxConnections"));
+      errors.add(
+          new FieldError(
+              "spec.backend", "required; name the MySQL writer with host and maxConnections"));
       return;
     }
     if (b.host == null || b.host.isBlank()) {
-      errors.add(new FieldError("spec.backend.host", "required; the MySQL writer's host name or IP address"));
+      errors.add(
+          new FieldError(
+              "spec.backend.host", "required; the MySQL writer's host name or IP address"));
     }
     if (b.port < 1 || b.port > 65535) {
       errors.add(new FieldError("spec.backend.port", b.port + " is not a port; use 1 to 65535"));
     }
     if (b.maxConnections == null) {
-      errors.add(new FieldError("spec.backend.maxConnections",
-          "required; the server's max_connections (SHOW VARIABLES LIKE 'max_connections')"));
+      errors.add(
+          new FieldError(
+              "spec.backend.maxConnections",
+              "required; the server's max_connections (SHOW VARIABLES LIKE 'max_connections')"));
     } else if (b.maxConnections < 1) {
       errors.add(new FieldError("spec.backend.maxConnections", b.maxConnections + " is below 1"));
     } else if (b.reservedConnections >= b.maxConnections) {
-      errors.add(new FieldError("spec.backend.reservedConnections", b.reservedConnections
-          + " is not below spec.backend.maxConnections (" + b.maxConnections + "); no connection is left for the"
-          + " proxies"));
+      errors.add(
+          new FieldError(
+              "spec.backend.reservedConnections",
+              b.reservedConnections
+                  + " is not below spec.backend.maxConnections ("
+                  + b.maxConnections
+                  + "); no connection is left for the"
+                  + " proxies"));
     }
     if (b.reservedConnections < 0) {
-      errors.add(new FieldError("spec.backend.reservedConnections", b.reservedConnections + " is below 0"));
+      errors.add(
+          new FieldError(
+              "spec.backend.reservedConnections", b.reservedConnections + " is below 0"));
     }
     if (b.waitTimeoutSeconds < 1) {
-      errors.add(new FieldError("spec.backend.waitTimeoutSeconds", b.waitTimeoutSeconds
-          + " is below 1; copy the server's wait_timeout"));
+      errors.add(
+          new FieldError(
+              "spec.backend.waitTimeoutSeconds",
+              b.waitTimeoutSeconds + " is below 1; copy the server's wait_timeout"));
     }
   }
 
   private static void credentials(MySQLPoolSpec spec, List<FieldError> errors) {
     MySQLPoolSpec.Credentials c = spec.credentials;
     if (c == null) {
-      errors.add(new FieldError("spec.credentials", "required; name the Secret of users and passwords"));
+      errors.add(
+          new FieldError("spec.credentials", "required; name the Secret of users and passwords"));
       return;
     }
     if (c.secretName == null || c.secretName.isBlank()) {
-      errors.add(new FieldError("spec.credentials.secretName", "required; the Secret whose keys are user names"));
+      errors.add(
+          new FieldError(
+              "spec.credentials.secretName", "required; the Secret whose keys are user names"));
     }
     if (c.users == null || c.users.isEmpty()) {
-      errors.add(new FieldError("spec.credentials.users", "required; list at least one user, e.g. [{name: app}]"));
+      errors.add(
+          new FieldError(
+              "spec.credentials.users", "required; list at least one user, e.g. [{name: app}]"));
       return;
     }
     Set<String> seen = new HashSet<>();
@@ -110,11 +149,17 @@ public final class MySQLPoolValidator {
         continue;
       }
       if (u.name.length() > 32 || !USER.matcher(u.name).matches()) {
-        errors.add(new FieldError(path, "'" + u.name + "' must be 1 to 32 letters, digits, '_', '.' or '-': it is"
-            + " also the Secret key and the password file's name"));
+        errors.add(
+            new FieldError(
+                path,
+                "'"
+                    + u.name
+                    + "' must be 1 to 32 letters, digits, '_', '.' or '-': it is"
+                    + " also the Secret key and the password file's name"));
       }
       if (!seen.add(u.name)) {
-        errors.add(new FieldError(path, "'" + u.name + "' is listed twice; user names must be unique"));
+        errors.add(
+            new FieldError(path, "'" + u.name + "' is listed twice; user names must be unique"));
       }
     }
   }
@@ -131,31 +176,49 @@ public final class MySQLPoolValidator {
       errors.add(new FieldError("spec.workload.peakTps", w.peakTps + " is below 1"));
     }
     if (w.holdTime == null) {
-      errors.add(new FieldError("spec.workload.holdTime", "required; how long a transaction holds a connection,"
-          + " e.g. 50ms"));
+      errors.add(
+          new FieldError(
+              "spec.workload.holdTime",
+              "required; how long a transaction holds a connection," + " e.g. 50ms"));
     } else {
       var d = Durations.parse(w.holdTime);
       if (d == null || d.isZero()) {
-        errors.add(new FieldError("spec.workload.holdTime", "'" + w.holdTime + "' is not a positive duration;"
-            + " write it like 50ms or 2s"));
+        errors.add(
+            new FieldError(
+                "spec.workload.holdTime",
+                "'" + w.holdTime + "' is not a positive duration;" + " write it like 50ms or 2s"));
       }
     }
     if (!(w.safetyFactor >= 1 && w.safetyFactor <= 10)) {
-      errors.add(new FieldError("spec.workload.safetyFactor", w.safetyFactor + " is out of range; use 1 to 10"));
+      errors.add(
+          new FieldError(
+              "spec.workload.safetyFactor", w.safetyFactor + " is out of range; use 1 to 10"));
     }
   }
 
   private static void pool(MySQLPoolSpec.Pool p, List<FieldError> errors) {
     if (p.mode != null && !p.mode.equals("session") && !p.mode.equals("transaction")) {
-      errors.add(new FieldError("spec.pool.mode", "'" + p.mode + "' is not a pool mode; use session or transaction"));
+      errors.add(
+          new FieldError(
+              "spec.pool.mode", "'" + p.mode + "' is not a pool mode; use session or transaction"));
     }
     if (p.minIdle != null && p.maxIdle != null && p.minIdle > p.maxIdle) {
-      errors.add(new FieldError("spec.pool.minIdle", p.minIdle + " is above spec.pool.maxIdle (" + p.maxIdle
-          + "); lower minIdle or raise maxIdle"));
+      errors.add(
+          new FieldError(
+              "spec.pool.minIdle",
+              p.minIdle
+                  + " is above spec.pool.maxIdle ("
+                  + p.maxIdle
+                  + "); lower minIdle or raise maxIdle"));
     }
     if (p.maxIdle != null && p.maxConnections != null && p.maxIdle > p.maxConnections) {
-      errors.add(new FieldError("spec.pool.maxIdle", p.maxIdle + " is above spec.pool.maxConnections ("
-          + p.maxConnections + "); idle connections count toward maxConnections"));
+      errors.add(
+          new FieldError(
+              "spec.pool.maxIdle",
+              p.maxIdle
+                  + " is above spec.pool.maxConnections ("
+                  + p.maxConnections
+                  + "); idle connections count toward maxConnections"));
     }
   }
 
@@ -180,57 +243,80 @@ public final class MySQLPoolValidator {
     }
     var handshake = Durations.parse(spec.frontend.handshakeTimeout);
     if (handshake != null && handshake.isZero()) {
-      errors.add(new FieldError("spec.frontend.handshakeTimeout", "must be greater than 0, e.g. 10s"));
+      errors.add(
+          new FieldError("spec.frontend.handshakeTimeout", "must be greater than 0, e.g. 10s"));
     }
     var leak = Durations.parse(spec.pool.leakDetectionThreshold);
     if (leak != null && !leak.isZero() && leak.toMillis() < 1000) {
-      errors.add(new FieldError("spec.pool.leakDetectionThreshold", spec.pool.leakDetectionThreshold
-          + " would warn about ordinary queries; use 0 (off) or at least 1s"));
+      errors.add(
+          new FieldError(
+              "spec.pool.leakDetectionThreshold",
+              spec.pool.leakDetectionThreshold
+                  + " would warn about ordinary queries; use 0 (off) or at least 1s"));
     }
     var lifetime = Durations.parse(spec.pool.maxLifetime);
     if (lifetime != null && !lifetime.isZero() && lifetime.toMillis() < 1000) {
-      errors.add(new FieldError("spec.pool.maxLifetime", spec.pool.maxLifetime
-          + " is too short; use at least 1s, or leave it out to derive it from the server's wait_timeout"));
+      errors.add(
+          new FieldError(
+              "spec.pool.maxLifetime",
+              spec.pool.maxLifetime
+                  + " is too short; use at least 1s, or leave it out to derive it from the server's wait_timeout"));
     }
   }
 
   private static void duration(String path, String value, List<FieldError> errors) {
     if (value != null && Durations.parse(value) == null) {
-      errors.add(new FieldError(path, "'" + value + "' is not a duration; write it like 500ms, 30s, 5m or 1h"));
+      errors.add(
+          new FieldError(
+              path, "'" + value + "' is not a duration; write it like 500ms, 30s, 5m or 1h"));
     }
   }
 
   private static void service(MySQLPoolSpec.Service s, List<FieldError> errors) {
     if (!"LoadBalancer".equals(s.type) && !"ClusterIP".equals(s.type)) {
-      errors.add(new FieldError("spec.service.type", "'" + s.type + "' is not supported; use LoadBalancer or"
-          + " ClusterIP"));
+      errors.add(
+          new FieldError(
+              "spec.service.type",
+              "'" + s.type + "' is not supported; use LoadBalancer or" + " ClusterIP"));
     }
     if (!"internal".equals(s.scheme) && !"internet-facing".equals(s.scheme)) {
-      errors.add(new FieldError("spec.service.scheme", "'" + s.scheme + "' is not an NLB scheme; use internal or"
-          + " internet-facing"));
+      errors.add(
+          new FieldError(
+              "spec.service.scheme",
+              "'" + s.scheme + "' is not an NLB scheme; use internal or" + " internet-facing"));
     }
     if (s.nlbIdleTimeoutSeconds < 60 || s.nlbIdleTimeoutSeconds > 6000) {
-      errors.add(new FieldError("spec.service.nlbIdleTimeoutSeconds", s.nlbIdleTimeoutSeconds
-          + " is outside what an NLB accepts; use 60 to 6000"));
+      errors.add(
+          new FieldError(
+              "spec.service.nlbIdleTimeoutSeconds",
+              s.nlbIdleTimeoutSeconds + " is outside what an NLB accepts; use 60 to 6000"));
     }
     if (s.deregistrationDelaySeconds < 0 || s.deregistrationDelaySeconds > 3600) {
-      errors.add(new FieldError("spec.service.deregistrationDelaySeconds", s.deregistrationDelaySeconds
-          + " is outside what an NLB accepts; use 0 to 3600"));
+      errors.add(
+          new FieldError(
+              "spec.service.deregistrationDelaySeconds",
+              s.deregistrationDelaySeconds + " is outside what an NLB accepts; use 0 to 3600"));
     }
     for (Map.Entry<String, String> e : s.annotations.entrySet()) {
       String key = e.getKey();
-      if (key.startsWith(AWS_PREFIX) && (MANAGED_ANNOTATION_SUFFIXES.contains(key.substring(AWS_PREFIX.length()))
-          || key.startsWith(AWS_PREFIX + "listener-attributes."))) {
-        errors.add(new FieldError("spec.service.annotations[" + key + "]", "is managed by the operator from the"
-            + " spec.service fields (type, scheme, nlbIdleTimeoutSeconds, deregistrationDelaySeconds); set those"
-            + " instead"));
+      if (key.startsWith(AWS_PREFIX)
+          && (MANAGED_ANNOTATION_SUFFIXES.contains(key.substring(AWS_PREFIX.length()))
+              || key.startsWith(AWS_PREFIX + "listener-attributes."))) {
+        errors.add(
+            new FieldError(
+                "spec.service.annotations[" + key + "]",
+                "is managed by the operator from the"
+                    + " spec.service fields (type, scheme, nlbIdleTimeoutSeconds, deregistrationDelaySeconds); set those"
+                    + " instead"));
       }
     }
     for (int i = 0; i < s.sourceRanges.size(); i++) {
       String r = s.sourceRanges.get(i);
       if (r == null || !CIDR.matcher(r).matches()) {
-        errors.add(new FieldError("spec.service.sourceRanges[" + i + "]", "'" + r + "' is not a CIDR, e.g."
-            + " 203.0.113.0/24"));
+        errors.add(
+            new FieldError(
+                "spec.service.sourceRanges[" + i + "]",
+                "'" + r + "' is not a CIDR, e.g." + " 203.0.113.0/24"));
       }
     }
   }

@@ -47,9 +47,10 @@ import org.testcontainers.k3s.K3sContainer;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * The operator on a real Kubernetes (k3s in Testcontainers): the CRD from crds/, the Helm chart's RBAC (the operator
- * impersonates its ServiceAccount, so a missing verb fails here), leader election, server-side apply, and the
- * examples/ pool. Proxy pods do not start (the proxy image is not pulled here); objects and status are asserted.
+ * The operator on a real Kubernetes (k3s in Testcontainers): the CRD from crds/, the Helm chart's
+ * RBAC (the operator impersonates its ServiceAccount, so a missing verb fails here), leader
+ * election, server-side apply, and the examples/ pool. Proxy pods do not start (the proxy image is
+ * not pulled here); objects and status are asserted.
  *
  * <p>Needs a Docker engine; without one it is skipped. Run: {@code ./mvnw -Pe2e -pl operator -am
  * -Dsurefire.failIfNoSpecifiedTests=false -Dtest='*E2E' verify}.
@@ -63,7 +64,8 @@ class MySQLPoolE2E {
   static final KubernetesSerialization K8S = new KubernetesSerialization();
 
   @Container
-  static final K3sContainer K3S = new K3sContainer(DockerImageName.parse("rancher/k3s:v1.31.4-k3s1"));
+  static final K3sContainer K3S =
+      new K3sContainer(DockerImageName.parse("rancher/k3s:v1.31.4-k3s1"));
 
   static KubernetesClient admin;
   static KubernetesClient asOperator;
@@ -71,43 +73,97 @@ class MySQLPoolE2E {
 
   @BeforeAll
   static void installAndStart() {
-    admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(K3S.getKubeConfigYaml())).build();
-    CustomResourceDefinition crd = K8S.unmarshal(Fixtures.read("crds/mysqlpools.mysqlpool.dev-v1.yml"),
-        CustomResourceDefinition.class);
+    admin =
+        new KubernetesClientBuilder()
+            .withConfig(Config.fromKubeconfig(K3S.getKubeConfigYaml()))
+            .build();
+    CustomResourceDefinition crd =
+        K8S.unmarshal(
+            Fixtures.read("crds/mysqlpools.mysqlpool.dev-v1.yml"), CustomResourceDefinition.class);
     admin.resource(crd).serverSideApply();
-    admin.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
-        .waitUntilCondition(c -> c.getStatus() != null && c.getStatus().getConditions().stream()
-            .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())), 60,
+    admin
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName(crd.getMetadata().getName())
+        .waitUntilCondition(
+            c ->
+                c.getStatus() != null
+                    && c.getStatus().getConditions().stream()
+                        .anyMatch(
+                            x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
+            60,
             java.util.concurrent.TimeUnit.SECONDS);
     for (String ns : List.of(OPERATOR_NS, NS)) {
-      admin.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).serverSideApply();
+      admin
+          .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+          .serverSideApply();
     }
 
     // The chart's RBAC, as the operator's ServiceAccount will have it.
-    admin.resource(new ServiceAccountBuilder().withNewMetadata().withName("mysqlpool-operator")
-        .withNamespace(OPERATOR_NS).endMetadata().build()).serverSideApply();
-    admin.resource(K8S.unmarshal(Fixtures.read("helm/mysqlpool-operator/templates/clusterrole.yaml"),
-        ClusterRole.class)).serverSideApply();
-    Role role = K8S.unmarshal(Fixtures.read("helm/mysqlpool-operator/templates/role.yaml"), Role.class);
+    admin
+        .resource(
+            new ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName("mysqlpool-operator")
+                .withNamespace(OPERATOR_NS)
+                .endMetadata()
+                .build())
+        .serverSideApply();
+    admin
+        .resource(
+            K8S.unmarshal(
+                Fixtures.read("helm/mysqlpool-operator/templates/clusterrole.yaml"),
+                ClusterRole.class))
+        .serverSideApply();
+    Role role =
+        K8S.unmarshal(Fixtures.read("helm/mysqlpool-operator/templates/role.yaml"), Role.class);
     role.getMetadata().setNamespace(OPERATOR_NS);
     admin.resource(role).serverSideApply();
-    admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("mysqlpool-operator").endMetadata()
-        .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", "mysqlpool-operator")
-        .addNewSubject().withKind("ServiceAccount").withName("mysqlpool-operator").withNamespace(OPERATOR_NS)
-        .endSubject().build()).serverSideApply();
-    admin.resource(new RoleBindingBuilder().withNewMetadata().withName("mysqlpool-operator-leader-election")
-        .withNamespace(OPERATOR_NS).endMetadata()
-        .withNewRoleRef("rbac.authorization.k8s.io", "Role", "mysqlpool-operator-leader-election")
-        .addNewSubject().withKind("ServiceAccount").withName("mysqlpool-operator").withNamespace(OPERATOR_NS)
-        .endSubject().build()).serverSideApply();
+    admin
+        .resource(
+            new ClusterRoleBindingBuilder()
+                .withNewMetadata()
+                .withName("mysqlpool-operator")
+                .endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", "mysqlpool-operator")
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName("mysqlpool-operator")
+                .withNamespace(OPERATOR_NS)
+                .endSubject()
+                .build())
+        .serverSideApply();
+    admin
+        .resource(
+            new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName("mysqlpool-operator-leader-election")
+                .withNamespace(OPERATOR_NS)
+                .endMetadata()
+                .withNewRoleRef(
+                    "rbac.authorization.k8s.io", "Role", "mysqlpool-operator-leader-election")
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName("mysqlpool-operator")
+                .withNamespace(OPERATOR_NS)
+                .endSubject()
+                .build())
+        .serverSideApply();
 
     Config config = Config.fromKubeconfig(K3S.getKubeConfigYaml());
     config.setImpersonateUsername("system:serviceaccount:" + OPERATOR_NS + ":mysqlpool-operator");
-    config.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + OPERATOR_NS,
-        "system:authenticated");
+    config.setImpersonateGroups(
+        "system:serviceaccounts", "system:serviceaccounts:" + OPERATOR_NS, "system:authenticated");
     asOperator = new KubernetesClientBuilder().withConfig(config).build();
-    operator = MySQLPoolOperator.operator(asOperator, RenderSettings.defaults(), Set.of(), o -> o
-        .withLeaderElectionConfiguration(new LeaderElectionConfiguration("mysqlpool-operator", OPERATOR_NS)));
+    operator =
+        MySQLPoolOperator.operator(
+            asOperator,
+            RenderSettings.defaults(),
+            Set.of(),
+            o ->
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration("mysqlpool-operator", OPERATOR_NS)));
     operator.start();
   }
 
@@ -139,8 +195,10 @@ class MySQLPoolE2E {
   }
 
   private static void applyExample(String file) {
-    for (HasMetadata o : admin.load(new ByteArrayInputStream(
-        Fixtures.read(file).getBytes(StandardCharsets.UTF_8))).items()) {
+    for (HasMetadata o :
+        admin
+            .load(new ByteArrayInputStream(Fixtures.read(file).getBytes(StandardCharsets.UTF_8)))
+            .items()) {
       admin.resource(o).serverSideApply();
     }
   }
@@ -162,26 +220,44 @@ class MySQLPoolE2E {
   @Order(2)
   void theExamplePoolReconcilesIntoEveryObject() {
     applyExample("examples/basic-pool.yaml");
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
-        assertThat(condition("CredentialsFound")).isEqualTo("False SecretNotFound"));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> assertThat(condition("CredentialsFound")).isEqualTo("False SecretNotFound"));
     applyExample("examples/basic-secret.yaml");
 
-    await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
-      assertThat(get(Deployment.class, "orders")).isNotNull();
-      assertThat(get(ConfigMap.class, "orders-config").getData().get("proxy.yaml")).contains("maxConnections: 50");
-      assertThat(condition("SizingValid")).isEqualTo("True Computed");
-      assertThat(condition("TimeoutsValid")).isEqualTo("True Consistent");
-      assertThat(condition("CredentialsFound")).isEqualTo("True Found");
-      MySQLPool p = get(MySQLPool.class, "orders");
-      assertThat(p.getStatus().sizing.perReplica).isEqualTo(50);
-      assertThat(p.getStatus().observedGeneration).isEqualTo(p.getMetadata().getGeneration());
-    });
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .untilAsserted(
+            () -> {
+              assertThat(get(Deployment.class, "orders")).isNotNull();
+              assertThat(get(ConfigMap.class, "orders-config").getData().get("proxy.yaml"))
+                  .contains("maxConnections: 50");
+              assertThat(condition("SizingValid")).isEqualTo("True Computed");
+              assertThat(condition("TimeoutsValid")).isEqualTo("True Consistent");
+              assertThat(condition("CredentialsFound")).isEqualTo("True Found");
+              MySQLPool p = get(MySQLPool.class, "orders");
+              assertThat(p.getStatus().sizing.perReplica).isEqualTo(50);
+              assertThat(p.getStatus().observedGeneration)
+                  .isEqualTo(p.getMetadata().getGeneration());
+            });
     Service s = get(Service.class, "orders");
-    assertThat(s.getMetadata().getAnnotations()).containsEntry(
-        "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-3306", "tcp.idle_timeout.seconds=350");
+    assertThat(s.getMetadata().getAnnotations())
+        .containsEntry(
+            "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-3306",
+            "tcp.idle_timeout.seconds=350");
     Deployment d = get(Deployment.class, "orders");
-    assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getLifecycle().getPreStop().getSleep()
-        .getSeconds()).isEqualTo(35L);
+    assertThat(
+            d.getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getLifecycle()
+                .getPreStop()
+                .getSleep()
+                .getSeconds())
+        .isEqualTo(35L);
   }
 
   @Test
@@ -194,23 +270,30 @@ class MySQLPoolE2E {
     secret.getMetadata().setLabels(Map.of("touched", "yes"));
     admin.resource(secret).update();
     await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(30)).until(() -> true);
-    // The Deployment's status moves (its pods cannot pull the proxy image here); its spec must not be rewritten.
+    // The Deployment's status moves (its pods cannot pull the proxy image here); its spec must not
+    // be rewritten.
     assertThat(get(Deployment.class, "orders").getMetadata().getGeneration()).isEqualTo(generation);
-    assertThat(get(ConfigMap.class, "orders-config").getMetadata().getResourceVersion()).isEqualTo(configVersion);
+    assertThat(get(ConfigMap.class, "orders-config").getMetadata().getResourceVersion())
+        .isEqualTo(configVersion);
 
     admin.apps().deployments().inNamespace(NS).withName("orders").scale(5);
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
-        assertThat(get(Deployment.class, "orders").getSpec().getReplicas()).isEqualTo(2));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> assertThat(get(Deployment.class, "orders").getSpec().getReplicas()).isEqualTo(2));
   }
 
   @Test
   @Order(4)
   void deletingThePoolDeletesEverything() {
     admin.resources(MySQLPool.class).inNamespace(NS).withName("orders").delete();
-    await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
-      assertThat(get(Deployment.class, "orders")).isNull();
-      assertThat(get(ConfigMap.class, "orders-config")).isNull();
-      assertThat(get(Service.class, "orders")).isNull();
-    });
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .untilAsserted(
+            () -> {
+              assertThat(get(Deployment.class, "orders")).isNull();
+              assertThat(get(ConfigMap.class, "orders-config")).isNull();
+              assertThat(get(Service.class, "orders")).isNull();
+            });
   }
 }

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /** The sizing gauge the chart's MySQLPoolSizingInvalid alert reads, as Prometheus scrapes it. */
 class PoolMetricsTest {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final PoolMetrics metrics = new PoolMetrics(registry);
   private final ResourceID orders = new ResourceID("orders", "shop");
   private final ResourceID billing = new ResourceID("billing", "finance");
@@ -22,7 +23,8 @@ class PoolMetricsTest {
         .withFailMessage("the alert rule queries exactly this series:%n%s", registry.scrape())
         .contains("mysqlpool_operator_sizing_valid{name=\"orders\",namespace=\"shop\"} 1.0");
     metrics.sizing(orders, false);
-    assertThat(registry.scrape()).contains("mysqlpool_operator_sizing_valid{name=\"orders\",namespace=\"shop\"} 0.0");
+    assertThat(registry.scrape())
+        .contains("mysqlpool_operator_sizing_valid{name=\"orders\",namespace=\"shop\"} 0.0");
   }
 
   @Test
@@ -32,7 +34,8 @@ class PoolMetricsTest {
     assertThat(registry.scrape()).doesNotContain("mysqlpool_operator_sizing_valid{");
     metrics.forget(orders); // forgetting twice is harmless
     metrics.sizing(orders, true);
-    assertThat(registry.scrape()).contains("mysqlpool_operator_sizing_valid{name=\"orders\",namespace=\"shop\"} 1.0");
+    assertThat(registry.scrape())
+        .contains("mysqlpool_operator_sizing_valid{name=\"orders\",namespace=\"shop\"} 1.0");
   }
 
   @Test

@@ -27,34 +27,57 @@ class DeploymentsTest {
   @Test
   void probesHitTheAdminPort() {
     Container c = proxy(render());
-    assertThat(c.getReadinessProbe()).isEqualTo(new ProbeBuilder().withNewHttpGet().withPath("/readyz")
-        .withPort(new IntOrString("admin")).withScheme("HTTP").endHttpGet().withPeriodSeconds(5)
-        .withTimeoutSeconds(2).withFailureThreshold(2).withSuccessThreshold(1).build());
+    assertThat(c.getReadinessProbe())
+        .isEqualTo(
+            new ProbeBuilder()
+                .withNewHttpGet()
+                .withPath("/readyz")
+                .withPort(new IntOrString("admin"))
+                .withScheme("HTTP")
+                .endHttpGet()
+                .withPeriodSeconds(5)
+                .withTimeoutSeconds(2)
+                .withFailureThreshold(2)
+                .withSuccessThreshold(1)
+                .build());
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(c.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(c.getStartupProbe().getPeriodSeconds() * c.getStartupProbe().getFailureThreshold())
-        .withFailMessage("a JVM gets a minute to start before liveness applies").isEqualTo(60);
+        .withFailMessage("a JVM gets a minute to start before liveness applies")
+        .isEqualTo(60);
   }
 
   @Test
   void runsNonRootReadOnlyWithoutCapabilities() {
     Deployment d = render();
-    assertThat(proxy(d).getSecurityContext()).isEqualTo(new SecurityContextBuilder().withRunAsNonRoot(true)
-        .withReadOnlyRootFilesystem(true).withAllowPrivilegeEscalation(false).withNewCapabilities()
-        .withDrop("ALL").endCapabilities().build());
-    assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser()).isEqualTo(10001L);
-    assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getSeccompProfile().getType())
+    assertThat(proxy(d).getSecurityContext())
+        .isEqualTo(
+            new SecurityContextBuilder()
+                .withRunAsNonRoot(true)
+                .withReadOnlyRootFilesystem(true)
+                .withAllowPrivilegeEscalation(false)
+                .withNewCapabilities()
+                .withDrop("ALL")
+                .endCapabilities()
+                .build());
+    assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser())
+        .isEqualTo(10001L);
+    assertThat(
+            d.getSpec().getTemplate().getSpec().getSecurityContext().getSeccompProfile().getType())
         .isEqualTo("RuntimeDefault");
   }
 
   @Test
   void preStopCoversDeregistrationAndGraceHoldsPreStopPlusDrain() {
-    Deployment d = render(s -> {
-      s.service.deregistrationDelaySeconds = 120;
-      s.shutdown.drainTimeout = "1m";
-    });
+    Deployment d =
+        render(
+            s -> {
+              s.service.deregistrationDelaySeconds = 120;
+              s.shutdown.drainTimeout = "1m";
+            });
     assertThat(proxy(d).getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(125L);
-    assertThat(d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(195L);
+    assertThat(d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
+        .isEqualTo(195L);
   }
 
   @Test
@@ -66,13 +89,37 @@ class DeploymentsTest {
 
   @Test
   void aConfigChangeChangesTheHashAndNothingElseDoes() {
-    String hash = render().getSpec().getTemplate().getMetadata().getAnnotations().get("mysqlpool.dev/config-hash");
-    assertThat(render().getSpec().getTemplate().getMetadata().getAnnotations().get("mysqlpool.dev/config-hash"))
+    String hash =
+        render()
+            .getSpec()
+            .getTemplate()
+            .getMetadata()
+            .getAnnotations()
+            .get("mysqlpool.dev/config-hash");
+    assertThat(
+            render()
+                .getSpec()
+                .getTemplate()
+                .getMetadata()
+                .getAnnotations()
+                .get("mysqlpool.dev/config-hash"))
         .isEqualTo(hash);
-    assertThat(render(s -> s.workload.peakTps = 2000).getSpec().getTemplate().getMetadata().getAnnotations()
-        .get("mysqlpool.dev/config-hash")).isNotEqualTo(hash);
-    assertThat(render(s -> s.pod.priorityClassName = "x").getSpec().getTemplate().getMetadata().getAnnotations()
-        .get("mysqlpool.dev/config-hash")).isEqualTo(hash);
+    assertThat(
+            render(s -> s.workload.peakTps = 2000)
+                .getSpec()
+                .getTemplate()
+                .getMetadata()
+                .getAnnotations()
+                .get("mysqlpool.dev/config-hash"))
+        .isNotEqualTo(hash);
+    assertThat(
+            render(s -> s.pod.priorityClassName = "x")
+                .getSpec()
+                .getTemplate()
+                .getMetadata()
+                .getAnnotations()
+                .get("mysqlpool.dev/config-hash"))
+        .isEqualTo(hash);
   }
 
   @Test
@@ -84,6 +131,7 @@ class DeploymentsTest {
         .containsExactly("app->users/app", "reporting->users/reporting");
     assertThat(projected.getDefaultMode()).isEqualTo(0440);
     assertThat(proxy(render()).getCommand())
-        .containsExactly("java", "-jar", "/app/proxy-runtime.jar", "--config", "/etc/mysqlpool/proxy.yaml");
+        .containsExactly(
+            "java", "-jar", "/app/proxy-runtime.jar", "--config", "/etc/mysqlpool/proxy.yaml");
   }
 }

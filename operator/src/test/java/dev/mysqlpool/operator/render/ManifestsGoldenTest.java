@@ -25,50 +25,80 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Specs in, whole manifests out: every object of a pool is compared with a reviewed file under
- * src/test/resources/golden. After an intended change, rerun with -Dgolden.update=true and review the diff.
+ * src/test/resources/golden. After an intended change, rerun with -Dgolden.update=true and review
+ * the diff.
  */
 class ManifestsGoldenTest {
   private static final KubernetesSerialization YAML = new KubernetesSerialization();
 
   static Stream<Arguments> cases() {
     return Stream.of(
-        Arguments.of("seed-nlb", (Consumer<MySQLPoolSpec>) s -> { }),
-        Arguments.of("cluster-ip", (Consumer<MySQLPoolSpec>) s -> {
-          s.service.type = "ClusterIP";
-          s.service.annotations.put("example.com/team", "orders");
-          s.replicas = 3;
-        }),
-        Arguments.of("internet-facing", (Consumer<MySQLPoolSpec>) s -> {
-          s.service.scheme = "internet-facing";
-          s.service.port = 3307;
-          s.service.nlbIdleTimeoutSeconds = 600;
-          s.service.deregistrationDelaySeconds = 60;
-          s.service.sourceRanges.add("203.0.113.0/24");
-          s.service.annotations.put(
-              "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags", "team=orders");
-        }),
-        Arguments.of("clamped-override-custom-pod", (Consumer<MySQLPoolSpec>) s -> {
-          s.backend.maxConnections = 200;
-          s.pool.maxConnections = 100;
-          s.pool.minIdle = 5;
-          s.pod.image = "registry.example.com/mysqlpool/proxy:1.2.3";
-          s.pod.resources = new ResourceRequirementsBuilder()
-              .addToRequests("cpu", new Quantity("1"))
-              .addToLimits("memory", new Quantity("1Gi"))
-              .build();
-          s.pod.nodeSelector.put("node.kubernetes.io/pool", "db-proxies");
-          s.pod.tolerations.add(new TolerationBuilder().withKey("dedicated").withOperator("Equal")
-              .withValue("db").withEffect("NoSchedule").build());
-          s.pod.priorityClassName = "db-critical";
-          s.pod.annotations.put("prometheus.io/scrape", "true");
-          s.pod.topologySpreadConstraints.add(new TopologySpreadConstraintBuilder().withMaxSkew(1)
-              .withTopologyKey("kubernetes.io/hostname").withWhenUnsatisfiable("DoNotSchedule").build());
-          s.pod.affinity = new AffinityBuilder().withNewNodeAffinity()
-              .withNewRequiredDuringSchedulingIgnoredDuringExecution().addNewNodeSelectorTerm()
-              .addNewMatchExpression().withKey("kubernetes.io/arch").withOperator("In").withValues("arm64")
-              .endMatchExpression().endNodeSelectorTerm().endRequiredDuringSchedulingIgnoredDuringExecution()
-              .endNodeAffinity().build();
-        }));
+        Arguments.of("seed-nlb", (Consumer<MySQLPoolSpec>) s -> {}),
+        Arguments.of(
+            "cluster-ip",
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.service.type = "ClusterIP";
+                  s.service.annotations.put("example.com/team", "orders");
+                  s.replicas = 3;
+                }),
+        Arguments.of(
+            "internet-facing",
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.service.scheme = "internet-facing";
+                  s.service.port = 3307;
+                  s.service.nlbIdleTimeoutSeconds = 600;
+                  s.service.deregistrationDelaySeconds = 60;
+                  s.service.sourceRanges.add("203.0.113.0/24");
+                  s.service.annotations.put(
+                      "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags",
+                      "team=orders");
+                }),
+        Arguments.of(
+            "clamped-override-custom-pod",
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.backend.maxConnections = 200;
+                  s.pool.maxConnections = 100;
+                  s.pool.minIdle = 5;
+                  s.pod.image = "registry.example.com/mysqlpool/proxy:1.2.3";
+                  s.pod.resources =
+                      new ResourceRequirementsBuilder()
+                          .addToRequests("cpu", new Quantity("1"))
+                          .addToLimits("memory", new Quantity("1Gi"))
+                          .build();
+                  s.pod.nodeSelector.put("node.kubernetes.io/pool", "db-proxies");
+                  s.pod.tolerations.add(
+                      new TolerationBuilder()
+                          .withKey("dedicated")
+                          .withOperator("Equal")
+                          .withValue("db")
+                          .withEffect("NoSchedule")
+                          .build());
+                  s.pod.priorityClassName = "db-critical";
+                  s.pod.annotations.put("prometheus.io/scrape", "true");
+                  s.pod.topologySpreadConstraints.add(
+                      new TopologySpreadConstraintBuilder()
+                          .withMaxSkew(1)
+                          .withTopologyKey("kubernetes.io/hostname")
+                          .withWhenUnsatisfiable("DoNotSchedule")
+                          .build());
+                  s.pod.affinity =
+                      new AffinityBuilder()
+                          .withNewNodeAffinity()
+                          .withNewRequiredDuringSchedulingIgnoredDuringExecution()
+                          .addNewNodeSelectorTerm()
+                          .addNewMatchExpression()
+                          .withKey("kubernetes.io/arch")
+                          .withOperator("In")
+                          .withValues("arm64")
+                          .endMatchExpression()
+                          .endNodeSelectorTerm()
+                          .endRequiredDuringSchedulingIgnoredDuringExecution()
+                          .endNodeAffinity()
+                          .build();
+                }));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -83,8 +113,10 @@ class ManifestsGoldenTest {
       Files.writeString(golden, got);
     }
     assertThat(got)
-        .withFailMessage("%s: the rendering differs from %s; if intended, rerun with -Dgolden.update=true and review"
-            + " the diff%n--- got:%n%s", name, golden, got)
+        .withFailMessage(
+            "%s: the rendering differs from %s; if intended, rerun with -Dgolden.update=true and review"
+                + " the diff%n--- got:%n%s",
+            name, golden, got)
         .isEqualTo(Files.readString(golden));
   }
 

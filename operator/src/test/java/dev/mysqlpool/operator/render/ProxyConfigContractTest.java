@@ -19,8 +19,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The operator's rendering read back by proxy-runtime's own parser, so the two can never drift. Password files are
- * written into a temp dir laid out like the pod's projected volume.
+ * The operator's rendering read back by proxy-runtime's own parser, so the two can never drift.
+ * Password files are written into a temp dir laid out like the pod's projected volume.
  */
 class ProxyConfigContractTest {
   @TempDir Path dir;
@@ -33,7 +33,9 @@ class ProxyConfigContractTest {
       Files.writeString(dir.resolve("users").resolve(u.name), "pw-" + u.name + "\n");
     }
     String yaml = ProxyConfigs.yaml(plan);
-    assertThat(yaml).withFailMessage("passwords never enter the ConfigMap:%n%s", yaml).doesNotContain("pw-");
+    assertThat(yaml)
+        .withFailMessage("passwords never enter the ConfigMap:%n%s", yaml)
+        .doesNotContain("pw-");
     return ConfigLoader.parse(yaml, dir);
   }
 
@@ -42,53 +44,91 @@ class ProxyConfigContractTest {
     ProxyConfig c = parse(Fixtures.pool());
     assertThat(c.listen()).isEqualTo(new ProxyConfig.Listen("0.0.0.0", 6033));
     assertThat(c.admin()).isEqualTo(new ProxyConfig.Admin("0.0.0.0", 9090));
-    assertThat(c.backends()).containsExactly(
-        new ProxyConfig.Backend("writer", "orders.cluster-abc123.eu-west-1.rds.amazonaws.com", 3306));
-    assertThat(c.users()).containsExactly(
-        new ProxyConfig.User("app", "pw-app", "writer", "app", "pw-app"),
-        new ProxyConfig.User("reporting", "pw-reporting", "writer", "reporting", "pw-reporting"));
-    assertThat(c.pool()).isEqualTo(new ProxyConfig.Pool(ProxyConfig.PoolMode.SESSION, 50, 0, 50,
-        Duration.ofMinutes(10), Duration.ofMinutes(30), Duration.ofSeconds(5), Duration.ofSeconds(5),
-        Duration.ofSeconds(30), Duration.ZERO, 2));
-    assertThat(c.frontend()).isEqualTo(new ProxyConfig.Frontend(10_000, Duration.ofSeconds(320),
-        Duration.ofSeconds(10), Duration.ofSeconds(60)));
+    assertThat(c.backends())
+        .containsExactly(
+            new ProxyConfig.Backend(
+                "writer", "orders.cluster-abc123.eu-west-1.rds.amazonaws.com", 3306));
+    assertThat(c.users())
+        .containsExactly(
+            new ProxyConfig.User("app", "pw-app", "writer", "app", "pw-app"),
+            new ProxyConfig.User(
+                "reporting", "pw-reporting", "writer", "reporting", "pw-reporting"));
+    assertThat(c.pool())
+        .isEqualTo(
+            new ProxyConfig.Pool(
+                ProxyConfig.PoolMode.SESSION,
+                50,
+                0,
+                50,
+                Duration.ofMinutes(10),
+                Duration.ofMinutes(30),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(30),
+                Duration.ZERO,
+                2));
+    assertThat(c.frontend())
+        .isEqualTo(
+            new ProxyConfig.Frontend(
+                10_000, Duration.ofSeconds(320), Duration.ofSeconds(10), Duration.ofSeconds(60)));
     assertThat(c.shutdown()).isEqualTo(new ProxyConfig.Shutdown(Duration.ofSeconds(30)));
   }
 
   @Test
   void everyOverrideReachesTheProxy() throws IOException {
-    ProxyConfig c = parse(Fixtures.pool(s -> {
-      s.credentials.users.get(0).backendUser = "app_rw";
-      s.pool.maxConnections = 40;
-      s.pool.minIdle = 5;
-      s.pool.maxIdle = 20;
-      s.pool.idleTimeout = "5m";
-      s.pool.maxLifetime = "1h";
-      s.pool.connectTimeout = "2500ms";
-      s.pool.acquireTimeout = "3s";
-      s.pool.validationInterval = "15s";
-      s.pool.leakDetectionThreshold = "60s";
-      s.pool.maxConcurrentConnects = 4;
-      s.frontend.maxClientConnections = 2000;
-      s.frontend.clientIdleTimeout = "4m";
-      s.frontend.handshakeTimeout = "5s";
-      s.frontend.tcpKeepAliveIdle = "30s";
-      s.shutdown.drainTimeout = "45s";
-    }));
-    assertThat(c.users().get(0)).isEqualTo(new ProxyConfig.User("app", "pw-app", "writer", "app_rw", "pw-app"));
-    assertThat(c.pool()).isEqualTo(new ProxyConfig.Pool(ProxyConfig.PoolMode.SESSION, 40, 5, 20,
-        Duration.ofMinutes(5), Duration.ofHours(1), Duration.ofMillis(2500), Duration.ofSeconds(3),
-        Duration.ofSeconds(15), Duration.ofMinutes(1), 4));
-    assertThat(c.frontend()).isEqualTo(new ProxyConfig.Frontend(2000, Duration.ofMinutes(4), Duration.ofSeconds(5),
-        Duration.ofSeconds(30)));
+    ProxyConfig c =
+        parse(
+            Fixtures.pool(
+                s -> {
+                  s.credentials.users.get(0).backendUser = "app_rw";
+                  s.pool.maxConnections = 40;
+                  s.pool.minIdle = 5;
+                  s.pool.maxIdle = 20;
+                  s.pool.idleTimeout = "5m";
+                  s.pool.maxLifetime = "1h";
+                  s.pool.connectTimeout = "2500ms";
+                  s.pool.acquireTimeout = "3s";
+                  s.pool.validationInterval = "15s";
+                  s.pool.leakDetectionThreshold = "60s";
+                  s.pool.maxConcurrentConnects = 4;
+                  s.frontend.maxClientConnections = 2000;
+                  s.frontend.clientIdleTimeout = "4m";
+                  s.frontend.handshakeTimeout = "5s";
+                  s.frontend.tcpKeepAliveIdle = "30s";
+                  s.shutdown.drainTimeout = "45s";
+                }));
+    assertThat(c.users().get(0))
+        .isEqualTo(new ProxyConfig.User("app", "pw-app", "writer", "app_rw", "pw-app"));
+    assertThat(c.pool())
+        .isEqualTo(
+            new ProxyConfig.Pool(
+                ProxyConfig.PoolMode.SESSION,
+                40,
+                5,
+                20,
+                Duration.ofMinutes(5),
+                Duration.ofHours(1),
+                Duration.ofMillis(2500),
+                Duration.ofSeconds(3),
+                Duration.ofSeconds(15),
+                Duration.ofMinutes(1),
+                4));
+    assertThat(c.frontend())
+        .isEqualTo(
+            new ProxyConfig.Frontend(
+                2000, Duration.ofMinutes(4), Duration.ofSeconds(5), Duration.ofSeconds(30)));
     assertThat(c.shutdown()).isEqualTo(new ProxyConfig.Shutdown(Duration.ofSeconds(45)));
   }
 
   @Test
   void aTransactionModePoolReachesTheProxyWithTheSameSizing() throws IOException {
     ProxyConfig c = parse(Fixtures.pool(s -> s.pool.mode = "transaction"));
-    assertThat(c.pool().mode().name()).as("the proxy reads pool.mode transaction").isEqualTo("TRANSACTION");
-    assertThat(c.pool().maxConnections()).as("Little's Law sizing does not depend on the mode").isEqualTo(50);
+    assertThat(c.pool().mode().name())
+        .as("the proxy reads pool.mode transaction")
+        .isEqualTo("TRANSACTION");
+    assertThat(c.pool().maxConnections())
+        .as("Little's Law sizing does not depend on the mode")
+        .isEqualTo(50);
   }
 
   @Test
@@ -99,14 +139,29 @@ class ProxyConfigContractTest {
 
   @Test
   void theBasicExampleRendersAndParses() throws IOException {
-    List<MySQLPool> pools = dev.mysqlpool.operator.RenderCommandAccess.read(Fixtures.read("examples/basic-pool.yaml"));
+    List<MySQLPool> pools =
+        dev.mysqlpool.operator.RenderCommandAccess.read(Fixtures.read("examples/basic-pool.yaml"));
     assertThat(pools).hasSize(1);
     ProxyConfig c = parse(pools.get(0));
     assertThat(c.pool().maxConnections()).isEqualTo(50);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"0", "1ms", "500ms", "1000ms", "30s", "90s", "60s", "5m", "120m", "1h", "36h", "999999999ms"})
+  @ValueSource(
+      strings = {
+        "0",
+        "1ms",
+        "500ms",
+        "1000ms",
+        "30s",
+        "90s",
+        "60s",
+        "5m",
+        "120m",
+        "1h",
+        "36h",
+        "999999999ms"
+      })
   void durationsAgreeWithTheProxy(String text) {
     Duration ours = Durations.parse(text);
     assertThat(ours).isEqualTo(dev.mysqlpool.proxy.config.Durations.parse(text));

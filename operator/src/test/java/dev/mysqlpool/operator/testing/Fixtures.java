@@ -38,8 +38,8 @@ public final class Fixtures {
   }
 
   /**
-   * The seed's pool: 1000 TPS, 50ms, x2, 2 replicas, max_connections 500, 20 reserved, users app and reporting,
-   * an internal NLB; each mutator then changes it.
+   * The seed's pool: 1000 TPS, 50ms, x2, 2 replicas, max_connections 500, 20 reserved, users app
+   * and reporting, an internal NLB; each mutator then changes it.
    */
   @SafeVarargs
   public static MySQLPool pool(Consumer<MySQLPoolSpec>... mutators) {
@@ -52,8 +52,9 @@ public final class Fixtures {
     spec.backend.reservedConnections = 20;
     spec.credentials = new MySQLPoolSpec.Credentials();
     spec.credentials.secretName = "orders-db-users";
-    spec.credentials.users = new java.util.ArrayList<>(
-        List.of(new MySQLPoolSpec.User("app"), new MySQLPoolSpec.User("reporting")));
+    spec.credentials.users =
+        new java.util.ArrayList<>(
+            List.of(new MySQLPoolSpec.User("app"), new MySQLPoolSpec.User("reporting")));
     spec.workload = new MySQLPoolSpec.Workload();
     spec.workload.peakTps = 1000;
     spec.workload.holdTime = "50ms";

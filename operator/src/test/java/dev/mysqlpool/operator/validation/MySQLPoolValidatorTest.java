@@ -24,48 +24,83 @@ class MySQLPoolValidatorTest {
   @ValueSource(strings = {"session", "transaction"})
   void bothPoolModesAreValid(String mode) {
     assertThat(MySQLPoolValidator.validate(Fixtures.pool(s -> s.pool.mode = mode)))
-        .as("spec.pool.mode %s", mode).isEmpty();
+        .as("spec.pool.mode %s", mode)
+        .isEmpty();
   }
 
   static Stream<Arguments> bad() {
     return Stream.of(
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.backend = null,
-            new FieldError("spec.backend", "required; name the MySQL writer with host and maxConnections")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.backend.maxConnections = null,
-            new FieldError("spec.backend.maxConnections",
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.backend = null,
+            new FieldError(
+                "spec.backend", "required; name the MySQL writer with host and maxConnections")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.backend.maxConnections = null,
+            new FieldError(
+                "spec.backend.maxConnections",
                 "required; the server's max_connections (SHOW VARIABLES LIKE 'max_connections')")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.backend.reservedConnections = 500,
-            new FieldError("spec.backend.reservedConnections", "500 is not below spec.backend.maxConnections (500);"
-                + " no connection is left for the proxies")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.credentials.users.add(new MySQLPoolSpec.User("app")),
-            new FieldError("spec.credentials.users[2].name", "'app' is listed twice; user names must be unique")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.credentials.users.get(0).name = "../etc",
-            new FieldError("spec.credentials.users[0].name", "'../etc' must be 1 to 32 letters, digits, '_', '.' or"
-                + " '-': it is also the Secret key and the password file's name")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.workload.holdTime = "50",
-            new FieldError("spec.workload.holdTime", "'50' is not a positive duration; write it like 50ms or 2s")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.workload.safetyFactor = 0.5,
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.backend.reservedConnections = 500,
+            new FieldError(
+                "spec.backend.reservedConnections",
+                "500 is not below spec.backend.maxConnections (500);"
+                    + " no connection is left for the proxies")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.credentials.users.add(new MySQLPoolSpec.User("app")),
+            new FieldError(
+                "spec.credentials.users[2].name",
+                "'app' is listed twice; user names must be unique")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.credentials.users.get(0).name = "../etc",
+            new FieldError(
+                "spec.credentials.users[0].name",
+                "'../etc' must be 1 to 32 letters, digits, '_', '.' or"
+                    + " '-': it is also the Secret key and the password file's name")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.workload.holdTime = "50",
+            new FieldError(
+                "spec.workload.holdTime",
+                "'50' is not a positive duration; write it like 50ms or 2s")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.workload.safetyFactor = 0.5,
             new FieldError("spec.workload.safetyFactor", "0.5 is out of range; use 1 to 10")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.pool.mode = "statement",
-            new FieldError("spec.pool.mode", "'statement' is not a pool mode; use session or transaction")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> {
-              s.pool.maxConnections = 10;
-              s.pool.maxIdle = 20;
-            },
-            new FieldError("spec.pool.maxIdle", "20 is above spec.pool.maxConnections (10); idle connections count"
-                + " toward maxConnections")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.pool.acquireTimeout = "5 seconds",
-            new FieldError("spec.pool.acquireTimeout", "'5 seconds' is not a duration; write it like 500ms, 30s, 5m"
-                + " or 1h")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.pool.connectTimeout = "0",
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.pool.mode = "statement",
+            new FieldError(
+                "spec.pool.mode", "'statement' is not a pool mode; use session or transaction")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.pool.maxConnections = 10;
+                  s.pool.maxIdle = 20;
+                },
+            new FieldError(
+                "spec.pool.maxIdle",
+                "20 is above spec.pool.maxConnections (10); idle connections count"
+                    + " toward maxConnections")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.pool.acquireTimeout = "5 seconds",
+            new FieldError(
+                "spec.pool.acquireTimeout",
+                "'5 seconds' is not a duration; write it like 500ms, 30s, 5m" + " or 1h")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.pool.connectTimeout = "0",
             new FieldError("spec.pool.connectTimeout", "must be greater than 0, e.g. 5s")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.service.annotations.put(
-                "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-3306", "tcp.idle_timeout.seconds=9"),
-            new FieldError("spec.service.annotations[service.beta.kubernetes.io/aws-load-balancer-listener-attributes"
-                + ".TCP-3306]", "is managed by the operator from the spec.service fields (type, scheme,"
-                + " nlbIdleTimeoutSeconds, deregistrationDelaySeconds); set those instead")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.service.sourceRanges.add("10.0.0.0"),
-            new FieldError("spec.service.sourceRanges[0]", "'10.0.0.0' is not a CIDR, e.g. 203.0.113.0/24")));
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>)
+                s ->
+                    s.service.annotations.put(
+                        "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-3306",
+                        "tcp.idle_timeout.seconds=9"),
+            new FieldError(
+                "spec.service.annotations[service.beta.kubernetes.io/aws-load-balancer-listener-attributes"
+                    + ".TCP-3306]",
+                "is managed by the operator from the spec.service fields (type, scheme,"
+                    + " nlbIdleTimeoutSeconds, deregistrationDelaySeconds); set those instead")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.service.sourceRanges.add("10.0.0.0"),
+            new FieldError(
+                "spec.service.sourceRanges[0]", "'10.0.0.0' is not a CIDR, e.g. 203.0.113.0/24")));
   }
 
   @ParameterizedTest
@@ -76,12 +111,15 @@ class MySQLPoolValidatorTest {
 
   @Test
   void reportsEveryProblemAtOnce() {
-    MySQLPool pool = Fixtures.pool(s -> {
-      s.workload.peakTps = null;
-      s.service.type = "NodePort";
-    });
+    MySQLPool pool =
+        Fixtures.pool(
+            s -> {
+              s.workload.peakTps = null;
+              s.service.type = "NodePort";
+            });
     pool.getMetadata().setName("Orders");
-    assertThat(MySQLPoolValidator.validate(pool)).extracting(FieldError::path)
+    assertThat(MySQLPoolValidator.validate(pool))
+        .extracting(FieldError::path)
         .containsExactly("metadata.name", "spec.workload.peakTps", "spec.service.type");
   }
 
@@ -89,6 +127,7 @@ class MySQLPoolValidatorTest {
   void aMissingSpecIsOneError() {
     MySQLPool pool = Fixtures.pool();
     pool.setSpec(null);
-    assertThat(MySQLPoolValidator.validate(pool)).containsExactly(new FieldError("spec", "required"));
+    assertThat(MySQLPoolValidator.validate(pool))
+        .containsExactly(new FieldError("spec", "required"));
   }
 }

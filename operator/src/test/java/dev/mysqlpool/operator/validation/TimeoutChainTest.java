@@ -18,76 +18,121 @@ class TimeoutChainTest {
   /** Effective values as "clientIdle keepAlive idle lifetime drain preStop grace". */
   static Stream<Arguments> derived() {
     return Stream.of(
-        Arguments.of("defaults behind the default NLB", (Consumer<MySQLPoolSpec>) s -> { },
+        Arguments.of(
+            "defaults behind the default NLB",
+            (Consumer<MySQLPoolSpec>) s -> {},
             "320s 1m 10m 30m 30s 35 75"),
-        Arguments.of("a short NLB idle timeout pulls client idle and keepalive below it",
-            (Consumer<MySQLPoolSpec>) s -> s.service.nlbIdleTimeoutSeconds = 60, "30s 50s 10m 30m 30s 35 75"),
-        Arguments.of("a short wait_timeout pulls idle, lifetime and client idle below it",
-            (Consumer<MySQLPoolSpec>) s -> s.backend.waitTimeoutSeconds = 120, "2m 1m 96s 96s 30s 35 75"),
-        Arguments.of("ClusterIP: client idle follows wait_timeout, preStop only a margin",
-            (Consumer<MySQLPoolSpec>) s -> s.service.type = "ClusterIP", "8h 1m 10m 30m 30s 5 45"),
-        Arguments.of("a longer drain and deregistration delay stretch the grace period",
-            (Consumer<MySQLPoolSpec>) s -> {
-              s.shutdown.drainTimeout = "2m";
-              s.service.deregistrationDelaySeconds = 60;
-            }, "320s 1m 10m 30m 2m 65 195"),
-        Arguments.of("user values that nest are kept",
-            (Consumer<MySQLPoolSpec>) s -> {
-              s.frontend.clientIdleTimeout = "5m";
-              s.frontend.tcpKeepAliveIdle = "30s";
-              s.pool.idleTimeout = "1h";
-              s.pool.maxLifetime = "4h";
-              s.shutdown.preStopDelaySeconds = 30;
-              s.shutdown.terminationGracePeriodSeconds = 61;
-            }, "5m 30s 1h 4h 30s 30 61"));
+        Arguments.of(
+            "a short NLB idle timeout pulls client idle and keepalive below it",
+            (Consumer<MySQLPoolSpec>) s -> s.service.nlbIdleTimeoutSeconds = 60,
+            "30s 50s 10m 30m 30s 35 75"),
+        Arguments.of(
+            "a short wait_timeout pulls idle, lifetime and client idle below it",
+            (Consumer<MySQLPoolSpec>) s -> s.backend.waitTimeoutSeconds = 120,
+            "2m 1m 96s 96s 30s 35 75"),
+        Arguments.of(
+            "ClusterIP: client idle follows wait_timeout, preStop only a margin",
+            (Consumer<MySQLPoolSpec>) s -> s.service.type = "ClusterIP",
+            "8h 1m 10m 30m 30s 5 45"),
+        Arguments.of(
+            "a longer drain and deregistration delay stretch the grace period",
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.shutdown.drainTimeout = "2m";
+                  s.service.deregistrationDelaySeconds = 60;
+                },
+            "320s 1m 10m 30m 2m 65 195"),
+        Arguments.of(
+            "user values that nest are kept",
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.frontend.clientIdleTimeout = "5m";
+                  s.frontend.tcpKeepAliveIdle = "30s";
+                  s.pool.idleTimeout = "1h";
+                  s.pool.maxLifetime = "4h";
+                  s.shutdown.preStopDelaySeconds = 30;
+                  s.shutdown.terminationGracePeriodSeconds = 61;
+                },
+            "5m 30s 1h 4h 30s 30 61"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("derived")
   void derives(String name, Consumer<MySQLPoolSpec> mutator, String want) {
     TimeoutChain t = TimeoutChain.derive(Fixtures.pool(mutator).getSpec().fillOptionalSections());
-    String got = String.join(" ", Durations.format(t.clientIdleTimeout()), Durations.format(t.tcpKeepAliveIdle()),
-        Durations.format(t.idleTimeout()), Durations.format(t.maxLifetime()), Durations.format(t.drainTimeout()),
-        String.valueOf(t.preStopDelaySeconds()), String.valueOf(t.terminationGracePeriodSeconds()));
+    String got =
+        String.join(
+            " ",
+            Durations.format(t.clientIdleTimeout()),
+            Durations.format(t.tcpKeepAliveIdle()),
+            Durations.format(t.idleTimeout()),
+            Durations.format(t.maxLifetime()),
+            Durations.format(t.drainTimeout()),
+            String.valueOf(t.preStopDelaySeconds()),
+            String.valueOf(t.terminationGracePeriodSeconds()));
     assertThat(got).withFailMessage("%s: got %s, want %s", name, got, want).isEqualTo(want);
-    assertThat(t.clashes()).withFailMessage("%s: derived values must never clash: %s", name, t.clashes()).isEmpty();
+    assertThat(t.clashes())
+        .withFailMessage("%s: derived values must never clash: %s", name, t.clashes())
+        .isEmpty();
   }
 
   static Stream<Arguments> clashes() {
     return Stream.of(
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.frontend.clientIdleTimeout = "345s",
-            new FieldError("spec.frontend.clientIdleTimeout", "spec.frontend.clientIdleTimeout (345s) clashes with"
-                + " spec.service.nlbIdleTimeoutSeconds (350): keep it at least 10s below the NLB idle timeout, or the"
-                + " NLB drops idle sessions silently while the proxy keeps their backend connections; leave it out to"
-                + " derive 320s")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.frontend.clientIdleTimeout = "0",
-            new FieldError("spec.frontend.clientIdleTimeout", "spec.frontend.clientIdleTimeout (0, never) clashes"
-                + " with spec.service.nlbIdleTimeoutSeconds (350): keep it at least 10s below the NLB idle timeout,"
-                + " or the NLB drops idle sessions silently while the proxy keeps their backend connections; leave it"
-                + " out to derive 320s")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.frontend.tcpKeepAliveIdle = "6m",
-            new FieldError("spec.frontend.tcpKeepAliveIdle", "spec.frontend.tcpKeepAliveIdle (6m) clashes with"
-                + " spec.service.nlbIdleTimeoutSeconds (350): keepalive probes must start at least 10s before the NLB"
-                + " idle timeout, or the NLB drops idle but live connections")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.pool.maxLifetime = "8h",
-            new FieldError("spec.pool.maxLifetime", "spec.pool.maxLifetime (8h) clashes with"
-                + " spec.backend.waitTimeoutSeconds (28800): recycle connections before the server's wait_timeout"
-                + " closes them; keep it below wait_timeout or leave it out to derive 30m")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> {
-              s.backend.waitTimeoutSeconds = 300;
-              s.pool.idleTimeout = "10m";
-            },
-            new FieldError("spec.pool.idleTimeout", "spec.pool.idleTimeout (10m) clashes with"
-                + " spec.backend.waitTimeoutSeconds (300): the server closes connections idle that long, so the pool"
-                + " would hand out dead ones; keep it below wait_timeout or leave it out to derive 4m")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.shutdown.preStopDelaySeconds = 10,
-            new FieldError("spec.shutdown.preStopDelaySeconds", "spec.shutdown.preStopDelaySeconds (10) clashes with"
-                + " spec.service.deregistrationDelaySeconds (30): the preStop delay must cover the NLB deregistration"
-                + " delay, or new flows reach a stopping pod; use at least 30 or leave it out to derive 35")),
-        Arguments.of((Consumer<MySQLPoolSpec>) s -> s.shutdown.terminationGracePeriodSeconds = 30,
-            new FieldError("spec.shutdown.terminationGracePeriodSeconds", "spec.shutdown.terminationGracePeriodSeconds"
-                + " (30) clashes with preStop (35s) + spec.shutdown.drainTimeout (30s): the kubelet kills the proxy"
-                + " before it finishes draining; use more than 65 or leave it out to derive 75")));
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.frontend.clientIdleTimeout = "345s",
+            new FieldError(
+                "spec.frontend.clientIdleTimeout",
+                "spec.frontend.clientIdleTimeout (345s) clashes with"
+                    + " spec.service.nlbIdleTimeoutSeconds (350): keep it at least 10s below the NLB idle timeout, or the"
+                    + " NLB drops idle sessions silently while the proxy keeps their backend connections; leave it out to"
+                    + " derive 320s")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.frontend.clientIdleTimeout = "0",
+            new FieldError(
+                "spec.frontend.clientIdleTimeout",
+                "spec.frontend.clientIdleTimeout (0, never) clashes"
+                    + " with spec.service.nlbIdleTimeoutSeconds (350): keep it at least 10s below the NLB idle timeout,"
+                    + " or the NLB drops idle sessions silently while the proxy keeps their backend connections; leave it"
+                    + " out to derive 320s")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.frontend.tcpKeepAliveIdle = "6m",
+            new FieldError(
+                "spec.frontend.tcpKeepAliveIdle",
+                "spec.frontend.tcpKeepAliveIdle (6m) clashes with"
+                    + " spec.service.nlbIdleTimeoutSeconds (350): keepalive probes must start at least 10s before the NLB"
+                    + " idle timeout, or the NLB drops idle but live connections")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.pool.maxLifetime = "8h",
+            new FieldError(
+                "spec.pool.maxLifetime",
+                "spec.pool.maxLifetime (8h) clashes with"
+                    + " spec.backend.waitTimeoutSeconds (28800): recycle connections before the server's wait_timeout"
+                    + " closes them; keep it below wait_timeout or leave it out to derive 30m")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.backend.waitTimeoutSeconds = 300;
+                  s.pool.idleTimeout = "10m";
+                },
+            new FieldError(
+                "spec.pool.idleTimeout",
+                "spec.pool.idleTimeout (10m) clashes with"
+                    + " spec.backend.waitTimeoutSeconds (300): the server closes connections idle that long, so the pool"
+                    + " would hand out dead ones; keep it below wait_timeout or leave it out to derive 4m")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.shutdown.preStopDelaySeconds = 10,
+            new FieldError(
+                "spec.shutdown.preStopDelaySeconds",
+                "spec.shutdown.preStopDelaySeconds (10) clashes with"
+                    + " spec.service.deregistrationDelaySeconds (30): the preStop delay must cover the NLB deregistration"
+                    + " delay, or new flows reach a stopping pod; use at least 30 or leave it out to derive 35")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.shutdown.terminationGracePeriodSeconds = 30,
+            new FieldError(
+                "spec.shutdown.terminationGracePeriodSeconds",
+                "spec.shutdown.terminationGracePeriodSeconds"
+                    + " (30) clashes with preStop (35s) + spec.shutdown.drainTimeout (30s): the kubelet kills the proxy"
+                    + " before it finishes draining; use more than 65 or leave it out to derive 75")));
   }
 
   @ParameterizedTest
@@ -100,11 +145,16 @@ class TimeoutChainTest {
 
   @Test
   void nlbRulesDoNotApplyBehindAClusterIp() {
-    TimeoutChain t = TimeoutChain.derive(Fixtures.pool(s -> {
-      s.service.type = "ClusterIP";
-      s.frontend.clientIdleTimeout = "1h";
-      s.shutdown.preStopDelaySeconds = 0;
-    }).getSpec().fillOptionalSections());
+    TimeoutChain t =
+        TimeoutChain.derive(
+            Fixtures.pool(
+                    s -> {
+                      s.service.type = "ClusterIP";
+                      s.frontend.clientIdleTimeout = "1h";
+                      s.shutdown.preStopDelaySeconds = 0;
+                    })
+                .getSpec()
+                .fillOptionalSections());
     assertThat(t.clashes()).isEqualTo(List.of());
   }
 }

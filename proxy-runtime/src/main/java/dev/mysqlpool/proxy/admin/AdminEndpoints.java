@@ -3,10 +3,11 @@ package dev.mysqlpool.proxy.admin;
 /**
  * What the admin HTTP endpoint reports; the proxy implements it, {@link AdminServer} serves it.
  *
- * <p><b>Threading.</b> Every method is called on a Netty event loop, possibly on several loops at once for
- * different connections, so implementations must be thread-safe, cheap and non-blocking: read cached snapshots
- * (atomics, volatile fields, a registry's scrape) rather than taking pool locks or touching the network. A slow
- * method stalls every other channel on the same loop. An exception becomes a 500 for that request only.
+ * <p><b>Threading.</b> Every method is called on a Netty event loop, possibly on several loops at
+ * once for different connections, so implementations must be thread-safe, cheap and non-blocking:
+ * read cached snapshots (atomics, volatile fields, a registry's scrape) rather than taking pool
+ * locks or touching the network. A slow method stalls every other channel on the same loop. An
+ * exception becomes a 500 for that request only.
  */
 public interface AdminEndpoints {
   /** Liveness for {@code /healthz}: false only when the process should be restarted. */
@@ -16,17 +17,21 @@ public interface AdminEndpoints {
   boolean ready();
 
   /**
-   * Why the proxy is not ready, returned as the {@code /readyz} 503 body, for example {@code "pool orders-rw:
-   * 0 of 8 backends connected"}. Called only when {@link #ready()} returned false.
+   * Why the proxy is not ready, returned as the {@code /readyz} 503 body, for example {@code "pool
+   * orders-rw: 0 of 8 backends connected"}. Called only when {@link #ready()} returned false.
    */
   String readinessDetail();
 
-  /** The Prometheus text exposition (format 0.0.4) served at {@code /metrics}, e.g. a registry's scrape. */
+  /**
+   * The Prometheus text exposition (format 0.0.4) served at {@code /metrics}, e.g. a registry's
+   * scrape.
+   */
   String prometheusText();
 
   /**
-   * A snapshot for humans at {@code /stats}, serialized with Jackson: records, beans, maps, lists, strings and
-   * numbers work; java.time types need a module the server does not register, so pass them as strings.
+   * A snapshot for humans at {@code /stats}, serialized with Jackson: records, beans, maps, lists,
+   * strings and numbers work; java.time types need a module the server does not register, so pass
+   * them as strings.
    */
   Object stats();
 }

@@ -1,11 +1,7 @@
 package dev.mysqlpool.proxy.admin;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -21,13 +17,15 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Routes aggregated requests to {@link AdminEndpoints}. Shared by all admin connections; it keeps no per-channel
- * state. {@link SimpleChannelInboundHandler} releases each request after {@link #channelRead0}.
+ * Routes aggregated requests to {@link AdminEndpoints}. Shared by all admin connections; it keeps
+ * no per-channel state. {@link SimpleChannelInboundHandler} releases each request after {@link
+ * #channelRead0}.
  */
 @Sharable
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -38,8 +36,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
 
-  /** ObjectMapper is thread-safe once configured; one instance avoids rebuilding serializers per request. */
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /**
+   * ObjectMapper is thread-safe once configured; one instance avoids rebuilding serializers per
+   * request.
+   */
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final AdminEndpoints endpoints;
 
@@ -53,7 +55,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       // The connection's framing is no longer trustworthy, so answer once and close.
       writeAndClose(
           ctx,
-          response(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, TEXT_PLAIN, utf8("bad request\n"), false));
+          response(
+              HttpVersion.HTTP_1_1,
+              HttpResponseStatus.BAD_REQUEST,
+              TEXT_PLAIN,
+              utf8("bad request\n"),
+              false));
       return;
     }
     boolean keepAlive = HttpUtil.isKeepAlive(request);
@@ -83,13 +90,21 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private FullHttpResponse route(HttpVersion version, HttpMethod method, String path, boolean head)
       throws IOException {
     boolean known =
-        path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics") || path.equals("/stats");
+        path.equals("/healthz")
+            || path.equals("/readyz")
+            || path.equals("/metrics")
+            || path.equals("/stats");
     if (!known) {
       return response(version, HttpResponseStatus.NOT_FOUND, TEXT_PLAIN, utf8("not found\n"), head);
     }
     if (!head && !HttpMethod.GET.equals(method)) {
       FullHttpResponse response =
-          response(version, HttpResponseStatus.METHOD_NOT_ALLOWED, TEXT_PLAIN, utf8("method not allowed\n"), false);
+          response(
+              version,
+              HttpResponseStatus.METHOD_NOT_ALLOWED,
+              TEXT_PLAIN,
+              utf8("method not allowed\n"),
+              false);
       response.headers().set(HttpHeaderNames.ALLOW, ALLOW);
       return response;
     }
@@ -97,16 +112,29 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/healthz":
         return endpoints.alive()
             ? response(version, HttpResponseStatus.OK, TEXT_PLAIN, utf8("ok\n"), head)
-            : response(version, HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT_PLAIN, utf8("not alive\n"), head);
+            : response(
+                version,
+                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                TEXT_PLAIN,
+                utf8("not alive\n"),
+                head);
       case "/readyz":
         if (endpoints.ready()) {
           return response(version, HttpResponseStatus.OK, TEXT_PLAIN, utf8("ready\n"), head);
         }
         return response(
             version,
-            HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT_PLAIN, utf8(lineOf(endpoints.readinessDetail())), head);
+            HttpResponseStatus.SERVICE_UNAVAILABLE,
+            TEXT_PLAIN,
+            utf8(lineOf(endpoints.readinessDetail())),
+            head);
       case "/metrics":
-        return response(version, HttpResponseStatus.OK, PROMETHEUS_TEXT, utf8(endpoints.prometheusText()), head);
+        return response(
+            version,
+            HttpResponseStatus.OK,
+            PROMETHEUS_TEXT,
+            utf8(endpoints.prometheusText()),
+            head);
       default: // "/stats"
         byte[] json = JSON.writeValueAsBytes(endpoints.stats());
         byte[] body = new byte[json.length + 1];
@@ -118,7 +146,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    // Reaches here for transport errors (resets, oversized headers already answered by the codec); the
+    // Reaches here for transport errors (resets, oversized headers already answered by the codec);
+    // the
     // connection is of no further use, but the event loop and the other connections carry on.
     if (cause instanceof IOException) {
       LOG.debug("admin connection {} failed", ctx.channel().remoteAddress(), cause);
@@ -129,11 +158,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   /**
-   * Builds a response whose Content-Length is the body's even for HEAD, which sends the headers of the GET
-   * without its body (RFC 9110 section 9.3.2).
+   * Builds a response whose Content-Length is the body's even for HEAD, which sends the headers of
+   * the GET without its body (RFC 9110 section 9.3.2).
    */
   private static FullHttpResponse response(
-      HttpVersion version, HttpResponseStatus status, String contentType, byte[] body, boolean head) {
+      HttpVersion version,
+      HttpResponseStatus status,
+      String contentType,
+      byte[] body,
+      boolean head) {
     ByteBuf content = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body);
     FullHttpResponse response = new DefaultFullHttpResponse(version, status, content);
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);

@@ -1,8 +1,5 @@
 package dev.mysqlpool.proxy.admin;
 
-import java.net.InetSocketAddress;
-import java.util.concurrent.atomic.AtomicBoolean;
-
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -22,17 +19,20 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The admin HTTP/1.1 endpoint: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus) and {@code
- * /stats} (JSON), GET or HEAD.
+ * The admin HTTP/1.1 endpoint: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus) and
+ * {@code /stats} (JSON), GET or HEAD.
  *
- * <p>It runs on an event loop group the caller owns and shuts down; {@link #close()} closes only this server's
- * listening socket and its open connections. Requests are served on that group's loops by calling {@link
- * AdminEndpoints}, which therefore must not block.
+ * <p>It runs on an event loop group the caller owns and shuts down; {@link #close()} closes only
+ * this server's listening socket and its open connections. Requests are served on that group's
+ * loops by calling {@link AdminEndpoints}, which therefore must not block.
  *
- * <p>{@link #start} and {@link #close} block until the socket is bound or closed, so call them from a main or
- * management thread, never from an event loop (Netty would throw {@code BlockingOperationException}).
+ * <p>{@link #start} and {@link #close} block until the socket is bound or closed, so call them from
+ * a main or management thread, never from an event loop (Netty would throw {@code
+ * BlockingOperationException}).
  */
 public final class AdminServer implements AutoCloseable {
   /** Requests carry no body; anything larger than this is a client bug or abuse and gets a 413. */
@@ -54,17 +54,21 @@ public final class AdminServer implements AutoCloseable {
   /**
    * Binds and starts serving; returns once the port accepts connections.
    *
-   * @param host the address to bind, such as {@code "0.0.0.0"} in a pod or {@code "127.0.0.1"} in tests
+   * @param host the address to bind, such as {@code "0.0.0.0"} in a pod or {@code "127.0.0.1"} in
+   *     tests
    * @param port the port, or 0 for any free port (see {@link #port()})
-   * @param group an NIO, epoll or io_uring {@link IoEventLoopGroup} (e.g. {@code new MultiThreadIoEventLoopGroup(1,
-   *     NioIoHandler.newFactory())}); the caller keeps ownership and shuts it down after {@link #close()}
+   * @param group an NIO, epoll or io_uring {@link IoEventLoopGroup} (e.g. {@code new
+   *     MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory())}); the caller keeps ownership and
+   *     shuts it down after {@link #close()}
    * @param endpoints what to serve; called on {@code group}'s event loops
    * @return the running server
    * @throws IllegalArgumentException if the group is of another transport
-   * @throws IllegalStateException if the address cannot be bound, with the bind failure as its cause
+   * @throws IllegalStateException if the address cannot be bound, with the bind failure as its
+   *     cause
    * @throws InterruptedException if interrupted while waiting for the bind
    */
-  public static AdminServer start(String host, int port, EventLoopGroup group, AdminEndpoints endpoints)
+  public static AdminServer start(
+      String host, int port, EventLoopGroup group, AdminEndpoints endpoints)
       throws InterruptedException {
     Class<? extends ServerChannel> channelType = serverChannelType(group);
     ChannelGroup channels = new DefaultChannelGroup("admin-http", GlobalEventExecutor.INSTANCE);
@@ -78,7 +82,8 @@ public final class AdminServer implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
-                    // Tracked so that close() also ends keep-alive connections, which would otherwise keep
+                    // Tracked so that close() also ends keep-alive connections, which would
+                    // otherwise keep
                     // calling the endpoints of a server its owner considers gone.
                     channels.add(ch);
                     if (closed.get()) {
@@ -87,7 +92,9 @@ public final class AdminServer implements AutoCloseable {
                       return;
                     }
                     ch.pipeline()
-                        .addLast("http", new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192))
+                        .addLast(
+                            "http",
+                            new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192))
                         .addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES))
                         .addLast("admin", handler);
                   }
@@ -95,7 +102,8 @@ public final class AdminServer implements AutoCloseable {
     ChannelFuture bind = bootstrap.bind(host, port).await();
     if (!bind.isSuccess()) {
       throw new IllegalStateException(
-          "admin endpoint could not bind " + host + ":" + port + ": " + bind.cause().getMessage(), bind.cause());
+          "admin endpoint could not bind " + host + ":" + port + ": " + bind.cause().getMessage(),
+          bind.cause());
     }
     channels.add(bind.channel());
     return new AdminServer(bind.channel(), channels, closed);
@@ -107,8 +115,8 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /**
-   * Stops listening and closes every open admin connection, waiting for both; idempotent. A request being
-   * served may still complete or be cut off. Does not shut down the event loop group.
+   * Stops listening and closes every open admin connection, waiting for both; idempotent. A request
+   * being served may still complete or be cut off. Does not shut down the event loop group.
    */
   @Override
   public void close() {
@@ -134,6 +142,7 @@ public final class AdminServer implements AutoCloseable {
               + " of another I/O type");
     }
     throw new IllegalArgumentException(
-        "admin endpoint needs an NIO, epoll or io_uring IoEventLoopGroup, got " + group.getClass().getName());
+        "admin endpoint needs an NIO, epoll or io_uring IoEventLoopGroup, got "
+            + group.getClass().getName());
   }
 }

@@ -14,7 +14,6 @@ import java.security.spec.RSAPublicKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
-
 import javax.crypto.BadPaddingException;
 import javax.crypto.Cipher;
 import javax.crypto.IllegalBlockSizeException;
@@ -24,21 +23,24 @@ import javax.crypto.NoSuchPaddingException;
  * The {@code caching_sha2_password} exchange, client side of both paths.
  *
  * <ul>
- *   <li>Fast path: the client sends {@link #scramble} = {@code SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) || seed)};
- *       a server that has the account cached answers {@link #FAST_AUTH_SUCCESS} followed by OK.
- *   <li>Full path: the server answers {@link #PERFORM_FULL_AUTHENTICATION}; over TLS the client sends the
- *       NUL-terminated cleartext password, otherwise it sends {@link #REQUEST_PUBLIC_KEY} (unless it already has
- *       the key), receives the PEM key and sends {@link #encryptPassword}.
+ *   <li>Fast path: the client sends {@link #scramble} = {@code SHA256(pw) XOR
+ *       SHA256(SHA256(SHA256(pw)) || seed)}; a server that has the account cached answers {@link
+ *       #FAST_AUTH_SUCCESS} followed by OK.
+ *   <li>Full path: the server answers {@link #PERFORM_FULL_AUTHENTICATION}; over TLS the client
+ *       sends the NUL-terminated cleartext password, otherwise it sends {@link #REQUEST_PUBLIC_KEY}
+ *       (unless it already has the key), receives the PEM key and sends {@link #encryptPassword}.
  * </ul>
  *
  * <p>The order of the inner hash inputs follows MySQL's documentation and Connector/J's {@code
  * Security.scrambleCachingSha2} (MariaDB's page lists the seed first, which servers reject).
  *
- * <p>Pure functions, safe on any thread. Arguments are never modified or retained; the caller owns every array.
- * RSA encryption costs about a millisecond, so callers on an event loop should cache the parsed key ({@link
- * #parsePublicKey}) and expect the full path to be rare: the server caches the account after one full login.
+ * <p>Pure functions, safe on any thread. Arguments are never modified or retained; the caller owns
+ * every array. RSA encryption costs about a millisecond, so callers on an event loop should cache
+ * the parsed key ({@link #parsePublicKey}) and expect the full path to be rare: the server caches
+ * the account after one full login.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_caching_sha2_authentication_exchanges.html">caching_sha2_password
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_caching_sha2_authentication_exchanges.html">caching_sha2_password
  *     information exchanges</a>
  */
 public final class CachingSha2Password {
@@ -55,8 +57,8 @@ public final class CachingSha2Password {
   public static final byte PERFORM_FULL_AUTHENTICATION = 0x04;
 
   /**
-   * OAEP padding is what MySQL 8.0.5 and later expect; older servers used PKCS#1 v1.5 padding and are not
-   * supported here.
+   * OAEP padding is what MySQL 8.0.5 and later expect; older servers used PKCS#1 v1.5 padding and
+   * are not supported here.
    */
   private static final String RSA_TRANSFORMATION = "RSA/ECB/OAEPWithSHA-1AndMGF1Padding";
 
@@ -93,8 +95,8 @@ public final class CachingSha2Password {
   }
 
   /**
-   * Checks a client's fast-path auth response in time independent of where it differs. The proxy uses it to
-   * authenticate clients when it knows the cleartext password.
+   * Checks a client's fast-path auth response in time independent of where it differs. The proxy
+   * uses it to authenticate clients when it knows the cleartext password.
    *
    * @param password the account's password
    * @param seed the 20-byte scramble this proxy sent the client
@@ -107,24 +109,26 @@ public final class CachingSha2Password {
   }
 
   /**
-   * Encrypts the password for the full path without TLS: {@code (password || 0x00) XOR seed}, the seed repeated
-   * cyclically, then RSA with OAEP (SHA-1, MGF1) under the server's public key.
+   * Encrypts the password for the full path without TLS: {@code (password || 0x00) XOR seed}, the
+   * seed repeated cyclically, then RSA with OAEP (SHA-1, MGF1) under the server's public key.
    *
-   * @param password the password in the encoding the server stores it in (in practice UTF-8); may be empty
+   * @param password the password in the encoding the server stores it in (in practice UTF-8); may
+   *     be empty
    * @param seed the 20-byte scramble from the server's handshake (or its AuthSwitchRequest)
-   * @param pemPublicKey the key as the server sent it: X.509 {@code BEGIN PUBLIC KEY} or PKCS#1 {@code BEGIN RSA
-   *     PUBLIC KEY}; text around the PEM block (such as a trailing NUL) is ignored
+   * @param pemPublicKey the key as the server sent it: X.509 {@code BEGIN PUBLIC KEY} or PKCS#1
+   *     {@code BEGIN RSA PUBLIC KEY}; text around the PEM block (such as a trailing NUL) is ignored
    * @return a new array as long as the key's modulus, to send as the whole auth packet payload
-   * @throws IllegalArgumentException if the seed is not 20 bytes, the key cannot be parsed or is not RSA, or
-   *     the password is too long for the key
+   * @throws IllegalArgumentException if the seed is not 20 bytes, the key cannot be parsed or is
+   *     not RSA, or the password is too long for the key
    */
   public static byte[] encryptPassword(byte[] password, byte[] seed, String pemPublicKey) {
     return encryptPassword(password, seed, parsePublicKey(pemPublicKey));
   }
 
   /**
-   * Same as {@link #encryptPassword(byte[], byte[], String)} with a key parsed once by {@link #parsePublicKey},
-   * which saves the parse when one proxy logs in many backend connections to the same server.
+   * Same as {@link #encryptPassword(byte[], byte[], String)} with a key parsed once by {@link
+   * #parsePublicKey}, which saves the parse when one proxy logs in many backend connections to the
+   * same server.
    */
   public static byte[] encryptPassword(byte[] password, byte[] seed, RSAPublicKey publicKey) {
     Seeds.checkSeed(seed, PLUGIN_NAME);
@@ -148,28 +152,35 @@ public final class CachingSha2Password {
       cipher.init(Cipher.ENCRYPT_MODE, publicKey);
       return cipher.doFinal(plaintext);
     } catch (InvalidKeyException e) {
-      throw new IllegalArgumentException("the server's RSA public key was rejected by " + RSA_TRANSFORMATION, e);
+      throw new IllegalArgumentException(
+          "the server's RSA public key was rejected by " + RSA_TRANSFORMATION, e);
     } catch (NoSuchAlgorithmException | NoSuchPaddingException e) {
       throw new IllegalStateException("this JRE does not provide " + RSA_TRANSFORMATION, e);
     } catch (IllegalBlockSizeException | BadPaddingException e) {
       // The size check above should make this unreachable; keep the cause if a provider disagrees.
       throw new IllegalArgumentException(
-          "RSA encryption of a " + plaintext.length + "-byte password failed with a " + modulusBytes + "-byte key",
+          "RSA encryption of a "
+              + plaintext.length
+              + "-byte password failed with a "
+              + modulusBytes
+              + "-byte key",
           e);
     } finally {
-      // The XOR with a public seed is reversible, so this buffer is as sensitive as the password itself.
+      // The XOR with a public seed is reversible, so this buffer is as sensitive as the password
+      // itself.
       Arrays.fill(plaintext, (byte) 0);
     }
   }
 
   /**
-   * Parses the PEM public key a server sends after {@link #REQUEST_PUBLIC_KEY} (or that an operator configured).
+   * Parses the PEM public key a server sends after {@link #REQUEST_PUBLIC_KEY} (or that an operator
+   * configured).
    *
-   * @param pem an X.509 SubjectPublicKeyInfo ({@code -----BEGIN PUBLIC KEY-----}) or PKCS#1 ({@code -----BEGIN
-   *     RSA PUBLIC KEY-----}) block; text before and after it is ignored
+   * @param pem an X.509 SubjectPublicKeyInfo ({@code -----BEGIN PUBLIC KEY-----}) or PKCS#1 ({@code
+   *     -----BEGIN RSA PUBLIC KEY-----}) block; text before and after it is ignored
    * @return the RSA public key
-   * @throws IllegalArgumentException naming the problem: no PEM block, an unsupported block type, bad base64,
-   *     malformed DER, or a key that is not RSA
+   * @throws IllegalArgumentException naming the problem: no PEM block, an unsupported block type,
+   *     bad base64, malformed DER, or a key that is not RSA
    */
   public static RSAPublicKey parsePublicKey(String pem) {
     if (pem == null || pem.isBlank()) {
@@ -178,19 +189,23 @@ public final class CachingSha2Password {
     int begin = pem.indexOf("-----BEGIN ");
     if (begin < 0) {
       throw new IllegalArgumentException(
-          "server RSA public key is not PEM: no '-----BEGIN ' line in " + pem.length() + " characters");
+          "server RSA public key is not PEM: no '-----BEGIN ' line in "
+              + pem.length()
+              + " characters");
     }
     int labelStart = begin + "-----BEGIN ".length();
     int labelEnd = pem.indexOf("-----", labelStart);
     if (labelEnd < 0) {
-      throw new IllegalArgumentException("server RSA public key is not PEM: unterminated BEGIN line");
+      throw new IllegalArgumentException(
+          "server RSA public key is not PEM: unterminated BEGIN line");
     }
     String label = pem.substring(labelStart, labelEnd);
     String endLine = "-----END " + label + "-----";
     int bodyStart = labelEnd + "-----".length();
     int end = pem.indexOf(endLine, bodyStart);
     if (end < 0) {
-      throw new IllegalArgumentException("server RSA public key is not PEM: no '" + endLine + "' line");
+      throw new IllegalArgumentException(
+          "server RSA public key is not PEM: no '" + endLine + "' line");
     }
     KeySpec spec;
     if (label.equals("PUBLIC KEY")) {
@@ -199,20 +214,27 @@ public final class CachingSha2Password {
       spec = pkcs1(base64(pem.substring(bodyStart, end), label));
     } else {
       throw new IllegalArgumentException(
-          "server RSA public key has PEM type '" + label + "', expected 'PUBLIC KEY' or 'RSA PUBLIC KEY'");
+          "server RSA public key has PEM type '"
+              + label
+              + "', expected 'PUBLIC KEY' or 'RSA PUBLIC KEY'");
     }
     try {
       return (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(spec);
     } catch (InvalidKeySpecException e) {
       throw new IllegalArgumentException(
-          "server public key (PEM type '" + label + "') is not a valid RSA public key: " + e.getMessage(), e);
+          "server public key (PEM type '"
+              + label
+              + "') is not a valid RSA public key: "
+              + e.getMessage(),
+          e);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("this JRE provides no RSA KeyFactory", e);
     }
   }
 
   private static byte[] base64(String body, String label) {
-    // Strict decoding after dropping line breaks: the MIME decoder would silently skip stray characters and
+    // Strict decoding after dropping line breaks: the MIME decoder would silently skip stray
+    // characters and
     // turn a corrupted key into a confusing DER error.
     StringBuilder compact = new StringBuilder(body.length());
     for (int i = 0; i < body.length(); i++) {
@@ -229,13 +251,20 @@ public final class CachingSha2Password {
     }
   }
 
-  /** PKCS#1 {@code RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }}, DER encoded. */
+  /**
+   * PKCS#1 {@code RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }}, DER
+   * encoded.
+   */
   private static RSAPublicKeySpec pkcs1(byte[] der) {
     Der reader = new Der(der);
     int sequenceEnd = reader.header(0x30, "SEQUENCE") + reader.pos;
     if (sequenceEnd != der.length) {
       throw Der.malformed(
-          "SEQUENCE length " + (sequenceEnd - reader.pos) + " does not fill " + der.length + " bytes");
+          "SEQUENCE length "
+              + (sequenceEnd - reader.pos)
+              + " does not fill "
+              + der.length
+              + " bytes");
     }
     BigInteger modulus = reader.integer("modulus");
     BigInteger exponent = reader.integer("publicExponent");
@@ -272,7 +301,8 @@ public final class CachingSha2Password {
         length = first;
       } else {
         int count = first & 0x7f;
-        // Three length bytes already allow 16 MiB, far beyond any RSA key; more is garbage or an int overflow.
+        // Three length bytes already allow 16 MiB, far beyond any RSA key; more is garbage or an
+        // int overflow.
         if (count == 0 || count > 3 || pos + count > der.length) {
           throw malformed("bad length encoding of " + what);
         }
@@ -282,7 +312,8 @@ public final class CachingSha2Password {
         }
       }
       if (length > der.length - pos) {
-        throw malformed(what + " length " + length + " exceeds the remaining " + (der.length - pos) + " bytes");
+        throw malformed(
+            what + " length " + length + " exceeds the remaining " + (der.length - pos) + " bytes");
       }
       return length;
     }

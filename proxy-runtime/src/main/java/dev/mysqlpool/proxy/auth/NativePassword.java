@@ -4,15 +4,19 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * The {@code mysql_native_password} challenge-response: {@code SHA1(pw) XOR SHA1(seed || SHA1(SHA1(pw)))}.
+ * The {@code mysql_native_password} challenge-response: {@code SHA1(pw) XOR SHA1(seed ||
+ * SHA1(SHA1(pw)))}.
  *
- * <p>The reply is bound to one server's seed, so a proxy can neither relay it to a backend nor replay it: it
- * verifies clients against its own seed and computes a fresh reply for each backend's seed.
+ * <p>The reply is bound to one server's seed, so a proxy can neither relay it to a backend nor
+ * replay it: it verifies clients against its own seed and computes a fresh reply for each backend's
+ * seed.
  *
- * <p>Pure functions, safe on any thread. Arguments are never modified or retained; the caller owns every array.
- * Deprecated in MySQL 8.0.34, off by default in 8.4 and removed in 9.0, but still the MariaDB default.
+ * <p>Pure functions, safe on any thread. Arguments are never modified or retained; the caller owns
+ * every array. Deprecated in MySQL 8.0.34, off by default in 8.4 and removed in 9.0, but still the
+ * MariaDB default.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_authentication_methods_native_password_authentication.html">Native
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_authentication_methods_native_password_authentication.html">Native
  *     Authentication</a>
  */
 public final class NativePassword {
@@ -28,7 +32,8 @@ public final class NativePassword {
    *
    * @param password the password in the encoding the server stores it in (in practice UTF-8)
    * @param seed the 20-byte scramble: auth-plugin-data parts 1 and 2 without the trailing NUL
-   * @return a new 20-byte array, or an empty array for an empty password (the protocol sends a zero-length reply)
+   * @return a new 20-byte array, or an empty array for an empty password (the protocol sends a
+   *     zero-length reply)
    * @throws IllegalArgumentException if the seed is not 20 bytes
    */
   public static byte[] scramble(byte[] password, byte[] seed) {
@@ -49,8 +54,8 @@ public final class NativePassword {
   }
 
   /**
-   * Checks a client's auth response in time independent of where it differs, so a client cannot learn the
-   * expected reply byte by byte.
+   * Checks a client's auth response in time independent of where it differs, so a client cannot
+   * learn the expected reply byte by byte.
    *
    * @param password the account's password
    * @param seed the 20-byte scramble this proxy sent the client

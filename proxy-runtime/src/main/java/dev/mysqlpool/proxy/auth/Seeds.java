@@ -8,8 +8,9 @@ final class Seeds {
   private Seeds() {}
 
   /**
-   * Rejects anything but a 20-byte seed. The usual bug is passing auth-plugin-data with its trailing NUL (21
-   * bytes), which would silently produce a reply no server accepts; failing here points at the real cause.
+   * Rejects anything but a 20-byte seed. The usual bug is passing auth-plugin-data with its
+   * trailing NUL (21 bytes), which would silently produce a reply no server accepts; failing here
+   * points at the real cause.
    */
   static void checkSeed(byte[] seed, String plugin) {
     if (seed.length != SEED_LENGTH) {

@@ -8,14 +8,16 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * One authenticated connection to a backend server. Its lifecycle fields are guarded by the owning pool's lock; its
- * packets go to whichever {@link BackendListener} is installed.
+ * One authenticated connection to a backend server. Its lifecycle fields are guarded by the owning
+ * pool's lock; its packets go to whichever {@link BackendListener} is installed.
  */
 public final class BackendConnection {
   static final int IDLE = 0;
   static final int IN_USE = 1;
+
   /** Busy with one of the pool's own commands (reset, ping). */
   static final int MAINTENANCE = 2;
+
   static final int DEAD = 3;
 
   final BackendPool pool;
@@ -28,20 +30,36 @@ public final class BackendConnection {
   long idleSinceNanos;
   long validatedNanos;
   int state = MAINTENANCE;
+
   /** The default database; meaningful only while {@link #schemaKnown}. */
   String schema;
+
   boolean schemaKnown = true;
-  /** Transaction mode: the carried variables as a fresh login has them, and as they are now (null: unknown). */
+
+  /**
+   * Transaction mode: the carried variables as a fresh login has them, and as they are now (null:
+   * unknown).
+   */
   SessionVariables variables;
+
   String[] baselineVars;
   String[] currentVars;
-  /** Transaction mode: the client session whose statement last set this connection's LAST_INSERT_ID(), or 0. */
+
+  /**
+   * Transaction mode: the client session whose statement last set this connection's
+   * LAST_INSERT_ID(), or 0.
+   */
   long lastInsertIdOwner;
 
   private volatile BackendListener listener;
 
   BackendConnection(
-      BackendPool pool, Channel channel, HandshakeV10 greeting, PoolKey key, int capabilities, long retireAtNanos) {
+      BackendPool pool,
+      Channel channel,
+      HandshakeV10 greeting,
+      PoolKey key,
+      int capabilities,
+      long retireAtNanos) {
     this.pool = pool;
     this.channel = channel;
     this.greeting = greeting;
@@ -76,17 +94,25 @@ public final class BackendConnection {
     return pool;
   }
 
-  /** The default database the server has for this connection, or null; call only while holding the connection. */
+  /**
+   * The default database the server has for this connection, or null; call only while holding the
+   * connection.
+   */
   public String schema() {
     return schemaKnown ? schema : null;
   }
 
-  /** Whether {@link #schema()} is certain; false after a statement the proxy did not follow (e.g. USE). */
+  /**
+   * Whether {@link #schema()} is certain; false after a statement the proxy did not follow (e.g.
+   * USE).
+   */
   public boolean schemaKnown() {
     return schemaKnown;
   }
 
-  /** Records the default database after COM_INIT_DB succeeded, or marks it unknown (null, false). */
+  /**
+   * Records the default database after COM_INIT_DB succeeded, or marks it unknown (null, false).
+   */
   public void schema(String schema, boolean known) {
     this.schema = schema;
     this.schemaKnown = known;
@@ -102,7 +128,10 @@ public final class BackendConnection {
     return baselineVars;
   }
 
-  /** Transaction mode: the carried variables as they are now, or null when unknown (the connection is not reused). */
+  /**
+   * Transaction mode: the carried variables as they are now, or null when unknown (the connection
+   * is not reused).
+   */
   public String[] currentVars() {
     return currentVars;
   }
@@ -134,8 +163,9 @@ public final class BackendConnection {
   }
 
   /**
-   * The last handler of a backend channel: hands each event to the current listener on the listener's thread, so a
-   * client session and its backend may live on different event loops without sharing mutable state.
+   * The last handler of a backend channel: hands each event to the current listener on the
+   * listener's thread, so a client session and its backend may live on different event loops
+   * without sharing mutable state.
    */
   static final class Handler extends ChannelInboundHandlerAdapter {
     private final BackendConnection connection;

@@ -4,16 +4,17 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 
 /**
- * Whoever currently uses a backend connection: a client session, the pool while the connection is idle, or one of the
- * pool's own commands (ping, reset). Every callback runs on {@link #executor()}, in order.
+ * Whoever currently uses a backend connection: a client session, the pool while the connection is
+ * idle, or one of the pool's own commands (ping, reset). Every callback runs on {@link
+ * #executor()}, in order.
  */
 public interface BackendListener {
   /** The thread the callbacks run on. */
   EventExecutor executor();
 
   /**
-   * One or more whole wire packets from the server, in order (walk them with a PacketCursor); the listener owns the
-   * buffer and must forward or release it.
+   * One or more whole wire packets from the server, in order (walk them with a PacketCursor); the
+   * listener owns the buffer and must forward or release it.
    */
   void onPacket(BackendConnection connection, ByteBuf packets);
 

@@ -29,15 +29,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The connections to one backend server, shared by every event loop of the proxy.
  *
- * <p>Rules it enforces: never more than {@code maxConnections} connections, counting those being opened; at most
- * {@code maxConcurrentConnects} logins at once; idle connections capped at {@code maxIdle} and closed down to
- * {@code minIdle} after {@code idleTimeout}; every connection retired before {@code maxLifetime} (with jitter) and
- * before the server's own {@code wait_timeout}; idle connections pinged every {@code validationInterval}; a borrower
- * that waits longer than {@code acquireTimeout} fails with the counts.
+ * <p>Rules it enforces: never more than {@code maxConnections} connections, counting those being
+ * opened; at most {@code maxConcurrentConnects} logins at once; idle connections capped at {@code
+ * maxIdle} and closed down to {@code minIdle} after {@code idleTimeout}; every connection retired
+ * before {@code maxLifetime} (with jitter) and before the server's own {@code wait_timeout}; idle
+ * connections pinged every {@code validationInterval}; a borrower that waits longer than {@code
+ * acquireTimeout} fails with the counts.
  *
- * <p>Threading: callable from any thread. The bookkeeping is guarded by one lock held only for a few field updates,
- * never across I/O; acquire returns a {@link Future} and never blocks. A connection handed out is used on the
- * borrower's thread via its listener.
+ * <p>Threading: callable from any thread. The bookkeeping is guarded by one lock held only for a
+ * few field updates, never across I/O; acquire returns a {@link Future} and never blocks. A
+ * connection handed out is used on the borrower's thread via its listener.
  */
 public final class BackendPool {
   private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
@@ -54,7 +55,8 @@ public final class BackendPool {
 
   // Guarded by this.
   private final Set<BackendConnection> all = new HashSet<>();
-  private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>(); // head = most recently used
+  private final ArrayDeque<BackendConnection> idle =
+      new ArrayDeque<>(); // head = most recently used
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private final Map<PoolKey, int[]> connectingByKey = new HashMap<>();
   private final Map<PoolKey, int[]> waitingByKey = new HashMap<>();
@@ -80,7 +82,9 @@ public final class BackendPool {
   private final PoolStats.Counters traffic = new PoolStats.Counters();
   private ScheduledFuture<?> housekeeping;
 
-  /** @param group an event loop group made by {@link dev.mysqlpool.proxy.net.Transport#newGroup} */
+  /**
+   * @param group an event loop group made by {@link dev.mysqlpool.proxy.net.Transport#newGroup}
+   */
   public BackendPool(Backend backend, Pool config, EventLoopGroup group, PoolKey warmKey) {
     this.backend = backend;
     this.config = config;
@@ -91,8 +95,11 @@ public final class BackendPool {
 
   /** Opens {@code minIdle} connections and starts the housekeeping timer. */
   public void start() {
-    housekeeping = group.next().scheduleWithFixedDelay(
-        this::housekeep, HOUSEKEEPING_MILLIS, HOUSEKEEPING_MILLIS, TimeUnit.MILLISECONDS);
+    housekeeping =
+        group
+            .next()
+            .scheduleWithFixedDelay(
+                this::housekeep, HOUSEKEEPING_MILLIS, HOUSEKEEPING_MILLIS, TimeUnit.MILLISECONDS);
     List<Create> creates;
     synchronized (this) {
       creates = fillDemandLocked();
@@ -112,7 +119,10 @@ public final class BackendPool {
     return log;
   }
 
-  /** Whether clients hold connections per transaction (state tracking on, variables carried) or per session. */
+  /**
+   * Whether clients hold connections per transaction (state tracking on, variables carried) or per
+   * session.
+   */
   public boolean transactionMode() {
     return config.mode() == dev.mysqlpool.proxy.config.ProxyConfig.PoolMode.TRANSACTION;
   }
@@ -122,14 +132,16 @@ public final class BackendPool {
     return traffic;
   }
 
-  /** True after the last login attempt succeeded (or a connection is open), false after it failed. */
+  /**
+   * True after the last login attempt succeeded (or a connection is open), false after it failed.
+   */
   public boolean reachable() {
     return reachable;
   }
 
   /**
-   * The server's greeting, learned from the first connection. Clients are greeted with its version string, since
-   * drivers choose their SQL by it. Opens a connection if none was ever made.
+   * The server's greeting, learned from the first connection. Clients are greeted with its version
+   * string, since drivers choose their SQL by it. Opens a connection if none was ever made.
    */
   public Future<HandshakeV10> greeting(EventLoop loop) {
     HandshakeV10 g = greeting;
@@ -137,14 +149,16 @@ public final class BackendPool {
       return loop.newSucceededFuture(g);
     }
     Promise<HandshakeV10> p = loop.newPromise();
-    acquire(loop, warmKey, false).addListener((Future<BackendConnection> f) -> {
-      if (f.isSuccess()) {
-        release(f.getNow(), Release.CLEAN);
-        p.trySuccess(greeting);
-      } else {
-        p.tryFailure(f.cause());
-      }
-    });
+    acquire(loop, warmKey, false)
+        .addListener(
+            (Future<BackendConnection> f) -> {
+              if (f.isSuccess()) {
+                release(f.getNow(), Release.CLEAN);
+                p.trySuccess(greeting);
+              } else {
+                p.tryFailure(f.cause());
+              }
+            });
     return p;
   }
 
@@ -159,8 +173,9 @@ public final class BackendPool {
   }
 
   /**
-   * Lends a connection for {@code key}. Completes on {@code loop}; fails after {@code acquireTimeout} with the pool's
-   * counts. The connection comes with no listener; install one before asking it to read.
+   * Lends a connection for {@code key}. Completes on {@code loop}; fails after {@code
+   * acquireTimeout} with the pool's counts. The connection comes with no listener; install one
+   * before asking it to read.
    *
    * @param needNoSchema the borrower has no default database, so a connection with one does not fit
    */
@@ -188,7 +203,9 @@ public final class BackendPool {
       promise.trySuccess(lent);
     } else {
       Waiter w = waiter;
-      w.timeout = loop.schedule(() -> timeOut(w), config.acquireTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      w.timeout =
+          loop.schedule(
+              () -> timeOut(w), config.acquireTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
     return promise;
   }
@@ -207,77 +224,98 @@ public final class BackendPool {
         c.state = BackendConnection.MAINTENANCE;
       }
       ByteBuf reset = Packets.command(c.channel.alloc(), Commands.COM_RESET_CONNECTION);
-      InternalCommand.run(c, reset, config.connectTimeout().toMillis()).addListener(
-          (Future<InternalCommand.Result> f) -> {
-            if (f.isSuccess() && f.getNow().ok()) {
-              // MariaDB keeps the default database across a reset; MySQL documents the same.
-              if (c.variables != null) {
-                afterResetInTransactionMode(c);
-              } else {
-                giveBack(c);
-              }
-            } else {
-              destroy(c, "COM_RESET_CONNECTION failed: "
-                  + (f.isSuccess() ? f.getNow().error() : f.cause().getMessage()));
-            }
-          });
+      InternalCommand.run(c, reset, config.connectTimeout().toMillis())
+          .addListener(
+              (Future<InternalCommand.Result> f) -> {
+                if (f.isSuccess() && f.getNow().ok()) {
+                  // MariaDB keeps the default database across a reset; MySQL documents the same.
+                  if (c.variables != null) {
+                    afterResetInTransactionMode(c);
+                  } else {
+                    giveBack(c);
+                  }
+                } else {
+                  destroy(
+                      c,
+                      "COM_RESET_CONNECTION failed: "
+                          + (f.isSuccess() ? f.getNow().error() : f.cause().getMessage()));
+                }
+              });
       return;
     }
     giveBack(c);
   }
 
   /**
-   * A reset turns state tracking back to the server's defaults, so it is turned on again; and it leaves variables as
-   * the server's defaults are, which need not be what a login left (CLIENT_IGNORE_SPACE adds to sql_mode at login
-   * only), so they are read back.
+   * A reset turns state tracking back to the server's defaults, so it is turned on again; and it
+   * leaves variables as the server's defaults are, which need not be what a login left
+   * (CLIENT_IGNORE_SPACE adds to sql_mode at login only), so they are read back.
    */
   private void afterResetInTransactionMode(BackendConnection c) {
     long timeout = config.connectTimeout().toMillis();
-    ByteBuf track = Packets.command(c.channel.alloc(), Commands.COM_QUERY, BackendConnector.TRACK_STATE_CHANGES);
-    InternalCommand.run(c, track, timeout).addListener((Future<InternalCommand.Result> f) -> {
-      if (!f.isSuccess() || !f.getNow().ok()) {
-        destroy(c, "could not turn session state tracking back on after a reset");
-        return;
-      }
-      ByteBuf snapshot = Packets.command(c.channel.alloc(), Commands.COM_QUERY, c.variables.snapshotQuery());
-      InternalCommand.run(c, snapshot, timeout).addListener((Future<InternalCommand.Result> g) -> {
-        List<String> row = g.isSuccess() && g.getNow().ok() ? g.getNow().firstRow() : null;
-        if (row == null || row.size() != c.variables.size() + 2) {
-          destroy(c, "could not read the session variables after a reset");
-          return;
-        }
-        c.currentVars = row.subList(1, c.variables.size() + 1).toArray(new String[0]);
-        c.schema(row.get(0), true);
-        c.lastInsertIdOwner = 0;
-        giveBack(c);
-      });
-    });
+    ByteBuf track =
+        Packets.command(
+            c.channel.alloc(), Commands.COM_QUERY, BackendConnector.TRACK_STATE_CHANGES);
+    InternalCommand.run(c, track, timeout)
+        .addListener(
+            (Future<InternalCommand.Result> f) -> {
+              if (!f.isSuccess() || !f.getNow().ok()) {
+                destroy(c, "could not turn session state tracking back on after a reset");
+                return;
+              }
+              ByteBuf snapshot =
+                  Packets.command(
+                      c.channel.alloc(), Commands.COM_QUERY, c.variables.snapshotQuery());
+              InternalCommand.run(c, snapshot, timeout)
+                  .addListener(
+                      (Future<InternalCommand.Result> g) -> {
+                        List<String> row =
+                            g.isSuccess() && g.getNow().ok() ? g.getNow().firstRow() : null;
+                        if (row == null || row.size() != c.variables.size() + 2) {
+                          destroy(c, "could not read the session variables after a reset");
+                          return;
+                        }
+                        c.currentVars =
+                            row.subList(1, c.variables.size() + 1).toArray(new String[0]);
+                        c.schema(row.get(0), true);
+                        c.lastInsertIdOwner = 0;
+                        giveBack(c);
+                      });
+            });
   }
 
   /**
-   * Sends {@code KILL QUERY id} (or {@code KILL id}) over a fresh side connection that is not part of the pool, the
-   * way MySQL clients cancel a running statement. The side connection is closed afterwards.
+   * Sends {@code KILL QUERY id} (or {@code KILL id}) over a fresh side connection that is not part
+   * of the pool, the way MySQL clients cancel a running statement. The side connection is closed
+   * afterwards.
    */
   public Future<Void> kill(EventLoop loop, PoolKey key, long threadId, boolean queryOnly) {
     Promise<Void> done = loop.newPromise();
-    connector.connect(loop, this, key, w -> Long.MAX_VALUE).addListener((Future<BackendConnection> f) -> {
-      if (!f.isSuccess()) {
-        done.tryFailure(f.cause());
-        return;
-      }
-      BackendConnection side = f.getNow();
-      ByteBuf kill = Packets.command(side.channel.alloc(), Commands.COM_QUERY,
-          (queryOnly ? "KILL QUERY " : "KILL ") + threadId);
-      InternalCommand.run(side, kill, config.connectTimeout().toMillis()).addListener(
-          (Future<InternalCommand.Result> r) -> {
-            side.channel.close();
-            if (r.isSuccess()) {
-              done.trySuccess(null);
-            } else {
-              done.tryFailure(r.cause());
-            }
-          });
-    });
+    connector
+        .connect(loop, this, key, w -> Long.MAX_VALUE)
+        .addListener(
+            (Future<BackendConnection> f) -> {
+              if (!f.isSuccess()) {
+                done.tryFailure(f.cause());
+                return;
+              }
+              BackendConnection side = f.getNow();
+              ByteBuf kill =
+                  Packets.command(
+                      side.channel.alloc(),
+                      Commands.COM_QUERY,
+                      (queryOnly ? "KILL QUERY " : "KILL ") + threadId);
+              InternalCommand.run(side, kill, config.connectTimeout().toMillis())
+                  .addListener(
+                      (Future<InternalCommand.Result> r) -> {
+                        side.channel.close();
+                        if (r.isSuccess()) {
+                          done.trySuccess(null);
+                        } else {
+                          done.tryFailure(r.cause());
+                        }
+                      });
+            });
     return done;
   }
 
@@ -307,9 +345,24 @@ public final class BackendPool {
   public synchronized PoolStats stats() {
     int total = all.size() + connecting;
     int used = all.size() - idle.size();
-    return new PoolStats(name(), backend.host(), backend.port(), total, used, idle.size(), waiters.size(),
-        connecting, maxUsed, created.sum(), destroyed.sum(), connectErrors.sum(), acquireTimeouts.sum(),
-        acquired.sum(), reachable, serverWaitTimeoutSeconds, traffic);
+    return new PoolStats(
+        name(),
+        backend.host(),
+        backend.port(),
+        total,
+        used,
+        idle.size(),
+        waiters.size(),
+        connecting,
+        maxUsed,
+        created.sum(),
+        destroyed.sum(),
+        connectErrors.sum(),
+        acquireTimeouts.sum(),
+        acquired.sum(),
+        reachable,
+        serverWaitTimeoutSeconds,
+        traffic);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -329,9 +382,9 @@ public final class BackendPool {
   }
 
   /**
-   * Decides where a returned or new connection goes: to the first waiter it fits, to the idle list, or closed
-   * (retired, pool full of idle ones, or its slot needed by a differently keyed waiter). Marks it accordingly; the
-   * caller finishes with {@link #settle} after leaving the lock.
+   * Decides where a returned or new connection goes: to the first waiter it fits, to the idle list,
+   * or closed (retired, pool full of idle ones, or its slot needed by a differently keyed waiter).
+   * Marks it accordingly; the caller finishes with {@link #settle} after leaving the lock.
    */
   private Waiter giveBackLocked(BackendConnection c) {
     long now = System.nanoTime();
@@ -448,9 +501,9 @@ public final class BackendPool {
   }
 
   /**
-   * The waiter a free connection goes to: one on the connection's own event loop if any fits, so the session's
-   * packets need no thread hop for its whole life; but the oldest fitting waiter once it has waited a quarter of
-   * acquireTimeout, so no loop's clients starve.
+   * The waiter a free connection goes to: one on the connection's own event loop if any fits, so
+   * the session's packets need no thread hop for its whole life; but the oldest fitting waiter once
+   * it has waited a quarter of acquireTimeout, so no loop's clients starve.
    */
   private Waiter takeWaiterLocked(BackendConnection c) {
     Waiter oldest = null;
@@ -471,7 +524,8 @@ public final class BackendPool {
       return null;
     }
     long patience = config.acquireTimeout().toNanos() / 4;
-    Waiter w = sameLoop == null || System.nanoTime() - oldest.startNanos > patience ? oldest : sameLoop;
+    Waiter w =
+        sameLoop == null || System.nanoTime() - oldest.startNanos > patience ? oldest : sameLoop;
     waiters.remove(w);
     count(waitingByKey, w.key, -1);
     c.listener(null);
@@ -507,11 +561,31 @@ public final class BackendPool {
       int total = all.size() + connecting;
       int used = all.size() - idle.size();
       long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.startNanos);
-      message = "pool '" + name() + "' (" + backend.host() + ":" + backend.port()
-          + "): backend connection not available, request timed out after " + waited + "ms (total=" + total
-          + ", active=" + used + ", idle=" + idle.size() + ", waiting=" + waiters.size() + ", connecting="
-          + connecting + ", maxConnections=" + config.maxConnections() + ")"
-          + (lastConnectError != null && !reachable ? "; last backend error: " + lastConnectError.getMessage() : "");
+      message =
+          "pool '"
+              + name()
+              + "' ("
+              + backend.host()
+              + ":"
+              + backend.port()
+              + "): backend connection not available, request timed out after "
+              + waited
+              + "ms (total="
+              + total
+              + ", active="
+              + used
+              + ", idle="
+              + idle.size()
+              + ", waiting="
+              + waiters.size()
+              + ", connecting="
+              + connecting
+              + ", maxConnections="
+              + config.maxConnections()
+              + ")"
+              + (lastConnectError != null && !reachable
+                  ? "; last backend error: " + lastConnectError.getMessage()
+                  : "");
     }
     acquireTimeouts.increment();
     w.promise.tryFailure(new AcquireTimeoutException(message, reachable ? null : lastConnectError));
@@ -542,33 +616,42 @@ public final class BackendPool {
         if (victim == null) {
           break;
         }
-        log.debug("pool '{}': closing idle {}: making room for a waiting client with other connection settings",
-            name(), victim);
+        log.debug(
+            "pool '{}': closing idle {}: making room for a waiting client with other connection settings",
+            name(),
+            victim);
         markDeadLocked(victim);
         victim.channel.close();
         w = starving;
       }
       out = add(out, newCreateLocked(w.key, w.loop));
     }
-    while (waiters.isEmpty() && warmKey != null && idle.size() + connecting < config.minIdle()
-        && all.size() + connecting < config.maxConnections() && connecting < config.maxConcurrentConnects()) {
+    while (waiters.isEmpty()
+        && warmKey != null
+        && idle.size() + connecting < config.minIdle()
+        && all.size() + connecting < config.maxConnections()
+        && connecting < config.maxConcurrentConnects()) {
       out = add(out, newCreateLocked(warmKey, group.next()));
     }
     return out == null ? List.of() : out;
   }
 
   /**
-   * A waiter whose connection settings have no connection open or opening, or that has waited a quarter of
-   * acquireTimeout: only for such a waiter is a connection of other settings closed to make room. Otherwise a
-   * connection of other settings stays (it serves its own kind's next borrower), since closing and logging in again
-   * on every hand-back churns when clients of two drivers share a pool in transaction mode.
+   * A waiter whose connection settings have no connection open or opening, or that has waited a
+   * quarter of acquireTimeout: only for such a waiter is a connection of other settings closed to
+   * make room. Otherwise a connection of other settings stays (it serves its own kind's next
+   * borrower), since closing and logging in again on every hand-back churns when clients of two
+   * drivers share a pool in transaction mode.
    */
   private Waiter starvingWaiterLocked() {
     Waiter oldest = waiters.peekFirst();
     return oldest != null && starving(oldest) ? oldest : firstWithNothingOpenLocked();
   }
 
-  /** The first waiter of a kind with no connection open or opening; looks through the kinds, not every waiter. */
+  /**
+   * The first waiter of a kind with no connection open or opening; looks through the kinds, not
+   * every waiter.
+   */
   private Waiter firstWithNothingOpenLocked() {
     for (PoolKey key : waitingByKey.keySet()) {
       if (get(openByKey, key) + get(connectingByKey, key) == 0) {
@@ -609,24 +692,33 @@ public final class BackendPool {
       return;
     }
     retryScheduled = true;
-    group.next().schedule(() -> {
-      List<Create> creates;
-      synchronized (this) {
-        retryScheduled = false;
-        creates = fillDemandLocked();
-      }
-      startAll(creates);
-    }, delayNanos, TimeUnit.NANOSECONDS);
+    group
+        .next()
+        .schedule(
+            () -> {
+              List<Create> creates;
+              synchronized (this) {
+                retryScheduled = false;
+                creates = fillDemandLocked();
+              }
+              startAll(creates);
+            },
+            delayNanos,
+            TimeUnit.NANOSECONDS);
   }
 
   private void startAll(List<Create> creates) {
     for (Create c : creates) {
-      connector.connect(c.loop, this, c.key, this::retireAt).addListener(
-          (Future<BackendConnection> f) -> connected(c.key, f));
+      connector
+          .connect(c.loop, this, c.key, this::retireAt)
+          .addListener((Future<BackendConnection> f) -> connected(c.key, f));
     }
   }
 
-  /** Retirement time for a new connection: maxLifetime minus up to 2.5% jitter, safely before wait_timeout. */
+  /**
+   * Retirement time for a new connection: maxLifetime minus up to 2.5% jitter, safely before
+   * wait_timeout.
+   */
   private long retireAt(long waitTimeoutSeconds) {
     serverWaitTimeoutSeconds = waitTimeoutSeconds;
     long lifetime = effectiveMaxLifetimeNanos(waitTimeoutSeconds);
@@ -634,16 +726,26 @@ public final class BackendPool {
     return System.nanoTime() + lifetime - jitter;
   }
 
-  /** The configured maxLifetime, or the derived default, never at or above 80% of the server's wait_timeout. */
+  /**
+   * The configured maxLifetime, or the derived default, never at or above 80% of the server's
+   * wait_timeout.
+   */
   long effectiveMaxLifetimeNanos(long waitTimeoutSeconds) {
-    long ceiling = waitTimeoutSeconds > 0 ? TimeUnit.SECONDS.toNanos(waitTimeoutSeconds) * 8 / 10 : Long.MAX_VALUE;
+    long ceiling =
+        waitTimeoutSeconds > 0
+            ? TimeUnit.SECONDS.toNanos(waitTimeoutSeconds) * 8 / 10
+            : Long.MAX_VALUE;
     if (config.maxLifetime() == null) {
       return Math.min(DEFAULT_MAX_LIFETIME_NANOS, ceiling);
     }
     long configured = config.maxLifetime().toNanos();
     if (configured > ceiling) {
-      log.warn("pool '{}': pool.maxLifetime {}s is not safely below the server's wait_timeout {}s; retiring "
-          + "connections after {}s instead", name(), configured / 1_000_000_000L, waitTimeoutSeconds,
+      log.warn(
+          "pool '{}': pool.maxLifetime {}s is not safely below the server's wait_timeout {}s; retiring "
+              + "connections after {}s instead",
+          name(),
+          configured / 1_000_000_000L,
+          waitTimeoutSeconds,
           ceiling / 1_000_000_000L);
       return ceiling;
     }
@@ -700,11 +802,14 @@ public final class BackendPool {
       for (Iterator<BackendConnection> it = idle.descendingIterator(); it.hasNext(); ) {
         BackendConnection c = it.next();
         boolean retire = now - c.retireAtNanos >= 0;
-        boolean decay = idleTimeout > 0 && now - c.idleSinceNanos > idleTimeout
-            && idle.size() - toClose.size() > config.minIdle();
+        boolean decay =
+            idleTimeout > 0
+                && now - c.idleSinceNanos > idleTimeout
+                && idle.size() - toClose.size() > config.minIdle();
         if (retire || decay) {
           toClose.add(c);
-        } else if (validation > 0 && now - Math.max(c.validatedNanos, c.idleSinceNanos) > validation) {
+        } else if (validation > 0
+            && now - Math.max(c.validatedNanos, c.idleSinceNanos) > validation) {
           toPing.add(c);
         }
       }
@@ -716,9 +821,13 @@ public final class BackendPool {
         c.state = BackendConnection.MAINTENANCE;
       }
       creates = fillDemandLocked();
-      if (all.isEmpty() && connecting == 0 && warmKey != null && now - nextProbeNanos >= 0
+      if (all.isEmpty()
+          && connecting == 0
+          && warmKey != null
+          && now - nextProbeNanos >= 0
           && now - nextConnectNanos >= 0) {
-        // With no connection open nothing else tells whether the backend is up, and /readyz depends on it: an
+        // With no connection open nothing else tells whether the backend is up, and /readyz depends
+        // on it: an
         // unready pod gets no clients, so it must find out by itself.
         nextProbeNanos = now + (reachable ? PROBE_WHILE_UP_NANOS : PROBE_WHILE_DOWN_NANOS);
         creates = add(new ArrayList<>(creates), newCreateLocked(warmKey, group.next()));
@@ -730,16 +839,18 @@ public final class BackendPool {
     }
     for (BackendConnection c : toPing) {
       ByteBuf ping = Packets.command(c.channel.alloc(), Commands.COM_PING);
-      InternalCommand.run(c, ping, config.connectTimeout().toMillis()).addListener(
-          (Future<InternalCommand.Result> f) -> {
-            if (f.isSuccess() && f.getNow().ok()) {
-              c.validatedNanos = System.nanoTime();
-              giveBack(c);
-            } else {
-              log.info("pool '{}': idle connection {} failed validation; replacing it", name(), c);
-              destroy(c, "failed validation");
-            }
-          });
+      InternalCommand.run(c, ping, config.connectTimeout().toMillis())
+          .addListener(
+              (Future<InternalCommand.Result> f) -> {
+                if (f.isSuccess() && f.getNow().ok()) {
+                  c.validatedNanos = System.nanoTime();
+                  giveBack(c);
+                } else {
+                  log.info(
+                      "pool '{}': idle connection {} failed validation; replacing it", name(), c);
+                  destroy(c, "failed validation");
+                }
+              });
     }
     startAll(creates);
   }
@@ -774,7 +885,12 @@ public final class BackendPool {
     final long startNanos;
     ScheduledFuture<?> timeout;
 
-    Waiter(Promise<BackendConnection> promise, EventLoop loop, PoolKey key, boolean needNoSchema, long startNanos) {
+    Waiter(
+        Promise<BackendConnection> promise,
+        EventLoop loop,
+        PoolKey key,
+        boolean needNoSchema,
+        long startNanos) {
       this.promise = promise;
       this.loop = loop;
       this.key = key;
@@ -793,9 +909,11 @@ public final class BackendPool {
     @Override
     public void onPacket(BackendConnection c, ByteBuf packets) {
       try {
-        // A server says why before it closes an idle connection (e.g. MariaDB's 4031 on wait_timeout).
+        // A server says why before it closes an idle connection (e.g. MariaDB's 4031 on
+        // wait_timeout).
         if (Packets.firstByte(packets) == Packets.ERR) {
-          log.info("pool '{}': idle connection {} got {}", name(), c, Packets.describeError(packets));
+          log.info(
+              "pool '{}': idle connection {} got {}", name(), c, Packets.describeError(packets));
         }
       } finally {
         packets.release();

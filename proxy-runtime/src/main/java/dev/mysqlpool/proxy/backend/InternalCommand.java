@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One command the proxy itself sends on a backend connection that no client holds (ping, reset, init-db, a query for
- * a server variable), with a deadline. Runs on the backend channel's own event loop.
+ * One command the proxy itself sends on a backend connection that no client holds (ping, reset,
+ * init-db, a query for a server variable), with a deadline. Runs on the backend channel's own event
+ * loop.
  */
 final class InternalCommand implements BackendListener {
   /**
@@ -40,8 +41,8 @@ final class InternalCommand implements BackendListener {
   }
 
   /**
-   * Sends {@code command} (ownership passes here) and completes with the reply; fails when the connection closes or
-   * the deadline passes, in which case the connection is closed too.
+   * Sends {@code command} (ownership passes here) and completes with the reply; fails when the
+   * connection closes or the deadline passes, in which case the connection is closed too.
    */
   static Future<Result> run(BackendConnection c, ByteBuf command, long timeoutMillis) {
     InternalCommand op = new InternalCommand(c);
@@ -58,12 +59,25 @@ final class InternalCommand implements BackendListener {
       return;
     }
     tracker.expect(commandByte);
-    timeout = c.channel.eventLoop().schedule(() -> {
-      if (promise.tryFailure(new IllegalStateException(
-          "backend " + c + " did not answer " + commandByteName(commandByte) + " within " + timeoutMillis + "ms"))) {
-        c.channel.close();
-      }
-    }, timeoutMillis, TimeUnit.MILLISECONDS);
+    timeout =
+        c.channel
+            .eventLoop()
+            .schedule(
+                () -> {
+                  if (promise.tryFailure(
+                      new IllegalStateException(
+                          "backend "
+                              + c
+                              + " did not answer "
+                              + commandByteName(commandByte)
+                              + " within "
+                              + timeoutMillis
+                              + "ms"))) {
+                    c.channel.close();
+                  }
+                },
+                timeoutMillis,
+                TimeUnit.MILLISECONDS);
     c.channel.writeAndFlush(command, c.channel.voidPromise());
   }
 

@@ -11,9 +11,23 @@ import java.util.concurrent.atomic.LongAdder;
  * @param pending clients waiting for a connection
  */
 public record PoolStats(
-    String backend, String host, int port, int total, int used, int free, int pending, int connecting,
-    int maxUsed, long created, long destroyed, long connectErrors, long acquireTimeouts, long acquired,
-    boolean reachable, long serverWaitTimeoutSeconds, Counters traffic) {
+    String backend,
+    String host,
+    int port,
+    int total,
+    int used,
+    int free,
+    int pending,
+    int connecting,
+    int maxUsed,
+    long created,
+    long destroyed,
+    long connectErrors,
+    long acquireTimeouts,
+    long acquired,
+    boolean reachable,
+    long serverWaitTimeoutSeconds,
+    Counters traffic) {
 
   /** Per-backend traffic, added to by the sessions on the hot path (contention-free adders). */
   public static final class Counters {

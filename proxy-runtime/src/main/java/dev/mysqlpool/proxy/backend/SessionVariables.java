@@ -7,27 +7,60 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The session variables transaction mode carries from one backend connection to the next, for one server family.
- * A session's values are a {@code String[]} in {@link #names()} order, read with {@link #snapshotQuery()} (index 0 of
- * that query's row is the default database, the variables follow) and replayed with {@link #restoreStatement}.
+ * The session variables transaction mode carries from one backend connection to the next, for one
+ * server family. A session's values are a {@code String[]} in {@link #names()} order, read with
+ * {@link #snapshotQuery()} (index 0 of that query's row is the default database, the variables
+ * follow) and replayed with {@link #restoreStatement}.
  *
- * <p>Values are compared and replayed as the server prints them in a SELECT, so a snapshot taken on one connection
- * restores exactly on another. The order matters: a character set assignment resets the matching collation, so the
- * collation comes after it.
+ * <p>Values are compared and replayed as the server prints them in a SELECT, so a snapshot taken on
+ * one connection restores exactly on another. The order matters: a character set assignment resets
+ * the matching collation, so the collation comes after it.
  */
 public final class SessionVariables {
-  /** Names a client may SET without being pinned, besides the ones in {@link #names()}: aliases and SET forms. */
-  private static final Set<String> SET_FORMS = Set.of("names", "character set", "charset", "transaction",
-      "tx_isolation", "transaction_isolation", "tx_read_only", "transaction_read_only");
+  /**
+   * Names a client may SET without being pinned, besides the ones in {@link #names()}: aliases and
+   * SET forms.
+   */
+  private static final Set<String> SET_FORMS =
+      Set.of(
+          "names",
+          "character set",
+          "charset",
+          "transaction",
+          "tx_isolation",
+          "transaction_isolation",
+          "tx_read_only",
+          "transaction_read_only");
 
-  private static final List<String> COMMON = List.of(
-      "autocommit", "sql_mode", "time_zone", "character_set_client", "character_set_results",
-      "character_set_connection", "collation_connection", "sql_select_limit", "group_concat_max_len",
-      "net_read_timeout", "net_write_timeout", "div_precision_increment", "lc_time_names",
-      "session_track_system_variables", "session_track_schema", "session_track_transaction_info");
-  private static final Set<String> NUMERIC = Set.of("autocommit", "sql_select_limit", "group_concat_max_len",
-      "net_read_timeout", "net_write_timeout", "div_precision_increment", "session_track_schema", "tx_read_only",
-      "transaction_read_only");
+  private static final List<String> COMMON =
+      List.of(
+          "autocommit",
+          "sql_mode",
+          "time_zone",
+          "character_set_client",
+          "character_set_results",
+          "character_set_connection",
+          "collation_connection",
+          "sql_select_limit",
+          "group_concat_max_len",
+          "net_read_timeout",
+          "net_write_timeout",
+          "div_precision_increment",
+          "lc_time_names",
+          "session_track_system_variables",
+          "session_track_schema",
+          "session_track_transaction_info");
+  private static final Set<String> NUMERIC =
+      Set.of(
+          "autocommit",
+          "sql_select_limit",
+          "group_concat_max_len",
+          "net_read_timeout",
+          "net_write_timeout",
+          "div_precision_increment",
+          "session_track_schema",
+          "tx_read_only",
+          "transaction_read_only");
 
   private final String[] names;
   private final boolean[] numeric;
@@ -48,12 +81,13 @@ public final class SessionVariables {
   }
 
   /**
-   * The variables for a server by its handshake version: the isolation and read-only variables were renamed in
-   * MySQL 8.0.3 and MariaDB 11.1.1 (the old names are gone from MySQL 8.0).
+   * The variables for a server by its handshake version: the isolation and read-only variables were
+   * renamed in MySQL 8.0.3 and MariaDB 11.1.1 (the old names are gone from MySQL 8.0).
    */
   public static SessionVariables forServer(String serverVersion) {
     boolean renamed = renamedTransactionVariables(serverVersion);
-    return new SessionVariables(renamed ? "transaction_isolation" : "tx_isolation",
+    return new SessionVariables(
+        renamed ? "transaction_isolation" : "tx_isolation",
         renamed ? "transaction_read_only" : "tx_read_only");
   }
 
@@ -89,14 +123,17 @@ public final class SessionVariables {
     return snapshotQuery;
   }
 
-  /** Whether a client may SET this variable (lower case, without scope prefix) and still move between backends. */
+  /**
+   * Whether a client may SET this variable (lower case, without scope prefix) and still move
+   * between backends.
+   */
   public boolean carries(String name) {
     return SET_FORMS.contains(name) || Arrays.asList(names).contains(name);
   }
 
   /**
-   * One SET statement that turns a connection whose variables are {@code current} into one whose variables are
-   * {@code target}, or null when they already agree.
+   * One SET statement that turns a connection whose variables are {@code current} into one whose
+   * variables are {@code target}, or null when they already agree.
    *
    * @throws IllegalArgumentException for a value that cannot be written back safely
    */
@@ -125,7 +162,8 @@ public final class SessionVariables {
       return value.isEmpty() ? "DEFAULT" : value;
     }
     if (value.indexOf('\\') >= 0) {
-      // Whether a backslash escapes depends on sql_mode NO_BACKSLASH_ESCAPES, which this very statement may change.
+      // Whether a backslash escapes depends on sql_mode NO_BACKSLASH_ESCAPES, which this very
+      // statement may change.
       throw new IllegalArgumentException(names[i] + " contains a backslash: " + value);
     }
     return "'" + value.replace("'", "''") + "'";

@@ -11,7 +11,9 @@ public final class ConfigException extends RuntimeException {
     this.problems = List.copyOf(problems);
   }
 
-  /** One line per problem, each starting with the field path, e.g. {@code pool.maxConnections: ...}. */
+  /**
+   * One line per problem, each starting with the field path, e.g. {@code pool.maxConnections: ...}.
+   */
   public List<String> problems() {
     return problems;
   }

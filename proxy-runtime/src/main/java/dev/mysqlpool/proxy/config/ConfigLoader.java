@@ -25,8 +25,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Reads the proxy's YAML config and validates all of it at once: every problem is reported with its field path and
- * the fix, and nothing is silently coerced to a default.
+ * Reads the proxy's YAML config and validates all of it at once: every problem is reported with its
+ * field path and the fix, and nothing is silently coerced to a default.
  */
 public final class ConfigLoader {
   public static final int DEFAULT_LISTEN_PORT = 6033;
@@ -41,7 +41,9 @@ public final class ConfigLoader {
     this.baseDir = baseDir;
   }
 
-  /** Loads and validates the file; relative {@code passwordFile}s resolve against the file's folder. */
+  /**
+   * Loads and validates the file; relative {@code passwordFile}s resolve against the file's folder.
+   */
   public static ProxyConfig load(Path file) {
     String text;
     try {
@@ -73,29 +75,58 @@ public final class ConfigLoader {
   }
 
   private ProxyConfig read(JsonNode root) {
-    Obj top = obj(root, "", Set.of("listen", "admin", "backends", "users", "pool", "frontend", "shutdown"));
+    Obj top =
+        obj(
+            root,
+            "",
+            Set.of("listen", "admin", "backends", "users", "pool", "frontend", "shutdown"));
 
     Obj l = top.child("listen", Set.of("host", "port"));
-    Listen listen = new Listen(l.string("host", "0.0.0.0"), l.integer("port", DEFAULT_LISTEN_PORT, 0, 65535));
+    Listen listen =
+        new Listen(l.string("host", "0.0.0.0"), l.integer("port", DEFAULT_LISTEN_PORT, 0, 65535));
     Obj a = top.child("admin", Set.of("host", "port"));
-    Admin admin = new Admin(a.string("host", "0.0.0.0"), a.integer("port", DEFAULT_ADMIN_PORT, 0, 65535));
+    Admin admin =
+        new Admin(a.string("host", "0.0.0.0"), a.integer("port", DEFAULT_ADMIN_PORT, 0, 65535));
     if (listen.port() == admin.port() && listen.port() > 0) {
-      problems.add("admin.port: " + admin.port() + " is also listen.port; give the admin HTTP endpoint its own port");
+      problems.add(
+          "admin.port: "
+              + admin.port()
+              + " is also listen.port; give the admin HTTP endpoint its own port");
     }
 
     List<Backend> backends = readBackends(top);
-    Pool pool = readPool(top.child("pool", Set.of(
-        "mode", "maxConnections", "minIdle", "maxIdle", "idleTimeout", "maxLifetime", "connectTimeout",
-        "acquireTimeout", "validationInterval", "leakDetectionThreshold", "maxConcurrentConnects")));
+    Pool pool =
+        readPool(
+            top.child(
+                "pool",
+                Set.of(
+                    "mode",
+                    "maxConnections",
+                    "minIdle",
+                    "maxIdle",
+                    "idleTimeout",
+                    "maxLifetime",
+                    "connectTimeout",
+                    "acquireTimeout",
+                    "validationInterval",
+                    "leakDetectionThreshold",
+                    "maxConcurrentConnects")));
     List<User> users = readUsers(top, backends);
 
-    Obj f = top.child("frontend", Set.of(
-        "maxClientConnections", "clientIdleTimeout", "handshakeTimeout", "tcpKeepAliveIdle"));
-    Frontend frontend = new Frontend(
-        f.integer("maxClientConnections", 10_000, 1, Integer.MAX_VALUE),
-        f.duration("clientIdleTimeout", Duration.ofHours(8), true),
-        f.duration("handshakeTimeout", Duration.ofSeconds(10), false),
-        f.duration("tcpKeepAliveIdle", Duration.ofSeconds(60), true));
+    Obj f =
+        top.child(
+            "frontend",
+            Set.of(
+                "maxClientConnections",
+                "clientIdleTimeout",
+                "handshakeTimeout",
+                "tcpKeepAliveIdle"));
+    Frontend frontend =
+        new Frontend(
+            f.integer("maxClientConnections", 10_000, 1, Integer.MAX_VALUE),
+            f.duration("clientIdleTimeout", Duration.ofHours(8), true),
+            f.duration("handshakeTimeout", Duration.ofSeconds(10), false),
+            f.duration("tcpKeepAliveIdle", Duration.ofSeconds(60), true));
 
     Obj s = top.child("shutdown", Set.of("drainTimeout"));
     Shutdown shutdown = new Shutdown(s.duration("drainTimeout", Duration.ofSeconds(30), true));
@@ -106,7 +137,8 @@ public final class ConfigLoader {
     List<Backend> backends = new ArrayList<>();
     List<Obj> items = top.list("backends", Set.of("name", "host", "port"));
     if (items.isEmpty() && !top.has("backends")) {
-      problems.add("backends: required; list at least one server, e.g. backends: [{name: primary, host: db, port: 3306}]");
+      problems.add(
+          "backends: required; list at least one server, e.g. backends: [{name: primary, host: db, port: 3306}]");
     } else if (items.isEmpty()) {
       problems.add("backends: empty; list at least one server with name, host and port");
     }
@@ -115,9 +147,14 @@ public final class ConfigLoader {
       String name = b.requiredString("name");
       if (name != null) {
         if (!NAME.matcher(name).matches()) {
-          problems.add(b.path("name") + ": '" + name + "' is not a valid name; use lower-case letters, digits and '-'");
+          problems.add(
+              b.path("name")
+                  + ": '"
+                  + name
+                  + "' is not a valid name; use lower-case letters, digits and '-'");
         } else if (!names.add(name)) {
-          problems.add(b.path("name") + ": '" + name + "' is used twice; backend names must be unique");
+          problems.add(
+              b.path("name") + ": '" + name + "' is used twice; backend names must be unique");
         }
       }
       String host = b.requiredString("host");
@@ -129,10 +166,20 @@ public final class ConfigLoader {
 
   private List<User> readUsers(Obj top, List<Backend> backends) {
     List<User> users = new ArrayList<>();
-    List<Obj> items = top.list("users", Set.of(
-        "name", "password", "passwordFile", "backend", "backendUser", "backendPassword", "backendPasswordFile"));
+    List<Obj> items =
+        top.list(
+            "users",
+            Set.of(
+                "name",
+                "password",
+                "passwordFile",
+                "backend",
+                "backendUser",
+                "backendPassword",
+                "backendPasswordFile"));
     if (items.isEmpty()) {
-      problems.add("users: required; list at least one user with name and passwordFile (or password)");
+      problems.add(
+          "users: required; list at least one user with name and passwordFile (or password)");
     }
     Set<String> names = new HashSet<>();
     for (Obj u : items) {
@@ -143,16 +190,29 @@ public final class ConfigLoader {
       String password = secret(u, "password", "passwordFile", true);
       String backend = u.string("backend", backends.isEmpty() ? null : backends.get(0).name());
       if (backend != null && backends.stream().noneMatch(b -> backend.equals(b.name()))) {
-        problems.add(u.path("backend") + ": no backend is named '" + backend + "'; use one of the names under backends");
+        problems.add(
+            u.path("backend")
+                + ": no backend is named '"
+                + backend
+                + "'; use one of the names under backends");
       }
       String backendUser = u.string("backendUser", name);
       String backendPassword = secret(u, "backendPassword", "backendPasswordFile", false);
-      users.add(new User(name, password, backend, backendUser, backendPassword == null ? password : backendPassword));
+      users.add(
+          new User(
+              name,
+              password,
+              backend,
+              backendUser,
+              backendPassword == null ? password : backendPassword));
     }
     return users;
   }
 
-  /** Exactly one of the inline field or the file field; a file's trailing newline is not part of the secret. */
+  /**
+   * Exactly one of the inline field or the file field; a file's trailing newline is not part of the
+   * secret.
+   */
   private String secret(Obj o, String inline, String fileField, boolean required) {
     boolean hasInline = o.has(inline);
     boolean hasFile = o.has(fileField);
@@ -173,14 +233,22 @@ public final class ConfigLoader {
         String s = Files.readString(p, StandardCharsets.UTF_8);
         return s.replaceAll("[\r\n]+$", "");
       } catch (IOException e) {
-        problems.add(o.path(fileField) + ": cannot read " + p + " (" + e.getClass().getSimpleName()
-            + "); mount the Secret there or fix the path");
+        problems.add(
+            o.path(fileField)
+                + ": cannot read "
+                + p
+                + " ("
+                + e.getClass().getSimpleName()
+                + "); mount the Secret there or fix the path");
         return null;
       }
     }
     if (required) {
-      problems.add(o.path(fileField) + ": required; point it at a file holding the password (a mounted Secret),"
-          + " or set " + inline);
+      problems.add(
+          o.path(fileField)
+              + ": required; point it at a file holding the password (a mounted Secret),"
+              + " or set "
+              + inline);
     }
     return null;
   }
@@ -191,33 +259,56 @@ public final class ConfigLoader {
     if ("transaction".equals(modeText)) {
       mode = PoolMode.TRANSACTION;
     } else if (modeText != null && !modeText.equals("session")) {
-      problems.add(p.path("mode") + ": '" + modeText + "' is not a pool mode; use 'session' or 'transaction'");
+      problems.add(
+          p.path("mode")
+              + ": '"
+              + modeText
+              + "' is not a pool mode; use 'session' or 'transaction'");
     }
     int max = p.integer("maxConnections", 20, 1, 100_000);
     int minIdle = p.integer("minIdle", 0, 0, 100_000);
     int maxIdle = p.integer("maxIdle", max, 0, 100_000);
     if (minIdle > maxIdle) {
-      problems.add(p.path("minIdle") + ": " + minIdle + " is above pool.maxIdle (" + maxIdle
-          + "); lower minIdle or raise maxIdle");
+      problems.add(
+          p.path("minIdle")
+              + ": "
+              + minIdle
+              + " is above pool.maxIdle ("
+              + maxIdle
+              + "); lower minIdle or raise maxIdle");
     }
     if (maxIdle > max) {
-      problems.add(p.path("maxIdle") + ": " + maxIdle + " is above pool.maxConnections (" + max
-          + "); idle connections are part of maxConnections, so lower maxIdle");
+      problems.add(
+          p.path("maxIdle")
+              + ": "
+              + maxIdle
+              + " is above pool.maxConnections ("
+              + max
+              + "); idle connections are part of maxConnections, so lower maxIdle");
     }
     Duration maxLifetime = p.duration("maxLifetime", null, true);
     if (maxLifetime != null && maxLifetime.isZero()) {
       maxLifetime = null;
     } else if (maxLifetime != null && maxLifetime.toMillis() < 1000) {
-      problems.add(p.path("maxLifetime") + ": " + Durations.format(maxLifetime)
-          + " is too short; use at least 1s, or leave it out to derive it from the server's wait_timeout");
+      problems.add(
+          p.path("maxLifetime")
+              + ": "
+              + Durations.format(maxLifetime)
+              + " is too short; use at least 1s, or leave it out to derive it from the server's wait_timeout");
     }
     Duration leak = p.duration("leakDetectionThreshold", Duration.ZERO, true);
     if (!leak.isZero() && leak.toMillis() < 1000) {
-      problems.add(p.path("leakDetectionThreshold") + ": " + Durations.format(leak)
-          + " would warn about ordinary queries; use 0 (off) or at least 1s");
+      problems.add(
+          p.path("leakDetectionThreshold")
+              + ": "
+              + Durations.format(leak)
+              + " would warn about ordinary queries; use 0 (off) or at least 1s");
     }
     return new Pool(
-        mode, max, minIdle, maxIdle,
+        mode,
+        max,
+        minIdle,
+        maxIdle,
         p.duration("idleTimeout", Duration.ofMinutes(10), true),
         maxLifetime,
         p.duration("connectTimeout", Duration.ofSeconds(5), false),
@@ -239,8 +330,10 @@ public final class ConfigLoader {
     Obj(JsonNode node, String path, Set<String> allowed) {
       this.path = path;
       if (node != null && !node.isObject() && !node.isNull()) {
-        problems.add((path.isEmpty() ? "(top level)" : path) + ": expected a mapping of fields, found "
-            + node.getNodeType().name().toLowerCase());
+        problems.add(
+            (path.isEmpty() ? "(top level)" : path)
+                + ": expected a mapping of fields, found "
+                + node.getNodeType().name().toLowerCase());
         node = null;
       }
       this.node = node;
@@ -249,7 +342,10 @@ public final class ConfigLoader {
           String key = it.next().getKey();
           if (!allowed.contains(key)) {
             String hint = closest(key, allowed);
-            problems.add(path(key) + ": unknown field" + (hint == null ? "" : "; did you mean " + hint + "?"));
+            problems.add(
+                path(key)
+                    + ": unknown field"
+                    + (hint == null ? "" : "; did you mean " + hint + "?"));
           }
         }
       }
@@ -315,7 +411,8 @@ public final class ConfigLoader {
       }
       int v = n.isIntegralNumber() ? n.intValue() : Integer.parseInt(n.asText());
       if (v < min || v > max) {
-        problems.add(path(key) + ": " + v + " is out of range; use a value from " + min + " to " + max);
+        problems.add(
+            path(key) + ": " + v + " is out of range; use a value from " + min + " to " + max);
         return def;
       }
       return v;
@@ -332,7 +429,8 @@ public final class ConfigLoader {
       String text = node.get(key).asText();
       Duration d = Durations.parse(text);
       if (d == null) {
-        problems.add(path(key) + ": '" + text + "' is not a duration; write it like 500ms, 30s, 5m or 1h");
+        problems.add(
+            path(key) + ": '" + text + "' is not a duration; write it like 500ms, 30s, 5m or 1h");
         return def;
       }
       if (d.isZero() && !zeroAllowed) {

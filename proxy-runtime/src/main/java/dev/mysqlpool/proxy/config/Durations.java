@@ -4,14 +4,18 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations as operators write them: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, or {@code 0}. */
+/**
+ * Durations as operators write them: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, or {@code
+ * 0}.
+ */
 public final class Durations {
   private static final Pattern FORMAT = Pattern.compile("(\\d+)(ms|s|m|h)");
 
   private Durations() {}
 
   /**
-   * Parses {@code text}; returns null when it is not a duration, so the caller can name the field in its error.
+   * Parses {@code text}; returns null when it is not a duration, so the caller can name the field
+   * in its error.
    */
   public static Duration parse(String text) {
     String t = text.trim();
@@ -24,13 +28,15 @@ public final class Durations {
     }
     try {
       long n = Long.parseLong(m.group(1));
-      Duration d = switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        default -> Duration.ofHours(n);
-      };
-      // Every timer takes milliseconds: a value beyond Long.MAX_VALUE ms would throw there instead of being
+      Duration d =
+          switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+          };
+      // Every timer takes milliseconds: a value beyond Long.MAX_VALUE ms would throw there instead
+      // of being
       // reported with its field.
       d.toMillis();
       return d;
@@ -39,7 +45,10 @@ public final class Durations {
     }
   }
 
-  /** The shortest exact spelling of {@code d} in the config's own syntax, so a rendered file reads back equal. */
+  /**
+   * The shortest exact spelling of {@code d} in the config's own syntax, so a rendered file reads
+   * back equal.
+   */
   public static String format(Duration d) {
     long ms = d.toMillis();
     if (ms == 0) {

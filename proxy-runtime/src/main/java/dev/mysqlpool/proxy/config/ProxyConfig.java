@@ -4,8 +4,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The proxy's whole configuration, validated and immutable. Built only by {@link ConfigLoader}; the operator renders
- * the YAML this is read from, so the field names here are a contract (documented in proxy-runtime/README.md).
+ * The proxy's whole configuration, validated and immutable. Built only by {@link ConfigLoader}; the
+ * operator renders the YAML this is read from, so the field names here are a contract (documented
+ * in proxy-runtime/README.md).
  */
 public record ProxyConfig(
     Listen listen,
@@ -26,13 +27,20 @@ public record ProxyConfig(
   public record Backend(String name, String host, int port) {}
 
   /**
-   * A MySQL account clients log in to the proxy with, and the account the proxy uses toward its backend (the same
-   * one unless {@code backendUser} says otherwise).
+   * A MySQL account clients log in to the proxy with, and the account the proxy uses toward its
+   * backend (the same one unless {@code backendUser} says otherwise).
    */
-  public record User(String name, String password, String backend, String backendUser, String backendPassword) {
+  public record User(
+      String name, String password, String backend, String backendUser, String backendPassword) {
     @Override
     public String toString() {
-      return "User[name=" + name + ", backend=" + backend + ", backendUser=" + backendUser + ", password=****]";
+      return "User[name="
+          + name
+          + ", backend="
+          + backend
+          + ", backendUser="
+          + backendUser
+          + ", password=****]";
     }
   }
 
@@ -41,8 +49,9 @@ public record ProxyConfig(
     /** A client holds one backend connection from its first command until it disconnects. */
     SESSION,
     /**
-     * A client holds a backend connection only while a statement or transaction is in flight; carried session state
-     * follows it to the next connection, state that cannot move pins it to its connection.
+     * A client holds a backend connection only while a statement or transaction is in flight;
+     * carried session state follows it to the next connection, state that cannot move pins it to
+     * its connection.
      */
     TRANSACTION
   }
@@ -50,7 +59,8 @@ public record ProxyConfig(
   /**
    * Limits and timers of each backend's pool; every limit holds per backend, per proxy process.
    *
-   * @param maxLifetime null when not set: the pool then derives it from the server's {@code wait_timeout}
+   * @param maxLifetime null when not set: the pool then derives it from the server's {@code
+   *     wait_timeout}
    */
   public record Pool(
       PoolMode mode,
@@ -67,14 +77,21 @@ public record ProxyConfig(
 
   /** Limits toward clients. */
   public record Frontend(
-      int maxClientConnections, Duration clientIdleTimeout, Duration handshakeTimeout, Duration tcpKeepAliveIdle) {}
+      int maxClientConnections,
+      Duration clientIdleTimeout,
+      Duration handshakeTimeout,
+      Duration tcpKeepAliveIdle) {}
 
   /** What SIGTERM does. */
   public record Shutdown(Duration drainTimeout) {}
 
-  /** This configuration with other users; used to tell a users-only change from one that needs a restart. */
+  /**
+   * This configuration with other users; used to tell a users-only change from one that needs a
+   * restart.
+   */
   public ProxyConfig withUsers(List<User> otherUsers) {
-    return new ProxyConfig(listen, admin, backends, List.copyOf(otherUsers), pool, frontend, shutdown);
+    return new ProxyConfig(
+        listen, admin, backends, List.copyOf(otherUsers), pool, frontend, shutdown);
   }
 
   /** The backend a user's sessions are served by. */

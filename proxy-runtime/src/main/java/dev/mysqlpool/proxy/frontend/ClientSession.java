@@ -8,7 +8,6 @@ import dev.mysqlpool.proxy.backend.BackendListener;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.backend.SessionVariables;
-import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
@@ -43,24 +42,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection, in session mode: the proxy greets and authenticates the client itself, then lends it one
- * backend connection from its first command that needs the server until it leaves, relaying packets both ways.
+ * One client connection, in session mode: the proxy greets and authenticates the client itself,
+ * then lends it one backend connection from its first command that needs the server until it
+ * leaves, relaying packets both ways.
  *
- * <p>Threading: every method runs on the client channel's event loop; backend events arrive there through
- * {@link BackendListener}. Ownership: each packet read from either side is forwarded (ownership passes to the other
- * channel) or released here.
+ * <p>Threading: every method runs on the client channel's event loop; backend events arrive there
+ * through {@link BackendListener}. Ownership: each packet read from either side is forwarded
+ * (ownership passes to the other channel) or released here.
  *
- * <p>Backpressure: both channels read only on demand. A reply is read from the backend only while the client can
- * take it, and commands are read from the client only while the backend can take them, so a slow reader slows only
- * its own backend connection and the proxy's memory stays bounded.
+ * <p>Backpressure: both channels read only on demand. A reply is read from the backend only while
+ * the client can take it, and commands are read from the client only while the backend can take
+ * them, so a slow reader slows only its own backend connection and the proxy's memory stays
+ * bounded.
  */
 public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendListener {
   private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
   private static final String NATIVE = "mysql_native_password";
   private static final Pattern KILL =
-      Pattern.compile("\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d+)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+      Pattern.compile(
+          "\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d+)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
   private static final Pattern LOAD_LOCAL =
-      Pattern.compile("\\s*LOAD\\s+(?:DATA|XML)\\s+(?:LOW_PRIORITY\\s+|CONCURRENT\\s+)?LOCAL\\s.*",
+      Pattern.compile(
+          "\\s*LOAD\\s+(?:DATA|XML)\\s+(?:LOW_PRIORITY\\s+|CONCURRENT\\s+)?LOCAL\\s.*",
           Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
 
   private static final int GREETING = 0;
@@ -72,6 +75,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   /** Owners of replies to the proxy's own commands; see {@link #replyOwners}. */
   private static final int INIT_DB = -1;
+
   private static final int RESTORE = -2;
   private static final int INJECTED = -3;
   private static final int SNAPSHOT = -4;
@@ -95,8 +99,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private HandshakeResponse41 pendingChangeUser;
 
   private BackendPool pool;
-  /** The key of the connections this session borrows; kept, since transaction mode borrows once per transaction. */
+
+  /**
+   * The key of the connections this session borrows; kept, since transaction mode borrows once per
+   * transaction.
+   */
   private PoolKey poolKey;
+
   private Timer queryTimer;
   private BackendConnection backend;
   private ResponseTracker tracker;
@@ -104,13 +113,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private long acquireStartNanos;
   private long acquiredAtNanos;
   private ScheduledFuture<?> leakTimer;
+
   /**
-   * Who each reply the backend still owes belongs to, oldest first, aligned with the tracker's commands: a client
-   * command's {@link StatementScan} flags (0 or more), or one of the proxy's own commands (negative).
+   * Who each reply the backend still owes belongs to, oldest first, aligned with the tracker's
+   * commands: a client command's {@link StatementScan} flags (0 or more), or one of the proxy's own
+   * commands (negative).
    */
   private final IntQueue replyOwners = new IntQueue();
-  /** The proxy's own commands in flight that client commands must wait for (restoring state, taking a snapshot). */
+
+  /**
+   * The proxy's own commands in flight that client commands must wait for (restoring state, taking
+   * a snapshot).
+   */
   private int blockingInternal;
+
   private String internalError;
   private boolean internalErrorAnswered;
   private List<String> snapshotRow;
@@ -120,29 +136,50 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   // Transaction mode (pool.mode: transaction)
   private boolean transactionMode;
   private StatementScan scan;
-  /** The client's carried variables, in {@link SessionVariables} order; null while they are a fresh login's. */
+
+  /**
+   * The client's carried variables, in {@link SessionVariables} order; null while they are a fresh
+   * login's.
+   */
   private String[] vars;
-  /** A carried variable or the schema may have changed on the current backend: snapshot before giving it back. */
+
+  /**
+   * A carried variable or the schema may have changed on the current backend: snapshot before
+   * giving it back.
+   */
   private boolean varsDirty;
+
   /** Why this session may not leave its backend connection, or null. */
   private String pinReason;
+
   private long lastInsertId;
+
   /** What ROW_COUNT() and FOUND_ROWS() would return after the client's last statement. */
   private long rowCount = -1;
+
   private long foundRows;
+
   /**
-   * The server holds warnings or errors of this client's statements on the current connection (SHOW WARNINGS would
-   * list them): it stays until a check finds the list empty, so every connection goes back with an empty one.
+   * The server holds warnings or errors of this client's statements on the current connection (SHOW
+   * WARNINGS would list them): it stays until a check finds the list empty, so every connection
+   * goes back with an empty one.
    */
   private boolean diagnosticsPending;
+
   /** LAST_INSERT_ID(expr) ran: the next snapshot brings the value back. */
   private boolean lastInsertIdFromSnapshot;
+
   /** Client commands sent on the current backend connection since it was lent. */
   private int commandsSinceAcquire;
+
   private boolean releaseWanted;
 
-  /** Client packets read but not yet handled: waiting for a backend, or for replies before a local command. */
+  /**
+   * Client packets read but not yet handled: waiting for a backend, or for replies before a local
+   * command.
+   */
   private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
+
   private boolean waitForIdle;
   private boolean clientContinuation;
   private boolean uploading;
@@ -150,8 +187,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private boolean optionChanged;
   private boolean flushBackend;
   private boolean flushClient;
+
   /** Byte counts are added to the shared counters once per read batch, not per packet. */
   private long unreportedBytesSent;
+
   private long unreportedBytesReceived;
   private int nextClientSeq;
   private long commandStartNanos;
@@ -163,7 +202,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.id = id;
   }
 
-  // ---------------------------------------------------------------------------------------------- connection phase
+  // ----------------------------------------------------------------------------------------------
+  // connection phase
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
@@ -175,38 +215,66 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if (!frontend.admit(this)) {
       frontend.metrics.error("client_limit");
       phase = CLOSED;
-      client.writeAndFlush(Packets.err(ctx.alloc(), 0, ErrorCodes.TOO_MANY_CONNECTIONS, "08004",
-              "Too many connections (frontend.maxClientConnections=" + frontend.config().frontend().maxClientConnections()
-                  + " reached on this proxy)"))
+      client
+          .writeAndFlush(
+              Packets.err(
+                  ctx.alloc(),
+                  0,
+                  ErrorCodes.TOO_MANY_CONNECTIONS,
+                  "08004",
+                  "Too many connections (frontend.maxClientConnections="
+                      + frontend.config().frontend().maxClientConnections()
+                      + " reached on this proxy)"))
           .addListener(ChannelFutureListener.CLOSE);
       return;
     }
     long handshakeMillis = frontend.config().frontend().handshakeTimeout().toMillis();
-    handshakeTimer = loop.schedule(() -> {
-      if (phase != COMMAND && phase != CLOSED) {
-        log.info("client #{} from {} did not finish logging in within {}ms (frontend.handshakeTimeout); closing",
-            id, remoteHost, handshakeMillis);
-        frontend.metrics.error("handshake_timeout");
-        close();
-      }
-    }, handshakeMillis, TimeUnit.MILLISECONDS);
-    frontend.defaultPool.greeting(loop).addListener((Future<HandshakeV10> f) -> {
-      if (phase == CLOSED) {
-        return;
-      }
-      if (!f.isSuccess()) {
-        frontend.metrics.error("backend_unavailable");
-        sendErrorAndClose(0, ErrorCodes.POOL_TIMEOUT, "HY000", "mysqlpool: cannot greet the client: "
-            + f.cause().getMessage());
-        return;
-      }
-      HandshakeV10 server = f.getNow();
-      seed = Scrambles.newSeed(frontend.random);
-      greeting = new HandshakeV10(server.serverVersion(), id, seed,
-          server.capabilities() & Capabilities.PROXY_SUPPORTED, server.collation(), ServerStatus.AUTOCOMMIT, NATIVE);
-      phase = AUTH;
-      client.writeAndFlush(greeting.write(client.alloc()), client.voidPromise());
-    });
+    handshakeTimer =
+        loop.schedule(
+            () -> {
+              if (phase != COMMAND && phase != CLOSED) {
+                log.info(
+                    "client #{} from {} did not finish logging in within {}ms (frontend.handshakeTimeout); closing",
+                    id,
+                    remoteHost,
+                    handshakeMillis);
+                frontend.metrics.error("handshake_timeout");
+                close();
+              }
+            },
+            handshakeMillis,
+            TimeUnit.MILLISECONDS);
+    frontend
+        .defaultPool
+        .greeting(loop)
+        .addListener(
+            (Future<HandshakeV10> f) -> {
+              if (phase == CLOSED) {
+                return;
+              }
+              if (!f.isSuccess()) {
+                frontend.metrics.error("backend_unavailable");
+                sendErrorAndClose(
+                    0,
+                    ErrorCodes.POOL_TIMEOUT,
+                    "HY000",
+                    "mysqlpool: cannot greet the client: " + f.cause().getMessage());
+                return;
+              }
+              HandshakeV10 server = f.getNow();
+              seed = Scrambles.newSeed(frontend.random);
+              greeting =
+                  new HandshakeV10(
+                      server.serverVersion(),
+                      id,
+                      seed,
+                      server.capabilities() & Capabilities.PROXY_SUPPORTED,
+                      server.collation(),
+                      ServerStatus.AUTOCOMMIT,
+                      NATIVE);
+              phase = AUTH;
+              client.writeAndFlush(greeting.write(client.alloc()), client.voidPromise());
+            });
   }
 
   @Override
@@ -244,7 +312,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       hello = HandshakeResponse41.parse(packet);
     } catch (RuntimeException e) {
       frontend.metrics.error("protocol_error");
-      sendErrorAndClose(Packets.sequenceId(packet) + 1, ErrorCodes.HANDSHAKE_ERROR, "08S01",
+      sendErrorAndClose(
+          Packets.sequenceId(packet) + 1,
+          ErrorCodes.HANDSHAKE_ERROR,
+          "08S01",
           "Bad handshake: " + e.getMessage());
       return;
     }
@@ -285,14 +356,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   private boolean authenticate(HandshakeResponse41 hello, byte[] reply) {
     User u = frontend.config().user(hello.user());
-    // Unknown users are checked against a throwaway password so the answer takes the same path and time.
+    // Unknown users are checked against a throwaway password so the answer takes the same path and
+    // time.
     byte[] password = (u == null ? "\u0000unknown" : u.password()).getBytes(StandardCharsets.UTF_8);
     boolean ok = NativePassword.verify(password, seed, reply) && u != null;
     if (!ok) {
       frontend.metrics.error("auth_failed");
       log.info("client #{} from {}: access denied for user '{}'", id, remoteHost, hello.user());
-      sendErrorAndClose(nextClientSeq, ErrorCodes.ACCESS_DENIED, "28000", "Access denied for user '" + hello.user()
-          + "'@'" + remoteHost + "' (using password: " + (reply.length > 0 ? "YES" : "NO") + ")");
+      sendErrorAndClose(
+          nextClientSeq,
+          ErrorCodes.ACCESS_DENIED,
+          "28000",
+          "Access denied for user '"
+              + hello.user()
+              + "'@'"
+              + remoteHost
+              + "' (using password: "
+              + (reply.length > 0 ? "YES" : "NO")
+              + ")");
     }
     return ok;
   }
@@ -309,7 +390,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     phase = COMMAND;
     handshakeTimer.cancel(false);
     log.debug("client #{} logged in as '{}' from {}", id, user.name(), remoteHost);
-    client.writeAndFlush(Packets.ok(client.alloc(), nextClientSeq, lastStatus, capabilities), client.voidPromise());
+    client.writeAndFlush(
+        Packets.ok(client.alloc(), nextClientSeq, lastStatus, capabilities), client.voidPromise());
   }
 
   // --------------------------------------------------------------------------------------------------- commands
@@ -348,8 +430,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!Commands.relayed(command)) {
           packet.release();
           frontend.metrics.error("unsupported_command");
-          writeLocal(Packets.err(client.alloc(), seq + 1, ErrorCodes.UNKNOWN_COMMAND, "08S01",
-              "mysqlpool proxy does not support " + Commands.name(command)));
+          writeLocal(
+              Packets.err(
+                  client.alloc(),
+                  seq + 1,
+                  ErrorCodes.UNKNOWN_COMMAND,
+                  "08S01",
+                  "mysqlpool proxy does not support " + Commands.name(command)));
           return;
         }
     }
@@ -403,16 +490,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   /**
-   * Transaction mode: pins for state the server does not report, and prepares the backend for statements that read
-   * what the client's previous statement left behind. Returns the statement's flags, or -1 when it was answered here
-   * (and released).
+   * Transaction mode: pins for state the server does not report, and prepares the backend for
+   * statements that read what the client's previous statement left behind. Returns the statement's
+   * flags, or -1 when it was answered here (and released).
    */
   private int scanQuery(ByteBuf packet) {
     if (scan == null) {
       scan = new StatementScan(backend.variables());
     }
     int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
-    scan.scan(packet, start, packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet));
+    scan.scan(
+        packet, start, packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet));
     int flags = scan.flags;
     if (scan.pin != null) {
       pin(scan.pin, scan.pinDetail);
@@ -426,26 +514,41 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     boolean fresh = commandsSinceAcquire == 0;
     if ((flags & StatementScan.PREVIOUS_COUNTS) != 0 && fresh) {
       int seq = Packets.sequenceId(packet) + 1;
-      String column = StatementScan.previousCountColumn(packet, start,
-          packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet));
+      String column =
+          StatementScan.previousCountColumn(
+              packet,
+              start,
+              packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet));
       packet.release();
       if (column != null) {
-        // The literal SELECT ROW_COUNT() / SELECT FOUND_ROWS(): answered from what the client's own previous
+        // The literal SELECT ROW_COUNT() / SELECT FOUND_ROWS(): answered from what the client's own
+        // previous
         // statement reported, which is what the server that ran it would say.
         long value = column.regionMatches(true, 0, "ROW_COUNT", 0, 9) ? rowCount : foundRows;
         rowCount = -1;
         foundRows = 1;
-        writeLocal(Packets.singleValueResult(client.alloc(), seq, column, value,
-            (capabilities & Capabilities.CLIENT_DEPRECATE_EOF) != 0, lastStatus));
+        writeLocal(
+            Packets.singleValueResult(
+                client.alloc(),
+                seq,
+                column,
+                value,
+                (capabilities & Capabilities.CLIENT_DEPRECATE_EOF) != 0,
+                lastStatus));
         maybeRelease();
         return -1;
       }
       frontend.metrics.error("unsupported_statement");
-      writeLocal(Packets.err(client.alloc(), seq, ErrorCodes.PREVIOUS_STATEMENT_ELSEWHERE, "HY000",
-          "mysqlpool: ROW_COUNT() and FOUND_ROWS() describe the previous statement, which ran on another backend"
-              + " connection (pool.mode transaction hands the connection back after every transaction); select them"
-              + " alone (SELECT ROW_COUNT()), read them in the same transaction as that statement, or use pool.mode"
-              + " session"));
+      writeLocal(
+          Packets.err(
+              client.alloc(),
+              seq,
+              ErrorCodes.PREVIOUS_STATEMENT_ELSEWHERE,
+              "HY000",
+              "mysqlpool: ROW_COUNT() and FOUND_ROWS() describe the previous statement, which ran on another backend"
+                  + " connection (pool.mode transaction hands the connection back after every transaction); select them"
+                  + " alone (SELECT ROW_COUNT()), read them in the same transaction as that statement, or use pool.mode"
+                  + " session"));
       maybeRelease();
       return -1;
     }
@@ -460,15 +563,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     return flags;
   }
 
-  /** Sends one of the proxy's own statements ahead of the client's next command; its reply is consumed here. */
+  /**
+   * Sends one of the proxy's own statements ahead of the client's next command; its reply is
+   * consumed here.
+   */
   private void inject(String sql) {
     expect(Commands.COM_QUERY, INJECTED);
-    backend.channel().write(Packets.command(client.alloc(), Commands.COM_QUERY, sql),
-        backend.channel().voidPromise());
+    backend
+        .channel()
+        .write(
+            Packets.command(client.alloc(), Commands.COM_QUERY, sql),
+            backend.channel().voidPromise());
     flushBackend = true;
   }
 
-  /** Transaction mode: from now on this session keeps its backend connection until it leaves or resets. */
+  /**
+   * Transaction mode: from now on this session keeps its backend connection until it leaves or
+   * resets.
+   */
   private void pin(String reason, String detail) {
     if (!transactionMode || pinReason != null) {
       return;
@@ -476,8 +588,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     pinReason = reason;
     frontend.metrics.pinned(reason, 1);
     if (log.isDebugEnabled()) {
-      log.debug("client #{} ({}@{}) pinned to backend connection {}: {}{}", id, user.name(), remoteHost, backend,
-          reason, detail == null ? "" : " (" + detail + ")");
+      log.debug(
+          "client #{} ({}@{}) pinned to backend connection {}: {}{}",
+          id,
+          user.name(),
+          remoteHost,
+          backend,
+          reason,
+          detail == null ? "" : " (" + detail + ")");
     }
   }
 
@@ -488,7 +606,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
   }
 
-  /** Transaction mode: the client starts over as a fresh login would (COM_RESET_CONNECTION, COM_CHANGE_USER). */
+  /**
+   * Transaction mode: the client starts over as a fresh login would (COM_RESET_CONNECTION,
+   * COM_CHANGE_USER).
+   */
   private void forgetSessionState() {
     unpin();
     vars = null;
@@ -525,13 +646,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     int c = packet.getByte(i) | 0x20;
-    if (c == 'u' || c == '/' || c == '-' || c == '#'
-        || ((capabilities & Capabilities.CLIENT_MULTI_STATEMENTS) != 0 && packet.indexOf(i, end, (byte) ';') >= 0)) {
+    if (c == 'u'
+        || c == '/'
+        || c == '-'
+        || c == '#'
+        || ((capabilities & Capabilities.CLIENT_MULTI_STATEMENTS) != 0
+            && packet.indexOf(i, end, (byte) ';') >= 0)) {
       // USE, or a statement the proxy cannot see through: the default database may change.
       backend.schema(null, false);
     }
-    if (c == 'l' && LOAD_LOCAL.matcher(packet.toString(i, Math.min(end - i, 256), StandardCharsets.UTF_8))
-        .matches()) {
+    if (c == 'l'
+        && LOAD_LOCAL
+            .matcher(packet.toString(i, Math.min(end - i, 256), StandardCharsets.UTF_8))
+            .matches()) {
       loadLocalQueries++;
     }
   }
@@ -546,7 +673,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     while (i < start + len && Character.isWhitespace(packet.getByte(i))) {
       i++;
     }
-    return i < start + len && (packet.getByte(i) | 0x20) == 'k'
+    return i < start + len
+        && (packet.getByte(i) | 0x20) == 'k'
         && KILL.matcher(packet.toString(start, len, StandardCharsets.UTF_8)).matches();
   }
 
@@ -564,8 +692,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       } else if (command == Commands.COM_PROCESS_KILL) {
         kill(seq, packet.getUnsignedIntLE(packet.readerIndex() + Packets.HEADER_SIZE + 1), false);
       } else {
-        Matcher m = KILL.matcher(packet.toString(packet.readerIndex() + Packets.HEADER_SIZE + 1,
-            Packets.payloadLength(packet) - 1, StandardCharsets.UTF_8));
+        Matcher m =
+            KILL.matcher(
+                packet.toString(
+                    packet.readerIndex() + Packets.HEADER_SIZE + 1,
+                    Packets.payloadLength(packet) - 1,
+                    StandardCharsets.UTF_8));
         if (!m.matches()) {
           throw new IllegalStateException("not a KILL statement");
         }
@@ -573,15 +705,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         try {
           target = Long.parseLong(m.group(2));
         } catch (NumberFormatException tooLong) {
-          writeLocal(Packets.err(client.alloc(), seq + 1, ErrorCodes.NO_SUCH_THREAD, "HY000",
-              "Unknown thread id: " + m.group(2)));
+          writeLocal(
+              Packets.err(
+                  client.alloc(),
+                  seq + 1,
+                  ErrorCodes.NO_SUCH_THREAD,
+                  "HY000",
+                  "Unknown thread id: " + m.group(2)));
           return;
         }
         kill(seq, target, "QUERY".equalsIgnoreCase(m.group(1)));
       }
     } catch (RuntimeException e) {
-      // A malformed COM_CHANGE_USER or COM_PROCESS_KILL. Handled here, since this packet is released below (the
-      // caller's handler would release it again) and since a queued command runs from a drain task, where an
+      // A malformed COM_CHANGE_USER or COM_PROCESS_KILL. Handled here, since this packet is
+      // released below (the
+      // caller's handler would release it again) and since a queued command runs from a drain task,
+      // where an
       // exception would escape to the event loop and leave the session open.
       protocolError(e);
     } finally {
@@ -590,20 +729,30 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   /**
-   * KILL with the connection id the proxy advertised: KILL QUERY cancels the statement running on whichever backend
-   * serves that client (over a side connection, as drivers' query timeouts expect); KILL CONNECTION ends that client
-   * session, never a pooled backend.
+   * KILL with the connection id the proxy advertised: KILL QUERY cancels the statement running on
+   * whichever backend serves that client (over a side connection, as drivers' query timeouts
+   * expect); KILL CONNECTION ends that client session, never a pooled backend.
    */
   private void kill(int seq, long targetId, boolean queryOnly) {
     ClientSession target = frontend.session(targetId);
     if (target == null) {
-      writeLocal(Packets.err(client.alloc(), seq + 1, ErrorCodes.NO_SUCH_THREAD, "HY000",
-          "Unknown thread id: " + targetId));
+      writeLocal(
+          Packets.err(
+              client.alloc(),
+              seq + 1,
+              ErrorCodes.NO_SUCH_THREAD,
+              "HY000",
+              "Unknown thread id: " + targetId));
       return;
     }
     if (target.user == null || !target.user.name().equals(user.name())) {
-      writeLocal(Packets.err(client.alloc(), seq + 1, ErrorCodes.KILL_DENIED, "HY000",
-          "You are not owner of thread " + targetId));
+      writeLocal(
+          Packets.err(
+              client.alloc(),
+              seq + 1,
+              ErrorCodes.KILL_DENIED,
+              "HY000",
+              "You are not owner of thread " + targetId));
       return;
     }
     if (target == this && !queryOnly) {
@@ -642,8 +791,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if ((capabilities & Capabilities.CLIENT_PLUGIN_AUTH) != 0 && p.isReadable()) {
       plugin = Packets.readStringNul(p);
     }
-    HandshakeResponse41 hello = new HandshakeResponse41(capabilities, 0, newCollation, name, auth,
-        db.isEmpty() ? null : db, plugin);
+    HandshakeResponse41 hello =
+        new HandshakeResponse41(
+            capabilities, 0, newCollation, name, auth, db.isEmpty() ? null : db, plugin);
     nextClientSeq = seq + 1;
     if (plugin != null && !NATIVE.equals(plugin)) {
       pendingChangeUser = hello;
@@ -677,19 +827,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     acquiring = true;
     acquireStartNanos = System.nanoTime();
     if (poolKey == null || poolKey.user() != user || poolKey.collation() != collation) {
-      // Transaction mode needs the server's session-state reports whether the client asked for them or not.
-      int flags = capabilities & Capabilities.BACKEND_PASSTHROUGH
-          | (transactionMode ? Capabilities.CLIENT_SESSION_TRACK : 0);
+      // Transaction mode needs the server's session-state reports whether the client asked for them
+      // or not.
+      int flags =
+          capabilities & Capabilities.BACKEND_PASSTHROUGH
+              | (transactionMode ? Capabilities.CLIENT_SESSION_TRACK : 0);
       poolKey = new PoolKey(user, flags, collation);
     }
     PoolKey key = poolKey;
     BackendPool p = pool;
-    p.acquire(loop, key, schema == null).addListener((Future<BackendConnection> f) -> onAcquired(p, f));
+    p.acquire(loop, key, schema == null)
+        .addListener((Future<BackendConnection> f) -> onAcquired(p, f));
   }
 
   private void onAcquired(BackendPool p, Future<BackendConnection> f) {
     acquiring = false;
-    frontend.acquireTimer(p.name()).record(System.nanoTime() - acquireStartNanos, TimeUnit.NANOSECONDS);
+    frontend
+        .acquireTimer(p.name())
+        .record(System.nanoTime() - acquireStartNanos, TimeUnit.NANOSECONDS);
     if (phase == CLOSED) {
       if (f.isSuccess()) {
         p.release(f.getNow(), BackendPool.Release.CLEAN);
@@ -698,12 +853,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     if (!f.isSuccess()) {
       Throwable cause = f.cause();
-      frontend.metrics.error(cause instanceof AcquireTimeoutException ? "acquire_timeout" : "backend_unavailable");
+      frontend.metrics.error(
+          cause instanceof AcquireTimeoutException ? "acquire_timeout" : "backend_unavailable");
       log.warn("client #{} ({}@{}): {}", id, user.name(), remoteHost, cause.getMessage());
       ByteBuf first = queued.poll();
       int seq = Packets.sequenceId(first) + 1;
       first.release();
-      writeLocal(Packets.err(client.alloc(), seq, ErrorCodes.POOL_TIMEOUT, "HY000", cause.getMessage()));
+      writeLocal(
+          Packets.err(client.alloc(), seq, ErrorCodes.POOL_TIMEOUT, "HY000", cause.getMessage()));
       drainQueue();
       return;
     }
@@ -725,7 +882,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if (transactionMode) {
       restoreVariables();
     }
-    // Read the backend only while the client can take what it sends: a slow reader slows only its own backend.
+    // Read the backend only while the client can take what it sends: a slow reader slows only its
+    // own backend.
     backend.channel().config().setAutoRead(client.isWritable());
     if (blockingInternal == 0) {
       drainQueue();
@@ -734,7 +892,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
   }
 
-  /** Transaction mode: gives the lent connection this client's carried variables, in one statement if any differ. */
+  /**
+   * Transaction mode: gives the lent connection this client's carried variables, in one statement
+   * if any differ.
+   */
   private void restoreVariables() {
     String[] target = vars != null ? vars : backend.baselineVars();
     String sql = backend.variables().restoreStatement(target, backend.currentVars());
@@ -755,26 +916,40 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if (backend != null && phase == COMMAND) {
       long heldMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acquiredAtNanos);
       frontend.metrics.error("leak_suspected");
-      String why = !transactionMode
-          ? "in session mode a client keeps its backend until it disconnects, so an application that never closes"
-              + " its connections holds the pool"
-          : pinReason != null ? "in transaction mode this client is pinned to it (" + pinReason + ")"
-          : "in transaction mode a client keeps its backend while a transaction is open: a transaction left open";
-      log.warn("client #{} ({}@{}) has held backend connection {} for {}ms, longer than pool.leakDetectionThreshold"
-              + " ({}ms); {}", id, user.name(), remoteHost, backend, heldMs,
-          frontend.config().pool().leakDetectionThreshold().toMillis(), why);
+      String why =
+          !transactionMode
+              ? "in session mode a client keeps its backend until it disconnects, so an application that never closes"
+                  + " its connections holds the pool"
+              : pinReason != null
+                  ? "in transaction mode this client is pinned to it (" + pinReason + ")"
+                  : "in transaction mode a client keeps its backend while a transaction is open: a transaction left open";
+      log.warn(
+          "client #{} ({}@{}) has held backend connection {} for {}ms, longer than pool.leakDetectionThreshold"
+              + " ({}ms); {}",
+          id,
+          user.name(),
+          remoteHost,
+          backend,
+          heldMs,
+          frontend.config().pool().leakDetectionThreshold().toMillis(),
+          why);
     }
   }
 
   private void drainQueue() {
-    while (!queued.isEmpty() && !acquiring && !waitForIdle && blockingInternal == 0 && phase == COMMAND) {
+    while (!queued.isEmpty()
+        && !acquiring
+        && !waitForIdle
+        && blockingInternal == 0
+        && phase == COMMAND) {
       handle(queued.poll());
     }
     flush();
     updateClientReading();
   }
 
-  // ----------------------------------------------------------------------------------------------- backend side
+  // -----------------------------------------------------------------------------------------------
+  // backend side
 
   @Override
   public EventExecutor executor() {
@@ -782,9 +957,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   /**
-   * Follows each packet of the batch through the tracker and forwards the batch to the client as one buffer, except
-   * the replies to the proxy's own commands, which are consumed here, and (in transaction mode) OK packets a client
-   * without CLIENT_SESSION_TRACK must see without session-state data.
+   * Follows each packet of the batch through the tracker and forwards the batch to the client as
+   * one buffer, except the replies to the proxy's own commands, which are consumed here, and (in
+   * transaction mode) OK packets a client without CLIENT_SESSION_TRACK must see without
+   * session-state data.
    */
   @Override
   public void onPacket(BackendConnection c, ByteBuf packets) {
@@ -804,7 +980,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         try {
           done = tracker.onPacket(packet);
         } catch (RuntimeException e) {
-          log.warn("client #{}: backend {} sent a packet out of turn ({}); closing both", id, c, e.getMessage());
+          log.warn(
+              "client #{}: backend {} sent a packet out of turn ({}); closing both",
+              id,
+              c,
+              e.getMessage());
           frontend.metrics.error("protocol_error");
           lostBackend("the backend sent an unexpected packet");
           return;
@@ -824,8 +1004,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (tracker.localInfileRequested() && !uploading) {
           if (loadLocalQueries == 0) {
-            log.warn("client #{}: backend {} asked for a local file without a LOAD DATA LOCAL statement; closing",
-                id, c);
+            log.warn(
+                "client #{}: backend {} asked for a local file without a LOAD DATA LOCAL statement; closing",
+                id,
+                c);
             frontend.metrics.error("protocol_error");
             lostBackend("the backend asked for a local file the client did not offer");
             return;
@@ -838,10 +1020,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             onSessionStateChange(flags, packet);
           }
           if ((tracker.lastStatus() & ServerStatus.SESSION_STATE_CHANGED) != 0) {
-            // The state data describes the backend as the proxy set it up; the client sees what it asked for.
-            ByteBuf plain = (capabilities & Capabilities.CLIENT_SESSION_TRACK) == 0
-                ? SessionStateInfo.withoutSessionTrack(client.alloc(), packet)
-                : SessionStateInfo.withoutStateChangeEntries(client.alloc(), packet);
+            // The state data describes the backend as the proxy set it up; the client sees what it
+            // asked for.
+            ByteBuf plain =
+                (capabilities & Capabilities.CLIENT_SESSION_TRACK) == 0
+                    ? SessionStateInfo.withoutSessionTrack(client.alloc(), packet)
+                    : SessionStateInfo.withoutStateChangeEntries(client.alloc(), packet);
             if (plain != null) {
               forward(packets, forwardFrom, cursor.start());
               forwardFrom = cursor.end();
@@ -872,11 +1056,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   /**
-   * Transaction mode: the server reports that a client statement changed session state. A SET of carried variables,
-   * USE or COM_INIT_DB is followed (a snapshot is taken before the connection goes back); anything else pins.
+   * Transaction mode: the server reports that a client statement changed session state. A SET of
+   * carried variables, USE or COM_INIT_DB is followed (a snapshot is taken before the connection
+   * goes back); anything else pins.
    */
   private void onSessionStateChange(int flags, ByteBuf packet) {
-    if ((flags & (StatementScan.CARRIED_SET | StatementScan.USE)) != 0 && (flags & StatementScan.MULTI) == 0) {
+    if ((flags & (StatementScan.CARRIED_SET | StatementScan.USE)) != 0
+        && (flags & StatementScan.MULTI) == 0) {
       varsDirty = true;
       return;
     }
@@ -884,23 +1070,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     StringBuilder detail = new StringBuilder();
-    SessionStateInfo.read(packet, new SessionStateInfo.Visitor() {
-      @Override
-      public void variable(String name, String value) {
-        detail.append(detail.length() == 0 ? "" : ", ").append(name);
-      }
+    SessionStateInfo.read(
+        packet,
+        new SessionStateInfo.Visitor() {
+          @Override
+          public void variable(String name, String value) {
+            detail.append(detail.length() == 0 ? "" : ", ").append(name);
+          }
 
-      @Override
-      public void schema(String name) {
-        detail.append(detail.length() == 0 ? "" : ", ").append("schema");
-      }
+          @Override
+          public void schema(String name) {
+            detail.append(detail.length() == 0 ? "" : ", ").append("schema");
+          }
 
-      @Override
-      public void stateChanged() {}
+          @Override
+          public void stateChanged() {}
 
-      @Override
-      public void other(int type) {}
-    });
+          @Override
+          public void other(int type) {}
+        });
     pin("session_state", detail.length() == 0 ? "reported by the server" : "reported: " + detail);
   }
 
@@ -911,7 +1099,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         internalErrorAnswered = true;
         answerWaitingCommand(packet.retainedSlice(), owner);
       } else {
-        log.warn("client #{}: backend {} refused the proxy's own statement: {}", id, backend, internalError);
+        log.warn(
+            "client #{}: backend {} refused the proxy's own statement: {}",
+            id,
+            backend,
+            internalError);
       }
     } else if (owner == SNAPSHOT && rowPacket && snapshotRow == null) {
       snapshotRow = Packets.textRow(packet);
@@ -942,8 +1134,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   /**
-   * Restoring the client's database or variables failed on the lent backend: answer the command that was waiting
-   * with the server's error (as a direct connection would have failed at USE or SET).
+   * Restoring the client's database or variables failed on the lent backend: answer the command
+   * that was waiting with the server's error (as a direct connection would have failed at USE or
+   * SET).
    */
   private void answerWaitingCommand(ByteBuf err, int owner) {
     if (owner == INIT_DB) {
@@ -961,26 +1154,39 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
   }
 
-  // ---------------------------------------------------------------------------------------- transaction mode
+  // ----------------------------------------------------------------------------------------
+  // transaction mode
 
   /**
-   * Transaction mode: gives the backend connection back when nothing is in flight, no transaction is open and the
-   * session is not pinned. While the server holds warnings or errors of the client's statements (SHOW WARNINGS and
-   * @@warning_count read them, and only a statement that uses a table clears them) the connection stays; after a
-   * reply without any, one {@code SELECT @@warning_count} tells whether the list is empty. A snapshot of carried
-   * variables is taken first when a statement may have changed them.
+   * Transaction mode: gives the backend connection back when nothing is in flight, no transaction
+   * is open and the session is not pinned. While the server holds warnings or errors of the
+   * client's statements (SHOW WARNINGS and @@warning_count read them, and only a statement that
+   * uses a table clears them) the connection stays; after a reply without any, one {@code
+   * SELECT @@warning_count} tells whether the list is empty. A snapshot of carried variables is
+   * taken first when a statement may have changed them.
    */
   private void maybeRelease() {
-    if (!transactionMode || backend == null || phase != COMMAND || pinReason != null || inTransaction()
-        || tracker.pending() > 0 || uploading || clientContinuation || blockingInternal > 0 || acquiring) {
+    if (!transactionMode
+        || backend == null
+        || phase != COMMAND
+        || pinReason != null
+        || inTransaction()
+        || tracker.pending() > 0
+        || uploading
+        || clientContinuation
+        || blockingInternal > 0
+        || acquiring) {
       return;
     }
     if (diagnosticsPending) {
       if (!warningsChecked && tracker.lastWarnings() == 0 && !tracker.lastWasError()) {
-        // Once per client statement: a list only a statement that uses a table clears would be checked forever.
+        // Once per client statement: a list only a statement that uses a table clears would be
+        // checked forever.
         warningsChecked = true;
         warningCount = null;
-        sendBlocking(WARNING_CHECK, Packets.command(client.alloc(), Commands.COM_QUERY, "SELECT @@warning_count"));
+        sendBlocking(
+            WARNING_CHECK,
+            Packets.command(client.alloc(), Commands.COM_QUERY, "SELECT @@warning_count"));
         backend.channel().flush();
         updateClientReading();
       }
@@ -988,8 +1194,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     if (varsDirty || !backend.schemaKnown()) {
       snapshotRow = null;
-      sendBlocking(SNAPSHOT, Packets.command(client.alloc(), Commands.COM_QUERY,
-          backend.variables().snapshotQuery()));
+      sendBlocking(
+          SNAPSHOT,
+          Packets.command(client.alloc(), Commands.COM_QUERY, backend.variables().snapshotQuery()));
       backend.channel().flush();
       updateClientReading();
       return;
@@ -1022,9 +1229,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   /**
-   * The client's COM_RESET_CONNECTION succeeded on its backend: the server dropped the session's state and turned
-   * state tracking off. The proxy forgets what it carried, reads the variables back before the connection goes, and
-   * turns tracking on again. COM_SET_OPTION is not undone by a reset, so that pin stays.
+   * The client's COM_RESET_CONNECTION succeeded on its backend: the server dropped the session's
+   * state and turned state tracking off. The proxy forgets what it carried, reads the variables
+   * back before the connection goes, and turns tracking on again. COM_SET_OPTION is not undone by a
+   * reset, so that pin stays.
    */
   private void afterClientReset() {
     String keep = "set_option".equals(pinReason) ? pinReason : null;
@@ -1117,17 +1325,30 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     backend = null;
     frontend.metrics.error("backend_lost");
-    log.warn("client #{} ({}@{}): backend connection {} closed{}", id, user.name(), remoteHost, c,
+    log.warn(
+        "client #{} ({}@{}): backend connection {} closed{}",
+        id,
+        user.name(),
+        remoteHost,
+        c,
         tracker.pending() > 0 ? " during a command" : "");
     pool.release(c, BackendPool.Release.DISCARD);
-    lostBackend("Lost connection to backend '" + pool.name() + "' "
-        + (tracker.pending() > 0 ? "during query" : "while the session was idle") + "; the session is closed");
+    lostBackend(
+        "Lost connection to backend '"
+            + pool.name()
+            + "' "
+            + (tracker.pending() > 0 ? "during query" : "while the session was idle")
+            + "; the session is closed");
   }
 
-  /** The session's server-side state is gone: tell the client, as a server that went away would, and close. */
+  /**
+   * The session's server-side state is gone: tell the client, as a server that went away would, and
+   * close.
+   */
   private void lostBackend(String message) {
     if (tracker != null && tracker.pending() > 0) {
-      ByteBuf err = Packets.err(client.alloc(), nextClientSeq, ErrorCodes.LOST_CONNECTION, "HY000", message);
+      ByteBuf err =
+          Packets.err(client.alloc(), nextClientSeq, ErrorCodes.LOST_CONNECTION, "HY000", message);
       client.writeAndFlush(err).addListener(f -> close());
     } else {
       close();
@@ -1151,13 +1372,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && phase == COMMAND && (tracker == null || tracker.pending() == 0)
+    if (evt instanceof IdleStateEvent
+        && phase == COMMAND
+        && (tracker == null || tracker.pending() == 0)
         && !acquiring) {
-      log.info("client #{} ({}@{}) idle for longer than frontend.clientIdleTimeout ({}); closing", id,
-          user.name(), remoteHost, frontend.config().frontend().clientIdleTimeout());
+      log.info(
+          "client #{} ({}@{}) idle for longer than frontend.clientIdleTimeout ({}); closing",
+          id,
+          user.name(),
+          remoteHost,
+          frontend.config().frontend().clientIdleTimeout());
       frontend.metrics.error("client_idle_timeout");
-      client.writeAndFlush(Packets.err(client.alloc(), 0, ErrorCodes.CLIENT_IDLE_TIMEOUT, "HY000",
-          "The client was disconnected by the server because of inactivity (frontend.clientIdleTimeout)"))
+      client
+          .writeAndFlush(
+              Packets.err(
+                  client.alloc(),
+                  0,
+                  ErrorCodes.CLIENT_IDLE_TIMEOUT,
+                  "HY000",
+                  "The client was disconnected by the server because of inactivity (frontend.clientIdleTimeout)"))
           .addListener(f -> close());
     }
   }
@@ -1175,7 +1408,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private void protocolError(Throwable cause) {
     if (phase != CLOSED) {
       frontend.metrics.error("protocol_error");
-      log.info("client #{} from {}: closing after a protocol error: {}", id, remoteHost, cause.toString());
+      log.info(
+          "client #{} from {}: closing after a protocol error: {}",
+          id,
+          remoteHost,
+          cause.toString());
     }
     close();
   }
@@ -1204,13 +1441,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   /**
-   * Both channels read continuously (toggling interest per read costs two epoll_ctl calls per packet); reading from
-   * the client pauses only while its commands cannot go anywhere: no backend yet, a local command waiting for earlier
-   * replies, or a backend that cannot take more.
+   * Both channels read continuously (toggling interest per read costs two epoll_ctl calls per
+   * packet); reading from the client pauses only while its commands cannot go anywhere: no backend
+   * yet, a local command waiting for earlier replies, or a backend that cannot take more.
    */
   private void updateClientReading() {
-    boolean want = phase != CLOSED && queued.isEmpty() && !acquiring && !waitForIdle && blockingInternal == 0
-        && (backend == null || backend.channel().isWritable());
+    boolean want =
+        phase != CLOSED
+            && queued.isEmpty()
+            && !acquiring
+            && !waitForIdle
+            && blockingInternal == 0
+            && (backend == null || backend.channel().isWritable());
     if (client.config().isAutoRead() != want) {
       client.config().setAutoRead(want);
     }
@@ -1218,7 +1460,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   private void sendErrorAndClose(int seq, int code, String state, String message) {
     phase = CLOSED;
-    client.writeAndFlush(Packets.err(client.alloc(), seq, code, state, message))
+    client
+        .writeAndFlush(Packets.err(client.alloc(), seq, code, state, message))
         .addListener(f -> close());
   }
 
@@ -1226,15 +1469,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   /** From any thread: finish gracefully (draining). */
   void drain() {
-    loop.execute(() -> {
-      if (phase != COMMAND) {
-        close();
-      } else if (!acquiring && queued.isEmpty() && (tracker == null || tracker.pending() == 0) && !inTransaction()) {
-        close();
-      } else {
-        closeWhenIdle = true;
-      }
-    });
+    loop.execute(
+        () -> {
+          if (phase != COMMAND) {
+            close();
+          } else if (!acquiring
+              && queued.isEmpty()
+              && (tracker == null || tracker.pending() == 0)
+              && !inTransaction()) {
+            close();
+          } else {
+            closeWhenIdle = true;
+          }
+        });
   }
 
   /** From any thread: close now. */
@@ -1255,10 +1502,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if (backend != null) {
       boolean inFlight = tracker.pending() > 0 || uploading || clientContinuation;
       if (inFlight) {
-        // The server may be busy with this client's statement and would not notice a closed socket until it
+        // The server may be busy with this client's statement and would not notice a closed socket
+        // until it
         // writes: kill it over a side connection so its locks are freed now.
-        log.info("client #{} ({}@{}) left during a command; killing backend thread {}", id, user.name(),
-            remoteHost, backend.threadId());
+        log.info(
+            "client #{} ({}@{}) left during a command; killing backend thread {}",
+            id,
+            user.name(),
+            remoteHost,
+            backend.threadId());
         pool.kill(loop, backend.key(), backend.threadId(), false);
         releaseBackend(BackendPool.Release.DISCARD);
       } else {
@@ -1285,7 +1537,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     c.listener(null);
     c.channel().config().setAutoRead(true);
     flushBackend = false;
-    if (transactionMode && how == BackendPool.Release.CLEAN && (optionChanged || c.currentVars() == null)) {
+    if (transactionMode
+        && how == BackendPool.Release.CLEAN
+        && (optionChanged || c.currentVars() == null)) {
       how = BackendPool.Release.DISCARD;
     }
     pool.release(c, how);

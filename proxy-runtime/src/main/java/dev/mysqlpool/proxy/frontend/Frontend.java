@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * What every client session shares: the config, the pools, the registry of sessions by the connection id the proxy
- * advertised (KILL uses it), metrics, and the draining flag.
+ * What every client session shares: the config, the pools, the registry of sessions by the
+ * connection id the proxy advertised (KILL uses it), metrics, and the draining flag.
  */
 public final class Frontend {
   private volatile ProxyConfig config;
@@ -41,7 +41,10 @@ public final class Frontend {
     }
   }
 
-  /** The configuration in force; its users may be replaced at run time by {@link #config(ProxyConfig)}. */
+  /**
+   * The configuration in force; its users may be replaced at run time by {@link
+   * #config(ProxyConfig)}.
+   */
   public ProxyConfig config() {
     return config;
   }

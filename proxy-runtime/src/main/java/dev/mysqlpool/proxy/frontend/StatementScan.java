@@ -8,31 +8,42 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What transaction mode needs to know about a COM_QUERY before sending it: the session state the server does not
- * report (GET_LOCK, LOCK TABLES, SQL_CALC_FOUND_ROWS, user variables assigned in a SELECT), which variables a SET
- * assigns, and whether the statement reads the previous statement's results (LAST_INSERT_ID(), ROW_COUNT()).
+ * What transaction mode needs to know about a COM_QUERY before sending it: the session state the
+ * server does not report (GET_LOCK, LOCK TABLES, SQL_CALC_FOUND_ROWS, user variables assigned in a
+ * SELECT), which variables a SET assigns, and whether the statement reads the previous statement's
+ * results (LAST_INSERT_ID(), ROW_COUNT()).
  *
- * <p>The server's own session-state tracking decides everything it reports; this scan only fills its documented
- * gaps and names the reason for a pin. It errs towards pinning: a false match costs multiplexing for one client,
- * never correctness. Strings, quoted identifiers and comments are skipped, except MySQL's executable comments
- * ({@code /*! ... *}{@code /}), whose content runs. One instance per session, reused; it reads the packet in place
- * and allocates only for SET statements.
+ * <p>The server's own session-state tracking decides everything it reports; this scan only fills
+ * its documented gaps and names the reason for a pin. It errs towards pinning: a false match costs
+ * multiplexing for one client, never correctness. Strings, quoted identifiers and comments are
+ * skipped, except MySQL's executable comments ({@code /*! ... *}{@code /}), whose content runs. One
+ * instance per session, reused; it reads the packet in place and allocates only for SET statements.
  */
 final class StatementScan {
   /** A SET whose every assignment is a carried variable: restored on the next backend, no pin. */
   static final int CARRIED_SET = 1;
+
   /** USE: the default database changes (carried). */
   static final int USE = 1 << 1;
+
   /** Reads LAST_INSERT_ID() or @@identity / @@last_insert_id in the packet's first statement. */
   static final int LAST_INSERT_ID = 1 << 2;
+
   /** Sets LAST_INSERT_ID(expr): the value comes back with the session's snapshot. */
   static final int SETS_LAST_INSERT_ID = 1 << 3;
-  /** Reads ROW_COUNT() or FOUND_ROWS() in the packet's first statement (later ones read the statements before). */
+
+  /**
+   * Reads ROW_COUNT() or FOUND_ROWS() in the packet's first statement (later ones read the
+   * statements before).
+   */
   static final int PREVIOUS_COUNTS = 1 << 4;
+
   /** Set by the session, not the scan: COM_RESET_CONNECTION. */
   static final int RESET_CONNECTION = 1 << 5;
+
   /** More than one statement in the packet (CLIENT_MULTI_STATEMENTS). */
   static final int MULTI = 1 << 6;
+
   /** Set by the session, not the scan: the command is a statement (COM_QUERY, COM_STMT_EXECUTE). */
   static final int STATEMENT = 1 << 7;
 
@@ -49,8 +60,10 @@ final class StatementScan {
 
   private final SessionVariables carried;
   int flags;
+
   /** Why the statement pins its client, or null. */
   String pin;
+
   /** The variable behind a {@link #VARIABLE} pin. */
   String pinDetail;
 
@@ -75,8 +88,11 @@ final class StatementScan {
       int c = buf.getByte(i) & 0xff;
       if (c == '\'' || c == '"' || c == '`') {
         i = skipQuoted(buf, i, end, c);
-      } else if (c == '#' || (c == '-' && i + 2 < end && buf.getByte(i + 1) == '-'
-          && Character.isWhitespace(buf.getByte(i + 2)))) {
+      } else if (c == '#'
+          || (c == '-'
+              && i + 2 < end
+              && buf.getByte(i + 1) == '-'
+              && Character.isWhitespace(buf.getByte(i + 2)))) {
         i = skipLine(buf, i, end);
       } else if (c == '/' && i + 1 < end && buf.getByte(i + 1) == '*') {
         i = skipComment(buf, i, end);
@@ -87,7 +103,8 @@ final class StatementScan {
           int dot = indexOf(buf, nameStart, nameEnd, '.');
           int varStart = dot >= 0 ? dot + 1 : nameStart;
           if (firstStatement
-              && (is(buf, varStart, nameEnd, "identity") || is(buf, varStart, nameEnd, "last_insert_id"))) {
+              && (is(buf, varStart, nameEnd, "identity")
+                  || is(buf, varStart, nameEnd, "last_insert_id"))) {
             flags |= LAST_INSERT_ID;
           }
           i = Math.max(nameEnd, i + 2);
@@ -165,21 +182,24 @@ final class StatementScan {
   }
 
   /**
-   * For the statements {@code SELECT ROW_COUNT()} and {@code SELECT FOUND_ROWS()} alone (any case, optional
-   * semicolon), the column name the server would give the result ("ROW_COUNT()" as written); null for anything else.
+   * For the statements {@code SELECT ROW_COUNT()} and {@code SELECT FOUND_ROWS()} alone (any case,
+   * optional semicolon), the column name the server would give the result ("ROW_COUNT()" as
+   * written); null for anything else.
    */
   static String previousCountColumn(ByteBuf buf, int start, int end) {
     String sql = buf.toString(start, Math.min(end - start, 64), StandardCharsets.UTF_8).strip();
     if (sql.endsWith(";")) {
       sql = sql.substring(0, sql.length() - 1).strip();
     }
-    if (sql.length() < 7 || !sql.regionMatches(true, 0, "select", 0, 6)
+    if (sql.length() < 7
+        || !sql.regionMatches(true, 0, "select", 0, 6)
         || !Character.isWhitespace(sql.charAt(6))) {
       return null;
     }
     String expression = sql.substring(7).strip();
     return expression.equalsIgnoreCase("row_count()") || expression.equalsIgnoreCase("found_rows()")
-        ? expression : null;
+        ? expression
+        : null;
   }
 
   private void pin(String reason) {
@@ -202,7 +222,8 @@ final class StatementScan {
         pin(USER_VARIABLE);
         allCarried = false;
       } else if (name.equals("next transaction")) {
-        // Characteristics for the next transaction live on this connection until a transaction uses them, and
+        // Characteristics for the next transaction live on this connection until a transaction uses
+        // them, and
         // when that is depends on the server: the client stays.
         pin(NEXT_TRANSACTION);
         allCarried = false;
@@ -220,8 +241,9 @@ final class StatementScan {
   }
 
   /**
-   * The variables a SET statement assigns, lower case and without scope; "@" for a user variable, "global x" for a
-   * global one, "next transaction" for SET TRANSACTION without scope; null for MariaDB's SET STATEMENT.
+   * The variables a SET statement assigns, lower case and without scope; "@" for a user variable,
+   * "global x" for a global one, "next transaction" for SET TRANSACTION without scope; null for
+   * MariaDB's SET STATEMENT.
    */
   static List<String> assignedNames(String sql) {
     List<String> names = new ArrayList<>(2);
@@ -233,7 +255,10 @@ final class StatementScan {
     while (!lx.atEnd()) {
       String scope = "";
       String w = lx.peekWord();
-      if (w.equals("global") || w.equals("session") || w.equals("local") || w.equals("persist")
+      if (w.equals("global")
+          || w.equals("session")
+          || w.equals("local")
+          || w.equals("persist")
           || w.equals("persist_only")) {
         scope = w.equals("local") ? "session" : w;
         lx.word();
@@ -249,7 +274,8 @@ final class StatementScan {
             scope = prefix.equals("local") ? "session" : prefix;
             name = name.substring(dot + 1);
           }
-          names.add(scope.equals("global") || scope.startsWith("persist") ? "global " + name : name);
+          names.add(
+              scope.equals("global") || scope.startsWith("persist") ? "global " + name : name);
         } else {
           names.add("@");
         }
@@ -258,7 +284,10 @@ final class StatementScan {
       }
       lx.word();
       if (w.equals("transaction")) {
-        names.add(scope.isEmpty() ? "next transaction" : scope.equals("session") ? "transaction" : "global transaction");
+        names.add(
+            scope.isEmpty()
+                ? "next transaction"
+                : scope.equals("session") ? "transaction" : "global transaction");
         break; // its characteristics are comma-separated: the rest of the statement belongs to it
       }
       if (w.equals("character") && lx.peekWord().equals("set")) {
@@ -424,7 +453,11 @@ final class StatementScan {
   }
 
   private static boolean isIdentifierByte(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$'
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '_'
+        || c == '$'
         || c >= 0x80;
   }
 
@@ -444,7 +477,10 @@ final class StatementScan {
     return -1;
   }
 
-  /** Whether the function name ending at {@code i} is called with an argument: {@code f(x)}, not {@code f()}. */
+  /**
+   * Whether the function name ending at {@code i} is called with an argument: {@code f(x)}, not
+   * {@code f()}.
+   */
   private static boolean hasArgument(ByteBuf buf, int i, int end) {
     int j = skipSpace(buf, i, end);
     if (j >= end || buf.getByte(j) != '(') {

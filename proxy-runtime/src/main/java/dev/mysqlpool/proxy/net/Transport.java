@@ -13,9 +13,9 @@ import jdk.net.ExtendedSocketOptions;
 /**
  * The proxy's channels and event loops, made in one place so their types always match.
  *
- * <p>NIO, not Netty's native epoll: on the 2-core bench machine epoll (edge-triggered, so every read event ends with
- * a read that returns EAGAIN) spent more system time per statement and reached a lower ratio to a direct connection
- * than NIO in the same runs (bench/results, 2026-11-21).
+ * <p>NIO, not Netty's native epoll: on the 2-core bench machine epoll (edge-triggered, so every
+ * read event ends with a read that returns EAGAIN) spent more system time per statement and reached
+ * a lower ratio to a direct connection than NIO in the same runs (bench/results, 2026-11-21).
  */
 public final class Transport {
   private Transport() {}
@@ -35,10 +35,15 @@ public final class Transport {
     return b.channel(NioServerSocketChannel.class);
   }
 
-  /** TCP keepalive probes after {@code idleSeconds} of silence, then every third of that, three times. */
+  /**
+   * TCP keepalive probes after {@code idleSeconds} of silence, then every third of that, three
+   * times.
+   */
   public static ServerBootstrap childKeepAlive(ServerBootstrap b, int idleSeconds) {
     return b.childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), idleSeconds)
-        .childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), Math.max(1, idleSeconds / 3))
+        .childOption(
+            NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL),
+            Math.max(1, idleSeconds / 3))
         .childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT), 3);
   }
 }

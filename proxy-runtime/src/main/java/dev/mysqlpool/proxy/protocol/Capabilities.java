@@ -3,7 +3,8 @@ package dev.mysqlpool.proxy.protocol;
 /**
  * Capability flags of the client/server protocol.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/group__group__cs__capabilities__flags.html">
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/group__group__cs__capabilities__flags.html">
  *     Capabilities Flags</a>
  */
 public final class Capabilities {
@@ -35,29 +36,61 @@ public final class Capabilities {
   public static final int CLIENT_QUERY_ATTRIBUTES = 1 << 27;
 
   /**
-   * What the proxy can offer a client. Left out: SSL (no TLS toward clients yet), COMPRESS (would need a compression
-   * hop per side), QUERY_ATTRIBUTES (changes the COM_QUERY layout the proxy inspects), CONNECT_WITH_DB toward
-   * backends (the proxy sets the schema itself), and MariaDB's extended flags (CACHE_METADATA changes result layout).
+   * What the proxy can offer a client. Left out: SSL (no TLS toward clients yet), COMPRESS (would
+   * need a compression hop per side), QUERY_ATTRIBUTES (changes the COM_QUERY layout the proxy
+   * inspects), CONNECT_WITH_DB toward backends (the proxy sets the schema itself), and MariaDB's
+   * extended flags (CACHE_METADATA changes result layout).
    */
-  public static final int PROXY_SUPPORTED = CLIENT_LONG_PASSWORD | CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG
-      | CLIENT_CONNECT_WITH_DB | CLIENT_ODBC | CLIENT_LOCAL_FILES | CLIENT_IGNORE_SPACE | CLIENT_PROTOCOL_41
-      | CLIENT_INTERACTIVE | CLIENT_IGNORE_SIGPIPE | CLIENT_TRANSACTIONS | CLIENT_RESERVED
-      | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS
-      | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
-      | CLIENT_SESSION_TRACK | CLIENT_DEPRECATE_EOF;
+  public static final int PROXY_SUPPORTED =
+      CLIENT_LONG_PASSWORD
+          | CLIENT_FOUND_ROWS
+          | CLIENT_LONG_FLAG
+          | CLIENT_CONNECT_WITH_DB
+          | CLIENT_ODBC
+          | CLIENT_LOCAL_FILES
+          | CLIENT_IGNORE_SPACE
+          | CLIENT_PROTOCOL_41
+          | CLIENT_INTERACTIVE
+          | CLIENT_IGNORE_SIGPIPE
+          | CLIENT_TRANSACTIONS
+          | CLIENT_RESERVED
+          | CLIENT_SECURE_CONNECTION
+          | CLIENT_MULTI_STATEMENTS
+          | CLIENT_MULTI_RESULTS
+          | CLIENT_PS_MULTI_RESULTS
+          | CLIENT_PLUGIN_AUTH
+          | CLIENT_CONNECT_ATTRS
+          | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+          | CLIENT_SESSION_TRACK
+          | CLIENT_DEPRECATE_EOF;
 
   /**
-   * Flags that change what a backend connection does or how its packets look, and that neither COM_CHANGE_USER nor
-   * COM_RESET_CONNECTION renegotiates: a backend is opened with the client's choice of these, and pooled by them.
-   * INTERACTIVE is left out on purpose: the proxy times out idle clients itself and keeps backends non-interactive.
+   * Flags that change what a backend connection does or how its packets look, and that neither
+   * COM_CHANGE_USER nor COM_RESET_CONNECTION renegotiates: a backend is opened with the client's
+   * choice of these, and pooled by them. INTERACTIVE is left out on purpose: the proxy times out
+   * idle clients itself and keeps backends non-interactive.
    */
-  public static final int BACKEND_PASSTHROUGH = CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG | CLIENT_ODBC
-      | CLIENT_LOCAL_FILES | CLIENT_IGNORE_SPACE | CLIENT_TRANSACTIONS | CLIENT_MULTI_STATEMENTS
-      | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS | CLIENT_SESSION_TRACK | CLIENT_DEPRECATE_EOF;
+  public static final int BACKEND_PASSTHROUGH =
+      CLIENT_FOUND_ROWS
+          | CLIENT_LONG_FLAG
+          | CLIENT_ODBC
+          | CLIENT_LOCAL_FILES
+          | CLIENT_IGNORE_SPACE
+          | CLIENT_TRANSACTIONS
+          | CLIENT_MULTI_STATEMENTS
+          | CLIENT_MULTI_RESULTS
+          | CLIENT_PS_MULTI_RESULTS
+          | CLIENT_SESSION_TRACK
+          | CLIENT_DEPRECATE_EOF;
 
   /** Flags every backend connection of the proxy uses, whatever the client chose. */
-  public static final int BACKEND_REQUIRED = CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION
-      | CLIENT_PLUGIN_AUTH | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | CLIENT_RESERVED;
+  public static final int BACKEND_REQUIRED =
+      CLIENT_LONG_PASSWORD
+          | CLIENT_PROTOCOL_41
+          | CLIENT_SECURE_CONNECTION
+          | CLIENT_PLUGIN_AUTH
+          | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+          | CLIENT_RESERVED;
 
   private Capabilities() {}
 }

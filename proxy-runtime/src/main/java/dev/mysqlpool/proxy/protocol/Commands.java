@@ -3,7 +3,9 @@ package dev.mysqlpool.proxy.protocol;
 /**
  * Command bytes of the command phase.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_command_phase.html">Command Phase</a>
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_command_phase.html">Command
+ *     Phase</a>
  */
 public final class Commands {
   public static final int COM_SLEEP = 0x00;
@@ -36,12 +38,38 @@ public final class Commands {
 
   static {
     String[] n = {
-      "COM_SLEEP", "COM_QUIT", "COM_INIT_DB", "COM_QUERY", "COM_FIELD_LIST", "COM_CREATE_DB", "COM_DROP_DB",
-      "COM_REFRESH", "COM_SHUTDOWN", "COM_STATISTICS", "COM_PROCESS_INFO", "COM_CONNECT", "COM_PROCESS_KILL",
-      "COM_DEBUG", "COM_PING", "COM_TIME", "COM_DELAYED_INSERT", "COM_CHANGE_USER", "COM_BINLOG_DUMP",
-      "COM_TABLE_DUMP", "COM_CONNECT_OUT", "COM_REGISTER_SLAVE", "COM_STMT_PREPARE", "COM_STMT_EXECUTE",
-      "COM_STMT_SEND_LONG_DATA", "COM_STMT_CLOSE", "COM_STMT_RESET", "COM_SET_OPTION", "COM_STMT_FETCH",
-      "COM_DAEMON", "COM_BINLOG_DUMP_GTID", "COM_RESET_CONNECTION"
+      "COM_SLEEP",
+      "COM_QUIT",
+      "COM_INIT_DB",
+      "COM_QUERY",
+      "COM_FIELD_LIST",
+      "COM_CREATE_DB",
+      "COM_DROP_DB",
+      "COM_REFRESH",
+      "COM_SHUTDOWN",
+      "COM_STATISTICS",
+      "COM_PROCESS_INFO",
+      "COM_CONNECT",
+      "COM_PROCESS_KILL",
+      "COM_DEBUG",
+      "COM_PING",
+      "COM_TIME",
+      "COM_DELAYED_INSERT",
+      "COM_CHANGE_USER",
+      "COM_BINLOG_DUMP",
+      "COM_TABLE_DUMP",
+      "COM_CONNECT_OUT",
+      "COM_REGISTER_SLAVE",
+      "COM_STMT_PREPARE",
+      "COM_STMT_EXECUTE",
+      "COM_STMT_SEND_LONG_DATA",
+      "COM_STMT_CLOSE",
+      "COM_STMT_RESET",
+      "COM_SET_OPTION",
+      "COM_STMT_FETCH",
+      "COM_DAEMON",
+      "COM_BINLOG_DUMP_GTID",
+      "COM_RESET_CONNECTION"
     };
     System.arraycopy(n, 0, NAMES, 0, n.length);
   }

@@ -8,11 +8,17 @@ import java.nio.charset.StandardCharsets;
  * The client's reply to the greeting.
  *
  * @param database null when the client did not ask for one
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_handshake_response.html">
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_handshake_response.html">
  *     Protocol::HandshakeResponse41</a>
  */
 public record HandshakeResponse41(
-    int capabilities, int maxPacketSize, int collation, String user, byte[] authResponse, String database,
+    int capabilities,
+    int maxPacketSize,
+    int collation,
+    String user,
+    byte[] authResponse,
+    String database,
     String authPlugin) {
 
   /**
@@ -24,7 +30,8 @@ public record HandshakeResponse41(
     ByteBuf p = packet.duplicate();
     p.skipBytes(Packets.HEADER_SIZE);
     if (p.readableBytes() < 32) {
-      throw new IllegalArgumentException("handshake response too short (" + p.readableBytes() + " bytes)");
+      throw new IllegalArgumentException(
+          "handshake response too short (" + p.readableBytes() + " bytes)");
     }
     int caps = p.readIntLE();
     if ((caps & Capabilities.CLIENT_PROTOCOL_41) == 0) {
@@ -34,9 +41,10 @@ public record HandshakeResponse41(
     int collation = p.readUnsignedByte();
     p.skipBytes(23);
     if (!p.isReadable()) {
-      throw new IllegalArgumentException((caps & Capabilities.CLIENT_SSL) != 0
-          ? "client asked for TLS, which this proxy does not offer to clients; connect with ssl disabled"
-          : "handshake response has no user name");
+      throw new IllegalArgumentException(
+          (caps & Capabilities.CLIENT_SSL) != 0
+              ? "client asked for TLS, which this proxy does not offer to clients; connect with ssl disabled"
+              : "handshake response has no user name");
     }
     String user = Packets.readStringNul(p);
     byte[] auth;
@@ -60,10 +68,14 @@ public record HandshakeResponse41(
     if ((caps & Capabilities.CLIENT_PLUGIN_AUTH) != 0 && p.isReadable()) {
       plugin = Packets.readStringNul(p);
     }
-    return new HandshakeResponse41(caps, maxPacket, collation, user, auth == null ? new byte[0] : auth, db, plugin);
+    return new HandshakeResponse41(
+        caps, maxPacket, collation, user, auth == null ? new byte[0] : auth, db, plugin);
   }
 
-  /** Writes the reply with sequence id 1, as the proxy logs in to a backend (no database, no attributes). */
+  /**
+   * Writes the reply with sequence id 1, as the proxy logs in to a backend (no database, no
+   * attributes).
+   */
   public ByteBuf write(ByteBufAllocator alloc) {
     byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
     ByteBuf buf = Packets.start(alloc, 64 + userBytes.length + authResponse.length, 1);

@@ -9,11 +9,17 @@ import java.nio.charset.StandardCharsets;
  *
  * @param capabilities the lower 32 capability bits
  * @param seed the 20-byte scramble (both auth-plugin-data parts, without the trailing NUL)
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_handshake_v10.html">
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_handshake_v10.html">
  *     Protocol::HandshakeV10</a>
  */
 public record HandshakeV10(
-    String serverVersion, long connectionId, byte[] seed, int capabilities, int collation, int status,
+    String serverVersion,
+    long connectionId,
+    byte[] seed,
+    int capabilities,
+    int collation,
+    int status,
     String authPlugin) {
 
   /** Parses the greeting payload (the packet's reader index at its header). */
@@ -22,7 +28,8 @@ public record HandshakeV10(
     p.skipBytes(Packets.HEADER_SIZE);
     int protocol = p.readUnsignedByte();
     if (protocol != 10) {
-      throw new IllegalArgumentException("unsupported protocol version " + protocol + " (expected 10)");
+      throw new IllegalArgumentException(
+          "unsupported protocol version " + protocol + " (expected 10)");
     }
     String version = Packets.readStringNul(p);
     long connectionId = p.readUnsignedIntLE();
@@ -42,7 +49,8 @@ public record HandshakeV10(
     }
     byte[] seed = part1;
     if ((caps & Capabilities.CLIENT_SECURE_CONNECTION) != 0) {
-      // Part 2 is max(13, length - 8) bytes and ends with the NUL that terminates the scramble: drop only that.
+      // Part 2 is max(13, length - 8) bytes and ends with the NUL that terminates the scramble:
+      // drop only that.
       int len2 = Math.min(Math.max(13, authDataLength - 8), p.readableBytes());
       int used = len2 > 0 && p.getByte(p.readerIndex() + len2 - 1) == 0 ? len2 - 1 : len2;
       seed = new byte[8 + used];

@@ -3,9 +3,9 @@ package dev.mysqlpool.proxy.protocol;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Walks the packets of a buffer holding one or more whole packets, presenting each as a view whose reader index is
- * at its header and writer index at its end. One cursor per batch; the view is reused, so take what you need from
- * it before advancing.
+ * Walks the packets of a buffer holding one or more whole packets, presenting each as a view whose
+ * reader index is at its header and writer index at its end. One cursor per batch; the view is
+ * reused, so take what you need from it before advancing.
  */
 public final class PacketCursor {
   private final ByteBuf batch;

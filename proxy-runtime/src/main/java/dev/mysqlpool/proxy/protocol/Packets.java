@@ -5,13 +5,17 @@ import io.netty.buffer.ByteBufAllocator;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Reading and writing the wire format: a packet is a 3-byte little-endian payload length, a sequence id and the
- * payload. Buffers passed in are never released here; buffers returned belong to the caller.
+ * Reading and writing the wire format: a packet is a 3-byte little-endian payload length, a
+ * sequence id and the payload. Buffers passed in are never released here; buffers returned belong
+ * to the caller.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_packets.html">Basic Packets</a>
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_packets.html">Basic
+ *     Packets</a>
  */
 public final class Packets {
   public static final int HEADER_SIZE = 4;
+
   /** A payload of exactly this size is continued by the next packet. */
   public static final int MAX_PAYLOAD = 0xFFFFFF;
 
@@ -34,7 +38,9 @@ public final class Packets {
 
   /** First payload byte (command byte, or OK/ERR/EOF header), or -1 for an empty payload. */
   public static int firstByte(ByteBuf packet) {
-    return payloadLength(packet) == 0 ? -1 : packet.getUnsignedByte(packet.readerIndex() + HEADER_SIZE);
+    return payloadLength(packet) == 0
+        ? -1
+        : packet.getUnsignedByte(packet.readerIndex() + HEADER_SIZE);
   }
 
   /** Rewrites the sequence id in place. */
@@ -57,7 +63,8 @@ public final class Packets {
   }
 
   /**
-   * An OK packet. With CLIENT_SESSION_TRACK the info field is length-encoded, so an empty one is a single 0.
+   * An OK packet. With CLIENT_SESSION_TRACK the info field is length-encoded, so an empty one is a
+   * single 0.
    */
   public static ByteBuf ok(ByteBufAllocator alloc, int seq, int status, int clientCapabilities) {
     ByteBuf buf = start(alloc, 8, seq);
@@ -73,7 +80,8 @@ public final class Packets {
   }
 
   /** An ERR packet as a MySQL server writes it (protocol 4.1 layout). */
-  public static ByteBuf err(ByteBufAllocator alloc, int seq, int code, String sqlState, String message) {
+  public static ByteBuf err(
+      ByteBufAllocator alloc, int seq, int code, String sqlState, String message) {
     byte[] msg = message.getBytes(StandardCharsets.UTF_8);
     ByteBuf buf = start(alloc, 9 + msg.length, seq);
     buf.writeByte(ERR);
@@ -154,8 +162,9 @@ public final class Packets {
   /**
    * Reads a length-encoded string; null for the NULL marker 0xFB.
    *
-   * @throws IllegalArgumentException when the length runs past the end of the buffer; checked before allocating, since
-   *     the length comes from the peer (a client's handshake can claim up to 2^64 bytes)
+   * @throws IllegalArgumentException when the length runs past the end of the buffer; checked
+   *     before allocating, since the length comes from the peer (a client's handshake can claim up
+   *     to 2^64 bytes)
    */
   public static byte[] readLenencBytes(ByteBuf buf) {
     if (buf.isReadable() && buf.getUnsignedByte(buf.readerIndex()) == 0xfb) {
@@ -164,8 +173,12 @@ public final class Packets {
     }
     long len = readLenencInt(buf);
     if (len < 0 || len > buf.readableBytes()) {
-      throw new IllegalArgumentException("length-encoded string of " + Long.toUnsignedString(len)
-          + " bytes runs past the end of the packet (" + buf.readableBytes() + " bytes left)");
+      throw new IllegalArgumentException(
+          "length-encoded string of "
+              + Long.toUnsignedString(len)
+              + " bytes runs past the end of the packet ("
+              + buf.readableBytes()
+              + " bytes left)");
     }
     byte[] out = new byte[(int) len];
     buf.readBytes(out);
@@ -228,11 +241,17 @@ public final class Packets {
   }
 
   /**
-   * A one-row, one-column BIGINT result set, as a server sends it for {@code SELECT ROW_COUNT()}: column count,
-   * column definition, (EOF,) the row, and the terminator (EOF, or the OK that replaces it under DEPRECATE_EOF).
+   * A one-row, one-column BIGINT result set, as a server sends it for {@code SELECT ROW_COUNT()}:
+   * column count, column definition, (EOF,) the row, and the terminator (EOF, or the OK that
+   * replaces it under DEPRECATE_EOF).
    */
-  public static ByteBuf singleValueResult(ByteBufAllocator alloc, int seq, String columnName, long value,
-      boolean deprecateEof, int status) {
+  public static ByteBuf singleValueResult(
+      ByteBufAllocator alloc,
+      int seq,
+      String columnName,
+      long value,
+      boolean deprecateEof,
+      int status) {
     byte[] name = columnName.getBytes(StandardCharsets.UTF_8);
     byte[] text = Long.toString(value).getBytes(StandardCharsets.US_ASCII);
     ByteBuf out = alloc.ioBuffer(64 + name.length);
@@ -246,15 +265,26 @@ public final class Packets {
     writeLenencInt(out, name.length);
     out.writeBytes(name);
     out.writeByte(0); // original name
-    out.writeByte(0x0c).writeShortLE(63).writeIntLE(21).writeByte(0x08).writeShortLE(0x81).writeByte(0)
-        .writeShortLE(0); // binary charset, length 21, LONGLONG, NOT_NULL|BINARY, no decimals, filler
+    out.writeByte(0x0c)
+        .writeShortLE(63)
+        .writeIntLE(21)
+        .writeByte(0x08)
+        .writeShortLE(0x81)
+        .writeByte(0)
+        .writeShortLE(
+            0); // binary charset, length 21, LONGLONG, NOT_NULL|BINARY, no decimals, filler
     out.setMediumLE(packetStart, out.writerIndex() - packetStart - HEADER_SIZE);
     if (!deprecateEof) {
       out.writeMediumLE(5).writeByte(seq++).writeByte(EOF).writeShortLE(0).writeShortLE(status);
     }
     out.writeMediumLE(1 + text.length).writeByte(seq++).writeByte(text.length).writeBytes(text);
     if (deprecateEof) {
-      out.writeMediumLE(7).writeByte(seq).writeByte(EOF).writeByte(0).writeByte(0).writeShortLE(status)
+      out.writeMediumLE(7)
+          .writeByte(seq)
+          .writeByte(EOF)
+          .writeByte(0)
+          .writeByte(0)
+          .writeShortLE(status)
           .writeShortLE(0);
     } else {
       out.writeMediumLE(5).writeByte(seq).writeByte(EOF).writeShortLE(0).writeShortLE(status);

@@ -3,15 +3,17 @@ package dev.mysqlpool.proxy.protocol;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Follows the server's replies to a connection's pipelined commands, packet by packet, so the proxy knows when each
- * reply is complete and what the last status flags said (open transaction, more results). It reads at most a few
- * header bytes per packet and never copies or retains a packet.
+ * Follows the server's replies to a connection's pipelined commands, packet by packet, so the proxy
+ * knows when each reply is complete and what the last status flags said (open transaction, more
+ * results). It reads at most a few header bytes per packet and never copies or retains a packet.
  *
- * <p>Replies are multi-part: several result sets per statement, ERR after rows, prepared-statement metadata, a
- * cursor that leaves rows behind for COM_STMT_FETCH, and 0xFE packets that are rows rather than terminators when 16
- * MiB long. Not thread-safe: one instance per connection, used on one thread at a time.
+ * <p>Replies are multi-part: several result sets per statement, ERR after rows, prepared-statement
+ * metadata, a cursor that leaves rows behind for COM_STMT_FETCH, and 0xFE packets that are rows
+ * rather than terminators when 16 MiB long. Not thread-safe: one instance per connection, used on
+ * one thread at a time.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response.html">COM_QUERY
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response.html">COM_QUERY
  *     Response</a>
  */
 public final class ResponseTracker {
@@ -46,7 +48,10 @@ public final class ResponseTracker {
   private long rows;
   private boolean lastWasResultSet;
 
-  /** @param capabilities the capabilities negotiated on the connection (CLIENT_DEPRECATE_EOF matters) */
+  /**
+   * @param capabilities the capabilities negotiated on the connection (CLIENT_DEPRECATE_EOF
+   *     matters)
+   */
   public ResponseTracker(int capabilities) {
     this.deprecateEof = (capabilities & Capabilities.CLIENT_DEPRECATE_EOF) != 0;
   }
@@ -84,8 +89,9 @@ public final class ResponseTracker {
   }
 
   /**
-   * Whether the packet just passed to {@link #onPacket} was an OK packet (or the OK-shaped terminator that replaces
-   * EOF under CLIENT_DEPRECATE_EOF), the only packets that can carry session-state changes.
+   * Whether the packet just passed to {@link #onPacket} was an OK packet (or the OK-shaped
+   * terminator that replaces EOF under CLIENT_DEPRECATE_EOF), the only packets that can carry
+   * session-state changes.
    */
   public boolean packetWasOk() {
     return okPacket;
@@ -96,7 +102,10 @@ public final class ResponseTracker {
     return lastWarnings;
   }
 
-  /** Affected rows of the most recent OK packet that answered a statement (not a result-set terminator). */
+  /**
+   * Affected rows of the most recent OK packet that answered a statement (not a result-set
+   * terminator).
+   */
   public long lastAffectedRows() {
     return lastAffectedRows;
   }
@@ -116,7 +125,9 @@ public final class ResponseTracker {
     return rows;
   }
 
-  /** True once the server answered a LOAD DATA LOCAL with a file request; the client uploads next. */
+  /**
+   * True once the server answered a LOAD DATA LOCAL with a file request; the client uploads next.
+   */
   public boolean localInfileRequested() {
     return localInfileRequested;
   }
@@ -184,7 +195,8 @@ public final class ResponseTracker {
         return false;
       case COLUMNS_EOF:
         readEof(packet, payload);
-        if ((lastStatus & ServerStatus.CURSOR_EXISTS) != 0 && currentCommand() == Commands.COM_STMT_EXECUTE) {
+        if ((lastStatus & ServerStatus.CURSOR_EXISTS) != 0
+            && currentCommand() == Commands.COM_STMT_EXECUTE) {
           return complete(false);
         }
         phase = ROWS;
@@ -236,7 +248,8 @@ public final class ResponseTracker {
     }
     if (command == Commands.COM_STMT_PREPARE) {
       if (header != Packets.OK) {
-        throw new IllegalStateException("unexpected reply 0x" + Integer.toHexString(header) + " to COM_STMT_PREPARE");
+        throw new IllegalStateException(
+            "unexpected reply 0x" + Integer.toHexString(header) + " to COM_STMT_PREPARE");
       }
       int columns = packet.getUnsignedShortLE(payload + 5);
       int params = packet.getUnsignedShortLE(payload + 7);
@@ -286,8 +299,10 @@ public final class ResponseTracker {
   }
 
   private boolean isTerminator(int length) {
-    // A classic EOF is at most 5 bytes; a DEPRECATE_EOF terminator is an OK packet with a 0xFE header, which can
-    // carry session-state info but stays far below 16 MiB, whereas a row starting with 0xFE is at least 16 MiB.
+    // A classic EOF is at most 5 bytes; a DEPRECATE_EOF terminator is an OK packet with a 0xFE
+    // header, which can
+    // carry session-state info but stays far below 16 MiB, whereas a row starting with 0xFE is at
+    // least 16 MiB.
     return deprecateEof ? length < Packets.MAX_PAYLOAD : length < 9;
   }
 
@@ -310,7 +325,8 @@ public final class ResponseTracker {
     if (statementResult) {
       lastAffectedRows = affected;
       if (insertId != 0) {
-        // A multi-statement reply ends with the last statement's OK; an INSERT before it still set the id.
+        // A multi-statement reply ends with the last statement's OK; an INSERT before it still set
+        // the id.
         lastInsertId = insertId;
       }
     }

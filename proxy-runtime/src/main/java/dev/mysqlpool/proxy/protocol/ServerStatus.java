@@ -3,7 +3,8 @@ package dev.mysqlpool.proxy.protocol;
 /**
  * Server status flags carried by OK and EOF packets.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/mysql__com_8h.html">mysql_com.h</a>
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/mysql__com_8h.html">mysql_com.h</a>
  */
 public final class ServerStatus {
   public static final int IN_TRANS = 1;

@@ -5,10 +5,12 @@ import io.netty.buffer.ByteBufAllocator;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The session-state changes a server appends to an OK packet on a connection with CLIENT_SESSION_TRACK (status flag
- * SESSION_STATE_CHANGED), and the same OK packet rewritten for a client that did not ask for them.
+ * The session-state changes a server appends to an OK packet on a connection with
+ * CLIENT_SESSION_TRACK (status flag SESSION_STATE_CHANGED), and the same OK packet rewritten for a
+ * client that did not ask for them.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html">OK_Packet</a>
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html">OK_Packet</a>
  */
 public final class SessionStateInfo {
   public static final int SYSTEM_VARIABLES = 0;
@@ -21,18 +23,23 @@ public final class SessionStateInfo {
 
     void schema(String name);
 
-    /** Session state changed in a way the other entries may not describe (user variables, temporary tables...). */
+    /**
+     * Session state changed in a way the other entries may not describe (user variables, temporary
+     * tables...).
+     */
     void stateChanged();
 
-    /** An entry type this proxy does not interpret (GTIDs, transaction characteristics or state). */
+    /**
+     * An entry type this proxy does not interpret (GTIDs, transaction characteristics or state).
+     */
     void other(int type);
   }
 
   private SessionStateInfo() {}
 
   /**
-   * Reports the session-state entries of an OK packet (header 0x00 or 0xFE) read on a connection with
-   * CLIENT_SESSION_TRACK. Does nothing when the packet carries none.
+   * Reports the session-state entries of an OK packet (header 0x00 or 0xFE) read on a connection
+   * with CLIENT_SESSION_TRACK. Does nothing when the packet carries none.
    */
   public static void read(ByteBuf packet, Visitor visitor) {
     int payload = packet.readerIndex() + Packets.HEADER_SIZE;
@@ -58,12 +65,13 @@ public final class SessionStateInfo {
       i += Packets.lenencSize(packet, i);
       int entryEnd = (int) Math.min(stateEnd, i + length);
       switch (type) {
-        case SYSTEM_VARIABLES: {
-          String name = lenencString(packet, i);
-          int valueAt = skipLenencString(packet, i);
-          visitor.variable(name, valueAt < entryEnd ? lenencString(packet, valueAt) : "");
-          break;
-        }
+        case SYSTEM_VARIABLES:
+          {
+            String name = lenencString(packet, i);
+            int valueAt = skipLenencString(packet, i);
+            visitor.variable(name, valueAt < entryEnd ? lenencString(packet, valueAt) : "");
+            break;
+          }
         case SCHEMA:
           visitor.schema(lenencString(packet, i));
           break;
@@ -78,16 +86,18 @@ public final class SessionStateInfo {
   }
 
   /**
-   * The OK packet as a client without CLIENT_SESSION_TRACK expects it: no state data and no SESSION_STATE_CHANGED
-   * flag. The info text stays length-encoded, as servers write it to every client (and as drivers such as
-   * Connector/J read it), and is left out when empty. Returns null when the packet carries no state data.
+   * The OK packet as a client without CLIENT_SESSION_TRACK expects it: no state data and no
+   * SESSION_STATE_CHANGED flag. The info text stays length-encoded, as servers write it to every
+   * client (and as drivers such as Connector/J read it), and is left out when empty. Returns null
+   * when the packet carries no state data.
    */
   public static ByteBuf withoutSessionTrack(ByteBufAllocator alloc, ByteBuf packet) {
     int payload = packet.readerIndex() + Packets.HEADER_SIZE;
     int end = payload + Packets.payloadLength(packet);
     int statusAt = afterStatus(packet, payload);
     int infoAt = statusAt + 4;
-    if (infoAt > end || (packet.getUnsignedShortLE(statusAt) & ServerStatus.SESSION_STATE_CHANGED) == 0) {
+    if (infoAt > end
+        || (packet.getUnsignedShortLE(statusAt) & ServerStatus.SESSION_STATE_CHANGED) == 0) {
       return null;
     }
     int status = packet.getUnsignedShortLE(statusAt);
@@ -104,17 +114,18 @@ public final class SessionStateInfo {
   }
 
   /**
-   * The OK packet without its STATE_CHANGE entries, for a client that did not turn on
-   * {@code session_track_state_change} (the proxy did, on its backends; MariaDB Connector/J 3.5 misreads such
-   * entries). When nothing else remains, the state data and the SESSION_STATE_CHANGED flag go too. Returns null when
-   * the packet has no STATE_CHANGE entry.
+   * The OK packet without its STATE_CHANGE entries, for a client that did not turn on {@code
+   * session_track_state_change} (the proxy did, on its backends; MariaDB Connector/J 3.5 misreads
+   * such entries). When nothing else remains, the state data and the SESSION_STATE_CHANGED flag go
+   * too. Returns null when the packet has no STATE_CHANGE entry.
    */
   public static ByteBuf withoutStateChangeEntries(ByteBufAllocator alloc, ByteBuf packet) {
     int payload = packet.readerIndex() + Packets.HEADER_SIZE;
     int end = payload + Packets.payloadLength(packet);
     int statusAt = afterStatus(packet, payload);
     int infoAt = statusAt + 4;
-    if (infoAt >= end || (packet.getUnsignedShortLE(statusAt) & ServerStatus.SESSION_STATE_CHANGED) == 0) {
+    if (infoAt >= end
+        || (packet.getUnsignedShortLE(statusAt) & ServerStatus.SESSION_STATE_CHANGED) == 0) {
       return null;
     }
     int stateAt = Math.min(end, skipLenencString(packet, infoAt));
@@ -144,7 +155,9 @@ public final class SessionStateInfo {
       }
       int status = packet.getUnsignedShortLE(statusAt);
       boolean emptyInfo = packet.getUnsignedByte(infoAt) == 0;
-      ByteBuf out = Packets.start(alloc, stateAt - payload + kept.readableBytes() + 9, Packets.sequenceId(packet));
+      ByteBuf out =
+          Packets.start(
+              alloc, stateAt - payload + kept.readableBytes() + 9, Packets.sequenceId(packet));
       out.writeBytes(packet, payload, statusAt - payload);
       out.writeShortLE(kept.isReadable() ? status : status & ~ServerStatus.SESSION_STATE_CHANGED);
       out.writeShortLE(packet.getUnsignedShortLE(statusAt + 2));

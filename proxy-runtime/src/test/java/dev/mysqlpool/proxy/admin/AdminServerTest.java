@@ -3,6 +3,12 @@ package dev.mysqlpool.proxy.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalIoHandler;
+import io.netty.channel.nio.NioIoHandler;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,20 +27,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.local.LocalIoHandler;
-import io.netty.channel.nio.NioIoHandler;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 class AdminServerTest {
   private static final String METRICS =
@@ -130,7 +127,9 @@ class AdminServerTest {
     HttpResponse<String> response = get("/stats");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("content-type")).hasValue("application/json");
-    assertThat(response.body()).withFailMessage("JSON should be indented for humans").contains("\n  \"");
+    assertThat(response.body())
+        .withFailMessage("JSON should be indented for humans")
+        .contains("\n  \"");
 
     JsonNode json = new ObjectMapper().readTree(response.body());
     assertThat(json.at("/pools/0/name").asText()).isEqualTo("orders-rw");
@@ -142,13 +141,15 @@ class AdminServerTest {
   @Test
   void headSendsHeadersOfGetWithoutBody() throws Exception {
     HttpResponse<String> get = get("/metrics");
-    HttpResponse<String> head = send(request("/metrics").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    HttpResponse<String> head =
+        send(request("/metrics").method("HEAD", HttpRequest.BodyPublishers.noBody()));
 
     assertThat(head.statusCode()).isEqualTo(200);
     assertThat(head.body()).isEmpty();
     assertThat(head.headers().firstValue("content-length"))
         .hasValue(String.valueOf(get.body().getBytes(StandardCharsets.UTF_8).length));
-    assertThat(head.headers().firstValue("content-type")).isEqualTo(get.headers().firstValue("content-type"));
+    assertThat(head.headers().firstValue("content-type"))
+        .isEqualTo(get.headers().firstValue("content-type"));
   }
 
   @Test
@@ -164,7 +165,9 @@ class AdminServerTest {
     for (String method : List.of("POST", "PUT", "DELETE")) {
       HttpResponse<String> response =
           send(request("/healthz").method(method, HttpRequest.BodyPublishers.ofString("x")));
-      assertThat(response.statusCode()).withFailMessage("%s /healthz must be 405", method).isEqualTo(405);
+      assertThat(response.statusCode())
+          .withFailMessage("%s /healthz must be 405", method)
+          .isEqualTo(405);
       assertThat(response.headers().firstValue("allow")).hasValue("GET, HEAD");
     }
   }
@@ -196,7 +199,9 @@ class AdminServerTest {
       OutputStream out = socket.getOutputStream();
       InputStream in = socket.getInputStream();
       for (String path : List.of("/healthz", "/readyz", "/metrics", "/nope", "/healthz")) {
-        out.write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            ("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
         out.flush();
         RawResponse response = RawResponse.read(in);
         assertThat(response.headers).doesNotContainKey("connection");
@@ -219,7 +224,9 @@ class AdminServerTest {
       InputStream in = socket.getInputStream();
       RawResponse response = RawResponse.read(in);
       assertThat(response.headers).containsEntry("connection", "close");
-      assertThat(in.read()).withFailMessage("server must close after Connection: close").isEqualTo(-1);
+      assertThat(in.read())
+          .withFailMessage("server must close after Connection: close")
+          .isEqualTo(-1);
     }
   }
 
@@ -228,7 +235,9 @@ class AdminServerTest {
     try (Socket socket = connect()) {
       OutputStream out = socket.getOutputStream();
       InputStream in = socket.getInputStream();
-      out.write("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
       RawResponse kept = RawResponse.read(in);
       assertThat(kept.statusLine).startsWith("HTTP/1.0 200");
       assertThat(kept.headers).containsEntry("connection", "keep-alive");
@@ -269,9 +278,13 @@ class AdminServerTest {
       server.close();
       server.close(); // idempotent
 
-      assertThat(in.read()).withFailMessage("close() must end keep-alive connections too").isEqualTo(-1);
+      assertThat(in.read())
+          .withFailMessage("close() must end keep-alive connections too")
+          .isEqualTo(-1);
       assertThatThrownBy(() -> get("/healthz")).isInstanceOf(ConnectException.class);
-      assertThat(group.isShuttingDown()).withFailMessage("the caller's group must stay up").isFalse();
+      assertThat(group.isShuttingDown())
+          .withFailMessage("the caller's group must stay up")
+          .isFalse();
     }
   }
 
@@ -302,7 +315,8 @@ class AdminServerTest {
     return send(request(path).GET());
   }
 
-  private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+  private HttpResponse<String> send(HttpRequest.Builder request)
+      throws IOException, InterruptedException {
     return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
@@ -382,11 +396,15 @@ class AdminServerTest {
       Map<String, String> headers = new LinkedHashMap<>();
       for (String header = line(in); !header.isEmpty(); header = line(in)) {
         int colon = header.indexOf(':');
-        headers.put(header.substring(0, colon).trim().toLowerCase(Locale.ROOT), header.substring(colon + 1).trim());
+        headers.put(
+            header.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+            header.substring(colon + 1).trim());
       }
       int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
       byte[] body = in.readNBytes(length);
-      assertThat(body).withFailMessage("response body shorter than its Content-Length").hasSize(length);
+      assertThat(body)
+          .withFailMessage("response body shorter than its Content-Length")
+          .hasSize(length);
       return new RawResponse(statusLine, headers, new String(body, StandardCharsets.UTF_8));
     }
 

@@ -16,18 +16,17 @@ import java.security.spec.ECGenParameterSpec;
 import java.security.spec.MGF1ParameterSpec;
 import java.util.Arrays;
 import java.util.Base64;
-
 import javax.crypto.Cipher;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class CachingSha2PasswordTest {
   private static final byte[] PASSWORD = "password".getBytes(StandardCharsets.UTF_8);
 
-  // Vectors from eclipse-vertx/vertx-sql-client CachingSha2AuthenticatorTest (password "password"); re-derived
+  // Vectors from eclipse-vertx/vertx-sql-client CachingSha2AuthenticatorTest (password "password");
+  // re-derived
   // independently with python3 hashlib before being copied here.
   private static final byte[] VERTX_SEED_1 =
       bytes(
@@ -38,19 +37,20 @@ class CachingSha2PasswordTest {
           0x6f, 0x2d, 0x5c, 0x6d, 0x66, 0x04, 0x10, 0x70, //
           0x2b, 0x71, 0x37, 0x76, 0x63, 0x39, 0x2a, 0x02, 0x6d, 0x4a, 0x25, 0x47);
 
-  // Vector from boostorg/mysql's caching_sha2_password test, captured from a real MySQL server exchange
+  // Vector from boostorg/mysql's caching_sha2_password test, captured from a real MySQL server
+  // exchange
   // (password "hola"). A server accepted this reply, so it pins the order of the inner hash inputs.
   private static final byte[] BOOST_HASH_SEED =
       bytes(
-          0x3e, 0x3b, 0x04, 0x55, 0x04, 0x70, 0x16, 0x3a, 0x4c, 0x15, 0x35, 0x03, 0x15, 0x76, 0x73, 0x22, 0x46,
-          0x08, 0x18, 0x01);
+          0x3e, 0x3b, 0x04, 0x55, 0x04, 0x70, 0x16, 0x3a, 0x4c, 0x15, 0x35, 0x03, 0x15, 0x76, 0x73,
+          0x22, 0x46, 0x08, 0x18, 0x01);
 
   // Seed of boostorg/mysql's csha2p_encrypt_password tests, whose expected pre-RSA buffers
   // ((password || NUL) XOR seed, cyclic) are reused below; python3 agrees with both.
   private static final byte[] BOOST_RSA_SEED =
       bytes(
-          0x0f, 0x64, 0x4f, 0x2f, 0x2b, 0x3b, 0x27, 0x6b, 0x45, 0x5c, 0x53, 0x01, 0x13, 0x7e, 0x4f, 0x10, 0x26,
-          0x23, 0x5d, 0x27);
+          0x0f, 0x64, 0x4f, 0x2f, 0x2b, 0x3b, 0x27, 0x6b, 0x45, 0x5c, 0x53, 0x01, 0x13, 0x7e, 0x4f,
+          0x10, 0x26, 0x23, 0x5d, 0x27);
 
   private static KeyPair rsa;
   private static String spkiPem;
@@ -73,8 +73,12 @@ class CachingSha2PasswordTest {
 
   @Test
   void scrambleMatchesReplyCapturedFromRealServer() {
-    assertThat(hex(CachingSha2Password.scramble("hola".getBytes(StandardCharsets.UTF_8), BOOST_HASH_SEED)))
-        .withFailMessage("inner hash must be SHA256(SHA256(SHA256(pw)) || seed), the order servers accept")
+    assertThat(
+            hex(
+                CachingSha2Password.scramble(
+                    "hola".getBytes(StandardCharsets.UTF_8), BOOST_HASH_SEED)))
+        .withFailMessage(
+            "inner hash must be SHA256(SHA256(SHA256(pw)) || seed), the order servers accept")
         .isEqualTo("a1c1e1e91bb6544ba7374b9c566d693e06ca070298acd10618c690389d88e120");
   }
 
@@ -116,7 +120,8 @@ class CachingSha2PasswordTest {
 
   @Test
   void encryptPasswordRepeatsTheSeedForLongPasswords() throws GeneralSecurityException {
-    byte[] password = "kjaski829380jvnnM,ka;::_kshf93IJCLIJO)jcjsnaklO?a".getBytes(StandardCharsets.UTF_8);
+    byte[] password =
+        "kjaski829380jvnnM,ka;::_kshf93IJCLIJO)jcjsnaklO?a".getBytes(StandardCharsets.UTF_8);
     byte[] encrypted = CachingSha2Password.encryptPassword(password, BOOST_RSA_SEED, spkiPem);
     assertThat(hex(decrypt(rsa.getPrivate(), encrypted)))
         .isEqualTo(
@@ -125,15 +130,18 @@ class CachingSha2PasswordTest {
 
   @Test
   void encryptPasswordRecoversThePasswordByXorWithTheSeed() throws GeneralSecurityException {
-    byte[] password = "s3cr€t with a longer tail than twenty bytes".getBytes(StandardCharsets.UTF_8);
+    byte[] password =
+        "s3cr€t with a longer tail than twenty bytes".getBytes(StandardCharsets.UTF_8);
     byte[] seed = Scrambles.newSeed(new SecureRandom());
-    byte[] decrypted = decrypt(rsa.getPrivate(), CachingSha2Password.encryptPassword(password, seed, spkiPem));
+    byte[] decrypted =
+        decrypt(rsa.getPrivate(), CachingSha2Password.encryptPassword(password, seed, spkiPem));
 
     for (int i = 0; i < decrypted.length; i++) {
       decrypted[i] ^= seed[i % seed.length];
     }
     byte[] expected = Arrays.copyOf(password, password.length + 1);
-    assertThat(decrypted).withFailMessage("XOR with the seed must give back the NUL-terminated password")
+    assertThat(decrypted)
+        .withFailMessage("XOR with the seed must give back the NUL-terminated password")
         .isEqualTo(expected);
   }
 
@@ -155,15 +163,20 @@ class CachingSha2PasswordTest {
   @Test
   void acceptsPkcs1RsaPublicKey() throws GeneralSecurityException {
     byte[] spki = rsa.getPublic().getEncoded();
-    // A 2048-bit SubjectPublicKeyInfo is a fixed 24-byte prefix (SEQUENCE, rsaEncryption AlgorithmIdentifier,
-    // BIT STRING header) around the PKCS#1 RSAPublicKey, so slicing gives an independent PKCS#1 encoding.
-    assertThat(hex(Arrays.copyOf(spki, 24))).isEqualTo("30820122300d06092a864886f70d01010105000382010f00");
+    // A 2048-bit SubjectPublicKeyInfo is a fixed 24-byte prefix (SEQUENCE, rsaEncryption
+    // AlgorithmIdentifier,
+    // BIT STRING header) around the PKCS#1 RSAPublicKey, so slicing gives an independent PKCS#1
+    // encoding.
+    assertThat(hex(Arrays.copyOf(spki, 24)))
+        .isEqualTo("30820122300d06092a864886f70d01010105000382010f00");
     String pkcs1Pem = pem("RSA PUBLIC KEY", Arrays.copyOfRange(spki, 24, spki.length));
 
     assertThat(CachingSha2Password.parsePublicKey(pkcs1Pem)).isEqualTo(rsa.getPublic());
-    byte[] encrypted = CachingSha2Password.encryptPassword(
-        "csha2p_password".getBytes(StandardCharsets.UTF_8), BOOST_RSA_SEED, pkcs1Pem);
-    assertThat(hex(decrypt(rsa.getPrivate(), encrypted))).isEqualTo("6c17274e194b781b242f20767c0c2b10");
+    byte[] encrypted =
+        CachingSha2Password.encryptPassword(
+            "csha2p_password".getBytes(StandardCharsets.UTF_8), BOOST_RSA_SEED, pkcs1Pem);
+    assertThat(hex(decrypt(rsa.getPrivate(), encrypted)))
+        .isEqualTo("6c17274e194b781b242f20767c0c2b10");
   }
 
   @Test
@@ -190,7 +203,8 @@ class CachingSha2PasswordTest {
 
   @Test
   void rejectsTextThatIsNotPem() {
-    assertThatThrownBy(() -> CachingSha2Password.encryptPassword(PASSWORD, BOOST_RSA_SEED, "not a key"))
+    assertThatThrownBy(
+            () -> CachingSha2Password.encryptPassword(PASSWORD, BOOST_RSA_SEED, "not a key"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("server RSA public key is not PEM: no '-----BEGIN ' line in 9 characters");
     assertThatThrownBy(() -> CachingSha2Password.parsePublicKey(""))
@@ -211,7 +225,8 @@ class CachingSha2PasswordTest {
     String certificate = pem("CERTIFICATE", new byte[] {1, 2, 3});
     assertThatThrownBy(() -> CachingSha2Password.parsePublicKey(certificate))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("server RSA public key has PEM type 'CERTIFICATE', expected 'PUBLIC KEY' or 'RSA PUBLIC KEY'");
+        .hasMessage(
+            "server RSA public key has PEM type 'CERTIFICATE', expected 'PUBLIC KEY' or 'RSA PUBLIC KEY'");
   }
 
   @Test
@@ -227,7 +242,8 @@ class CachingSha2PasswordTest {
     String garbage = pem("PUBLIC KEY", new byte[] {0x30, 0x03, 0x02, 0x01, 0x01});
     assertThatThrownBy(() -> CachingSha2Password.parsePublicKey(garbage))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("server public key (PEM type 'PUBLIC KEY') is not a valid RSA public key: ");
+        .hasMessageStartingWith(
+            "server public key (PEM type 'PUBLIC KEY') is not a valid RSA public key: ");
   }
 
   @Test
@@ -237,7 +253,8 @@ class CachingSha2PasswordTest {
     String ecPem = pem("PUBLIC KEY", ec.generateKeyPair().getPublic().getEncoded());
     assertThatThrownBy(() -> CachingSha2Password.parsePublicKey(ecPem))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("server public key (PEM type 'PUBLIC KEY') is not a valid RSA public key: ");
+        .hasMessageStartingWith(
+            "server public key (PEM type 'PUBLIC KEY') is not a valid RSA public key: ");
   }
 
   @Test
@@ -269,7 +286,10 @@ class CachingSha2PasswordTest {
         .hasMessageContaining("got 21");
   }
 
-  /** OAEP as MySQL (OpenSSL's RSA_PKCS1_OAEP_PADDING) defines it: SHA-1 for the label hash and for MGF1. */
+  /**
+   * OAEP as MySQL (OpenSSL's RSA_PKCS1_OAEP_PADDING) defines it: SHA-1 for the label hash and for
+   * MGF1.
+   */
   private static byte[] decrypt(PrivateKey key, byte[] ciphertext) throws GeneralSecurityException {
     Cipher cipher = Cipher.getInstance("RSA/ECB/OAEPPadding");
     cipher.init(

@@ -8,13 +8,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-
 import org.junit.jupiter.api.Test;
 
 class NativePasswordTest {
   private static final byte[] PASSWORD = "password".getBytes(StandardCharsets.UTF_8);
 
-  // Vector from eclipse-vertx/vertx-sql-client Native41AuthenticatorTest.testEncode; re-derived independently
+  // Vector from eclipse-vertx/vertx-sql-client Native41AuthenticatorTest.testEncode; re-derived
+  // independently
   // with python3 hashlib (sha1(pw) xor sha1(seed + sha1(sha1(pw)))) before being copied here.
   private static final byte[] VERTX_SEED_1 =
       bytes(
@@ -27,12 +27,13 @@ class NativePasswordTest {
           0x42, 0x0f, 0x34, 0x68, 0x6f, 0x77, 0x67, 0x18, //
           0x14, 0x57, 0x3d, 0x04, 0x39, 0x70, 0x1f, 0x46, 0x58, 0x51, 0x49, 0x31);
 
-  // Vector from boostorg/mysql's mysql_native_password test ("values snooped using Wireshark" against a real
+  // Vector from boostorg/mysql's mysql_native_password test ("values snooped using Wireshark"
+  // against a real
   // server), password "root".
   private static final byte[] BOOST_SEED =
       bytes(
-          0x79, 0x64, 0x3d, 0x12, 0x1d, 0x71, 0x74, 0x47, 0x5f, 0x48, 0x3e, 0x3e, 0x0b, 0x62, 0x0a, 0x03, 0x3d,
-          0x27, 0x3a, 0x4c);
+          0x79, 0x64, 0x3d, 0x12, 0x1d, 0x71, 0x74, 0x47, 0x5f, 0x48, 0x3e, 0x3e, 0x0b, 0x62, 0x0a,
+          0x03, 0x3d, 0x27, 0x3a, 0x4c);
 
   @Test
   void scrambleMatchesVertxVectors() {
@@ -68,7 +69,9 @@ class NativePasswordTest {
     assertThat(NativePassword.verify(PASSWORD, VERTX_SEED_2, reply))
         .withFailMessage("a reply is bound to its seed and must not verify against another")
         .isFalse();
-    assertThat(NativePassword.verify("Password".getBytes(StandardCharsets.UTF_8), VERTX_SEED_1, reply)).isFalse();
+    assertThat(
+            NativePassword.verify("Password".getBytes(StandardCharsets.UTF_8), VERTX_SEED_1, reply))
+        .isFalse();
     assertThat(NativePassword.verify(PASSWORD, VERTX_SEED_1, new byte[0])).isFalse();
     assertThat(NativePassword.verify(PASSWORD, VERTX_SEED_1, Arrays.copyOf(reply, 19))).isFalse();
   }

@@ -3,7 +3,6 @@ package dev.mysqlpool.proxy.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.security.SecureRandom;
-
 import org.junit.jupiter.api.Test;
 
 class ScramblesTest {
@@ -27,7 +26,9 @@ class ScramblesTest {
       distinct += s ? 1 : 0;
     }
     // 40,000 draws over 126 values: every allowed value shows up unless the mapping is broken.
-    assertThat(distinct).withFailMessage("expected all 126 allowed byte values, saw %d", distinct).isEqualTo(126);
+    assertThat(distinct)
+        .withFailMessage("expected all 126 allowed byte values, saw %d", distinct)
+        .isEqualTo(126);
   }
 
   @Test
@@ -52,7 +53,11 @@ class ScramblesTest {
   void seedsWorkWithBothPlugins() {
     byte[] seed = Scrambles.newSeed(new SecureRandom());
     byte[] password = {'p', 'w'};
-    assertThat(NativePassword.verify(password, seed, NativePassword.scramble(password, seed))).isTrue();
-    assertThat(CachingSha2Password.verify(password, seed, CachingSha2Password.scramble(password, seed))).isTrue();
+    assertThat(NativePassword.verify(password, seed, NativePassword.scramble(password, seed)))
+        .isTrue();
+    assertThat(
+            CachingSha2Password.verify(
+                password, seed, CachingSha2Password.scramble(password, seed)))
+        .isTrue();
   }
 }

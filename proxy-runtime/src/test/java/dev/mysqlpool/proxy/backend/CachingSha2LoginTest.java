@@ -10,6 +10,10 @@ import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.testsupport.LeakGuard;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.Future;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -43,24 +47,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.util.concurrent.Future;
-
 /**
- * The caching_sha2_password login of {@link BackendConnector}, driven through {@link BackendPool} against a fake MySQL
- * 8 server written here, because the only real server in this build (MariaDB 11.4) logs in with
- * mysql_native_password.
+ * The caching_sha2_password login of {@link BackendConnector}, driven through {@link BackendPool}
+ * against a fake MySQL 8 server written here, because the only real server in this build (MariaDB
+ * 11.4) logs in with mysql_native_password.
  *
- * <p>The fake implements the server side of the exchange on its own: it computes the expected scrambles and decrypts
- * the RSA-encrypted password itself instead of calling {@code dev.mysqlpool.proxy.auth}, parses the
- * HandshakeResponse41 itself, and answers the proxy's {@code SELECT @@SESSION.wait_timeout}, COM_RESET_CONNECTION and
- * COM_PING as MySQL 8.4 would. Each test compares the complete packet transcript, sequence ids included: every packet
- * is recorded as {@code C<seq>} (from the proxy) or {@code S<seq>} (from the fake), so a reply that does not carry
+ * <p>The fake implements the server side of the exchange on its own: it computes the expected
+ * scrambles and decrypts the RSA-encrypted password itself instead of calling {@code
+ * dev.mysqlpool.proxy.auth}, parses the HandshakeResponse41 itself, and answers the proxy's {@code
+ * SELECT @@SESSION.wait_timeout}, COM_RESET_CONNECTION and COM_PING as MySQL 8.4 would. Each test
+ * compares the complete packet transcript, sequence ids included: every packet is recorded as
+ * {@code C<seq>} (from the proxy) or {@code S<seq>} (from the fake), so a reply that does not carry
  * its request's id plus one shows up in the diff.
  *
- * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_caching_sha2_authentication_exchanges.html">
+ * @see <a
+ *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_caching_sha2_authentication_exchanges.html">
  *     caching_sha2_password information exchanges</a>
  */
 @ExtendWith(LeakGuard.class)
@@ -69,10 +70,18 @@ class CachingSha2LoginTest {
   private static final String PASSWORD = "s3cret-pässword";
   private static final int WAIT_TIMEOUT = 28800;
 
-  /** Flags a proxy client may choose; the fake formats its result set by what the proxy passes on. */
-  private static final int MODERN_CLIENT = Capabilities.CLIENT_DEPRECATE_EOF | Capabilities.CLIENT_SESSION_TRACK
-      | Capabilities.CLIENT_TRANSACTIONS | Capabilities.CLIENT_MULTI_RESULTS | Capabilities.CLIENT_FOUND_ROWS;
-  private static final int CLASSIC_CLIENT = Capabilities.CLIENT_TRANSACTIONS | Capabilities.CLIENT_MULTI_RESULTS;
+  /**
+   * Flags a proxy client may choose; the fake formats its result set by what the proxy passes on.
+   */
+  private static final int MODERN_CLIENT =
+      Capabilities.CLIENT_DEPRECATE_EOF
+          | Capabilities.CLIENT_SESSION_TRACK
+          | Capabilities.CLIENT_TRANSACTIONS
+          | Capabilities.CLIENT_MULTI_RESULTS
+          | Capabilities.CLIENT_FOUND_ROWS;
+
+  private static final int CLASSIC_CLIENT =
+      Capabilities.CLIENT_TRANSACTIONS | Capabilities.CLIENT_MULTI_RESULTS;
 
   private static final int UTF8MB4_0900_AI_CI = 255;
 
@@ -97,13 +106,16 @@ class CachingSha2LoginTest {
     try (FakeMySql8 fake = FakeMySql8.start(FakeMySql8.GREET_CACHING_SHA2, true)) {
       loginQueryResetPing(fake, PASSWORD, MODERN_CLIENT);
 
-      assertTranscript(fake, concat(List.of(
-          "S0 HandshakeV10 plugin=caching_sha2_password",
-          "C1 HandshakeResponse41 user=app plugin=caching_sha2_password auth=caching_sha2_password scramble of the "
-              + "greeting seed",
-          "S2 AuthMoreData 0x03 fast_auth_success",
-          "S3 OK"),
-          commandPhase(true)));
+      assertTranscript(
+          fake,
+          concat(
+              List.of(
+                  "S0 HandshakeV10 plugin=caching_sha2_password",
+                  "C1 HandshakeResponse41 user=app plugin=caching_sha2_password auth=caching_sha2_password scramble of the "
+                      + "greeting seed",
+                  "S2 AuthMoreData 0x03 fast_auth_success",
+                  "S3 OK"),
+              commandPhase(true)));
     }
   }
 
@@ -112,16 +124,19 @@ class CachingSha2LoginTest {
     try (FakeMySql8 fake = FakeMySql8.start(FakeMySql8.GREET_CACHING_SHA2, false)) {
       loginQueryResetPing(fake, PASSWORD, CLASSIC_CLIENT);
 
-      assertTranscript(fake, concat(List.of(
-          "S0 HandshakeV10 plugin=caching_sha2_password",
-          "C1 HandshakeResponse41 user=app plugin=caching_sha2_password auth=caching_sha2_password scramble of the "
-              + "greeting seed",
-          "S2 AuthMoreData 0x04 perform_full_authentication",
-          "C3 0x02 request_public_key",
-          "S4 AuthMoreData PEM public key",
-          "C5 RSA-encrypted password: password+NUL XOR the greeting seed",
-          "S6 OK"),
-          commandPhase(false)));
+      assertTranscript(
+          fake,
+          concat(
+              List.of(
+                  "S0 HandshakeV10 plugin=caching_sha2_password",
+                  "C1 HandshakeResponse41 user=app plugin=caching_sha2_password auth=caching_sha2_password scramble of the "
+                      + "greeting seed",
+                  "S2 AuthMoreData 0x04 perform_full_authentication",
+                  "C3 0x02 request_public_key",
+                  "S4 AuthMoreData PEM public key",
+                  "C5 RSA-encrypted password: password+NUL XOR the greeting seed",
+                  "S6 OK"),
+              commandPhase(false)));
     }
   }
 
@@ -130,15 +145,18 @@ class CachingSha2LoginTest {
     try (FakeMySql8 fake = FakeMySql8.start(FakeMySql8.GREET_NATIVE, true)) {
       loginQueryResetPing(fake, PASSWORD, MODERN_CLIENT);
 
-      assertTranscript(fake, concat(List.of(
-          "S0 HandshakeV10 plugin=mysql_native_password",
-          "C1 HandshakeResponse41 user=app plugin=mysql_native_password auth=mysql_native_password scramble of the "
-              + "greeting seed",
-          "S2 AuthSwitchRequest plugin=caching_sha2_password with a new seed",
-          "C3 auth=caching_sha2_password scramble of the switch seed",
-          "S4 AuthMoreData 0x03 fast_auth_success",
-          "S5 OK"),
-          commandPhase(true)));
+      assertTranscript(
+          fake,
+          concat(
+              List.of(
+                  "S0 HandshakeV10 plugin=mysql_native_password",
+                  "C1 HandshakeResponse41 user=app plugin=mysql_native_password auth=mysql_native_password scramble of the "
+                      + "greeting seed",
+                  "S2 AuthSwitchRequest plugin=caching_sha2_password with a new seed",
+                  "C3 auth=caching_sha2_password scramble of the switch seed",
+                  "S4 AuthMoreData 0x03 fast_auth_success",
+                  "S5 OK"),
+              commandPhase(true)));
     }
   }
 
@@ -147,18 +165,21 @@ class CachingSha2LoginTest {
     try (FakeMySql8 fake = FakeMySql8.start(FakeMySql8.GREET_NATIVE, false)) {
       loginQueryResetPing(fake, PASSWORD, CLASSIC_CLIENT);
 
-      assertTranscript(fake, concat(List.of(
-          "S0 HandshakeV10 plugin=mysql_native_password",
-          "C1 HandshakeResponse41 user=app plugin=mysql_native_password auth=mysql_native_password scramble of the "
-              + "greeting seed",
-          "S2 AuthSwitchRequest plugin=caching_sha2_password with a new seed",
-          "C3 auth=caching_sha2_password scramble of the switch seed",
-          "S4 AuthMoreData 0x04 perform_full_authentication",
-          "C5 0x02 request_public_key",
-          "S6 AuthMoreData PEM public key",
-          "C7 RSA-encrypted password: password+NUL XOR the switch seed",
-          "S8 OK"),
-          commandPhase(false)));
+      assertTranscript(
+          fake,
+          concat(
+              List.of(
+                  "S0 HandshakeV10 plugin=mysql_native_password",
+                  "C1 HandshakeResponse41 user=app plugin=mysql_native_password auth=mysql_native_password scramble of the "
+                      + "greeting seed",
+                  "S2 AuthSwitchRequest plugin=caching_sha2_password with a new seed",
+                  "C3 auth=caching_sha2_password scramble of the switch seed",
+                  "S4 AuthMoreData 0x04 perform_full_authentication",
+                  "C5 0x02 request_public_key",
+                  "S6 AuthMoreData PEM public key",
+                  "C7 RSA-encrypted password: password+NUL XOR the switch seed",
+                  "S8 OK"),
+              commandPhase(false)));
     }
   }
 
@@ -167,122 +188,176 @@ class CachingSha2LoginTest {
     try (FakeMySql8 fake = FakeMySql8.start(FakeMySql8.GREET_CACHING_SHA2, true)) {
       BackendPool pool = pool(fake, "not-the-password", Duration.ofMillis(1500));
       try {
-        Future<BackendConnection> f = pool.acquire(group.next(), key("not-the-password", MODERN_CLIENT), false);
-        assertThat(f.await(15, TimeUnit.SECONDS)).withFailMessage("acquire neither failed nor succeeded").isTrue();
-        assertThat(f.isSuccess()).withFailMessage("acquire with a wrong password must fail").isFalse();
+        Future<BackendConnection> f =
+            pool.acquire(group.next(), key("not-the-password", MODERN_CLIENT), false);
+        assertThat(f.await(15, TimeUnit.SECONDS))
+            .withFailMessage("acquire neither failed nor succeeded")
+            .isTrue();
+        assertThat(f.isSuccess())
+            .withFailMessage("acquire with a wrong password must fail")
+            .isFalse();
 
-        String accessDenied = "backend 'mysql8' (127.0.0.1:" + fake.port() + ") rejected user 'app': 1045 (28000): "
-            + "Access denied for user 'app'@'127.0.0.1' (using password: YES)";
+        String accessDenied =
+            "backend 'mysql8' (127.0.0.1:"
+                + fake.port()
+                + ") rejected user 'app': 1045 (28000): "
+                + "Access denied for user 'app'@'127.0.0.1' (using password: YES)";
         assertThat(f.cause())
             .withFailMessage("the acquire failure must keep the server's error; got %s", f.cause())
             .isInstanceOf(AcquireTimeoutException.class)
             .hasMessageContaining("last backend error: " + accessDenied);
         assertThat(f.cause().getCause())
-            .withFailMessage("the last login failure must be chained as the cause; got %s", f.cause().getCause())
+            .withFailMessage(
+                "the last login failure must be chained as the cause; got %s", f.cause().getCause())
             .isInstanceOf(BackendException.class)
             .hasMessage(accessDenied);
 
         PoolStats stats = pool.stats();
-        assertThat(stats.reachable()).withFailMessage("a refused login makes the backend unreachable").isFalse();
-        assertThat(stats.connectErrors()).withFailMessage("every refused login counts: %s", stats).isPositive();
-        assertThat(stats.created()).withFailMessage("no connection may be created: %s", stats).isZero();
+        assertThat(stats.reachable())
+            .withFailMessage("a refused login makes the backend unreachable")
+            .isFalse();
+        assertThat(stats.connectErrors())
+            .withFailMessage("every refused login counts: %s", stats)
+            .isPositive();
+        assertThat(stats.created())
+            .withFailMessage("no connection may be created: %s", stats)
+            .isZero();
         assertThat(stats.acquireTimeouts()).isEqualTo(1);
         assertThat(stats.serverWaitTimeoutSeconds())
-            .withFailMessage("wait_timeout is only known after a login").isEqualTo(-1);
+            .withFailMessage("wait_timeout is only known after a login")
+            .isEqualTo(-1);
       } finally {
         pool.close();
       }
 
-      // A real server fast-authenticates only a matching scramble; anything else goes the full path and is refused
+      // A real server fast-authenticates only a matching scramble; anything else goes the full path
+      // and is refused
       // after the RSA-encrypted password. Every retry of the pool looks the same.
-      List<String> refused = List.of(
-          "S0 HandshakeV10 plugin=caching_sha2_password",
-          "C1 HandshakeResponse41 user=app plugin=caching_sha2_password auth=32 bytes that are no scramble of the "
-              + "account's password",
-          "S2 AuthMoreData 0x04 perform_full_authentication",
-          "C3 0x02 request_public_key",
-          "S4 AuthMoreData PEM public key",
-          "C5 RSA-encrypted password: not the account's password",
-          "S6 ERR 1045 (28000) Access denied for user 'app'@'127.0.0.1' (using password: YES)",
-          "server closed the connection");
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-        assertThat(fake.sessions).isNotEmpty();
-        for (FakeMySql8.Session s : fake.sessions) {
-          assertThat(s.transcript()).withFailMessage("a refused login, packet by packet").isEqualTo(refused);
-        }
-      });
+      List<String> refused =
+          List.of(
+              "S0 HandshakeV10 plugin=caching_sha2_password",
+              "C1 HandshakeResponse41 user=app plugin=caching_sha2_password auth=32 bytes that are no scramble of the "
+                  + "account's password",
+              "S2 AuthMoreData 0x04 perform_full_authentication",
+              "C3 0x02 request_public_key",
+              "S4 AuthMoreData PEM public key",
+              "C5 RSA-encrypted password: not the account's password",
+              "S6 ERR 1045 (28000) Access denied for user 'app'@'127.0.0.1' (using password: YES)",
+              "server closed the connection");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                assertThat(fake.sessions).isNotEmpty();
+                for (FakeMySql8.Session s : fake.sessions) {
+                  assertThat(s.transcript())
+                      .withFailMessage("a refused login, packet by packet")
+                      .isEqualTo(refused);
+                }
+              });
     }
   }
 
   /**
-   * Acquires a connection, checks the wait_timeout the pool learned, releases it with a reset, waits for the pool's
-   * idle validation ping, then closes the pool.
+   * Acquires a connection, checks the wait_timeout the pool learned, releases it with a reset,
+   * waits for the pool's idle validation ping, then closes the pool.
    */
   private void loginQueryResetPing(FakeMySql8 fake, String password, int clientCapabilities) {
     BackendPool pool = pool(fake, password, Duration.ofSeconds(10));
     try {
-      Future<BackendConnection> f = pool.acquire(group.next(), key(password, clientCapabilities), false);
+      Future<BackendConnection> f =
+          pool.acquire(group.next(), key(password, clientCapabilities), false);
       assertThat(f.awaitUninterruptibly(15, TimeUnit.SECONDS))
-          .withFailMessage("acquire did not complete; the fake saw %s", fake.transcripts()).isTrue();
+          .withFailMessage("acquire did not complete; the fake saw %s", fake.transcripts())
+          .isTrue();
       assertThat(f.isSuccess())
-          .withFailMessage("acquire failed: %s; the fake saw %s", f.cause(), fake.transcripts()).isTrue();
+          .withFailMessage("acquire failed: %s; the fake saw %s", f.cause(), fake.transcripts())
+          .isTrue();
       BackendConnection c = f.getNow();
 
       PoolStats stats = pool.stats();
       assertThat(stats.serverWaitTimeoutSeconds())
-          .withFailMessage("the pool must read wait_timeout from the first row: %s", stats).isEqualTo(WAIT_TIMEOUT);
+          .withFailMessage("the pool must read wait_timeout from the first row: %s", stats)
+          .isEqualTo(WAIT_TIMEOUT);
       assertThat(stats.reachable()).isTrue();
       assertThat(stats.created()).isEqualTo(1);
       assertThat(c.capabilities() & clientCapabilities)
-          .withFailMessage("the client's behaviour flags must reach the backend").isEqualTo(clientCapabilities);
+          .withFailMessage("the client's behaviour flags must reach the backend")
+          .isEqualTo(clientCapabilities);
 
       pool.release(c, Release.RESET);
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-        assertThat(fake.pingsAnswered.get()).withFailMessage("the idle connection was never validated").isPositive();
-        assertThat(pool.stats().free()).withFailMessage("the pinged connection must be idle again").isEqualTo(1);
-      });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                assertThat(fake.pingsAnswered.get())
+                    .withFailMessage("the idle connection was never validated")
+                    .isPositive();
+                assertThat(pool.stats().free())
+                    .withFailMessage("the pinged connection must be idle again")
+                    .isEqualTo(1);
+              });
     } finally {
       pool.close();
     }
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(fake.sessions)
-        .allSatisfy(s -> assertThat(s.finished).withFailMessage("pool.close() must close the connection").isTrue()));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(fake.sessions)
+                    .allSatisfy(
+                        s ->
+                            assertThat(s.finished)
+                                .withFailMessage("pool.close() must close the connection")
+                                .isTrue()));
   }
 
   /** What the proxy sends once logged in, and the fake's replies, for one pool connection. */
   private static List<String> commandPhase(boolean deprecateEof) {
-    List<String> out = new ArrayList<>(List.of(
-        "C0 COM_QUERY SELECT @@SESSION.wait_timeout",
-        "S1 column count 1",
-        "S2 column definition @@SESSION.wait_timeout"));
+    List<String> out =
+        new ArrayList<>(
+            List.of(
+                "C0 COM_QUERY SELECT @@SESSION.wait_timeout",
+                "S1 column count 1",
+                "S2 column definition @@SESSION.wait_timeout"));
     if (deprecateEof) {
       out.addAll(List.of("S3 row '28800'", "S4 OK terminator (0xFE)"));
     } else {
       out.addAll(List.of("S3 EOF", "S4 row '28800'", "S5 EOF"));
     }
-    out.addAll(List.of(
-        "C0 COM_RESET_CONNECTION",
-        "S1 OK",
-        "C0 COM_PING",
-        "S1 OK",
-        "client closed the connection"));
+    out.addAll(
+        List.of(
+            "C0 COM_RESET_CONNECTION",
+            "S1 OK",
+            "C0 COM_PING",
+            "S1 OK",
+            "client closed the connection"));
     return out;
   }
 
   private static void assertTranscript(FakeMySql8 fake, List<String> expected) {
-    assertThat(fake.sessions).withFailMessage("one pool connection, one login: %s", fake.transcripts()).hasSize(1);
+    assertThat(fake.sessions)
+        .withFailMessage("one pool connection, one login: %s", fake.transcripts())
+        .hasSize(1);
     assertThat(withoutRepeatedPings(fake.sessions.get(0).transcript()))
-        .withFailMessage("packets between the proxy and the fake MySQL 8:%n  got      %s%n  expected %s",
+        .withFailMessage(
+            "packets between the proxy and the fake MySQL 8:%n  got      %s%n  expected %s",
             fake.sessions.get(0).transcript(), expected)
         .isEqualTo(expected);
   }
 
-  /** The pool may validate an idle connection more than once before the test closes it; one ping is what matters. */
+  /**
+   * The pool may validate an idle connection more than once before the test closes it; one ping is
+   * what matters.
+   */
   private static List<String> withoutRepeatedPings(List<String> transcript) {
     List<String> out = new ArrayList<>();
     boolean pinged = false;
     for (int i = 0; i < transcript.size(); i++) {
-      boolean ping = transcript.get(i).equals("C0 COM_PING") && i + 1 < transcript.size()
-          && transcript.get(i + 1).equals("S1 OK");
+      boolean ping =
+          transcript.get(i).equals("C0 COM_PING")
+              && i + 1 < transcript.size()
+              && transcript.get(i + 1).equals("S1 OK");
       if (ping && pinged) {
         i++;
         continue;
@@ -300,30 +375,45 @@ class CachingSha2LoginTest {
   }
 
   private static BackendPool pool(FakeMySql8 fake, String password, Duration acquireTimeout) {
-    Pool config = new Pool(PoolMode.SESSION, 1, 0, 1, Duration.ofMinutes(10), null, Duration.ofSeconds(5),
-        acquireTimeout, Duration.ofMillis(100), Duration.ZERO, 1);
+    Pool config =
+        new Pool(
+            PoolMode.SESSION,
+            1,
+            0,
+            1,
+            Duration.ofMinutes(10),
+            null,
+            Duration.ofSeconds(5),
+            acquireTimeout,
+            Duration.ofMillis(100),
+            Duration.ZERO,
+            1);
     BackendPool pool =
-        new BackendPool(new Backend("mysql8", "127.0.0.1", fake.port()), config, group, key(password, 0));
-    pool.start(); // housekeeping: idle validation, and a probe login while the pool holds no connection
+        new BackendPool(
+            new Backend("mysql8", "127.0.0.1", fake.port()), config, group, key(password, 0));
+    pool.start(); // housekeeping: idle validation, and a probe login while the pool holds no
+    // connection
     return pool;
   }
 
   private static PoolKey key(String password, int capabilities) {
-    return new PoolKey(new User(USER, password, "mysql8", USER, password), capabilities, UTF8MB4_0900_AI_CI);
+    return new PoolKey(
+        new User(USER, password, "mysql8", USER, password), capabilities, UTF8MB4_0900_AI_CI);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
 
   /**
-   * A MySQL 8.4 server reduced to one account ({@link #USER} / {@link #PASSWORD}, plugin caching_sha2_password) and
-   * the commands a pool sends. One thread per connection with blocking sockets; every packet in either direction is
-   * appended to that connection's transcript.
+   * A MySQL 8.4 server reduced to one account ({@link #USER} / {@link #PASSWORD}, plugin
+   * caching_sha2_password) and the commands a pool sends. One thread per connection with blocking
+   * sockets; every packet in either direction is appended to that connection's transcript.
    */
   static final class FakeMySql8 implements AutoCloseable {
     static final String GREET_CACHING_SHA2 = "caching_sha2_password";
     static final String GREET_NATIVE = "mysql_native_password";
 
-    // Values from MySQL's include/mysql_com.h, written out here so the fake does not share the proxy's constants.
+    // Values from MySQL's include/mysql_com.h, written out here so the fake does not share the
+    // proxy's constants.
     static final int CLIENT_CONNECT_WITH_DB = 8;
     static final int CLIENT_PROTOCOL_41 = 512;
     static final int CLIENT_SSL = 2048;
@@ -333,8 +423,13 @@ class CachingSha2LoginTest {
     static final int CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA = 1 << 21;
     static final int CLIENT_SESSION_TRACK = 1 << 23;
     static final int CLIENT_DEPRECATE_EOF = 1 << 24;
-    /** What MySQL 8.4 offers without TLS configured: every flag but CLIENT_SSL and CLIENT_SSL_VERIFY_SERVER_CERT. */
+
+    /**
+     * What MySQL 8.4 offers without TLS configured: every flag but CLIENT_SSL and
+     * CLIENT_SSL_VERIFY_SERVER_CERT.
+     */
     static final int SERVER_CAPABILITIES = 0xDFFFF7FF;
+
     static final int SERVER_STATUS_AUTOCOMMIT = 0x0002;
     static final String RSA_ACCEPTED = "password+NUL XOR the ";
 
@@ -359,7 +454,8 @@ class CachingSha2LoginTest {
 
     /**
      * @param greetingPlugin the server's default plugin named in HandshakeV10
-     * @param accountCached whether the server has the account in its in-memory cache (fast path possible)
+     * @param accountCached whether the server has the account in its in-memory cache (fast path
+     *     possible)
      */
     static FakeMySql8 start(String greetingPlugin, boolean accountCached) throws IOException {
       FakeMySql8 fake = new FakeMySql8(greetingPlugin, accountCached);
@@ -373,10 +469,14 @@ class CachingSha2LoginTest {
       return server.getLocalPort();
     }
 
-    /** For failure messages: the first connection's transcript (retries look alike) and how many there were. */
+    /**
+     * For failure messages: the first connection's transcript (retries look alike) and how many
+     * there were.
+     */
     String transcripts() {
-      return sessions.isEmpty() ? "no connection" : sessions.size() + " connection(s), the first: "
-          + sessions.get(0).transcript();
+      return sessions.isEmpty()
+          ? "no connection"
+          : sessions.size() + " connection(s), the first: " + sessions.get(0).transcript();
     }
 
     private void acceptLoop() {
@@ -458,7 +558,9 @@ class CachingSha2LoginTest {
         }
       }
 
-      /** Returns true when the client is logged in; after an ERR the caller closes the connection. */
+      /**
+       * Returns true when the client is logged in; after an ERR the caller closes the connection.
+       */
       private boolean login() throws IOException, GeneralSecurityException {
         greetingSeed = newSeed();
         write("HandshakeV10 plugin=" + greetingPlugin, handshakeV10());
@@ -474,7 +576,8 @@ class CachingSha2LoginTest {
         byte[] auth = lastAuthResponse;
         byte[] authSeed = greetingSeed;
         if (!"caching_sha2_password".equals(lastClientPlugin)) {
-          // The account's plugin differs from the one the client answered with: switch, with a fresh nonce.
+          // The account's plugin differs from the one the client answered with: switch, with a
+          // fresh nonce.
           switchSeed = newSeed();
           ByteArrayOutputStream p = new ByteArrayOutputStream();
           p.write(0xFE);
@@ -500,7 +603,8 @@ class CachingSha2LoginTest {
           flush();
           return ok("OK");
         }
-        // Not cached, or the scramble did not match: MySQL falls back to full authentication either way.
+        // Not cached, or the scramble did not match: MySQL falls back to full authentication either
+        // way.
         write("AuthMoreData 0x04 perform_full_authentication", new byte[] {0x01, 0x04});
         flush();
         byte[] request = read();
@@ -532,8 +636,8 @@ class CachingSha2LoginTest {
       }
 
       /**
-       * Parses HandshakeResponse41 independently of the proxy's parser and records it. Returns false (after an ERR)
-       * when the login cannot go on.
+       * Parses HandshakeResponse41 independently of the proxy's parser and records it. Returns
+       * false (after an ERR) when the login cannot go on.
        */
       private boolean parseHandshakeResponse(byte[] packet) throws IOException {
         List<String> problems = new ArrayList<>();
@@ -550,8 +654,9 @@ class CachingSha2LoginTest {
           problems.add("CLIENT_SSL without TLS");
         }
         if ((clientCapabilities & ~SERVER_CAPABILITIES) != 0) {
-          problems.add("flags the server did not offer: 0x" + Integer.toHexString(clientCapabilities
-              & ~SERVER_CAPABILITIES));
+          problems.add(
+              "flags the server did not offer: 0x"
+                  + Integer.toHexString(clientCapabilities & ~SERVER_CAPABILITIES));
         }
         if (maxPacket <= 0) {
           problems.add("max packet size " + maxPacket);
@@ -580,8 +685,14 @@ class CachingSha2LoginTest {
         if (b.hasRemaining()) {
           problems.add(b.remaining() + " trailing bytes");
         }
-        record("HandshakeResponse41 user=" + user + " plugin=" + lastClientPlugin + " auth="
-            + describeScramble(lastAuthResponse) + (problems.isEmpty() ? "" : " PROBLEMS: " + problems));
+        record(
+            "HandshakeResponse41 user="
+                + user
+                + " plugin="
+                + lastClientPlugin
+                + " auth="
+                + describeScramble(lastAuthResponse)
+                + (problems.isEmpty() ? "" : " PROBLEMS: " + problems));
         return USER.equals(user) || accessDenied();
       }
 
@@ -603,10 +714,12 @@ class CachingSha2LoginTest {
       }
 
       /**
-       * The server side of the RSA step: decrypt with OAEP (SHA-1, MGF1), undo the XOR with the seed of this exchange.
-       * Returns how the plaintext relates to the password; the server accepts only {@link #RSA_ACCEPTED}.
+       * The server side of the RSA step: decrypt with OAEP (SHA-1, MGF1), undo the XOR with the
+       * seed of this exchange. Returns how the plaintext relates to the password; the server
+       * accepts only {@link #RSA_ACCEPTED}.
        */
-      private String decryptPassword(byte[] encrypted, byte[] seed) throws GeneralSecurityException {
+      private String decryptPassword(byte[] encrypted, byte[] seed)
+          throws GeneralSecurityException {
         if (encrypted.length != 256) {
           return encrypted.length + " bytes, not one 2048-bit RSA block";
         }
@@ -621,13 +734,19 @@ class CachingSha2LoginTest {
         byte[] password = PASSWORD.getBytes(StandardCharsets.UTF_8);
         byte[] expected = Arrays.copyOf(password, password.length + 1);
         if (Arrays.equals(xorCyclic(plain, seed), expected)) {
-          return seed == greetingSeed ? RSA_ACCEPTED + "greeting seed" : RSA_ACCEPTED + "switch seed";
+          return seed == greetingSeed
+              ? RSA_ACCEPTED + "greeting seed"
+              : RSA_ACCEPTED + "switch seed";
         }
-        // Named so that a proxy XORing with a stale seed after an AuthSwitchRequest is told apart from a wrong password.
+        // Named so that a proxy XORing with a stale seed after an AuthSwitchRequest is told apart
+        // from a wrong password.
         for (byte[] other : Arrays.asList(greetingSeed, switchSeed)) {
           if (other != null && other != seed && Arrays.equals(xorCyclic(plain, other), expected)) {
-            return "stale seed: password+NUL XOR the " + (other == greetingSeed ? "greeting" : "switch")
-                + " seed instead of the " + (seed == greetingSeed ? "greeting" : "switch") + " seed";
+            return "stale seed: password+NUL XOR the "
+                + (other == greetingSeed ? "greeting" : "switch")
+                + " seed instead of the "
+                + (seed == greetingSeed ? "greeting" : "switch")
+                + " seed";
           }
         }
         return "not the account's password";
@@ -642,31 +761,37 @@ class CachingSha2LoginTest {
           }
           int code = command.length == 0 ? -1 : command[0] & 0xff;
           switch (code) {
-            case COM_QUERY: {
-              String sql = new String(command, 1, command.length - 1, StandardCharsets.UTF_8);
-              record("COM_QUERY " + sql);
-              if (!sql.equals("SELECT @@SESSION.wait_timeout")) {
-                err(1064, "42000", "You have an error in your SQL syntax (this fake knows one query)");
+            case COM_QUERY:
+              {
+                String sql = new String(command, 1, command.length - 1, StandardCharsets.UTF_8);
+                record("COM_QUERY " + sql);
+                if (!sql.equals("SELECT @@SESSION.wait_timeout")) {
+                  err(
+                      1064,
+                      "42000",
+                      "You have an error in your SQL syntax (this fake knows one query)");
+                  break;
+                }
+                write("column count 1", new byte[] {0x01});
+                write(
+                    "column definition @@SESSION.wait_timeout",
+                    columnDefinition("@@SESSION.wait_timeout"));
+                if (!deprecateEof) {
+                  write("EOF", eof());
+                }
+                byte[] value = Integer.toString(WAIT_TIMEOUT).getBytes(StandardCharsets.US_ASCII);
+                ByteArrayOutputStream row = new ByteArrayOutputStream();
+                row.write(value.length);
+                row.writeBytes(value);
+                write("row '" + WAIT_TIMEOUT + "'", row.toByteArray());
+                if (deprecateEof) {
+                  write("OK terminator (0xFE)", okPayload(0xFE));
+                } else {
+                  write("EOF", eof());
+                }
+                flush();
                 break;
               }
-              write("column count 1", new byte[] {0x01});
-              write("column definition @@SESSION.wait_timeout", columnDefinition("@@SESSION.wait_timeout"));
-              if (!deprecateEof) {
-                write("EOF", eof());
-              }
-              byte[] value = Integer.toString(WAIT_TIMEOUT).getBytes(StandardCharsets.US_ASCII);
-              ByteArrayOutputStream row = new ByteArrayOutputStream();
-              row.write(value.length);
-              row.writeBytes(value);
-              write("row '" + WAIT_TIMEOUT + "'", row.toByteArray());
-              if (deprecateEof) {
-                write("OK terminator (0xFE)", okPayload(0xFE));
-              } else {
-                write("EOF", eof());
-              }
-              flush();
-              break;
-            }
             case COM_RESET_CONNECTION:
               record("COM_RESET_CONNECTION");
               ok("OK");
@@ -693,8 +818,8 @@ class CachingSha2LoginTest {
       }
 
       /**
-       * Reads one packet the client must number {@link #nextSeq}; on a wrong id it answers as MySQL does (ERR 1156)
-       * and returns null.
+       * Reads one packet the client must number {@link #nextSeq}; on a wrong id it answers as MySQL
+       * does (ERR 1156) and returns null.
        */
       private byte[] read() throws IOException {
         int b0 = in.read();
@@ -741,7 +866,10 @@ class CachingSha2LoginTest {
 
       private boolean accessDenied() throws IOException {
         String host = socket.getInetAddress().getHostAddress();
-        err(1045, "28000", "Access denied for user '" + USER + "'@'" + host + "' (using password: YES)");
+        err(
+            1045,
+            "28000",
+            "Access denied for user '" + USER + "'@'" + host + "' (using password: YES)");
         return false;
       }
 
@@ -784,7 +912,10 @@ class CachingSha2LoginTest {
         return p.toByteArray();
       }
 
-      /** OK (header 0x00) or the CLIENT_DEPRECATE_EOF terminator (0xFE); MySQL omits an empty info string. */
+      /**
+       * OK (header 0x00) or the CLIENT_DEPRECATE_EOF terminator (0xFE); MySQL omits an empty info
+       * string.
+       */
       private byte[] okPayload(int header) {
         return new byte[] {(byte) header, 0, 0, SERVER_STATUS_AUTOCOMMIT, 0, 0, 0};
       }
@@ -817,7 +948,8 @@ class CachingSha2LoginTest {
 
     private String publicKeyPem() {
       return "-----BEGIN PUBLIC KEY-----\n"
-          + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(serverKeys.getPublic().getEncoded())
+          + Base64.getMimeEncoder(64, new byte[] {'\n'})
+              .encodeToString(serverKeys.getPublic().getEncoded())
           + "\n-----END PUBLIC KEY-----\n";
     }
   }
@@ -891,7 +1023,8 @@ class CachingSha2LoginTest {
       case 0xfe:
         return b.getLong();
       default:
-        throw new IllegalArgumentException("bad length-encoded integer 0x" + Integer.toHexString(first));
+        throw new IllegalArgumentException(
+            "bad length-encoded integer 0x" + Integer.toHexString(first));
     }
   }
 

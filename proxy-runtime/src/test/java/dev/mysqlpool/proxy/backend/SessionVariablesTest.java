@@ -17,22 +17,35 @@ class SessionVariablesTest {
     assertThat(SessionVariables.renamedTransactionVariables("11.0.2-MariaDB")).isFalse();
     assertThat(SessionVariables.renamedTransactionVariables("8.0.36")).isTrue();
     assertThat(SessionVariables.renamedTransactionVariables("5.7.44-log")).isFalse();
-    assertThat(Arrays.asList(SessionVariables.forServer("5.7.44").names())).contains("tx_isolation");
-    assertThat(Arrays.asList(vars.names())).contains("transaction_isolation", "transaction_read_only");
+    assertThat(Arrays.asList(SessionVariables.forServer("5.7.44").names()))
+        .contains("tx_isolation");
+    assertThat(Arrays.asList(vars.names()))
+        .contains("transaction_isolation", "transaction_read_only");
   }
 
   @Test
   void snapshotSelectsTheDatabaseThenEveryVariable() {
-    assertThat(vars.snapshotQuery()).startsWith("SELECT DATABASE(), @@SESSION.autocommit, @@SESSION.sql_mode");
+    assertThat(vars.snapshotQuery())
+        .startsWith("SELECT DATABASE(), @@SESSION.autocommit, @@SESSION.sql_mode");
     assertThat(vars.snapshotQuery()).endsWith(", LAST_INSERT_ID()");
     assertThat(vars.snapshotQuery().split(",")).hasSize(vars.size() + 2);
   }
 
   @Test
   void restoresOnlyWhatDiffersWithCharsetsBeforeCollation() {
-    String[] baseline = values(vars, "autocommit", "1", "sql_mode", "STRICT_TRANS_TABLES",
-        "character_set_connection", "utf8mb4", "collation_connection", "utf8mb4_general_ci",
-        "character_set_results", "utf8mb4");
+    String[] baseline =
+        values(
+            vars,
+            "autocommit",
+            "1",
+            "sql_mode",
+            "STRICT_TRANS_TABLES",
+            "character_set_connection",
+            "utf8mb4",
+            "collation_connection",
+            "utf8mb4_general_ci",
+            "character_set_results",
+            "utf8mb4");
     assertThat(vars.restoreStatement(baseline, baseline.clone())).isNull();
     String[] client = baseline.clone();
     set(vars, client, "sql_mode", "ANSI_QUOTES,NO_BACKSLASH_ESCAPES");
@@ -40,9 +53,11 @@ class SessionVariablesTest {
     set(vars, client, "character_set_connection", "latin1");
     set(vars, client, "autocommit", "0");
     set(vars, client, "character_set_results", null);
-    assertThat(vars.restoreStatement(client, baseline)).isEqualTo("SET @@SESSION.autocommit = 0,"
-        + " @@SESSION.sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES', @@SESSION.character_set_results = NULL,"
-        + " @@SESSION.character_set_connection = 'latin1', @@SESSION.collation_connection = 'utf8mb4_bin'");
+    assertThat(vars.restoreStatement(client, baseline))
+        .isEqualTo(
+            "SET @@SESSION.autocommit = 0,"
+                + " @@SESSION.sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES', @@SESSION.character_set_results = NULL,"
+                + " @@SESSION.character_set_connection = 'latin1', @@SESSION.collation_connection = 'utf8mb4_bin'");
   }
 
   @Test
@@ -60,9 +75,22 @@ class SessionVariablesTest {
 
   @Test
   void carriesTheDocumentedSetAndItsSetForms() {
-    for (String name : List.of("autocommit", "sql_mode", "time_zone", "character_set_client",
-        "character_set_results", "character_set_connection", "collation_connection", "transaction_isolation",
-        "tx_isolation", "transaction_read_only", "tx_read_only", "names", "character set", "transaction")) {
+    for (String name :
+        List.of(
+            "autocommit",
+            "sql_mode",
+            "time_zone",
+            "character_set_client",
+            "character_set_results",
+            "character_set_connection",
+            "collation_connection",
+            "transaction_isolation",
+            "tx_isolation",
+            "transaction_read_only",
+            "tx_read_only",
+            "names",
+            "character set",
+            "transaction")) {
       assertThat(vars.carries(name)).as(name).isTrue();
     }
     assertThat(vars.carries("foreign_key_checks")).isFalse();

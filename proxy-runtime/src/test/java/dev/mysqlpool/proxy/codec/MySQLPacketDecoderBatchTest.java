@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Batch mode hands on every complete packet of a read as one slice, and keeps a partial packet for later. */
+/**
+ * Batch mode hands on every complete packet of a read as one slice, and keeps a partial packet for
+ * later.
+ */
 class MySQLPacketDecoderBatchTest {
   private static ByteBuf packet(int seq, int payloadLength, int fill) {
     ByteBuf b = Unpooled.buffer();
@@ -28,7 +31,8 @@ class MySQLPacketDecoderBatchTest {
     PacketCursor cursor = new PacketCursor(batch);
     while (cursor.advance()) {
       ids.add(Packets.sequenceId(cursor.packet()));
-      assertThat(cursor.end() - cursor.start()).isEqualTo(Packets.HEADER_SIZE + Packets.payloadLength(cursor.packet()));
+      assertThat(cursor.end() - cursor.start())
+          .isEqualTo(Packets.HEADER_SIZE + Packets.payloadLength(cursor.packet()));
     }
     return ids;
   }

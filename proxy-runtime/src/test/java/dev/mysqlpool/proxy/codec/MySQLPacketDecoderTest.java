@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link MySQLPacketDecoder} through an {@link EmbeddedChannel}, in the style of Netty's
- * LengthFieldBasedFrameDecoderTest: inputs split at every byte boundary, several packets per buffer, and the 16 MiB
- * boundary. Every buffer written in and every frame read out must end with a reference count of 0.
+ * LengthFieldBasedFrameDecoderTest: inputs split at every byte boundary, several packets per
+ * buffer, and the 16 MiB boundary. Every buffer written in and every frame read out must end with a
+ * reference count of 0.
  */
 class MySQLPacketDecoderTest {
 
@@ -52,15 +53,24 @@ class MySQLPacketDecoderTest {
     return b;
   }
 
-  /** A real (never the shared empty) buffer holding a copy of the range, so its refCnt can be checked. */
+  /**
+   * A real (never the shared empty) buffer holding a copy of the range, so its refCnt can be
+   * checked.
+   */
   private static ByteBuf copy(byte[] source, int offset, int length) {
     return Unpooled.buffer(length).writeBytes(source, offset, length);
   }
 
-  /** Every frame a test read, kept (released) to check at the end that the memory behind it was freed. */
+  /**
+   * Every frame a test read, kept (released) to check at the end that the memory behind it was
+   * freed.
+   */
   private final List<ByteBuf> emitted = new ArrayList<>();
 
-  /** Reads every frame the channel produced, copying its bytes out and releasing it, as the next handler would. */
+  /**
+   * Reads every frame the channel produced, copying its bytes out and releasing it, as the next
+   * handler would.
+   */
   private List<byte[]> drainFrames(EmbeddedChannel channel) {
     List<byte[]> frames = new ArrayList<>();
     ByteBuf frame;
@@ -76,11 +86,14 @@ class MySQLPacketDecoderTest {
   }
 
   /**
-   * Closes the channel, asserts nothing was left over, and that every frame's underlying buffer has been freed: frames
-   * are retained slices sharing the cumulation's count, so it reaches 0 only when the decoder and every frame let go.
+   * Closes the channel, asserts nothing was left over, and that every frame's underlying buffer has
+   * been freed: frames are retained slices sharing the cumulation's count, so it reaches 0 only
+   * when the decoder and every frame let go.
    */
   private void assertAllReleased(EmbeddedChannel channel) {
-    assertThat(channel.finishAndReleaseAll()).as("no frame or partial packet may be left over").isFalse();
+    assertThat(channel.finishAndReleaseAll())
+        .as("no frame or partial packet may be left over")
+        .isFalse();
     for (int i = 0; i < emitted.size(); i++) {
       assertThat(emitted.get(i).refCnt()).as("buffer behind frame %d still referenced", i).isZero();
     }
@@ -91,8 +104,9 @@ class MySQLPacketDecoderTest {
     assertThat(actual).as("number of frames").hasSize(expected.length);
     for (int i = 0; i < expected.length; i++) {
       assertThat(Arrays.equals(actual.get(i), expected[i]))
-          .withFailMessage("frame %d must be the whole packet, header included (length %d, got %d)", i,
-              expected[i].length, actual.get(i).length)
+          .withFailMessage(
+              "frame %d must be the whole packet, header included (length %d, got %d)",
+              i, expected[i].length, actual.get(i).length)
           .isTrue();
     }
   }
@@ -182,12 +196,15 @@ class MySQLPacketDecoderTest {
     ByteBuf partial = copy(p, 0, 40);
     channel.writeInbound(partial);
     assertAllReleased(channel);
-    assertThat(partial.refCnt()).as("the cumulation holding the partial packet is released on close").isZero();
+    assertThat(partial.refCnt())
+        .as("the cumulation holding the partial packet is released on close")
+        .isZero();
   }
 
   @Test
   void maxPayloadPacketAndItsContinuationAreTwoFrames() {
-    // A 16 MiB + 9 byte payload travels as one 0xFFFFFF-byte packet and a 10-byte continuation; the decoder does
+    // A 16 MiB + 9 byte payload travels as one 0xFFFFFF-byte packet and a 10-byte continuation; the
+    // decoder does
     // not aggregate them, so no 16 MiB payload is ever copied.
     byte[] big = packet(0, payload(Packets.MAX_PAYLOAD, 5));
     byte[] continuation = packet(1, payload(10, 9));
@@ -224,7 +241,8 @@ class MySQLPacketDecoderTest {
 
   @Test
   void framesAreSlicesThatKeepTheirBytesAfterLaterInput() {
-    // Frames are retained slices of the cumulation: bytes written later must not change a frame still held.
+    // Frames are retained slices of the cumulation: bytes written later must not change a frame
+    // still held.
     byte[] a = packet(0, payload(10, 1));
     byte[] b = packet(1, payload(10, 2));
     EmbeddedChannel channel = new EmbeddedChannel(new MySQLPacketDecoder());

@@ -19,10 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The first thing an unauthenticated client reaches, fuzzed without a network: the packet decoder and the
- * HandshakeResponse41 parser, fed seeded damaged handshakes split at random points. The parser may reject a packet
- * only with a {@link RuntimeException} (which {@code ClientSession} answers with 1043 and a close), must never allocate
- * what a length field claims before checking it against the packet, and every buffer is released.
+ * The first thing an unauthenticated client reaches, fuzzed without a network: the packet decoder
+ * and the HandshakeResponse41 parser, fed seeded damaged handshakes split at random points. The
+ * parser may reject a packet only with a {@link RuntimeException} (which {@code ClientSession}
+ * answers with 1043 and a close), must never allocate what a length field claims before checking it
+ * against the packet, and every buffer is released.
  *
  * <p>Reproduce a failure with the seed in its message: {@code -Dfuzz.seed=<seed>}.
  */
@@ -31,12 +32,15 @@ class FrontendFuzzTest {
   private static final long BASE_SEED = Long.getLong("fuzz.seed", 0x6d7973716cL);
   private static final int CASES = 5_000;
   private static final byte[] SEED = "abcdefgh1234567890AB".getBytes(StandardCharsets.US_ASCII);
+
   /** Far below any array a lying length field could make the parser allocate. */
   private static final long MAX_ALLOCATION_PER_CASE = 1 << 20;
 
   @Test
-  void fiveThousandDamagedHandshakesAreRejectedWithARuntimeExceptionWithoutLargeAllocationsOrLeaks() {
-    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+  void
+      fiveThousandDamagedHandshakesAreRejectedWithARuntimeExceptionWithoutLargeAllocationsOrLeaks() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long thread = Thread.currentThread().getId();
     int parsed = 0;
     int rejected = 0;
@@ -65,15 +69,17 @@ class FrontendFuzzTest {
           } catch (RuntimeException expected) {
             rejected++;
           } catch (Throwable t) {
-            throw new AssertionError("case seed " + seed + " (" + fuzz.trace() + "): parse threw " + t, t);
+            throw new AssertionError(
+                "case seed " + seed + " (" + fuzz.trace() + "): parse threw " + t, t);
           } finally {
             frame.release();
           }
           long allocated = threads.getThreadAllocatedBytes(thread) - before;
           assertThat(allocated)
-              .withFailMessage("case seed %d (%s): parsing a %d-byte packet allocated %d bytes; a length field"
-                  + " must be checked against the packet before anything is allocated for it", seed, fuzz.trace(),
-                  length, allocated)
+              .withFailMessage(
+                  "case seed %d (%s): parsing a %d-byte packet allocated %d bytes; a length field"
+                      + " must be checked against the packet before anything is allocated for it",
+                  seed, fuzz.trace(), length, allocated)
               .isLessThan(MAX_ALLOCATION_PER_CASE);
         }
       } finally {
@@ -86,9 +92,11 @@ class FrontendFuzzTest {
 
   @Test
   void lenencAuthLengthNear2GiBIsRejectedAsPastTheEndInsteadOfAllocated() {
-    byte[] valid = WireFuzzer.validHandshakePayload(WireFuzzer.BASE_CAPABILITIES, "app", "app-secret", SEED, null,
-        true);
-    // caps(4) max(4) collation(1) filler(23) "app\0", then the auth length: 0xfe + 8 bytes of 0x7fffffff.
+    byte[] valid =
+        WireFuzzer.validHandshakePayload(
+            WireFuzzer.BASE_CAPABILITIES, "app", "app-secret", SEED, null, true);
+    // caps(4) max(4) collation(1) filler(23) "app\0", then the auth length: 0xfe + 8 bytes of
+    // 0x7fffffff.
     int at = 32 + 4;
     byte[] payload = new byte[at + 9 + 4];
     System.arraycopy(valid, 0, payload, 0, at);

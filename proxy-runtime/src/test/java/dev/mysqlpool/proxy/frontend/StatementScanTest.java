@@ -11,7 +11,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class StatementScanTest {
-  private final StatementScan scan = new StatementScan(SessionVariables.forServer("11.4.5-MariaDB"));
+  private final StatementScan scan =
+      new StatementScan(SessionVariables.forServer("11.4.5-MariaDB"));
 
   private StatementScan scan(String sql) {
     ByteBuf b = Unpooled.copiedBuffer(sql, StandardCharsets.UTF_8);
@@ -21,59 +22,69 @@ class StatementScanTest {
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "SET @x = 1                                            | user_variable",
-      "select @x := 5                                        | user_variable",
-      "SELECT id INTO @last FROM t LIMIT 1                   | user_variable",
-      "CREATE TEMPORARY TABLE t (a INT)                      | temporary_table",
-      "create temporary table if not exists t select 1       | temporary_table",
-      "PREPARE s FROM 'SELECT 1'                             | prepared_statement",
-      "LOCK TABLES t WRITE                                   | table_lock",
-      "FLUSH TABLES WITH READ LOCK                           | table_lock",
-      "BACKUP LOCK t                                         | table_lock",
-      "SELECT GET_LOCK('a', 10)                              | named_lock",
-      "SELECT SQL_CALC_FOUND_ROWS * FROM t LIMIT 1           | sql_calc_found_rows",
-      "SET SESSION foreign_key_checks = 0                    | variable",
-      "SET sql_mode = 'ANSI', @u = 2                         | user_variable",
-      "XA START 'x'                                          | xa_transaction",
-      "HANDLER t OPEN                                        | handler",
-      "/*!40101 SET @saved = @@sql_mode */                   | user_variable",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "SET @x = 1                                            | user_variable",
+        "select @x := 5                                        | user_variable",
+        "SELECT id INTO @last FROM t LIMIT 1                   | user_variable",
+        "CREATE TEMPORARY TABLE t (a INT)                      | temporary_table",
+        "create temporary table if not exists t select 1       | temporary_table",
+        "PREPARE s FROM 'SELECT 1'                             | prepared_statement",
+        "LOCK TABLES t WRITE                                   | table_lock",
+        "FLUSH TABLES WITH READ LOCK                           | table_lock",
+        "BACKUP LOCK t                                         | table_lock",
+        "SELECT GET_LOCK('a', 10)                              | named_lock",
+        "SELECT SQL_CALC_FOUND_ROWS * FROM t LIMIT 1           | sql_calc_found_rows",
+        "SET SESSION foreign_key_checks = 0                    | variable",
+        "SET sql_mode = 'ANSI', @u = 2                         | user_variable",
+        "XA START 'x'                                          | xa_transaction",
+        "HANDLER t OPEN                                        | handler",
+        "/*!40101 SET @saved = @@sql_mode */                   | user_variable",
+      })
   void pinsFor(String sql, String reason) {
     assertThat(scan(sql.trim()).pin).isEqualTo(reason);
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "SELECT 'GET_LOCK(1)', \"@x := 1\" FROM t",
-      "SELECT `lock` FROM `temporary` WHERE a = 'SET @x=1'",
-      "SELECT @x",
-      "INSERT INTO t VALUES ('user@example.com')",
-      "SELECT * FROM t FOR UPDATE",
-      "SELECT * FROM t LOCK IN SHARE MODE",
-      "-- SET @x = 1\nSELECT 1",
-      "/* GET_LOCK */ SELECT 1",
-      "BEGIN",
-      "COMMIT",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "SELECT 'GET_LOCK(1)', \"@x := 1\" FROM t",
+        "SELECT `lock` FROM `temporary` WHERE a = 'SET @x=1'",
+        "SELECT @x",
+        "INSERT INTO t VALUES ('user@example.com')",
+        "SELECT * FROM t FOR UPDATE",
+        "SELECT * FROM t LOCK IN SHARE MODE",
+        "-- SET @x = 1\nSELECT 1",
+        "/* GET_LOCK */ SELECT 1",
+        "BEGIN",
+        "COMMIT",
+      })
   void doesNotPin(String sql) {
     assertThat(scan(sql).pin).isNull();
   }
 
   @Test
   void setOfCarriedVariablesIsFollowedNotPinned() {
-    StatementScan s = scan("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES'), time_zone = '+00:00',"
-        + " autocommit = 1, NAMES utf8mb4 COLLATE utf8mb4_bin, @@session.tx_isolation = 'READ-COMMITTED'");
+    StatementScan s =
+        scan(
+            "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES'), time_zone = '+00:00',"
+                + " autocommit = 1, NAMES utf8mb4 COLLATE utf8mb4_bin, @@session.tx_isolation = 'READ-COMMITTED'");
     assertThat(s.pin).isNull();
     assertThat(s.flags & StatementScan.CARRIED_SET).isNotZero();
-    assertThat(scan("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY").flags
-        & StatementScan.CARRIED_SET).isNotZero();
-    assertThat(scan("SET character_set_results = NULL").flags & StatementScan.CARRIED_SET).isNotZero();
+    assertThat(
+            scan("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY").flags
+                & StatementScan.CARRIED_SET)
+        .isNotZero();
+    assertThat(scan("SET character_set_results = NULL").flags & StatementScan.CARRIED_SET)
+        .isNotZero();
   }
 
   @Test
   void setTransactionWithoutScopePins() {
-    assertThat(scan("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").pin).isEqualTo("next_transaction");
+    assertThat(scan("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").pin)
+        .isEqualTo("next_transaction");
     assertThat(scan("SET TRANSACTION READ ONLY").pin).isEqualTo("next_transaction");
     assertThat(scan("SET SESSION TRANSACTION READ ONLY").pin).isNull();
   }
@@ -83,8 +94,10 @@ class StatementScanTest {
     StatementScan s = scan("SET autocommit = 0, SESSION unique_checks = 0");
     assertThat(s.pin).isEqualTo(StatementScan.VARIABLE);
     assertThat(s.pinDetail).isEqualTo("unique_checks");
-    assertThat(scan("SET GLOBAL max_connections = 10").pinDetail).isEqualTo("global max_connections");
-    assertThat(scan("SET session_track_state_change = OFF").pinDetail).isEqualTo("session_track_state_change");
+    assertThat(scan("SET GLOBAL max_connections = 10").pinDetail)
+        .isEqualTo("global max_connections");
+    assertThat(scan("SET session_track_state_change = OFF").pinDetail)
+        .isEqualTo("session_track_state_change");
   }
 
   @Test
@@ -98,8 +111,10 @@ class StatementScanTest {
   void readsOfThePreviousStatement() {
     assertThat(scan("SELECT LAST_INSERT_ID()").flags & StatementScan.LAST_INSERT_ID).isNotZero();
     assertThat(scan("SELECT @@identity").flags & StatementScan.LAST_INSERT_ID).isNotZero();
-    assertThat(scan("SELECT LAST_INSERT_ID(42)").flags & StatementScan.SETS_LAST_INSERT_ID).isNotZero();
-    assertThat(scan("UPDATE seq SET id = LAST_INSERT_ID(id + 1)").flags).isEqualTo(StatementScan.SETS_LAST_INSERT_ID);
+    assertThat(scan("SELECT LAST_INSERT_ID(42)").flags & StatementScan.SETS_LAST_INSERT_ID)
+        .isNotZero();
+    assertThat(scan("UPDATE seq SET id = LAST_INSERT_ID(id + 1)").flags)
+        .isEqualTo(StatementScan.SETS_LAST_INSERT_ID);
     assertThat(scan("INSERT INTO t VALUES (1); SELECT ROW_COUNT(), LAST_INSERT_ID()").flags)
         .isEqualTo(StatementScan.MULTI);
     assertThat(scan("SELECT ROW_COUNT()").flags & StatementScan.PREVIOUS_COUNTS).isNotZero();

@@ -36,7 +36,8 @@ class AdminEndpointsIT {
   }
 
   private static HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(proxy.adminUrl(path))).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(proxy.adminUrl(path))).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -48,7 +49,8 @@ class AdminEndpointsIT {
 
   @Test
   void metricsExposePoolStateAcquireWaitAndQueryLatency() throws Exception {
-    try (Connection c = proxy.mariadb(""); Statement s = c.createStatement()) {
+    try (Connection c = proxy.mariadb("");
+        Statement s = c.createStatement()) {
       s.executeQuery("SELECT 1").close();
       String metrics = get("/metrics").body();
       assertThat(metrics)
@@ -66,7 +68,8 @@ class AdminEndpointsIT {
 
   @Test
   void statsHasOneRowPerBackendLikeProxySqlConnectionPool() throws Exception {
-    try (Connection c = proxy.mariadb(""); Statement s = c.createStatement()) {
+    try (Connection c = proxy.mariadb("");
+        Statement s = c.createStatement()) {
       s.executeQuery("SELECT 1").close();
     }
     HttpResponse<String> r = get("/stats");

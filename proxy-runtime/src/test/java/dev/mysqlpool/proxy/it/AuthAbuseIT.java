@@ -34,8 +34,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Authentication under abuse: password guessing cannot tell existing accounts from unknown ones, and a flood of
- * connections that never log in is cut off by {@code frontend.handshakeTimeout} without starving real clients.
+ * Authentication under abuse: password guessing cannot tell existing accounts from unknown ones,
+ * and a flood of connections that never log in is cut off by {@code frontend.handshakeTimeout}
+ * without starving real clients.
  */
 @ExtendWith(LeakGuard.class)
 class AuthAbuseIT {
@@ -63,7 +64,12 @@ class AuthAbuseIT {
       Err err = c.readErr();
       int seq = c.lastSeq;
       c.assertClosedByPeer();
-      return err.code() + " #" + err.sqlState() + " seq=" + seq + " "
+      return err.code()
+          + " #"
+          + err.sqlState()
+          + " seq="
+          + seq
+          + " "
           + err.message().replace("'" + user + "'@", "'<user>'@");
     }
   }
@@ -83,20 +89,25 @@ class AuthAbuseIT {
 
     assertThat(existing).as("20 wrong passwords for an existing user: one reply shape").hasSize(1);
     assertThat(existing.iterator().next())
-        .isEqualTo("1045 #28000 seq=2 Access denied for user '<user>'@'127.0.0.1' (using password: YES)");
-    assertThat(unknown).as("unknown users get exactly what an existing user with a wrong password gets")
+        .isEqualTo(
+            "1045 #28000 seq=2 Access denied for user '<user>'@'127.0.0.1' (using password: YES)");
+    assertThat(unknown)
+        .as("unknown users get exactly what an existing user with a wrong password gets")
         .isEqualTo(existing);
     assertThat(unknownNoPassword).as("without a password, too").isEqualTo(existingNoPassword);
     assertThat(existingNoPassword.iterator().next()).endsWith("(using password: NO)");
 
-    try (RawClient c = RawClient.login(proxy.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD)) {
+    try (RawClient c =
+        RawClient.login(proxy.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD)) {
       assertThat(c.query("SELECT 'no lockout'").value(0, 0))
-          .as("the right password still works after 21 failures").isEqualTo("no lockout");
+          .as("the right password still works after 21 failures")
+          .isEqualTo("no lockout");
     }
   }
 
   @Test
-  void fiveHundredHalfOpenHandshakesAreClosedByTheHandshakeTimeoutWhileANormalClientLogsIn() throws Exception {
+  void fiveHundredHalfOpenHandshakesAreClosedByTheHandshakeTimeoutWhileANormalClientLogsIn()
+      throws Exception {
     long handshakeTimeoutsBefore = handshakeTimeoutErrors();
     List<Socket> flood = new ArrayList<>();
     try {
@@ -110,7 +121,8 @@ class AuthAbuseIT {
         }
       }
       long floodedAt = System.nanoTime();
-      try (Connection c = proxy.mariadb("connectTimeout=5000&socketTimeout=5000"); Statement s = c.createStatement();
+      try (Connection c = proxy.mariadb("connectTimeout=5000&socketTimeout=5000");
+          Statement s = c.createStatement();
           ResultSet rs = s.executeQuery("SELECT 'during the flood'")) {
         rs.next();
         assertThat(rs.getString(1)).isEqualTo("during the flood");
@@ -128,16 +140,28 @@ class AuthAbuseIT {
         }
       }
       long allClosedMs = (System.nanoTime() - floodedAt) / 1_000_000;
-      assertThat(notClosed).as("flood sockets the proxy did not close within 6 s of a 1 s handshakeTimeout")
+      assertThat(notClosed)
+          .as("flood sockets the proxy did not close within 6 s of a 1 s handshakeTimeout")
           .isEmpty();
       assertThat(closed).isEqualTo(FLOOD);
-      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-        assertThat(proxy.server.stats().clientConnections()).as("client connections after the flood").isZero();
-        assertThat(metric("mysqlpool_frontend_client_connections")).as("/metrics client gauge").isEqualTo(0.0);
-      });
-      assertThat(handshakeTimeoutsBefore + FLOOD).as("handshake timeouts counted")
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(
+              () -> {
+                assertThat(proxy.server.stats().clientConnections())
+                    .as("client connections after the flood")
+                    .isZero();
+                assertThat(metric("mysqlpool_frontend_client_connections"))
+                    .as("/metrics client gauge")
+                    .isEqualTo(0.0);
+              });
+      assertThat(handshakeTimeoutsBefore + FLOOD)
+          .as("handshake timeouts counted")
           .isLessThanOrEqualTo(handshakeTimeoutErrors());
-      log.info("half-open flood: normal client served in {} ms, all {} closed after {} ms", normalClientMs, FLOOD,
+      log.info(
+          "half-open flood: normal client served in {} ms, all {} closed after {} ms",
+          normalClientMs,
+          FLOOD,
           allClosedMs);
     } finally {
       for (Socket s : flood) {
@@ -146,7 +170,10 @@ class AuthAbuseIT {
     }
   }
 
-  /** Null when the peer closed the socket (EOF or reset) before the deadline; otherwise what happened. */
+  /**
+   * Null when the peer closed the socket (EOF or reset) before the deadline; otherwise what
+   * happened.
+   */
   private static String readUntilClosed(Socket s, long deadlineNanos) throws IOException {
     InputStream in = s.getInputStream();
     byte[] buf = new byte[256];
@@ -172,10 +199,16 @@ class AuthAbuseIT {
     return (long) metric("mysqlpool_errors_total\\{kind=\"handshake_timeout\"");
   }
 
-  /** The value of the first /metrics sample whose name and labels start with {@code prefix} (a regex); 0 if none. */
+  /**
+   * The value of the first /metrics sample whose name and labels start with {@code prefix} (a
+   * regex); 0 if none.
+   */
   private static double metric(String prefix) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create(proxy.adminUrl("/metrics"))).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(proxy.adminUrl("/metrics"))).build(),
+                HttpResponse.BodyHandlers.ofString());
     Pattern p = Pattern.compile("^" + prefix + "[^ ]* ([0-9.eE+-]+)$", Pattern.MULTILINE);
     var m = p.matcher(r.body());
     return m.find() ? Double.parseDouble(m.group(1)) : 0;

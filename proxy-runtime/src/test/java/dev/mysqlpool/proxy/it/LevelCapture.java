@@ -10,9 +10,10 @@ import java.util.function.Predicate;
 import org.slf4j.LoggerFactory;
 
 /**
- * Collects the events at or above a level that a logger and its children write during a test, e.g. every WARN from
- * {@code io.netty} (where "An exceptionCaught() event was fired, and it reached at the tail of the pipeline" and
- * "Failed to release a message" come from). Events that {@code ignore} matches are dropped.
+ * Collects the events at or above a level that a logger and its children write during a test, e.g.
+ * every WARN from {@code io.netty} (where "An exceptionCaught() event was fired, and it reached at
+ * the tail of the pipeline" and "Failed to release a message" come from). Events that {@code
+ * ignore} matches are dropped.
  */
 final class LevelCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
   private final Logger logger;
@@ -33,9 +34,19 @@ final class LevelCapture extends AppenderBase<ILoggingEvent> implements AutoClos
   @Override
   protected void append(ILoggingEvent e) {
     if (e.getLevel().isGreaterOrEqual(threshold) && !ignore.test(e)) {
-      String text = e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage()
-          + (e.getThrowableProxy() != null ? " (" + e.getThrowableProxy().getClassName() + ": "
-              + e.getThrowableProxy().getMessage() + ")" : "");
+      String text =
+          e.getLevel()
+              + " "
+              + e.getLoggerName()
+              + ": "
+              + e.getFormattedMessage()
+              + (e.getThrowableProxy() != null
+                  ? " ("
+                      + e.getThrowableProxy().getClassName()
+                      + ": "
+                      + e.getThrowableProxy().getMessage()
+                      + ")"
+                  : "");
       synchronized (events) {
         events.add(text);
       }

@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 
-/** Collects what a logger writes during a test, so tests can assert on the warnings users would read. */
+/**
+ * Collects what a logger writes during a test, so tests can assert on the warnings users would
+ * read.
+ */
 final class LogCapture implements AutoCloseable {
   private final Logger logger;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();

@@ -33,7 +33,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Each rule of the backend pool, demonstrated against a real MariaDB through a proxy configured for that rule. */
+/**
+ * Each rule of the backend pool, demonstrated against a real MariaDB through a proxy configured for
+ * that rule.
+ */
 @ExtendWith(LeakGuard.class)
 class PoolRulesIT {
   private static EmbeddedMariaDb db;
@@ -42,7 +45,8 @@ class PoolRulesIT {
   @BeforeAll
   static void server() {
     db = EmbeddedMariaDb.shared();
-    db.execute("CREATE TABLE IF NOT EXISTS app.locks (id INT PRIMARY KEY, v INT)",
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS app.locks (id INT PRIMARY KEY, v INT)",
         "INSERT IGNORE INTO app.locks VALUES (1, 0)",
         "CREATE TABLE IF NOT EXISTS app.reset_probe (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
   }
@@ -53,7 +57,9 @@ class PoolRulesIT {
       proxy.close();
     }
     // Whatever a test left behind on the server is gone before the next one counts sessions.
-    await().atMost(Duration.ofSeconds(10)).until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).isEmpty());
   }
 
   private PoolStats stats() {
@@ -61,7 +67,8 @@ class PoolRulesIT {
   }
 
   private static int scalar(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getInt(1);
     }
@@ -73,20 +80,24 @@ class PoolRulesIT {
     AtomicBoolean sampling = new AtomicBoolean(true);
     AtomicInteger maxAppSessions = new AtomicInteger();
     AtomicInteger maxPoolTotal = new AtomicInteger();
-    Thread sampler = new Thread(() -> {
-      try (Connection root = db.rootConnection(); Statement s = root.createStatement()) {
-        while (sampling.get()) {
-          try (ResultSet rs = s.executeQuery(
-              "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app'")) {
-            rs.next();
-            maxAppSessions.accumulateAndGet(rs.getInt(1), Math::max);
-          }
-          maxPoolTotal.accumulateAndGet(stats().total(), Math::max);
-        }
-      } catch (SQLException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    Thread sampler =
+        new Thread(
+            () -> {
+              try (Connection root = db.rootConnection();
+                  Statement s = root.createStatement()) {
+                while (sampling.get()) {
+                  try (ResultSet rs =
+                      s.executeQuery(
+                          "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app'")) {
+                    rs.next();
+                    maxAppSessions.accumulateAndGet(rs.getInt(1), Math::max);
+                  }
+                  maxPoolTotal.accumulateAndGet(stats().total(), Math::max);
+                }
+              } catch (SQLException e) {
+                throw new IllegalStateException(e);
+              }
+            });
     sampler.start();
     ExecutorService clients = Executors.newFixedThreadPool(100);
     AtomicInteger ok = new AtomicInteger();
@@ -95,21 +106,23 @@ class PoolRulesIT {
     try {
       List<Future<?>> futures = new ArrayList<>();
       for (int i = 0; i < 1000; i++) {
-        futures.add(clients.submit(() -> {
-          try (Connection c = proxy.mariadb("connectTimeout=20000")) {
-            scalar(c, "SELECT SLEEP(0.02)");
-            ok.incrementAndGet();
-          } catch (SQLException e) {
-            if (e.getErrorCode() == 9001 && e.getMessage().contains("timed out after")) {
-              timeouts.incrementAndGet();
-            } else {
-              synchronized (otherFailures) {
-                otherFailures.add(e.getErrorCode() + " " + e.getMessage());
-              }
-            }
-          }
-          return null;
-        }));
+        futures.add(
+            clients.submit(
+                () -> {
+                  try (Connection c = proxy.mariadb("connectTimeout=20000")) {
+                    scalar(c, "SELECT SLEEP(0.02)");
+                    ok.incrementAndGet();
+                  } catch (SQLException e) {
+                    if (e.getErrorCode() == 9001 && e.getMessage().contains("timed out after")) {
+                      timeouts.incrementAndGet();
+                    } else {
+                      synchronized (otherFailures) {
+                        otherFailures.add(e.getErrorCode() + " " + e.getMessage());
+                      }
+                    }
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : futures) {
         f.get(120, TimeUnit.SECONDS);
@@ -119,10 +132,14 @@ class PoolRulesIT {
       sampling.set(false);
       sampler.join();
     }
-    assertThat(otherFailures).as("every client either succeeds or gets the acquire-timeout error").isEmpty();
+    assertThat(otherFailures)
+        .as("every client either succeeds or gets the acquire-timeout error")
+        .isEmpty();
     assertThat(ok.get() + timeouts.get()).isEqualTo(1000);
     assertThat(ok.get()).isGreaterThan(0);
-    assertThat(maxAppSessions.get()).as("server sessions of the app user during the burst").isLessThanOrEqualTo(20);
+    assertThat(maxAppSessions.get())
+        .as("server sessions of the app user during the burst")
+        .isLessThanOrEqualTo(20);
     assertThat(maxPoolTotal.get()).isLessThanOrEqualTo(20);
     assertThat(stats().maxUsed()).isLessThanOrEqualTo(20);
   }
@@ -145,8 +162,10 @@ class PoolRulesIT {
 
   @Test
   void idleConnectionsAreCappedAtMaxIdleAndDecayToMinIdleAfterIdleTimeout() throws Exception {
-    proxy = ProxyHarness.start(db,
-        "pool: {maxConnections: 10, maxIdle: 3, minIdle: 1, idleTimeout: 1s, validationInterval: 0}\n");
+    proxy =
+        ProxyHarness.start(
+            db,
+            "pool: {maxConnections: 10, maxIdle: 3, minIdle: 1, idleTimeout: 1s, validationInterval: 0}\n");
     List<Connection> open = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       Connection c = proxy.mariadb("");
@@ -160,36 +179,46 @@ class PoolRulesIT {
     await().atMost(Duration.ofSeconds(5)).until(() -> stats().used() == 0);
     assertThat(stats().free()).as("free connections right after the burst").isLessThanOrEqualTo(3);
     await().atMost(Duration.ofSeconds(5)).until(() -> stats().free() == 1);
-    await().atMost(Duration.ofSeconds(5)).until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 1);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 1);
   }
 
   @Test
   void warmUpOpensMinIdleConnectionsBeforeAnyClient() {
     proxy = ProxyHarness.start(db, "pool: {minIdle: 3, maxIdle: 5}\n");
     await().atMost(Duration.ofSeconds(10)).until(() -> stats().free() == 3);
-    await().atMost(Duration.ofSeconds(5)).until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 3);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 3);
   }
 
   @Test
   void noMoreThanMaxConcurrentConnectsLoginsRunAtOnce() throws Exception {
-    proxy = ProxyHarness.start(db, "pool: {maxConnections: 10, maxConcurrentConnects: 1, acquireTimeout: 20s}\n");
+    proxy =
+        ProxyHarness.start(
+            db, "pool: {maxConnections: 10, maxConcurrentConnects: 1, acquireTimeout: 20s}\n");
     AtomicBoolean sampling = new AtomicBoolean(true);
     AtomicInteger maxConnecting = new AtomicInteger();
-    Thread sampler = new Thread(() -> {
-      while (sampling.get()) {
-        maxConnecting.accumulateAndGet(stats().connecting(), Math::max);
-      }
-    });
+    Thread sampler =
+        new Thread(
+            () -> {
+              while (sampling.get()) {
+                maxConnecting.accumulateAndGet(stats().connecting(), Math::max);
+              }
+            });
     sampler.start();
     ExecutorService clients = Executors.newFixedThreadPool(10);
     try {
       List<Future<Integer>> results = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
-        results.add(clients.submit(() -> {
-          try (Connection c = proxy.mariadb("")) {
-            return scalar(c, "SELECT SLEEP(0.3) + 1");
-          }
-        }));
+        results.add(
+            clients.submit(
+                () -> {
+                  try (Connection c = proxy.mariadb("")) {
+                    return scalar(c, "SELECT SLEEP(0.3) + 1");
+                  }
+                }));
       }
       for (Future<Integer> f : results) {
         assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(1);
@@ -208,14 +237,20 @@ class PoolRulesIT {
     db.execute("SET GLOBAL wait_timeout = 4");
     try (LogCapture log = new LogCapture(BackendPool.class)) {
       proxy = ProxyHarness.start(db, "pool: {minIdle: 1, maxIdle: 1, validationInterval: 0}\n");
-      await().atMost(Duration.ofSeconds(5)).until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 1);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 1);
       long first = db.threadIds(EmbeddedMariaDb.APP_USER).get(0);
       assertThat(stats().serverWaitTimeoutSeconds()).isEqualTo(4);
-      // The idle connection is retired (at most 80% of wait_timeout) and replaced before the server would close it.
-      await().atMost(Duration.ofSeconds(6)).until(() -> {
-        List<Long> ids = db.threadIds(EmbeddedMariaDb.APP_USER);
-        return ids.size() == 1 && ids.get(0) != first;
-      });
+      // The idle connection is retired (at most 80% of wait_timeout) and replaced before the server
+      // would close it.
+      await()
+          .atMost(Duration.ofSeconds(6))
+          .until(
+              () -> {
+                List<Long> ids = db.threadIds(EmbeddedMariaDb.APP_USER);
+                return ids.size() == 1 && ids.get(0) != first;
+              });
       try (Connection c = proxy.mariadb("")) {
         assertThat(scalar(c, "SELECT 7")).isEqualTo(7);
       }
@@ -227,26 +262,39 @@ class PoolRulesIT {
 
   @Test
   void configuredMaxLifetimeRetiresConnections() {
-    proxy = ProxyHarness.start(db, "pool: {minIdle: 1, maxIdle: 1, maxLifetime: 1s, validationInterval: 0}\n");
-    await().atMost(Duration.ofSeconds(5)).until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 1);
+    proxy =
+        ProxyHarness.start(
+            db, "pool: {minIdle: 1, maxIdle: 1, maxLifetime: 1s, validationInterval: 0}\n");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 1);
     long first = db.threadIds(EmbeddedMariaDb.APP_USER).get(0);
-    await().atMost(Duration.ofSeconds(5)).until(() -> !db.threadIds(EmbeddedMariaDb.APP_USER).contains(first)
-        && stats().free() == 1);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> !db.threadIds(EmbeddedMariaDb.APP_USER).contains(first) && stats().free() == 1);
     assertThat(stats().destroyed()).isGreaterThanOrEqualTo(1);
   }
 
   @Test
   void idleConnectionClosedByTheServerIsReplacedInvisiblyToClients() throws Exception {
     proxy = ProxyHarness.start(db, "pool: {minIdle: 2, maxIdle: 2, validationInterval: 0}\n");
-    await().atMost(Duration.ofSeconds(5)).until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 2);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 2);
     List<Long> before = db.threadIds(EmbeddedMariaDb.APP_USER);
     for (long id : before) {
       db.kill(id);
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      List<Long> now = db.threadIds(EmbeddedMariaDb.APP_USER);
-      return now.size() == 2 && now.stream().noneMatch(before::contains) && stats().free() == 2;
-    });
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              List<Long> now = db.threadIds(EmbeddedMariaDb.APP_USER);
+              return now.size() == 2
+                  && now.stream().noneMatch(before::contains)
+                  && stats().free() == 2;
+            });
     try (Connection c = proxy.mariadb("")) {
       assertThat(scalar(c, "SELECT 3")).isEqualTo(3);
     }
@@ -255,24 +303,36 @@ class PoolRulesIT {
   @Test
   void idleConnectionsArePingedEveryValidationInterval() throws Exception {
     proxy = ProxyHarness.start(db, "pool: {minIdle: 2, maxIdle: 2, validationInterval: 500ms}\n");
-    await().atMost(Duration.ofSeconds(5)).until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 2);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 2);
     long started = System.nanoTime();
     // Without pings a session's idle TIME keeps growing; with them it never reaches 2 seconds.
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
-      try (Connection root = db.rootConnection(); Statement s = root.createStatement();
-          ResultSet rs = s.executeQuery("SELECT MAX(TIME) FROM information_schema.PROCESSLIST WHERE USER = 'app'")) {
-        rs.next();
-        assertThat(rs.getInt(1)).as("seconds since an idle backend connection last saw a command").isLessThan(2);
-      }
-      return System.nanoTime() - started > TimeUnit.SECONDS.toNanos(3);
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              try (Connection root = db.rootConnection();
+                  Statement s = root.createStatement();
+                  ResultSet rs =
+                      s.executeQuery(
+                          "SELECT MAX(TIME) FROM information_schema.PROCESSLIST WHERE USER = 'app'")) {
+                rs.next();
+                assertThat(rs.getInt(1))
+                    .as("seconds since an idle backend connection last saw a command")
+                    .isLessThan(2);
+              }
+              return System.nanoTime() - started > TimeUnit.SECONDS.toNanos(3);
+            });
   }
 
   @Test
   void aSessionThatEndsLeavesNoStateForTheNextClientOfTheSameBackend() throws Exception {
     proxy = ProxyHarness.start(db, "pool: {maxConnections: 1}\n");
     long firstBackendThread;
-    try (Connection c = proxy.mariadb(""); Statement s = c.createStatement()) {
+    try (Connection c = proxy.mariadb("");
+        Statement s = c.createStatement()) {
       s.execute("SET @leak = 42");
       s.execute("CREATE TEMPORARY TABLE tmp_leak (i INT)");
       s.execute("SET SESSION sql_mode = 'ANSI_QUOTES'");
@@ -280,8 +340,10 @@ class PoolRulesIT {
       s.executeUpdate("INSERT INTO reset_probe (v) VALUES (666)");
       firstBackendThread = scalar(c, "SELECT CONNECTION_ID()");
     }
-    try (Connection c = proxy.mariadb(""); Statement s = c.createStatement()) {
-      assertThat(scalar(c, "SELECT CONNECTION_ID()")).as("the same backend connection was reused")
+    try (Connection c = proxy.mariadb("");
+        Statement s = c.createStatement()) {
+      assertThat(scalar(c, "SELECT CONNECTION_ID()"))
+          .as("the same backend connection was reused")
           .isEqualTo((int) firstBackendThread);
       try (ResultSet rs = s.executeQuery("SELECT @leak, @@SESSION.sql_mode = @@GLOBAL.sql_mode")) {
         rs.next();
@@ -291,7 +353,8 @@ class PoolRulesIT {
       assertThatThrownBy(() -> s.executeQuery("SELECT * FROM tmp_leak").close())
           .hasMessageContaining("doesn't exist");
       assertThat(scalar(c, "SELECT COUNT(*) FROM reset_probe WHERE v = 666"))
-          .as("the uncommitted insert of the previous client").isZero();
+          .as("the uncommitted insert of the previous client")
+          .isZero();
     }
   }
 
@@ -303,15 +366,23 @@ class PoolRulesIT {
     try (Statement s = a.createStatement()) {
       s.executeQuery("SELECT * FROM locks WHERE id = 1 FOR UPDATE").close();
     }
-    try (Connection direct = db.appConnection(); Statement s = direct.createStatement()) {
-      assertThatThrownBy(() -> s.executeQuery("SELECT * FROM locks WHERE id = 1 FOR UPDATE NOWAIT").close())
-          .as("the row is locked while the client is there").isInstanceOf(SQLException.class);
+    try (Connection direct = db.appConnection();
+        Statement s = direct.createStatement()) {
+      assertThatThrownBy(
+              () -> s.executeQuery("SELECT * FROM locks WHERE id = 1 FOR UPDATE NOWAIT").close())
+          .as("the row is locked while the client is there")
+          .isInstanceOf(SQLException.class);
       a.abort(Runnable::run);
-      await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50)).ignoreExceptions().until(() -> {
-        s.executeQuery("SELECT * FROM locks WHERE id = 1 FOR UPDATE NOWAIT").close();
-        direct.rollback();
-        return true;
-      });
+      await()
+          .atMost(Duration.ofSeconds(1))
+          .pollInterval(Duration.ofMillis(50))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                s.executeQuery("SELECT * FROM locks WHERE id = 1 FOR UPDATE NOWAIT").close();
+                direct.rollback();
+                return true;
+              });
     }
   }
 
@@ -322,19 +393,26 @@ class PoolRulesIT {
     ExecutorService runner = Executors.newSingleThreadExecutor();
     try {
       runner.submit(() -> scalar(a, "SELECT SLEEP(30) /* vanishing client */"));
-      String probe = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%vanishing client%'"
-          + " AND INFO NOT LIKE '%PROCESSLIST%'";
-      await().atMost(Duration.ofSeconds(5)).until(() -> {
-        try (Connection root = db.rootConnection()) {
-          return scalar(root, probe) == 1;
-        }
-      });
+      String probe =
+          "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%vanishing client%'"
+              + " AND INFO NOT LIKE '%PROCESSLIST%'";
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () -> {
+                try (Connection root = db.rootConnection()) {
+                  return scalar(root, probe) == 1;
+                }
+              });
       a.abort(Runnable::run);
-      await().atMost(Duration.ofSeconds(2)).until(() -> {
-        try (Connection root = db.rootConnection()) {
-          return scalar(root, probe) == 0;
-        }
-      });
+      await()
+          .atMost(Duration.ofSeconds(2))
+          .until(
+              () -> {
+                try (Connection root = db.rootConnection()) {
+                  return scalar(root, probe) == 0;
+                }
+              });
     } finally {
       runner.shutdownNow();
     }
@@ -347,8 +425,15 @@ class PoolRulesIT {
       proxy = ProxyHarness.start(db, "pool: {leakDetectionThreshold: 1s}\n");
       try (Connection c = proxy.mariadb("")) {
         scalar(c, "SELECT 1");
-        await().atMost(Duration.ofSeconds(5)).until(() -> log.messages().stream()
-            .anyMatch(m -> m.contains("longer than pool.leakDetectionThreshold") && m.contains("(app@127.0.0.1)")));
+        await()
+            .atMost(Duration.ofSeconds(5))
+            .until(
+                () ->
+                    log.messages().stream()
+                        .anyMatch(
+                            m ->
+                                m.contains("longer than pool.leakDetectionThreshold")
+                                    && m.contains("(app@127.0.0.1)")));
       }
     }
   }
@@ -356,8 +441,9 @@ class PoolRulesIT {
   @Test
   void backendThatDiesGivesClearErrorsAndServiceResumesByItself() throws Exception {
     try (TcpRelay relay = TcpRelay.start(db.host(), db.port())) {
-      proxy = ProxyHarness.start(relay.host(), relay.port(),
-          "pool: {acquireTimeout: 1s, connectTimeout: 1s}\n");
+      proxy =
+          ProxyHarness.start(
+              relay.host(), relay.port(), "pool: {acquireTimeout: 1s, connectTimeout: 1s}\n");
       Connection a = proxy.mariadb("");
       assertThat(scalar(a, "SELECT 1")).isEqualTo(1);
       relay.cutAll();
@@ -370,15 +456,21 @@ class PoolRulesIT {
           .hasStackTraceContaining("last backend error");
       HttpClient http = HttpClient.newHttpClient();
       HttpRequest readyz = HttpRequest.newBuilder(URI.create(proxy.adminUrl("/readyz"))).build();
-      await().atMost(Duration.ofSeconds(5))
+      await()
+          .atMost(Duration.ofSeconds(5))
           .until(() -> http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
       relay.resume();
-      await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
-        try (Connection c = proxy.mariadb("")) {
-          return scalar(c, "SELECT 5") == 5;
-        }
-      });
-      assertThat(http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                try (Connection c = proxy.mariadb("")) {
+                  return scalar(c, "SELECT 5") == 5;
+                }
+              });
+      assertThat(http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode())
+          .isEqualTo(200);
     }
   }
 
@@ -396,7 +488,8 @@ class PoolRulesIT {
   @Test
   void proxyRefusesClientsBeyondMaxClientConnectionsWith1040() throws Exception {
     proxy = ProxyHarness.start(db, "frontend: {maxClientConnections: 2}\n");
-    try (Connection a = proxy.mariadb(""); Connection b = proxy.mariadb("")) {
+    try (Connection a = proxy.mariadb("");
+        Connection b = proxy.mariadb("")) {
       assertThatThrownBy(() -> proxy.mariadb("").close())
           .isInstanceOf(SQLException.class)
           .satisfies(e -> assertThat(((SQLException) e).getErrorCode()).isEqualTo(1040))
@@ -420,9 +513,11 @@ class PoolRulesIT {
   @Test
   void connectorJQueryTimeoutCancelsTheStatementAndTheConnectionStaysUsable() throws Exception {
     proxy = ProxyHarness.start(db, "");
-    try (Connection c = proxy.mysql(""); Statement s = c.createStatement()) {
+    try (Connection c = proxy.mysql("");
+        Statement s = c.createStatement()) {
       s.setQueryTimeout(1);
-      assertThatThrownBy(() -> s.executeQuery("SELECT SLEEP(20)").close()).isInstanceOf(SQLTimeoutException.class);
+      assertThatThrownBy(() -> s.executeQuery("SELECT SLEEP(20)").close())
+          .isInstanceOf(SQLTimeoutException.class);
       assertThat(scalar(c, "SELECT 4")).isEqualTo(4);
     }
   }

@@ -8,8 +8,9 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 
 /**
- * A proxy started in the test JVM on free ports in front of a server, with the app user configured. Extra YAML
- * sections (pool:, frontend:, shutdown:) are appended verbatim, so each test states the rules it exercises.
+ * A proxy started in the test JVM on free ports in front of a server, with the app user configured.
+ * Extra YAML sections (pool:, frontend:, shutdown:) are appended verbatim, so each test states the
+ * rules it exercises.
  */
 final class ProxyHarness implements AutoCloseable {
   final ProxyServer server;
@@ -19,11 +20,20 @@ final class ProxyHarness implements AutoCloseable {
   }
 
   static ProxyHarness start(String host, int port, String extraYaml) {
-    String yaml = "listen: {host: 127.0.0.1, port: 0}\n"
-        + "admin: {host: 127.0.0.1, port: 0}\n"
-        + "backends:\n  - {name: primary, host: " + host + ", port: " + port + "}\n"
-        + "users:\n  - {name: " + EmbeddedMariaDb.APP_USER + ", password: " + EmbeddedMariaDb.APP_PASSWORD + "}\n"
-        + extraYaml;
+    String yaml =
+        "listen: {host: 127.0.0.1, port: 0}\n"
+            + "admin: {host: 127.0.0.1, port: 0}\n"
+            + "backends:\n  - {name: primary, host: "
+            + host
+            + ", port: "
+            + port
+            + "}\n"
+            + "users:\n  - {name: "
+            + EmbeddedMariaDb.APP_USER
+            + ", password: "
+            + EmbeddedMariaDb.APP_PASSWORD
+            + "}\n"
+            + extraYaml;
     try {
       return new ProxyHarness(ProxyServer.start(ConfigLoader.parse(yaml, null)));
     } catch (InterruptedException e) {
@@ -46,22 +56,31 @@ final class ProxyHarness implements AutoCloseable {
 
   /** MySQL Connector/J URL through the proxy. */
   String mysqlUrl(String params) {
-    return "jdbc:mysql://127.0.0.1:" + port() + "/" + EmbeddedMariaDb.APP_DATABASE
-        + "?sslMode=DISABLED&allowPublicKeyRetrieval=true" + (params.isEmpty() ? "" : "&" + params);
+    return "jdbc:mysql://127.0.0.1:"
+        + port()
+        + "/"
+        + EmbeddedMariaDb.APP_DATABASE
+        + "?sslMode=DISABLED&allowPublicKeyRetrieval=true"
+        + (params.isEmpty() ? "" : "&" + params);
   }
 
   /** MariaDB Connector/J URL through the proxy. */
   String mariadbUrl(String params) {
-    return "jdbc:mariadb://127.0.0.1:" + port() + "/" + EmbeddedMariaDb.APP_DATABASE
+    return "jdbc:mariadb://127.0.0.1:"
+        + port()
+        + "/"
+        + EmbeddedMariaDb.APP_DATABASE
         + (params.isEmpty() ? "" : "?" + params);
   }
 
   Connection mysql(String params) throws SQLException {
-    return DriverManager.getConnection(mysqlUrl(params), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
+    return DriverManager.getConnection(
+        mysqlUrl(params), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
   }
 
   Connection mariadb(String params) throws SQLException {
-    return DriverManager.getConnection(mariadbUrl(params), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
+    return DriverManager.getConnection(
+        mariadbUrl(params), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
   }
 
   @Override

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The proxy as users run it: {@code java -jar proxy-runtime.jar --config FILE}, in its own process with a small heap.
+ * The proxy as users run it: {@code java -jar proxy-runtime.jar --config FILE}, in its own process
+ * with a small heap.
  */
 class ProxyProcessIT {
   private static EmbeddedMariaDb db;
@@ -53,10 +54,21 @@ class ProxyProcessIT {
     Path password = dir.resolve("app-password");
     Files.writeString(password, EmbeddedMariaDb.APP_PASSWORD + "\n");
     Path file = dir.resolve("proxy.yaml");
-    Files.writeString(file, "listen: {host: 127.0.0.1, port: " + port + "}\n"
-        + "admin: {host: 127.0.0.1, port: " + adminPort + "}\n"
-        + "backends:\n  - {name: primary, host: " + db.host() + ", port: " + db.port() + "}\n"
-        + "users:\n  - {name: app, passwordFile: app-password}\n" + extra);
+    Files.writeString(
+        file,
+        "listen: {host: 127.0.0.1, port: "
+            + port
+            + "}\n"
+            + "admin: {host: 127.0.0.1, port: "
+            + adminPort
+            + "}\n"
+            + "backends:\n  - {name: primary, host: "
+            + db.host()
+            + ", port: "
+            + db.port()
+            + "}\n"
+            + "users:\n  - {name: app, passwordFile: app-password}\n"
+            + extra);
     return file;
   }
 
@@ -74,12 +86,18 @@ class ProxyProcessIT {
   }
 
   private void awaitListening(int port) {
-    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-      assertThat(proxy.isAlive()).as("proxy process alive; output so far:\n%s", output()).isTrue();
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return true;
-      }
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              assertThat(proxy.isAlive())
+                  .as("proxy process alive; output so far:\n%s", output())
+                  .isTrue();
+              try (Socket s = new Socket("127.0.0.1", port)) {
+                return true;
+              }
+            });
   }
 
   private String url(int port) {
@@ -88,8 +106,11 @@ class ProxyProcessIT {
 
   @Test
   void badConfigFailsFastNamingTheFieldAndTheFix() throws Exception {
-    Path file = config(EmbeddedMariaDb.freePort(), EmbeddedMariaDb.freePort(),
-        "pool: {maxConnections: 0, idleTimeout: soon, maxIdel: 3}\n");
+    Path file =
+        config(
+            EmbeddedMariaDb.freePort(),
+            EmbeddedMariaDb.freePort(),
+            "pool: {maxConnections: 0, idleTimeout: soon, maxIdel: 3}\n");
     proxy = launch(file);
     assertThat(proxy.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(proxy.exitValue()).isEqualTo(2);
@@ -100,26 +121,34 @@ class ProxyProcessIT {
   }
 
   @Test
-  void resultFarLargerThanTheProxyHeapStreamsThroughAndASlowReaderDoesNotStallOthers() throws Exception {
+  void resultFarLargerThanTheProxyHeapStreamsThroughAndASlowReaderDoesNotStallOthers()
+      throws Exception {
     int port = EmbeddedMariaDb.freePort();
-    proxy = launch(config(port, EmbeddedMariaDb.freePort(), "pool: {maxConnections: 4}\n"),
-        "-Xmx48m", "-XX:MaxDirectMemorySize=32m");
+    proxy =
+        launch(
+            config(port, EmbeddedMariaDb.freePort(), "pool: {maxConnections: 4}\n"),
+            "-Xmx48m",
+            "-XX:MaxDirectMemorySize=32m");
     awaitListening(port);
     int rows = 300_000;
     int width = 1000;
-    try (Connection slow = DriverManager.getConnection(url(port), "app", EmbeddedMariaDb.APP_PASSWORD);
+    try (Connection slow =
+            DriverManager.getConnection(url(port), "app", EmbeddedMariaDb.APP_PASSWORD);
         Statement s = slow.createStatement()) {
       s.setFetchSize(100);
-      try (ResultSet rs = s.executeQuery("SELECT seq, REPEAT('x', " + width + ") FROM seq_1_to_" + rows)) {
+      try (ResultSet rs =
+          s.executeQuery("SELECT seq, REPEAT('x', " + width + ") FROM seq_1_to_" + rows)) {
         long bytes = 0;
         int n = 0;
-        // Read a little, then stop reading while another client works: the proxy must neither buffer the rest
+        // Read a little, then stop reading while another client works: the proxy must neither
+        // buffer the rest
         // of this ~300 MB result nor make the other client wait for it.
         while (n < 1000 && rs.next()) {
           bytes += rs.getString(2).length();
           n++;
         }
-        try (Connection other = DriverManager.getConnection(url(port), "app", EmbeddedMariaDb.APP_PASSWORD);
+        try (Connection other =
+                DriverManager.getConnection(url(port), "app", EmbeddedMariaDb.APP_PASSWORD);
             Statement o = other.createStatement()) {
           for (int i = 0; i < 50; i++) {
             try (ResultSet r = o.executeQuery("SELECT " + i)) {
@@ -133,7 +162,9 @@ class ProxyProcessIT {
           n++;
         }
         assertThat(n).isEqualTo(rows);
-        assertThat(bytes).as("bytes streamed through a proxy with a 48 MiB heap").isEqualTo((long) rows * width);
+        assertThat(bytes)
+            .as("bytes streamed through a proxy with a 48 MiB heap")
+            .isEqualTo((long) rows * width);
       }
     }
     assertThat(proxy.isAlive()).isTrue();
@@ -147,30 +178,42 @@ class ProxyProcessIT {
     proxy = launch(config(port, adminPort, "shutdown: {drainTimeout: 20s}\n"));
     awaitListening(port);
     HttpClient http = HttpClient.newHttpClient();
-    HttpRequest readyz = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz")).build();
-    await().atMost(Duration.ofSeconds(10))
+    HttpRequest readyz =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz")).build();
+    await()
+        .atMost(Duration.ofSeconds(10))
         .until(() -> http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
     Connection busy = DriverManager.getConnection(url(port), "app", EmbeddedMariaDb.APP_PASSWORD);
-    CompletableFuture<Integer> work = CompletableFuture.supplyAsync(() -> {
-      try (Statement s = busy.createStatement(); ResultSet rs = s.executeQuery("SELECT SLEEP(2) + 40")) {
-        rs.next();
-        return rs.getInt(1);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<Integer> work =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (Statement s = busy.createStatement();
+                  ResultSet rs = s.executeQuery("SELECT SLEEP(2) + 40")) {
+                rs.next();
+                return rs.getInt(1);
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
     await().atMost(Duration.ofSeconds(5)).until(() -> db.threadIds("app").size() >= 1);
     proxy.destroy(); // SIGTERM
-    await().atMost(Duration.ofSeconds(5)).ignoreExceptions()
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .ignoreExceptions()
         .until(() -> http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return false;
-      } catch (ConnectException refused) {
-        return true;
-      }
-    });
-    assertThat(work.get(20, TimeUnit.SECONDS)).as("the statement running at SIGTERM completes").isEqualTo(40);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              try (Socket s = new Socket("127.0.0.1", port)) {
+                return false;
+              } catch (ConnectException refused) {
+                return true;
+              }
+            });
+    assertThat(work.get(20, TimeUnit.SECONDS))
+        .as("the statement running at SIGTERM completes")
+        .isEqualTo(40);
     busy.close();
     assertThat(proxy.waitFor(20, TimeUnit.SECONDS)).as("the proxy exits after draining").isTrue();
     assertThat(output()).contains("draining");

@@ -37,12 +37,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The proxy at the wire level, driven by a small MySQL client written here on a plain {@link Socket} (no driver),
- * against the shared embedded MariaDB: the greeting, the commands the proxy answers itself, the commands it relays,
- * multi-packet payloads, pipelining, authentication failures, garbage from a client, and KILL.
+ * The proxy at the wire level, driven by a small MySQL client written here on a plain {@link
+ * Socket} (no driver), against the shared embedded MariaDB: the greeting, the commands the proxy
+ * answers itself, the commands it relays, multi-packet payloads, pipelining, authentication
+ * failures, garbage from a client, and KILL.
  *
- * <p>The client negotiates classic EOF packets and no session tracking, so replies are parsed exactly as the protocol
- * pages lay them out.
+ * <p>The client negotiates classic EOF packets and no session tracking, so replies are parsed
+ * exactly as the protocol pages lay them out.
  */
 @ExtendWith(LeakGuard.class)
 class RawProtocolIT {
@@ -50,7 +51,8 @@ class RawProtocolIT {
   private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(10);
   private static final String FIELDS_TABLE = "raw_protocol_fields";
   private static final String BIG_TABLE = "raw_protocol_big";
-  private static final String DENIED = "Access denied for user '%s'@'127.0.0.1' (using password: YES)";
+  private static final String DENIED =
+      "Access denied for user '%s'@'127.0.0.1' (using password: YES)";
 
   private static EmbeddedMariaDb db;
   private static ProxyHarness proxy;
@@ -58,7 +60,8 @@ class RawProtocolIT {
   @BeforeAll
   static void start() {
     db = EmbeddedMariaDb.shared();
-    db.execute("DROP TABLE IF EXISTS app." + FIELDS_TABLE,
+    db.execute(
+        "DROP TABLE IF EXISTS app." + FIELDS_TABLE,
         "CREATE TABLE app." + FIELDS_TABLE + " (id INT PRIMARY KEY, name VARCHAR(20))",
         "DROP TABLE IF EXISTS app." + BIG_TABLE,
         "CREATE TABLE app." + BIG_TABLE + " (id INT PRIMARY KEY, body LONGTEXT)");
@@ -76,24 +79,30 @@ class RawProtocolIT {
     return RawClient.login(proxy.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
   }
 
-  // -------------------------------------------------------------------------------------------- connection phase
+  // --------------------------------------------------------------------------------------------
+  // connection phase
 
   @Test
   void greetingCarriesTheBackendVersionAndTheProxysOwnConnectionId() throws Exception {
     String version;
     long probeId;
-    try (Connection c = db.appConnection(); Statement s = c.createStatement();
+    try (Connection c = db.appConnection();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT VERSION(), CONNECTION_ID()")) {
       rs.next();
       version = rs.getString(1);
       probeId = rs.getLong(2);
     }
-    // A proxy of its own, started after the probe: its sessions are numbered from 1 by the proxy, while every
-    // backend connection it opens gets a server thread id above the probe's. So the two can never coincide here.
+    // A proxy of its own, started after the probe: its sessions are numbered from 1 by the proxy,
+    // while every
+    // backend connection it opens gets a server thread id above the probe's. So the two can never
+    // coincide here.
     try (ProxyHarness fresh = ProxyHarness.start(db, "");
         RawClient direct = RawClient.open(db.port());
-        RawClient first = RawClient.login(fresh.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
-        RawClient second = RawClient.login(fresh.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD)) {
+        RawClient first =
+            RawClient.login(fresh.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
+        RawClient second =
+            RawClient.login(fresh.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD)) {
       assertThat(first.greeting.serverVersion())
           .as("drivers choose SQL by the version string, so it must be the backend's own")
           .isEqualTo(direct.greeting.serverVersion());
@@ -102,12 +111,17 @@ class RawProtocolIT {
       assertThat(first.greeting.seed()).hasSize(20);
       assertThat(first.greeting.authPlugin()).isEqualTo(NativePassword.PLUGIN_NAME);
       assertThat(first.greeting.capabilities() & RawClient.CLIENT_SSL)
-          .as("the proxy offers no TLS to clients yet").isZero();
+          .as("the proxy offers no TLS to clients yet")
+          .isZero();
 
-      assertThat(first.greeting.connectionId()).as("the proxy numbers its own sessions").isEqualTo(1);
+      assertThat(first.greeting.connectionId())
+          .as("the proxy numbers its own sessions")
+          .isEqualTo(1);
       assertThat(second.greeting.connectionId()).isEqualTo(2);
       long backendId = Long.parseLong(first.query("SELECT CONNECTION_ID()").value(0, 0));
-      assertThat(db.threadIds(EmbeddedMariaDb.APP_USER)).as("CONNECTION_ID() runs on the backend").contains(backendId);
+      assertThat(db.threadIds(EmbeddedMariaDb.APP_USER))
+          .as("CONNECTION_ID() runs on the backend")
+          .contains(backendId);
       assertThat(backendId)
           .as("KILL uses the advertised id, so the greeting must not carry the backend's thread id")
           .isGreaterThan(probeId)
@@ -118,7 +132,8 @@ class RawProtocolIT {
   @Test
   void wrongPasswordIsDeniedWithTheServersMessage() throws Exception {
     try (RawClient c = RawClient.open(proxy.port())) {
-      c.sendHandshakeResponse(EmbeddedMariaDb.APP_USER, "not-the-password", EmbeddedMariaDb.APP_DATABASE);
+      c.sendHandshakeResponse(
+          EmbeddedMariaDb.APP_USER, "not-the-password", EmbeddedMariaDb.APP_DATABASE);
       Err err = c.readErr();
       assertThat(err.code()).isEqualTo(1045);
       assertThat(err.sqlState()).isEqualTo("28000");
@@ -136,7 +151,8 @@ class RawProtocolIT {
       assertThat(err.code()).isEqualTo(1045);
       assertThat(err.sqlState()).isEqualTo("28000");
       assertThat(err.message())
-          .as("no hint whether the user exists").isEqualTo(String.format(DENIED, "nobody"));
+          .as("no hint whether the user exists")
+          .isEqualTo(String.format(DENIED, "nobody"));
       c.assertClosedByPeer();
     }
   }
@@ -152,7 +168,8 @@ class RawProtocolIT {
     }
   }
 
-  // ------------------------------------------------------------------------------------------ local commands
+  // ------------------------------------------------------------------------------------------
+  // local commands
 
   @Test
   void pingBeforeAnyQueryIsAnsweredWithoutABackend() throws Exception {
@@ -161,8 +178,9 @@ class RawProtocolIT {
       byte[] reply = c.command(0x0e);
       assertThat(reply[0] & 0xff).as("COM_PING gets OK").isZero();
       assertThat(c.lastSeq).isEqualTo(1);
-      assertThat(relayedReplies()).as("the proxy answers COM_PING itself while no backend is lent").isEqualTo(
-          queriesBefore);
+      assertThat(relayedReplies())
+          .as("the proxy answers COM_PING itself while no backend is lent")
+          .isEqualTo(queriesBefore);
       assertThat(c.query("SELECT 1").value(0, 0)).isEqualTo("1");
     }
   }
@@ -185,8 +203,12 @@ class RawProtocolIT {
   void changeUserWithTheRightScrambleKeepsTheSessionUsable() throws Exception {
     try (RawClient c = login()) {
       c.query("SET @raw_before_change = 1");
-      byte[] reply = c.changeUser(EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, EmbeddedMariaDb.APP_DATABASE);
-      assertThat(reply[0] & 0xff).withFailMessage("COM_CHANGE_USER must get OK, got %s", describe(reply)).isZero();
+      byte[] reply =
+          c.changeUser(
+              EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, EmbeddedMariaDb.APP_DATABASE);
+      assertThat(reply[0] & 0xff)
+          .withFailMessage("COM_CHANGE_USER must get OK, got %s", describe(reply))
+          .isZero();
       Results r = c.query("SELECT DATABASE(), @raw_before_change, USER()");
       assertThat(r.value(0, 0)).isEqualTo(EmbeddedMariaDb.APP_DATABASE);
       assertThat(r.value(0, 1)).as("a changed user starts a clean session").isNull();
@@ -206,7 +228,8 @@ class RawProtocolIT {
     }
   }
 
-  // ---------------------------------------------------------------------------------------- relayed commands
+  // ----------------------------------------------------------------------------------------
+  // relayed commands
 
   @Test
   void statisticsReturnsTheServersUptimeString() throws Exception {
@@ -219,14 +242,16 @@ class RawProtocolIT {
   @Test
   void fieldListReturnsColumnDefinitionsThenATerminator() throws Exception {
     try (RawClient c = login()) {
-      c.writeCommand(concat(new byte[] {0x04}, (FIELDS_TABLE + "\0").getBytes(StandardCharsets.US_ASCII)));
+      c.writeCommand(
+          concat(new byte[] {0x04}, (FIELDS_TABLE + "\0").getBytes(StandardCharsets.US_ASCII)));
       List<String> names = new ArrayList<>();
       while (true) {
         byte[] p = c.readPayload();
         if ((p[0] & 0xff) == 0xfe && p.length < 9) {
           break;
         }
-        assertThat(p[0] & 0xff).withFailMessage("expected a column definition, got %s", describe(p))
+        assertThat(p[0] & 0xff)
+            .withFailMessage("expected a column definition, got %s", describe(p))
             .isNotEqualTo(0xff);
         names.add(RawClient.columnName(p));
       }
@@ -243,7 +268,8 @@ class RawProtocolIT {
       assertThat(before.error().code()).isEqualTo(1064);
 
       byte[] reply = c.command(0x1b, 0, 0); // MYSQL_OPTION_MULTI_STATEMENTS_ON
-      assertThat(reply[0] & 0xff).withFailMessage("COM_SET_OPTION must succeed, got %s", describe(reply))
+      assertThat(reply[0] & 0xff)
+          .withFailMessage("COM_SET_OPTION must succeed, got %s", describe(reply))
           .isIn(0x00, 0xfe);
 
       Results r = c.query("SELECT 1 AS a; SELECT 'two' AS b, NULL AS c");
@@ -264,10 +290,15 @@ class RawProtocolIT {
       c.query("SET @raw_v = 42");
       assertThat(c.query("SELECT @raw_v").value(0, 0)).isEqualTo("42");
       byte[] reply = c.command(0x1f);
-      assertThat(reply[0] & 0xff).withFailMessage("COM_RESET_CONNECTION must get OK, got %s", describe(reply))
+      assertThat(reply[0] & 0xff)
+          .withFailMessage("COM_RESET_CONNECTION must get OK, got %s", describe(reply))
           .isZero();
-      assertThat(c.query("SELECT @raw_v").value(0, 0)).as("user variables are gone after a reset").isNull();
-      assertThat(c.query("SELECT DATABASE()").value(0, 0)).as("the database stays").isEqualTo("app");
+      assertThat(c.query("SELECT @raw_v").value(0, 0))
+          .as("user variables are gone after a reset")
+          .isNull();
+      assertThat(c.query("SELECT DATABASE()").value(0, 0))
+          .as("the database stays")
+          .isEqualTo("app");
     }
   }
 
@@ -296,21 +327,29 @@ class RawProtocolIT {
       for (int i = 0; i < bodyLength; i++) {
         body[i] = (byte) ('a' + (i * 7 + i / 1000) % 26);
       }
-      byte[] insert = concat(
-          RawClient.queryPayload("REPLACE INTO app." + BIG_TABLE + " VALUES (1, '"), body, "')".getBytes(
-              StandardCharsets.US_ASCII));
-      assertThat(insert.length).as("the command spans more than one 16 MiB packet").isGreaterThan(MAX_PAYLOAD);
+      byte[] insert =
+          concat(
+              RawClient.queryPayload("REPLACE INTO app." + BIG_TABLE + " VALUES (1, '"),
+              body,
+              "')".getBytes(StandardCharsets.US_ASCII));
+      assertThat(insert.length)
+          .as("the command spans more than one 16 MiB packet")
+          .isGreaterThan(MAX_PAYLOAD);
       Results inserted = c.run(insert);
       assertThat(inserted.error()).as("INSERT of a 20 MiB literal").isNull();
 
-      Results check = c.query("SELECT LENGTH(body), SHA2(body, 256) FROM app." + BIG_TABLE + " WHERE id = 1");
+      Results check =
+          c.query("SELECT LENGTH(body), SHA2(body, 256) FROM app." + BIG_TABLE + " WHERE id = 1");
       assertThat(check.value(0, 0)).isEqualTo(Integer.toString(bodyLength));
       assertThat(check.value(0, 1)).isEqualTo(sha256(body));
 
       Results back = c.query("SELECT body FROM app." + BIG_TABLE + " WHERE id = 1");
       byte[] read = back.sets().get(0).rows().get(0).get(0);
-      assertThat(read.length).as("the 20 MiB row comes back in several packets, reassembled").isEqualTo(bodyLength);
-      assertThat(Arrays.equals(read, body)).withFailMessage("the row read back differs from what was written")
+      assertThat(read.length)
+          .as("the 20 MiB row comes back in several packets, reassembled")
+          .isEqualTo(bodyLength);
+      assertThat(Arrays.equals(read, body))
+          .withFailMessage("the row read back differs from what was written")
           .isTrue();
       assertThat(c.query("SELECT 'after big'").value(0, 0)).isEqualTo("after big");
     }
@@ -358,19 +397,30 @@ class RawProtocolIT {
         }
         junk.writeRaw(bytes);
       }
-      await().atMost(REPLY_TIMEOUT).untilAsserted(() -> assertThat(proxy.server.stats().clientConnections())
-          .as("only the healthy client is left").isEqualTo(1));
+      await()
+          .atMost(REPLY_TIMEOUT)
+          .untilAsserted(
+              () ->
+                  assertThat(proxy.server.stats().clientConnections())
+                      .as("only the healthy client is left")
+                      .isEqualTo(1));
       assertThat(healthy.query("SELECT 'still here'").value(0, 0)).isEqualTo("still here");
     }
   }
 
   @Test
   void killQueryFromAnotherSessionInterruptsASleep() throws Exception {
-    try (RawClient sleeper = login(); RawClient killer = login()) {
+    try (RawClient sleeper = login();
+        RawClient killer = login()) {
       sleeper.query("SELECT 1"); // holds a backend from here on
       sleeper.writeCommand(RawClient.queryPayload("SELECT SLEEP(20) AS raw_protocol_kill_probe"));
-      await().atMost(REPLY_TIMEOUT).untilAsserted(() -> assertThat(sleepersRunning())
-          .as("the SLEEP is running on the backend").isEqualTo(1));
+      await()
+          .atMost(REPLY_TIMEOUT)
+          .untilAsserted(
+              () ->
+                  assertThat(sleepersRunning())
+                      .as("the SLEEP is running on the backend")
+                      .isEqualTo(1));
 
       long started = System.nanoTime();
       Results kill = killer.query("KILL QUERY " + sleeper.greeting.connectionId());
@@ -387,7 +437,8 @@ class RawProtocolIT {
       assertThat(tookMs).as("the SLEEP(20) ended soon after the KILL").isLessThan(5_000);
       sleeper.socket.setSoTimeout((int) REPLY_TIMEOUT.toMillis());
       assertThat(sleeper.query("SELECT 'alive'").value(0, 0))
-          .as("KILL QUERY ends the statement, not the session").isEqualTo("alive");
+          .as("KILL QUERY ends the statement, not the session")
+          .isEqualTo("alive");
 
       Err unknown = killer.query("KILL 999999").error();
       assertThat(unknown).isNotNull();
@@ -398,9 +449,12 @@ class RawProtocolIT {
   }
 
   private static int sleepersRunning() throws SQLException {
-    try (Connection c = db.rootConnection(); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM information_schema.PROCESSLIST"
-            + " WHERE INFO LIKE 'SELECT SLEEP(20) AS raw_protocol_kill_probe%' AND ID <> CONNECTION_ID()")) {
+    try (Connection c = db.rootConnection();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                    + " WHERE INFO LIKE 'SELECT SLEEP(20) AS raw_protocol_kill_probe%' AND ID <> CONNECTION_ID()")) {
       rs.next();
       return rs.getInt(1);
     }
@@ -434,8 +488,11 @@ class RawProtocolIT {
   /** An ERR packet's fields. */
   record Err(int code, String sqlState, String message) {
     static Err parse(byte[] p) {
-      assertThat(p[0] & 0xff).withFailMessage("expected an ERR packet, got %s",
-          HexFormat.of().formatHex(p, 0, Math.min(p.length, 32))).isEqualTo(0xff);
+      assertThat(p[0] & 0xff)
+          .withFailMessage(
+              "expected an ERR packet, got %s",
+              HexFormat.of().formatHex(p, 0, Math.min(p.length, 32)))
+          .isEqualTo(0xff);
       int code = (p[1] & 0xff) | (p[2] & 0xff) << 8;
       String state = "";
       int msg = 3;
@@ -455,7 +512,9 @@ class RawProtocolIT {
     }
   }
 
-  /** Everything one command returned: its result sets in order, and the ERR that ended it, if any. */
+  /**
+   * Everything one command returned: its result sets in order, and the ERR that ended it, if any.
+   */
   record Results(List<ResultSetData> sets, Err error) {
     /** A value of the first result set; fails with the ERR when there was one. */
     String value(int row, int column) {
@@ -466,11 +525,13 @@ class RawProtocolIT {
   }
 
   /** The server's greeting, read by hand from the HandshakeV10 layout. */
-  record Greeting(String serverVersion, long connectionId, byte[] seed, int capabilities, String authPlugin) {}
+  record Greeting(
+      String serverVersion, long connectionId, byte[] seed, int capabilities, String authPlugin) {}
 
   /**
-   * A minimal MySQL client: protocol 4.1, mysql_native_password, classic EOF, text protocol, no TLS, no compression.
-   * Payloads of 16 MiB and more are split and reassembled as the protocol requires.
+   * A minimal MySQL client: protocol 4.1, mysql_native_password, classic EOF, text protocol, no
+   * TLS, no compression. Payloads of 16 MiB and more are split and reassembled as the protocol
+   * requires.
    */
   static final class RawClient implements AutoCloseable {
     static final int CLIENT_LONG_PASSWORD = 1;
@@ -519,7 +580,9 @@ class RawProtocolIT {
       try {
         c.sendHandshakeResponse(user, password, EmbeddedMariaDb.APP_DATABASE);
         byte[] reply = c.readPayload();
-        assertThat(reply[0] & 0xff).withFailMessage("login as %s failed: %s", user, describe(reply)).isZero();
+        assertThat(reply[0] & 0xff)
+            .withFailMessage("login as %s failed: %s", user, describe(reply))
+            .isZero();
         return c;
       } catch (IOException | RuntimeException | Error e) {
         c.close();
@@ -529,12 +592,18 @@ class RawProtocolIT {
 
     private Greeting readGreeting() throws IOException {
       byte[] p = readPayload();
-      assertThat(p[0]).withFailMessage("expected a HandshakeV10 greeting, got %s", describe(p)).isEqualTo((byte) 10);
+      assertThat(p[0])
+          .withFailMessage("expected a HandshakeV10 greeting, got %s", describe(p))
+          .isEqualTo((byte) 10);
       int i = 1;
       int nul = indexOf(p, i, (byte) 0);
       String version = new String(p, i, nul - i, StandardCharsets.UTF_8);
       i = nul + 1;
-      long id = (p[i] & 0xffL) | (p[i + 1] & 0xffL) << 8 | (p[i + 2] & 0xffL) << 16 | (p[i + 3] & 0xffL) << 24;
+      long id =
+          (p[i] & 0xffL)
+              | (p[i + 1] & 0xffL) << 8
+              | (p[i + 2] & 0xffL) << 16
+              | (p[i + 3] & 0xffL) << 24;
       i += 4;
       byte[] seed = new byte[20];
       System.arraycopy(p, i, seed, 0, 8);
@@ -565,10 +634,18 @@ class RawProtocolIT {
 
     /** HandshakeResponse41 with a mysql_native_password reply to this greeting's seed. */
     void sendHandshakeResponse(String user, String password, String database) throws IOException {
-      capabilities = (CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS
-          | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_RESULTS | CLIENT_PLUGIN_AUTH
-          | (database != null ? CLIENT_CONNECT_WITH_DB : 0)) & greeting.capabilities();
-      byte[] auth = NativePassword.scramble(password.getBytes(StandardCharsets.UTF_8), greeting.seed());
+      capabilities =
+          (CLIENT_LONG_PASSWORD
+                  | CLIENT_LONG_FLAG
+                  | CLIENT_PROTOCOL_41
+                  | CLIENT_TRANSACTIONS
+                  | CLIENT_SECURE_CONNECTION
+                  | CLIENT_MULTI_RESULTS
+                  | CLIENT_PLUGIN_AUTH
+                  | (database != null ? CLIENT_CONNECT_WITH_DB : 0))
+              & greeting.capabilities();
+      byte[] auth =
+          NativePassword.scramble(password.getBytes(StandardCharsets.UTF_8), greeting.seed());
       ByteArrayOutputStream p = new ByteArrayOutputStream();
       writeIntLE(p, capabilities, 4);
       writeIntLE(p, 64 * 1024 * 1024, 4);
@@ -584,9 +661,13 @@ class RawProtocolIT {
       writePackets(p.toByteArray(), 1);
     }
 
-    /** COM_CHANGE_USER with a native reply to the greeting's seed; returns the reply payload (OK or ERR). */
+    /**
+     * COM_CHANGE_USER with a native reply to the greeting's seed; returns the reply payload (OK or
+     * ERR).
+     */
     byte[] changeUser(String user, String password, String database) throws IOException {
-      byte[] auth = NativePassword.scramble(password.getBytes(StandardCharsets.UTF_8), greeting.seed());
+      byte[] auth =
+          NativePassword.scramble(password.getBytes(StandardCharsets.UTF_8), greeting.seed());
       ByteArrayOutputStream p = new ByteArrayOutputStream();
       p.write(0x11);
       writeNul(p, user);
@@ -614,7 +695,10 @@ class RawProtocolIT {
       return concat(new byte[] {0x03}, sql.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The wire bytes of a command: payload split into packets of at most 0xFFFFFF bytes, sequence ids from 0. */
+    /**
+     * The wire bytes of a command: payload split into packets of at most 0xFFFFFF bytes, sequence
+     * ids from 0.
+     */
     static byte[] commandPacket(byte[] payload) {
       ByteArrayOutputStream out = new ByteArrayOutputStream(payload.length + 16);
       int seq = 0;
@@ -707,7 +791,10 @@ class RawProtocolIT {
       return Err.parse(readPayload());
     }
 
-    /** Reads a whole COM_QUERY reply: OKs and result sets until one without MORE_RESULTS_EXISTS, or an ERR. */
+    /**
+     * Reads a whole COM_QUERY reply: OKs and result sets until one without MORE_RESULTS_EXISTS, or
+     * an ERR.
+     */
     Results readResults() throws IOException {
       List<ResultSetData> sets = new ArrayList<>();
       while (true) {
@@ -723,14 +810,17 @@ class RawProtocolIT {
           readLenenc(p, pos);
           status = (p[pos[0]] & 0xff) | (p[pos[0] + 1] & 0xff) << 8;
         } else {
-          assertThat(header).withFailMessage("unexpected reply %s", describe(p)).isNotIn(0xfb, 0xfe);
+          assertThat(header)
+              .withFailMessage("unexpected reply %s", describe(p))
+              .isNotIn(0xfb, 0xfe);
           int count = (int) readLenenc(p, new int[] {0});
           List<String> columns = new ArrayList<>();
           for (int i = 0; i < count; i++) {
             columns.add(columnName(readPayload()));
           }
           byte[] eof = readPayload();
-          assertThat(eof[0] & 0xff).withFailMessage("classic EOF after the columns, got %s", describe(eof))
+          assertThat(eof[0] & 0xff)
+              .withFailMessage("classic EOF after the columns, got %s", describe(eof))
               .isEqualTo(0xfe);
           List<List<byte[]>> rows = new ArrayList<>();
           while (true) {
@@ -792,13 +882,18 @@ class RawProtocolIT {
       return v;
     }
 
-    /** The proxy closes the connection: the next read sees end of stream (or a reset), well before the timeout. */
+    /**
+     * The proxy closes the connection: the next read sees end of stream (or a reset), well before
+     * the timeout.
+     */
     void assertClosedByPeer() {
-      assertThatThrownBy(() -> {
-        while (true) {
-          readPacket();
-        }
-      }).as("the proxy must close this connection")
+      assertThatThrownBy(
+              () -> {
+                while (true) {
+                  readPacket();
+                }
+              })
+          .as("the proxy must close this connection")
           .isInstanceOfAny(EOFException.class, SocketException.class)
           .isNotInstanceOf(SocketTimeoutException.class);
     }

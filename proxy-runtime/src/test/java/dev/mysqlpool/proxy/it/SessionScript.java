@@ -26,20 +26,23 @@ import java.util.regex.Pattern;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
- * What one client does on one JDBC connection for {@code SessionSemanticsIT}: which driver and URL options it connects
- * with, and the steps it runs, each of which renders what a program could observe (rows as text, update counts,
- * generated keys, warnings, errors) as exactly one transcript line, so transcripts of different runs align line by
- * line.
+ * What one client does on one JDBC connection for {@code SessionSemanticsIT}: which driver and URL
+ * options it connects with, and the steps it runs, each of which renders what a program could
+ * observe (rows as text, update counts, generated keys, warnings, errors) as exactly one transcript
+ * line, so transcripts of different runs align line by line.
  *
- * <p>SQL and names in a script say {@code _cX} wherever a per-client name belongs (tables, lock names); a client
- * replaces it with its own suffix such as {@code _c17}, and the transcript turns that suffix back into {@code _cX}, so
- * the transcripts of 50 concurrent clients compare equal to that of a single direct one.
+ * <p>SQL and names in a script say {@code _cX} wherever a per-client name belongs (tables, lock
+ * names); a client replaces it with its own suffix such as {@code _c17}, and the transcript turns
+ * that suffix back into {@code _cX}, so the transcripts of 50 concurrent clients compare equal to
+ * that of a single direct one.
  *
- * <p>Some steps run on a side connection: a MariaDB Connector/J connection straight to the server (never through the
- * proxy, so it cannot wait for a pooled backend), used to see what other sessions see (committed rows, held locks) and
- * to change rows under an open transaction. Steps marked "after close" run on it once the client disconnected.
+ * <p>Some steps run on a side connection: a MariaDB Connector/J connection straight to the server
+ * (never through the proxy, so it cannot wait for a pooled backend), used to see what other
+ * sessions see (committed rows, held locks) and to change rows under an open transaction. Steps
+ * marked "after close" run on it once the client disconnected.
  *
- * <p>Instances are immutable once built and may be run by many threads at once; each run has its own {@link Client}.
+ * <p>Instances are immutable once built and may be run by many threads at once; each run has its
+ * own {@link Client}.
  */
 final class SessionScript {
   /** The JDBC driver a script connects with. */
@@ -54,7 +57,10 @@ final class SessionScript {
     String url(Driver driver, String database, String params);
   }
 
-  /** A step's work; returns the transcript text, or throws (the exception is the transcript text then). */
+  /**
+   * A step's work; returns the transcript text, or throws (the exception is the transcript text
+   * then).
+   */
   @FunctionalInterface
   interface Action {
     String run(Client c) throws Exception;
@@ -76,24 +82,35 @@ final class SessionScript {
     this.params = params;
   }
 
-  /** Runs {@code sql} with {@link Statement#execute} and renders every result, update count and the warnings. */
+  /**
+   * Runs {@code sql} with {@link Statement#execute} and renders every result, update count and the
+   * warnings.
+   */
   SessionScript sql(String step, String sql) {
     return add(step, c -> c.exec(sql, true));
   }
 
-  /** Like {@link #sql} but never asks for warnings, so the driver sends no SHOW WARNINGS of its own after it. */
+  /**
+   * Like {@link #sql} but never asks for warnings, so the driver sends no SHOW WARNINGS of its own
+   * after it.
+   */
   SessionScript sqlNoWarnings(String step, String sql) {
     return add(step, c -> c.exec(sql, false));
   }
 
-  /** Runs {@code sql} with {@code executeUpdate(sql, RETURN_GENERATED_KEYS)}: update count, keys, warnings. */
+  /**
+   * Runs {@code sql} with {@code executeUpdate(sql, RETURN_GENERATED_KEYS)}: update count, keys,
+   * warnings.
+   */
   SessionScript insert(String step, String sql) {
-    return add(step, c -> {
-      try (Statement s = c.conn.createStatement()) {
-        int n = s.executeUpdate(c.sub(sql), Statement.RETURN_GENERATED_KEYS);
-        return "upd=" + n + " keys=" + keys(s) + warnings(s.getWarnings());
-      }
-    });
+    return add(
+        step,
+        c -> {
+          try (Statement s = c.conn.createStatement()) {
+            int n = s.executeUpdate(c.sub(sql), Statement.RETURN_GENERATED_KEYS);
+            return "upd=" + n + " keys=" + keys(s) + warnings(s.getWarnings());
+          }
+        });
   }
 
   /** Runs {@code sql} on the side connection, straight to the server. */
@@ -107,8 +124,9 @@ final class SessionScript {
   }
 
   /**
-   * Polls {@code sql} on the side connection, after the client disconnected, until it answers {@code expected}
-   * (at most 10 s): what the server shows once the client's session is gone (or its backend was reset).
+   * Polls {@code sql} on the side connection, after the client disconnected, until it answers
+   * {@code expected} (at most 10 s): what the server shows once the client's session is gone (or
+   * its backend was reset).
    */
   SessionScript afterCloseAwaitSide(String step, String sql, String expected) {
     steps.add(new Step(step, c -> c.awaitSide(sql, expected), true));
@@ -121,18 +139,20 @@ final class SessionScript {
   }
 
   /**
-   * Connects, runs every step and disconnects, appending one line per step (plus one for the connection) to
-   * {@code out}. A step that throws is rendered as its error and the script goes on; without a connection the
-   * remaining steps are rendered as not run.
+   * Connects, runs every step and disconnects, appending one line per step (plus one for the
+   * connection) to {@code out}. A step that throws is rendered as its error and the script goes on;
+   * without a connection the remaining steps are rendered as not run.
    */
   void run(Route route, Route sideRoute, String suffix, List<String> out) {
     Client c = new Client(route, sideRoute, suffix);
     try {
       String connected;
       try {
-        c.conn = DriverManager.getConnection(route.url(driver, SessionScripts.DB, params),
-            EmbeddedMariaDb.APP_USER,
-            EmbeddedMariaDb.APP_PASSWORD);
+        c.conn =
+            DriverManager.getConnection(
+                route.url(driver, SessionScripts.DB, params),
+                EmbeddedMariaDb.APP_USER,
+                EmbeddedMariaDb.APP_PASSWORD);
         connected = "ok";
       } catch (SQLException e) {
         connected = error(e);
@@ -186,8 +206,9 @@ final class SessionScript {
   }
 
   /**
-   * {@code text} with control characters written as {@code \n}, {@code \r} or {@code \xNN}: a value that holds a
-   * line break (a garbled one, say) must not split its step's line and shift every later line of the transcript.
+   * {@code text} with control characters written as {@code \n}, {@code \r} or {@code \xNN}: a value
+   * that holds a line break (a garbled one, say) must not split its step's line and shift every
+   * later line of the transcript.
    */
   static String escapeControls(String text) {
     StringBuilder out = null;
@@ -225,7 +246,7 @@ final class SessionScript {
     return keys.toString();
   }
 
-  /** {@code  warn=[1365 Division by 0, ...]}, or nothing when there are none. */
+  /** {@code warn=[1365 Division by 0, ...]}, or nothing when there are none. */
   static String warnings(SQLWarning w) {
     if (w == null) {
       return "";
@@ -238,8 +259,8 @@ final class SessionScript {
   }
 
   /**
-   * A result set as {@code label:TYPE,... = v1,v2 | v1,v2}: values as the driver's {@code getString}, binary columns
-   * as hex, NULL as {@code NULL}.
+   * A result set as {@code label:TYPE,... = v1,v2 | v1,v2}: values as the driver's {@code
+   * getString}, binary columns as hex, NULL as {@code NULL}.
    */
   static String rows(ResultSet rs) throws SQLException {
     StringBuilder out = new StringBuilder();
@@ -247,7 +268,10 @@ final class SessionScript {
       ResultSetMetaData md = rs.getMetaData();
       int n = md.getColumnCount();
       for (int i = 1; i <= n; i++) {
-        out.append(i == 1 ? "" : ",").append(md.getColumnLabel(i)).append(':').append(md.getColumnTypeName(i));
+        out.append(i == 1 ? "" : ",")
+            .append(md.getColumnLabel(i))
+            .append(':')
+            .append(md.getColumnTypeName(i));
       }
       out.append(" =");
       boolean first = true;
@@ -259,7 +283,10 @@ final class SessionScript {
             out.append(',');
           }
           int type = md.getColumnType(i);
-          if (type == Types.BINARY || type == Types.VARBINARY || type == Types.LONGVARBINARY || type == Types.BLOB) {
+          if (type == Types.BINARY
+              || type == Types.VARBINARY
+              || type == Types.LONGVARBINARY
+              || type == Types.BLOB) {
             byte[] b = rs.getBytes(i);
             out.append(b == null ? "NULL" : "0x" + HexFormat.of().formatHex(b));
           } else {
@@ -275,8 +302,12 @@ final class SessionScript {
     return out.toString();
   }
 
-  /** Every result of an executed statement, in order: result sets, update counts; then its warnings if asked. */
-  static String results(Statement s, boolean isResultSet, boolean withWarnings) throws SQLException {
+  /**
+   * Every result of an executed statement, in order: result sets, update counts; then its warnings
+   * if asked.
+   */
+  static String results(Statement s, boolean isResultSet, boolean withWarnings)
+      throws SQLException {
     StringBuilder out = new StringBuilder();
     boolean rs = isResultSet;
     while (true) {
@@ -302,7 +333,9 @@ final class SessionScript {
     return out.toString();
   }
 
-  /** One client's run of a script: its connection, side connection, suffix and named JDBC objects. */
+  /**
+   * One client's run of a script: its connection, side connection, suffix and named JDBC objects.
+   */
   static final class Client {
     final String suffix;
     private final Pattern suffixPattern;
@@ -324,7 +357,10 @@ final class SessionScript {
       return text.replace("_cX", suffix);
     }
 
-    /** A transcript line without what legitimately differs between runs: the suffix, connection ids, timings. */
+    /**
+     * A transcript line without what legitimately differs between runs: the suffix, connection ids,
+     * timings.
+     */
     String normalize(String line) {
       String s = suffixPattern.matcher(line).replaceAll("_cX");
       s = CONN_ID.matcher(s).replaceAll("");
@@ -342,7 +378,10 @@ final class SessionScript {
     PreparedStatement prepared(String key, String sql, boolean keys) throws SQLException {
       PreparedStatement ps = (PreparedStatement) objects.get(key);
       if (ps == null) {
-        ps = keys ? conn.prepareStatement(sub(sql), Statement.RETURN_GENERATED_KEYS) : conn.prepareStatement(sub(sql));
+        ps =
+            keys
+                ? conn.prepareStatement(sub(sql), Statement.RETURN_GENERATED_KEYS)
+                : conn.prepareStatement(sub(sql));
         objects.put(key, ps);
       }
       return ps;
@@ -384,13 +423,18 @@ final class SessionScript {
     String awaitSide(String sql, String expected) throws SQLException {
       AtomicReference<String> last = new AtomicReference<>();
       try {
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-          try (Statement s = sideConnection().createStatement(); ResultSet rs = s.executeQuery(sub(sql))) {
-            rs.next();
-            last.set(rs.getString(1));
-          }
-          return expected.equals(last.get());
-        });
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .pollInterval(Duration.ofMillis(20))
+            .until(
+                () -> {
+                  try (Statement s = sideConnection().createStatement();
+                      ResultSet rs = s.executeQuery(sub(sql))) {
+                    rs.next();
+                    last.set(rs.getString(1));
+                  }
+                  return expected.equals(last.get());
+                });
         return expected;
       } catch (ConditionTimeoutException e) {
         return "still " + last.get() + " after 10 s";
@@ -399,9 +443,11 @@ final class SessionScript {
 
     private Connection sideConnection() throws SQLException {
       if (side == null) {
-        side = DriverManager.getConnection(sideRoute.url(Driver.MARIADB_CJ, SessionScripts.DB, ""),
-            EmbeddedMariaDb.APP_USER,
-            EmbeddedMariaDb.APP_PASSWORD);
+        side =
+            DriverManager.getConnection(
+                sideRoute.url(Driver.MARIADB_CJ, SessionScripts.DB, ""),
+                EmbeddedMariaDb.APP_USER,
+                EmbeddedMariaDb.APP_PASSWORD);
       }
       return side;
     }
@@ -411,7 +457,8 @@ final class SessionScript {
         try {
           side.close();
         } catch (SQLException e) {
-          // the side connection only observes; a failure to close it changes nothing the test checks
+          // the side connection only observes; a failure to close it changes nothing the test
+          // checks
         }
         side = null;
       }

@@ -15,14 +15,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A client's session means the same through the proxy as on the server: the session-semantics script
- * ({@link SessionScripts}: autocommit, transactions, savepoints, errors in transactions, USE and COM_INIT_DB, carried
- * and non-carried variables, user variables, temporary tables, named locks, server-side prepared statements of both
- * drivers, LAST_INSERT_ID/ROW_COUNT/FOUND_ROWS, warnings, multi-statements, non-ASCII text) runs directly against
- * MariaDB and through a fresh proxy, and every transcript must equal the direct one line for line.
+ * A client's session means the same through the proxy as on the server: the session-semantics
+ * script ({@link SessionScripts}: autocommit, transactions, savepoints, errors in transactions, USE
+ * and COM_INIT_DB, carried and non-carried variables, user variables, temporary tables, named
+ * locks, server-side prepared statements of both drivers, LAST_INSERT_ID/ROW_COUNT/FOUND_ROWS,
+ * warnings, multi-statements, non-ASCII text) runs directly against MariaDB and through a fresh
+ * proxy, and every transcript must equal the direct one line for line.
  *
- * <p>The direct run is also done by several concurrent clients, each on its own tables and lock names, which shows the
- * script is deterministic and its clients independent, so a difference through the proxy is the proxy's.
+ * <p>The direct run is also done by several concurrent clients, each on its own tables and lock
+ * names, which shows the script is deterministic and its clients independent, so a difference
+ * through the proxy is the proxy's.
  */
 @ExtendWith(LeakGuard.class)
 class SessionSemanticsIT {
@@ -38,38 +40,54 @@ class SessionSemanticsIT {
     createDatabases(db);
     direct = SessionScripts.runClients(directRoute(db), directRoute(db), 1).get(1);
     TranscriptDiff.write(transcriptDir(), "direct.txt", direct);
-    assertThat(direct).as("the direct transcript is complete: every step ran, none threw a non-SQL exception")
-        .noneMatch(l -> l.contains("=> EXC ") || l.contains("not run: no connection") || l.contains("=> still "));
-    // The script demonstrates each semantic on the server itself, so agreeing with it means something.
-    assertThat(direct).as("the direct run shows the effects the script relies on").contains(
-        "cj-tx / LAST_INSERT_ID after commit => LAST_INSERT_ID():BIGINT UNSIGNED = 5",
-        "cj-tx / side does not see f => COUNT(*):BIGINT = 4",
-        "cj-tx / only h remains => name:VARCHAR = h",
-        "cj-vars / RC sees v1 => s:VARCHAR = v1",
-        "cj-vars / RR still sees v1 => s:VARCHAR = v1",
-        "cj-vars / next-transaction RC sees v3 => s:VARCHAR = v3",
-        "cj-vars / TIMESTAMP at -03:00 => ts:VARCHAR = 2023-12-31 15:30:00",
-        "cj-vars / latin1: literal length => chars:INT,hex:VARCHAR = 2,C3BC",
-        "cj-pin / still 8 digits => q:DECIMAL = 0.14285714",
-        "cj-pin / user variable after commit => @x:BIGINT = 43",
-        "cj-pin / lock held in transaction => mine:INT = 1",
-        "cj-pin / lock freed after disconnect => 1",
-        "mj-main / DATABASE() after COM_INIT_DB => DATABASE():VARCHAR = sem_it",
-        "mj-pin / user variable gone => @y:LONGBLOB = NULL");
+    assertThat(direct)
+        .as("the direct transcript is complete: every step ran, none threw a non-SQL exception")
+        .noneMatch(
+            l ->
+                l.contains("=> EXC ")
+                    || l.contains("not run: no connection")
+                    || l.contains("=> still "));
+    // The script demonstrates each semantic on the server itself, so agreeing with it means
+    // something.
+    assertThat(direct)
+        .as("the direct run shows the effects the script relies on")
+        .contains(
+            "cj-tx / LAST_INSERT_ID after commit => LAST_INSERT_ID():BIGINT UNSIGNED = 5",
+            "cj-tx / side does not see f => COUNT(*):BIGINT = 4",
+            "cj-tx / only h remains => name:VARCHAR = h",
+            "cj-vars / RC sees v1 => s:VARCHAR = v1",
+            "cj-vars / RR still sees v1 => s:VARCHAR = v1",
+            "cj-vars / next-transaction RC sees v3 => s:VARCHAR = v3",
+            "cj-vars / TIMESTAMP at -03:00 => ts:VARCHAR = 2023-12-31 15:30:00",
+            "cj-vars / latin1: literal length => chars:INT,hex:VARCHAR = 2,C3BC",
+            "cj-pin / still 8 digits => q:DECIMAL = 0.14285714",
+            "cj-pin / user variable after commit => @x:BIGINT = 43",
+            "cj-pin / lock held in transaction => mine:INT = 1",
+            "cj-pin / lock freed after disconnect => 1",
+            "mj-main / DATABASE() after COM_INIT_DB => DATABASE():VARCHAR = sem_it",
+            "mj-pin / user variable gone => @y:LONGBLOB = NULL");
   }
 
   @AfterAll
   static void dropDatabases() {
     if (db != null) {
-      db.execute("DROP DATABASE IF EXISTS " + SessionScripts.DB, "DROP DATABASE IF EXISTS " + SessionScripts.OTHER_DB);
+      db.execute(
+          "DROP DATABASE IF EXISTS " + SessionScripts.DB,
+          "DROP DATABASE IF EXISTS " + SessionScripts.OTHER_DB);
     }
   }
 
   /** Creates the script's two databases afresh on {@code db}. */
   static void createDatabases(EmbeddedMariaDb db) {
-    db.execute("DROP DATABASE IF EXISTS " + SessionScripts.DB, "DROP DATABASE IF EXISTS " + SessionScripts.OTHER_DB,
-        "CREATE DATABASE " + SessionScripts.DB + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
-        "CREATE DATABASE " + SessionScripts.OTHER_DB + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+    db.execute(
+        "DROP DATABASE IF EXISTS " + SessionScripts.DB,
+        "DROP DATABASE IF EXISTS " + SessionScripts.OTHER_DB,
+        "CREATE DATABASE "
+            + SessionScripts.DB
+            + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
+        "CREATE DATABASE "
+            + SessionScripts.OTHER_DB
+            + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
   }
 
   /** Connections straight to the server. */
@@ -84,39 +102,59 @@ class SessionSemanticsIT {
 
   private static String url(Driver driver, String host, int port, String database, String params) {
     // Timeouts so that a proxy that loses a reply fails the step instead of hanging the build.
-    String base = driver == Driver.MYSQL_CJ
-        ? "jdbc:mysql://" + host + ":" + port + "/" + database
-            + "?sslMode=DISABLED&allowPublicKeyRetrieval=true&connectTimeout=60000&socketTimeout=60000"
-        : "jdbc:mariadb://" + host + ":" + port + "/" + database
-            + "?sslMode=disable&connectTimeout=60000&socketTimeout=60000";
+    String base =
+        driver == Driver.MYSQL_CJ
+            ? "jdbc:mysql://"
+                + host
+                + ":"
+                + port
+                + "/"
+                + database
+                + "?sslMode=DISABLED&allowPublicKeyRetrieval=true&connectTimeout=60000&socketTimeout=60000"
+            : "jdbc:mariadb://"
+                + host
+                + ":"
+                + port
+                + "/"
+                + database
+                + "?sslMode=disable&connectTimeout=60000&socketTimeout=60000";
     return params.isEmpty() ? base : base + "&" + params;
   }
 
   /** Where differing transcripts are written: a folder in the module's build directory. */
   static Path transcriptDir() {
     String jar = System.getProperty("proxy.jar");
-    Path build = jar != null
-        ? Path.of(jar).toAbsolutePath().getParent()
-        : Path.of(System.getProperty("java.io.tmpdir"));
+    Path build =
+        jar != null
+            ? Path.of(jar).toAbsolutePath().getParent()
+            : Path.of(System.getProperty("java.io.tmpdir"));
     return build.resolve("session-semantics");
   }
 
-  /** Asserts that every client's transcript equals the direct one, with a readable diff otherwise. */
-  static void assertSameAsDirect(String way, List<String> reference, Map<Integer, List<String>> clients) {
+  /**
+   * Asserts that every client's transcript equals the direct one, with a readable diff otherwise.
+   */
+  static void assertSameAsDirect(
+      String way, List<String> reference, Map<Integer, List<String>> clients) {
     String diff = TranscriptDiff.explain(way, reference, clients, transcriptDir());
-    assertThat(diff).as("differences from the direct transcript").withFailMessage("%s", diff).isNull();
+    assertThat(diff)
+        .as("differences from the direct transcript")
+        .withFailMessage("%s", diff)
+        .isNull();
   }
 
   @Test
   void concurrentDirectClientsGetIdenticalTranscripts() throws Exception {
-    Map<Integer, List<String>> clients = SessionScripts.runClients(directRoute(db), directRoute(db), DIRECT_CLIENTS);
+    Map<Integer, List<String>> clients =
+        SessionScripts.runClients(directRoute(db), directRoute(db), DIRECT_CLIENTS);
     assertSameAsDirect("direct-concurrent", direct, clients);
   }
 
   @Test
   void sessionModeGivesEveryClientTheSameTranscriptAsTheServer() throws Exception {
     try (ProxyHarness proxy = ProxyHarness.start(db, "")) {
-      Map<Integer, List<String>> clients = SessionScripts.runClients(proxyRoute(proxy), directRoute(db), 1);
+      Map<Integer, List<String>> clients =
+          SessionScripts.runClients(proxyRoute(proxy), directRoute(db), 1);
       assertSameAsDirect("session", direct, clients);
     }
   }

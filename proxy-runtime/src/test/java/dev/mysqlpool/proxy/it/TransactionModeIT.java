@@ -33,9 +33,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * pool.mode transaction against a real MariaDB: clients share few backend connections between transactions, carry
- * their variables and database from one connection to the next, get pinned by state that cannot move, and never see
- * each other's session state.
+ * pool.mode transaction against a real MariaDB: clients share few backend connections between
+ * transactions, carry their variables and database from one connection to the next, get pinned by
+ * state that cannot move, and never see each other's session state.
  */
 @ExtendWith(LeakGuard.class)
 class TransactionModeIT {
@@ -45,8 +45,9 @@ class TransactionModeIT {
   @BeforeAll
   static void server() {
     db = EmbeddedMariaDb.shared();
-    db.execute("CREATE TABLE IF NOT EXISTS app.txm (id INT AUTO_INCREMENT PRIMARY KEY, owner INT, v VARCHAR(64))"
-        + " CHARACTER SET utf8mb4");
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS app.txm (id INT AUTO_INCREMENT PRIMARY KEY, owner INT, v VARCHAR(64))"
+            + " CHARACTER SET utf8mb4");
   }
 
   @AfterEach
@@ -54,16 +55,23 @@ class TransactionModeIT {
     if (proxy != null) {
       proxy.close();
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).isEmpty());
   }
 
   private void start(int maxConnections) {
-    proxy = ProxyHarness.start(db, "pool: {mode: transaction, maxConnections: " + maxConnections
-        + ", acquireTimeout: 20s}\n");
+    proxy =
+        ProxyHarness.start(
+            db,
+            "pool: {mode: transaction, maxConnections: "
+                + maxConnections
+                + ", acquireTimeout: 20s}\n");
   }
 
   private static String text(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
     }
@@ -71,14 +79,21 @@ class TransactionModeIT {
 
   private static int appSessionsOnServer() throws SQLException {
     try (Connection root = db.rootConnection()) {
-      return Integer.parseInt(text(root,
-          "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + EmbeddedMariaDb.APP_USER + "'"));
+      return Integer.parseInt(
+          text(
+              root,
+              "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '"
+                  + EmbeddedMariaDb.APP_USER
+                  + "'"));
     }
   }
 
   private String get(String path) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create(proxy.adminUrl(path))).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(proxy.adminUrl(path))).build(),
+                HttpResponse.BodyHandlers.ofString());
     return r.body();
   }
 
@@ -93,15 +108,17 @@ class TransactionModeIT {
       }
       AtomicInteger maxSessions = new AtomicInteger();
       AtomicBoolean sampling = new AtomicBoolean(true);
-      Thread sampler = new Thread(() -> {
-        while (sampling.get()) {
-          try {
-            maxSessions.accumulateAndGet(appSessionsOnServer(), Math::max);
-          } catch (SQLException ignored) {
-            // the next sample counts
-          }
-        }
-      });
+      Thread sampler =
+          new Thread(
+              () -> {
+                while (sampling.get()) {
+                  try {
+                    maxSessions.accumulateAndGet(appSessionsOnServer(), Math::max);
+                  } catch (SQLException ignored) {
+                    // the next sample counts
+                  }
+                }
+              });
       sampler.start();
       ExecutorService pool = Executors.newFixedThreadPool(clients);
       try {
@@ -109,19 +126,23 @@ class TransactionModeIT {
         for (int i = 0; i < clients; i++) {
           Connection c = open.get(i);
           int owner = i;
-          results.add(pool.submit(() -> {
-            for (int round = 0; round < 10; round++) {
-              c.setAutoCommit(false);
-              try (PreparedStatement ins = c.prepareStatement("INSERT INTO app.txm (owner, v) VALUES (?, ?)")) {
-                ins.setInt(1, owner);
-                ins.setString(2, "round " + round);
-                ins.executeUpdate();
-              }
-              c.commit();
-              c.setAutoCommit(true);
-            }
-            return Integer.parseInt(text(c, "SELECT COUNT(*) FROM app.txm WHERE owner = " + owner));
-          }));
+          results.add(
+              pool.submit(
+                  () -> {
+                    for (int round = 0; round < 10; round++) {
+                      c.setAutoCommit(false);
+                      try (PreparedStatement ins =
+                          c.prepareStatement("INSERT INTO app.txm (owner, v) VALUES (?, ?)")) {
+                        ins.setInt(1, owner);
+                        ins.setString(2, "round " + round);
+                        ins.executeUpdate();
+                      }
+                      c.commit();
+                      c.setAutoCommit(true);
+                    }
+                    return Integer.parseInt(
+                        text(c, "SELECT COUNT(*) FROM app.txm WHERE owner = " + owner));
+                  }));
         }
         for (Future<Integer> f : results) {
           assertThat(f.get()).isEqualTo(10);
@@ -132,7 +153,9 @@ class TransactionModeIT {
         sampler.join();
         db.execute("DELETE FROM app.txm");
       }
-      assertThat(maxSessions.get()).as("app sessions on the server while 50 clients ran").isLessThanOrEqualTo(2);
+      assertThat(maxSessions.get())
+          .as("app sessions on the server while 50 clients ran")
+          .isLessThanOrEqualTo(2);
     } finally {
       for (Connection c : open) {
         c.close();
@@ -143,7 +166,9 @@ class TransactionModeIT {
   @Test
   void carriedVariablesAndDatabaseFollowTheClientAcrossBackendConnections() throws Exception {
     start(2);
-    try (Connection a = proxy.mysql(""); Connection b = proxy.mariadb(""); Connection other = proxy.mysql("")) {
+    try (Connection a = proxy.mysql("");
+        Connection b = proxy.mariadb("");
+        Connection other = proxy.mysql("")) {
       try (Statement s = a.createStatement()) {
         s.execute("SET SESSION sql_mode = 'ANSI_QUOTES', time_zone = '+05:00'");
         s.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
@@ -166,7 +191,8 @@ class TransactionModeIT {
   @Test
   void temporaryTablePinsItsClientAndKeepsItsRowsAcrossTransactions() throws Exception {
     start(2);
-    try (Connection pinned = proxy.mysql(""); Connection other = proxy.mysql("")) {
+    try (Connection pinned = proxy.mysql("");
+        Connection other = proxy.mysql("")) {
       try (Statement s = pinned.createStatement()) {
         s.execute("CREATE TEMPORARY TABLE scratch (v INT)");
         s.execute("INSERT INTO scratch VALUES (1), (2)");
@@ -182,20 +208,26 @@ class TransactionModeIT {
         pinned.setAutoCommit(true);
       }
       assertThat(text(pinned, "SELECT COUNT(*) FROM scratch")).isEqualTo("5");
-      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"temporary_table\"} 1.0")
+      assertThat(get("/metrics"))
+          .contains("mysqlpool_sessions_pinned{reason=\"temporary_table\"} 1.0")
           .contains("mysqlpool_session_pins_total{reason=\"temporary_table\"} 1.0");
       JsonNode stats = new ObjectMapper().readTree(get("/stats"));
       assertThat(stats.get("poolMode").asText()).isEqualTo("transaction");
       assertThat(stats.get("pinnedSessions").get("temporary_table").asInt()).isEqualTo(1);
     }
-    await().atMost(Duration.ofSeconds(5))
-        .until(() -> get("/metrics").contains("mysqlpool_sessions_pinned{reason=\"temporary_table\"} 0.0"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                get("/metrics")
+                    .contains("mysqlpool_sessions_pinned{reason=\"temporary_table\"} 0.0"));
   }
 
   @Test
   void unpinnedClientsNeverSeeAnotherClientsSessionState() throws Exception {
     start(2);
-    try (Connection dirty = proxy.mariadb(""); Connection clean = proxy.mysql("")) {
+    try (Connection dirty = proxy.mariadb("");
+        Connection clean = proxy.mysql("")) {
       try (Statement s = dirty.createStatement()) {
         s.execute("SET @secret = 'dirty'");
         s.execute("CREATE TEMPORARY TABLE leak_probe (v INT)");
@@ -207,7 +239,8 @@ class TransactionModeIT {
         assertThat(text(clean, "SELECT @secret")).isNull();
         assertThat(text(clean, "SELECT @@SESSION.sql_mode")).doesNotContain("NO_BACKSLASH_ESCAPES");
         assertThat(text(clean, "SELECT IS_USED_LOCK('txm_lock')")).isNull();
-        assertThatThrownBy(() -> text(clean, "SELECT * FROM leak_probe")).hasMessageContaining("doesn't exist");
+        assertThatThrownBy(() -> text(clean, "SELECT * FROM leak_probe"))
+            .hasMessageContaining("doesn't exist");
       }
     }
   }
@@ -215,10 +248,12 @@ class TransactionModeIT {
   @Test
   void lastInsertIdAndWarningsAnswerForTheClientsOwnStatements() throws Exception {
     start(2);
-    try (Connection a = proxy.mysql(""); Connection other = proxy.mysql("")) {
+    try (Connection a = proxy.mysql("");
+        Connection other = proxy.mysql("")) {
       long id;
       try (Statement s = a.createStatement()) {
-        s.executeUpdate("INSERT INTO app.txm (owner, v) VALUES (-1, 'a')", Statement.RETURN_GENERATED_KEYS);
+        s.executeUpdate(
+            "INSERT INTO app.txm (owner, v) VALUES (-1, 'a')", Statement.RETURN_GENERATED_KEYS);
         try (ResultSet keys = s.getGeneratedKeys()) {
           keys.next();
           id = keys.getLong(1);
@@ -236,7 +271,8 @@ class TransactionModeIT {
         assertThat(w.getErrorCode()).isEqualTo(1365);
       }
       assertThat(text(other, "SELECT COUNT(*) FROM (SELECT 1) t")).isEqualTo("1");
-      try (Statement s = other.createStatement(); ResultSet rs = s.executeQuery("SHOW WARNINGS")) {
+      try (Statement s = other.createStatement();
+          ResultSet rs = s.executeQuery("SHOW WARNINGS")) {
         assertThat(rs.next()).as("another client's warnings").isFalse();
       }
     } finally {
@@ -247,15 +283,18 @@ class TransactionModeIT {
   @Test
   void resetConnectionUnpinsAndForgetsTheSessionsState() throws Exception {
     start(1);
-    try (Connection c = proxy.mariadb("useResetConnection=true"); Connection other = proxy.mysql("")) {
+    try (Connection c = proxy.mariadb("useResetConnection=true");
+        Connection other = proxy.mysql("")) {
       try (Statement s = c.createStatement()) {
         s.execute("SET @kept = 1");
         s.execute("SET SESSION time_zone = '+03:00'");
       }
-      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"user_variable\"} 1.0");
+      assertThat(get("/metrics"))
+          .contains("mysqlpool_sessions_pinned{reason=\"user_variable\"} 1.0");
       // With useResetConnection=true, MariaDB Connector/J's reset() sends COM_RESET_CONNECTION.
       ((org.mariadb.jdbc.Connection) c).reset();
-      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"user_variable\"} 0.0");
+      assertThat(get("/metrics"))
+          .contains("mysqlpool_sessions_pinned{reason=\"user_variable\"} 0.0");
       assertThat(text(other, "SELECT @kept")).isNull();
       assertThat(text(c, "SELECT @kept")).isNull();
       assertThat(text(c, "SELECT @@SESSION.time_zone")).isEqualTo("SYSTEM");
@@ -265,7 +304,8 @@ class TransactionModeIT {
   @Test
   void serverPreparedStatementsPinAndStillWork() throws Exception {
     start(2);
-    try (Connection c = proxy.mysql("useServerPrepStmts=true"); Connection other = proxy.mysql("")) {
+    try (Connection c = proxy.mysql("useServerPrepStmts=true");
+        Connection other = proxy.mysql("")) {
       try (PreparedStatement ps = c.prepareStatement("SELECT ? + 1")) {
         for (int i = 0; i < 3; i++) {
           ps.setInt(1, i);
@@ -276,14 +316,18 @@ class TransactionModeIT {
           assertThat(text(other, "SELECT 1")).isEqualTo("1");
         }
       }
-      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"prepared_statement\"} 1.0");
+      assertThat(get("/metrics"))
+          .contains("mysqlpool_sessions_pinned{reason=\"prepared_statement\"} 1.0");
     }
   }
 
   @Test
   void pinnedClientsHoldingEveryConnectionLeaveOthersWithTheBoundedError() throws Exception {
-    proxy = ProxyHarness.start(db, "pool: {mode: transaction, maxConnections: 1, acquireTimeout: 300ms}\n");
-    try (Connection pinned = proxy.mysql(""); Connection waiting = proxy.mysql("")) {
+    proxy =
+        ProxyHarness.start(
+            db, "pool: {mode: transaction, maxConnections: 1, acquireTimeout: 300ms}\n");
+    try (Connection pinned = proxy.mysql("");
+        Connection waiting = proxy.mysql("")) {
       try (Statement s = pinned.createStatement()) {
         s.execute("SELECT GET_LOCK('txm_hold', 0)");
       }
@@ -297,7 +341,8 @@ class TransactionModeIT {
   @Test
   void rowCountAndFoundRowsAnswerForTheClientsOwnPreviousStatement() throws Exception {
     start(2);
-    try (Connection c = proxy.mysql(""); Connection other = proxy.mariadb("")) {
+    try (Connection c = proxy.mysql("");
+        Connection other = proxy.mariadb("")) {
       try (Statement s = c.createStatement()) {
         s.executeUpdate("INSERT INTO app.txm (owner, v) VALUES (-3, 'x'), (-3, 'y')");
       }
@@ -306,18 +351,21 @@ class TransactionModeIT {
       }
       assertThat(text(c, "SELECT ROW_COUNT()")).isEqualTo("2");
       assertThat(text(c, "select row_count();")).isEqualTo("-1");
-      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM app.txm LIMIT 3")) {
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT * FROM app.txm LIMIT 3")) {
         while (rs.next()) {
           // read them all
         }
       }
       text(other, "SELECT 1 UNION SELECT 2");
       assertThat(text(c, "SELECT FOUND_ROWS()")).isEqualTo("3");
-      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT ROW_COUNT()")) {
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT ROW_COUNT()")) {
         assertThat(rs.getMetaData().getColumnLabel(1)).isEqualTo("ROW_COUNT()");
       }
       assertThatThrownBy(() -> text(c, "SELECT ROW_COUNT() + 0"))
-          .hasMessageContaining("ROW_COUNT() and FOUND_ROWS()").hasMessageContaining("pool.mode session");
+          .hasMessageContaining("ROW_COUNT() and FOUND_ROWS()")
+          .hasMessageContaining("pool.mode session");
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
         s.executeUpdate("UPDATE app.txm SET v = 'w' WHERE owner = -3");
@@ -332,35 +380,61 @@ class TransactionModeIT {
   @Test
   void mariadbCliPrintsTheSameInTransactionModeAsDirectly() {
     start(1);
-    String sql = "DELETE FROM txm WHERE owner = -9; INSERT INTO txm (owner, v) VALUES (-9, 'grüße 日本'), (-9, 'b');"
-        + "SELECT ROW_COUNT(); SELECT v FROM txm WHERE owner = -9 ORDER BY id; SELECT FOUND_ROWS();"
-        + "SET NAMES latin1; SELECT @@character_set_client; USE information_schema; SELECT DATABASE();"
-        + "SELECT 1/0; SHOW WARNINGS; SELECT COUNT(*) FROM app.txm WHERE owner = -9;";
-    CliResult direct = db.runCli(db.host(), db.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD,
-        "app", sql).requireSuccess();
-    CliResult proxied = db.runCli("127.0.0.1", proxy.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD,
-        "app", sql).requireSuccess();
-    assertThat(proxied.stdout()).isEqualTo(direct.stdout()).contains("Division by 0").contains("latin1");
+    String sql =
+        "DELETE FROM txm WHERE owner = -9; INSERT INTO txm (owner, v) VALUES (-9, 'grüße 日本'), (-9, 'b');"
+            + "SELECT ROW_COUNT(); SELECT v FROM txm WHERE owner = -9 ORDER BY id; SELECT FOUND_ROWS();"
+            + "SET NAMES latin1; SELECT @@character_set_client; USE information_schema; SELECT DATABASE();"
+            + "SELECT 1/0; SHOW WARNINGS; SELECT COUNT(*) FROM app.txm WHERE owner = -9;";
+    CliResult direct =
+        db.runCli(
+                db.host(),
+                db.port(),
+                EmbeddedMariaDb.APP_USER,
+                EmbeddedMariaDb.APP_PASSWORD,
+                "app",
+                sql)
+            .requireSuccess();
+    CliResult proxied =
+        db.runCli(
+                "127.0.0.1",
+                proxy.port(),
+                EmbeddedMariaDb.APP_USER,
+                EmbeddedMariaDb.APP_PASSWORD,
+                "app",
+                sql)
+            .requireSuccess();
+    assertThat(proxied.stdout())
+        .isEqualTo(direct.stdout())
+        .contains("Division by 0")
+        .contains("latin1");
     db.execute("DELETE FROM app.txm");
   }
 
   @Test
   void setTransactionWithoutScopePinsSoTheNextTransactionGetsIt() throws Exception {
     start(2);
-    try (Connection c = proxy.mariadb(""); Connection other = proxy.mysql("")) {
+    try (Connection c = proxy.mariadb("");
+        Connection other = proxy.mysql("")) {
       try (Statement s = c.createStatement()) {
         s.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
       }
       text(other, "SELECT 1");
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
-        s.execute("SELECT COUNT(*) FROM app.txm"); // starts the transaction the isolation level was set for
+        s.execute(
+            "SELECT COUNT(*) FROM app.txm"); // starts the transaction the isolation level was set
+        // for
       }
-      assertThat(text(c, "SELECT TRX_ISOLATION_LEVEL FROM information_schema.INNODB_TRX"
-          + " WHERE TRX_MYSQL_THREAD_ID = CONNECTION_ID()")).isEqualTo("SERIALIZABLE");
+      assertThat(
+              text(
+                  c,
+                  "SELECT TRX_ISOLATION_LEVEL FROM information_schema.INNODB_TRX"
+                      + " WHERE TRX_MYSQL_THREAD_ID = CONNECTION_ID()"))
+          .isEqualTo("SERIALIZABLE");
       c.commit();
       c.setAutoCommit(true);
-      assertThat(get("/metrics")).contains("mysqlpool_sessions_pinned{reason=\"next_transaction\"} 1.0");
+      assertThat(get("/metrics"))
+          .contains("mysqlpool_sessions_pinned{reason=\"next_transaction\"} 1.0");
     }
   }
 }

@@ -12,10 +12,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Compares the transcripts of many clients with a reference transcript and explains the differences readably: first
- * every differing line over all clients (the direct value, then each value seen instead and by how many clients), then,
- * clients with the same transcript grouped, the first differing line of the first few groups with a few lines of
- * context from both sides. Transcripts have one line per step, so line numbers align.
+ * Compares the transcripts of many clients with a reference transcript and explains the differences
+ * readably: first every differing line over all clients (the direct value, then each value seen
+ * instead and by how many clients), then, clients with the same transcript grouped, the first
+ * differing line of the first few groups with a few lines of context from both sides. Transcripts
+ * have one line per step, so line numbers align.
  */
 final class TranscriptDiff {
   private static final int CONTEXT = 3;
@@ -26,10 +27,12 @@ final class TranscriptDiff {
   private TranscriptDiff() {}
 
   /**
-   * Null when every client's transcript equals {@code reference}; otherwise the explanation, and every distinct
-   * transcript is written to {@code dir} (when not null) as {@code <way>-<n>.txt} next to {@code direct.txt}.
+   * Null when every client's transcript equals {@code reference}; otherwise the explanation, and
+   * every distinct transcript is written to {@code dir} (when not null) as {@code <way>-<n>.txt}
+   * next to {@code direct.txt}.
    */
-  static String explain(String way, List<String> reference, Map<Integer, List<String>> clients, Path dir) {
+  static String explain(
+      String way, List<String> reference, Map<Integer, List<String>> clients, Path dir) {
     Map<List<String>, List<Integer>> variants = new LinkedHashMap<>();
     for (Map.Entry<Integer, List<String>> e : clients.entrySet()) {
       if (!e.getValue().equals(reference)) {
@@ -41,9 +44,15 @@ final class TranscriptDiff {
     }
     int differing = variants.values().stream().mapToInt(List::size).sum();
     StringBuilder out = new StringBuilder();
-    out.append(way).append(": ").append(differing).append(" of ").append(clients.size())
-        .append(" clients' transcripts differ from the direct run (").append(variants.size())
-        .append(" distinct variant(s)); every client must observe exactly what it observes directly on the server");
+    out.append(way)
+        .append(": ")
+        .append(differing)
+        .append(" of ")
+        .append(clients.size())
+        .append(" clients' transcripts differ from the direct run (")
+        .append(variants.size())
+        .append(
+            " distinct variant(s)); every client must observe exactly what it observes directly on the server");
     summary(out, way, reference, variants);
     int n = 0;
     for (Map.Entry<List<String>, List<Integer>> v : variants.entrySet()) {
@@ -55,11 +64,18 @@ final class TranscriptDiff {
         continue;
       }
       List<String> other = v.getKey();
-      out.append("\n\n=== variant ").append(n).append(": clients ").append(names(v.getValue())).append(" ===");
+      out.append("\n\n=== variant ")
+          .append(n)
+          .append(": clients ")
+          .append(names(v.getValue()))
+          .append(" ===");
       if (dir != null) {
         Path file = write(dir, way + "-" + n + ".txt", other);
         write(dir, "direct.txt", reference);
-        out.append("\n(full transcripts: ").append(file).append(" vs ").append(dir.resolve("direct.txt"))
+        out.append("\n(full transcripts: ")
+            .append(file)
+            .append(" vs ")
+            .append(dir.resolve("direct.txt"))
             .append(')');
       }
       List<Integer> diffs = new ArrayList<>();
@@ -69,8 +85,15 @@ final class TranscriptDiff {
         }
       }
       int first = diffs.get(0);
-      out.append("\nfirst difference at line ").append(first + 1).append(" of ").append(reference.size())
-          .append(" (direct) / ").append(other.size()).append(" (").append(way).append(")");
+      out.append("\nfirst difference at line ")
+          .append(first + 1)
+          .append(" of ")
+          .append(reference.size())
+          .append(" (direct) / ")
+          .append(other.size())
+          .append(" (")
+          .append(way)
+          .append(")");
       out.append("\n--- direct:");
       context(out, reference, first);
       out.append("\n--- ").append(way).append(':');
@@ -78,20 +101,30 @@ final class TranscriptDiff {
       out.append("\n(").append(diffs.size()).append(" differing lines in this variant)");
     }
     if (variants.size() > MAX_VARIANTS_SHOWN) {
-      out.append("\n\n(").append(variants.size() - MAX_VARIANTS_SHOWN).append(" more variants not shown)");
+      out.append("\n\n(")
+          .append(variants.size() - MAX_VARIANTS_SHOWN)
+          .append(" more variants not shown)");
     }
     return out.toString();
   }
 
-  /** Every line that differs in any client: the direct value, then the values seen instead, most frequent first. */
-  private static void summary(StringBuilder out, String way, List<String> reference,
+  /**
+   * Every line that differs in any client: the direct value, then the values seen instead, most
+   * frequent first.
+   */
+  private static void summary(
+      StringBuilder out,
+      String way,
+      List<String> reference,
       Map<List<String>, List<Integer>> variants) {
     Map<Integer, Map<String, Integer>> byLine = new TreeMap<>();
     for (Map.Entry<List<String>, List<Integer>> v : variants.entrySet()) {
       List<String> other = v.getKey();
       for (int i = 0; i < Math.max(reference.size(), other.size()); i++) {
         if (!at(reference, i).equals(at(other, i))) {
-          byLine.computeIfAbsent(i, k -> new HashMap<>()).merge(at(other, i), v.getValue().size(), Integer::sum);
+          byLine
+              .computeIfAbsent(i, k -> new HashMap<>())
+              .merge(at(other, i), v.getValue().size(), Integer::sum);
         }
       }
     }
@@ -107,7 +140,11 @@ final class TranscriptDiff {
       List<Map.Entry<String, Integer>> values = new ArrayList<>(e.getValue().entrySet());
       values.sort(Map.Entry.<String, Integer>comparingByValue().reversed());
       for (int k = 0; k < Math.min(values.size(), MAX_VALUES_PER_LINE); k++) {
-        out.append("\n    ").append(way).append(" (").append(values.get(k).getValue()).append(" clients): ")
+        out.append("\n    ")
+            .append(way)
+            .append(" (")
+            .append(values.get(k).getValue())
+            .append(" clients): ")
             .append(values.get(k).getKey());
       }
       if (values.size() > MAX_VALUES_PER_LINE) {
@@ -117,8 +154,13 @@ final class TranscriptDiff {
   }
 
   private static void context(StringBuilder out, List<String> lines, int index) {
-    for (int i = Math.max(0, index - CONTEXT); i <= Math.min(lines.size() - 1, index + CONTEXT); i++) {
-      out.append('\n').append(i == index ? ">> " : "   ").append(String.format("%4d ", i + 1)).append(lines.get(i));
+    for (int i = Math.max(0, index - CONTEXT);
+        i <= Math.min(lines.size() - 1, index + CONTEXT);
+        i++) {
+      out.append('\n')
+          .append(i == index ? ">> " : "   ")
+          .append(String.format("%4d ", i + 1))
+          .append(lines.get(i));
     }
     if (index >= lines.size()) {
       out.append("\n>> (transcript ends after line ").append(lines.size()).append(')');
@@ -137,7 +179,10 @@ final class TranscriptDiff {
     return sb.toString();
   }
 
-  /** Writes {@code lines} to {@code dir/name}; returns the file, or a note when it could not be written. */
+  /**
+   * Writes {@code lines} to {@code dir/name}; returns the file, or a note when it could not be
+   * written.
+   */
   static Path write(Path dir, String name, List<String> lines) {
     Path file = dir.resolve(name);
     try {

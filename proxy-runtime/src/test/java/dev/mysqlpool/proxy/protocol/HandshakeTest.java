@@ -10,30 +10,53 @@ import io.netty.buffer.UnpooledByteBufAllocator;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** Round trips of the connection-phase packets, and the messages a malformed handshake response gets. */
+/**
+ * Round trips of the connection-phase packets, and the messages a malformed handshake response
+ * gets.
+ */
 class HandshakeTest {
   private static final ByteBufAllocator ALLOC = new UnpooledByteBufAllocator(false);
+
   /** 20 bytes as a server makes them: 7-bit, never NUL or '$'. */
   private static final byte[] SEED = "abcdefgh1234567890AB".getBytes(StandardCharsets.US_ASCII);
 
-  private static final int CLIENT_CAPS = Capabilities.CLIENT_LONG_PASSWORD | Capabilities.CLIENT_PROTOCOL_41
-      | Capabilities.CLIENT_SECURE_CONNECTION | Capabilities.CLIENT_PLUGIN_AUTH
-      | Capabilities.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | Capabilities.CLIENT_CONNECT_WITH_DB
-      | Capabilities.CLIENT_MULTI_RESULTS | Capabilities.CLIENT_DEPRECATE_EOF;
+  private static final int CLIENT_CAPS =
+      Capabilities.CLIENT_LONG_PASSWORD
+          | Capabilities.CLIENT_PROTOCOL_41
+          | Capabilities.CLIENT_SECURE_CONNECTION
+          | Capabilities.CLIENT_PLUGIN_AUTH
+          | Capabilities.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+          | Capabilities.CLIENT_CONNECT_WITH_DB
+          | Capabilities.CLIENT_MULTI_RESULTS
+          | Capabilities.CLIENT_DEPRECATE_EOF;
 
   @Test
   void handshakeV10RoundTrips() {
     int caps = Capabilities.PROXY_SUPPORTED;
-    HandshakeV10 sent = new HandshakeV10("11.4.5-MariaDB-log", 0xfedcba98L, SEED, caps, 45,
-        ServerStatus.AUTOCOMMIT, "mysql_native_password");
+    HandshakeV10 sent =
+        new HandshakeV10(
+            "11.4.5-MariaDB-log",
+            0xfedcba98L,
+            SEED,
+            caps,
+            45,
+            ServerStatus.AUTOCOMMIT,
+            "mysql_native_password");
     ByteBuf packet = sent.write(ALLOC);
     try {
-      assertThat(Packets.sequenceId(packet)).as("the greeting is the first packet of the connection").isZero();
-      assertThat(Packets.payloadLength(packet)).isEqualTo(packet.readableBytes() - Packets.HEADER_SIZE);
+      assertThat(Packets.sequenceId(packet))
+          .as("the greeting is the first packet of the connection")
+          .isZero();
+      assertThat(Packets.payloadLength(packet))
+          .isEqualTo(packet.readableBytes() - Packets.HEADER_SIZE);
       HandshakeV10 parsed = HandshakeV10.parse(packet);
       assertThat(parsed.serverVersion()).isEqualTo("11.4.5-MariaDB-log");
-      assertThat(parsed.connectionId()).as("connection id is an unsigned 32-bit value").isEqualTo(0xfedcba98L);
-      assertThat(parsed.seed()).as("both parts of the 20-byte seed, without the NUL").isEqualTo(SEED);
+      assertThat(parsed.connectionId())
+          .as("connection id is an unsigned 32-bit value")
+          .isEqualTo(0xfedcba98L);
+      assertThat(parsed.seed())
+          .as("both parts of the 20-byte seed, without the NUL")
+          .isEqualTo(SEED);
       assertThat(parsed.capabilities()).as("upper and lower capability halves").isEqualTo(caps);
       assertThat(parsed.collation()).isEqualTo(45);
       assertThat(parsed.status()).isEqualTo(ServerStatus.AUTOCOMMIT);
@@ -46,7 +69,8 @@ class HandshakeTest {
 
   @Test
   void handshakeV10ParsesAServerGreetingWrittenByHand() {
-    // Laid out from the HandshakeV10 page, as MariaDB 11.4 sends it (auth data length 21, then 10 reserved bytes,
+    // Laid out from the HandshakeV10 page, as MariaDB 11.4 sends it (auth data length 21, then 10
+    // reserved bytes,
     // of which MariaDB uses the last 4 for extended capabilities).
     ByteBuf p = Unpooled.buffer();
     p.writeMediumLE(0).writeByte(0);
@@ -93,13 +117,19 @@ class HandshakeTest {
   void handshakeResponse41RoundTrips() {
     byte[] auth = new byte[20];
     for (int i = 0; i < auth.length; i++) {
-      auth[i] = (byte) (0xf0 + i); // wraps through 0x00: high bytes and NULs are fine in a length-prefixed field
+      auth[i] =
+          (byte)
+              (0xf0 + i); // wraps through 0x00: high bytes and NULs are fine in a length-prefixed
+      // field
     }
-    HandshakeResponse41 sent = new HandshakeResponse41(CLIENT_CAPS, 16 * 1024 * 1024, 224, "app", auth, "orders",
-        "mysql_native_password");
+    HandshakeResponse41 sent =
+        new HandshakeResponse41(
+            CLIENT_CAPS, 16 * 1024 * 1024, 224, "app", auth, "orders", "mysql_native_password");
     ByteBuf packet = sent.write(ALLOC);
     try {
-      assertThat(Packets.sequenceId(packet)).as("the reply to the greeting has sequence id 1").isEqualTo(1);
+      assertThat(Packets.sequenceId(packet))
+          .as("the reply to the greeting has sequence id 1")
+          .isEqualTo(1);
       HandshakeResponse41 parsed = HandshakeResponse41.parse(packet);
       assertThat(parsed.capabilities()).isEqualTo(CLIENT_CAPS);
       assertThat(parsed.maxPacketSize()).isEqualTo(16 * 1024 * 1024);
@@ -116,8 +146,9 @@ class HandshakeTest {
   @Test
   void handshakeResponse41RoundTripsWithoutDatabaseAndWithEmptyPassword() {
     int caps = CLIENT_CAPS & ~Capabilities.CLIENT_CONNECT_WITH_DB;
-    HandshakeResponse41 sent = new HandshakeResponse41(caps, 0xffffff, 33, "r\u00e9sum\u00e9", new byte[0], null,
-        "mysql_native_password");
+    HandshakeResponse41 sent =
+        new HandshakeResponse41(
+            caps, 0xffffff, 33, "r\u00e9sum\u00e9", new byte[0], null, "mysql_native_password");
     ByteBuf packet = sent.write(ALLOC);
     try {
       HandshakeResponse41 parsed = HandshakeResponse41.parse(packet);
@@ -142,7 +173,9 @@ class HandshakeTest {
     try {
       HandshakeResponse41 r = HandshakeResponse41.parse(p);
       assertThat(r.user()).isEqualTo("old");
-      assertThat(r.authResponse()).as("a 1-byte length prefix allows NULs in the reply").containsExactly(1, 0, 2);
+      assertThat(r.authResponse())
+          .as("a 1-byte length prefix allows NULs in the reply")
+          .containsExactly(1, 0, 2);
       assertThat(r.database()).isNull();
       assertThat(r.authPlugin()).isNull();
     } finally {
@@ -150,7 +183,10 @@ class HandshakeTest {
     }
   }
 
-  /** A response of {@code payload} bytes whose first 4 are {@code caps}, the rest zero (no user name). */
+  /**
+   * A response of {@code payload} bytes whose first 4 are {@code caps}, the rest zero (no user
+   * name).
+   */
   private static ByteBuf response(int caps, int payload) {
     ByteBuf p = Unpooled.buffer();
     p.writeMediumLE(payload).writeByte(1);
@@ -173,8 +209,10 @@ class HandshakeTest {
 
   @Test
   void preProtocol41ResponseIsRejected() {
-    // HandshakeResponse320 starts with 2 capability bytes; read as 4 they never carry CLIENT_PROTOCOL_41.
-    ByteBuf p = response(Capabilities.CLIENT_LONG_PASSWORD | Capabilities.CLIENT_SECURE_CONNECTION, 40);
+    // HandshakeResponse320 starts with 2 capability bytes; read as 4 they never carry
+    // CLIENT_PROTOCOL_41.
+    ByteBuf p =
+        response(Capabilities.CLIENT_LONG_PASSWORD | Capabilities.CLIENT_SECURE_CONNECTION, 40);
     try {
       assertThatThrownBy(() -> HandshakeResponse41.parse(p))
           .isInstanceOf(IllegalArgumentException.class)
@@ -191,7 +229,8 @@ class HandshakeTest {
     try {
       assertThatThrownBy(() -> HandshakeResponse41.parse(p))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("client asked for TLS, which this proxy does not offer to clients; connect with ssl disabled");
+          .hasMessage(
+              "client asked for TLS, which this proxy does not offer to clients; connect with ssl disabled");
     } finally {
       p.release();
     }

@@ -11,17 +11,19 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Feeds hand-built server replies to {@link ResponseTracker} packet by packet and checks that exactly the last packet
- * of each reply completes it. Packets are written here byte by byte from the protocol pages, not with the main code's
- * writers, so a shared misunderstanding cannot hide.
+ * Feeds hand-built server replies to {@link ResponseTracker} packet by packet and checks that
+ * exactly the last packet of each reply completes it. Packets are written here byte by byte from
+ * the protocol pages, not with the main code's writers, so a shared misunderstanding cannot hide.
  */
 class ResponseTrackerTest {
   private static final int CLASSIC = Capabilities.CLIENT_PROTOCOL_41;
-  private static final int DEPRECATE_EOF = Capabilities.CLIENT_PROTOCOL_41 | Capabilities.CLIENT_DEPRECATE_EOF;
+  private static final int DEPRECATE_EOF =
+      Capabilities.CLIENT_PROTOCOL_41 | Capabilities.CLIENT_DEPRECATE_EOF;
   private static final int AUTOCOMMIT = ServerStatus.AUTOCOMMIT;
   private static final int MORE = ServerStatus.MORE_RESULTS_EXISTS;
 
-  // ------------------------------------------------------------------------------------------- packet builders
+  // -------------------------------------------------------------------------------------------
+  // packet builders
 
   /** A packet: 3-byte little-endian length, sequence id, payload. */
   private static ByteBuf packet(byte[] payload) {
@@ -83,7 +85,13 @@ class ResponseTrackerTest {
       b.writeByte(s.length());
       b.writeBytes(s.getBytes(StandardCharsets.US_ASCII));
     }
-    b.writeByte(0x0c).writeShortLE(33).writeIntLE(11).writeByte(3).writeShortLE(0).writeByte(0).writeShortLE(0);
+    b.writeByte(0x0c)
+        .writeShortLE(33)
+        .writeIntLE(11)
+        .writeByte(3)
+        .writeShortLE(0)
+        .writeByte(0)
+        .writeShortLE(0);
     byte[] out = new byte[b.readableBytes()];
     b.readBytes(out);
     b.release();
@@ -109,8 +117,8 @@ class ResponseTrackerTest {
   }
 
   /**
-   * Feeds the packets in order and returns, for each, whether it completed a reply; every buffer is released, and
-   * none may have been retained by the tracker.
+   * Feeds the packets in order and returns, for each, whether it completed a reply; every buffer is
+   * released, and none may have been retained by the tracker.
    */
   private static List<Boolean> feed(ResponseTracker tracker, byte[]... payloads) {
     List<Boolean> out = new ArrayList<>();
@@ -118,7 +126,9 @@ class ResponseTrackerTest {
       ByteBuf buf = packet(p);
       try {
         out.add(tracker.onPacket(buf));
-        assertThat(buf.refCnt()).as("the tracker must neither retain nor release packets").isEqualTo(1);
+        assertThat(buf.refCnt())
+            .as("the tracker must neither retain nor release packets")
+            .isEqualTo(1);
         assertThat(buf.readerIndex()).as("the tracker must not move the reader index").isZero();
       } finally {
         buf.release();
@@ -162,7 +172,8 @@ class ResponseTrackerTest {
     ResponseTracker t = tracker(CLASSIC, Commands.COM_QUERY);
     assertThat(feed(t, okWithLargeAffectedRows(ServerStatus.IN_TRANS))).containsExactly(true);
     assertThat(t.lastStatus())
-        .withFailMessage("status must be read after the 3-byte affected-rows field, got 0x%x", t.lastStatus())
+        .withFailMessage(
+            "status must be read after the 3-byte affected-rows field, got 0x%x", t.lastStatus())
         .isEqualTo(ServerStatus.IN_TRANS);
   }
 
@@ -176,8 +187,13 @@ class ResponseTrackerTest {
 
   @Test
   void singlePacketCommandsCompleteOnTheirOnlyPacket() {
-    for (int command : new int[] {Commands.COM_PING, Commands.COM_INIT_DB, Commands.COM_RESET_CONNECTION,
-        Commands.COM_STMT_RESET}) {
+    for (int command :
+        new int[] {
+          Commands.COM_PING,
+          Commands.COM_INIT_DB,
+          Commands.COM_RESET_CONNECTION,
+          Commands.COM_STMT_RESET
+        }) {
       ResponseTracker t = tracker(CLASSIC, command);
       assertThat(feed(t, ok(AUTOCOMMIT))).as(Commands.name(command)).containsExactly(true);
     }
@@ -190,7 +206,8 @@ class ResponseTrackerTest {
     assertThat(t.lastStatus()).isEqualTo(AUTOCOMMIT);
   }
 
-  // ---------------------------------------------------------------------------------------------- result sets
+  // ----------------------------------------------------------------------------------------------
+  // result sets
 
   @Test
   void textResultSetWithClassicEofEndsAtTheSecondEof() {
@@ -220,25 +237,47 @@ class ResponseTrackerTest {
     assertThat(feed(classic, columnCount(1), column("a"), eof(AUTOCOMMIT), eof(AUTOCOMMIT)))
         .isEqualTo(onlyLast(4));
     ResponseTracker deprecate = tracker(DEPRECATE_EOF, Commands.COM_QUERY);
-    assertThat(feed(deprecate, columnCount(1), column("a"), okEof(AUTOCOMMIT))).isEqualTo(onlyLast(3));
+    assertThat(feed(deprecate, columnCount(1), column("a"), okEof(AUTOCOMMIT)))
+        .isEqualTo(onlyLast(3));
   }
 
   @Test
   void multipleResultSetsEndOnlyAtTheTerminatorWithoutMoreResults() {
     ResponseTracker t = tracker(CLASSIC, Commands.COM_QUERY);
-    List<Boolean> done = feed(t,
-        columnCount(1), column("a"), eof(AUTOCOMMIT), row("1"), eof(AUTOCOMMIT | MORE),
-        columnCount(2), column("b"), column("c"), eof(AUTOCOMMIT), row("two", "x"), eof(AUTOCOMMIT | MORE),
-        ok(AUTOCOMMIT));
-    assertThat(done).withFailMessage("a CALL's reply ends with the final OK, got %s", done).isEqualTo(onlyLast(12));
+    List<Boolean> done =
+        feed(
+            t,
+            columnCount(1),
+            column("a"),
+            eof(AUTOCOMMIT),
+            row("1"),
+            eof(AUTOCOMMIT | MORE),
+            columnCount(2),
+            column("b"),
+            column("c"),
+            eof(AUTOCOMMIT),
+            row("two", "x"),
+            eof(AUTOCOMMIT | MORE),
+            ok(AUTOCOMMIT));
+    assertThat(done)
+        .withFailMessage("a CALL's reply ends with the final OK, got %s", done)
+        .isEqualTo(onlyLast(12));
   }
 
   @Test
   void multipleResultSetsWithDeprecateEof() {
     ResponseTracker t = tracker(DEPRECATE_EOF, Commands.COM_QUERY);
-    List<Boolean> done = feed(t,
-        columnCount(1), column("a"), row("1"), okEof(AUTOCOMMIT | MORE),
-        columnCount(1), column("b"), row("2"), okEof(AUTOCOMMIT));
+    List<Boolean> done =
+        feed(
+            t,
+            columnCount(1),
+            column("a"),
+            row("1"),
+            okEof(AUTOCOMMIT | MORE),
+            columnCount(1),
+            column("b"),
+            row("2"),
+            okEof(AUTOCOMMIT));
     assertThat(done).isEqualTo(onlyLast(8));
   }
 
@@ -246,8 +285,15 @@ class ResponseTrackerTest {
   void okWithMoreResultsThenAResultSet() {
     // "SET @a = 1; SELECT @a" under CLIENT_MULTI_STATEMENTS.
     ResponseTracker t = tracker(CLASSIC, Commands.COM_QUERY);
-    List<Boolean> done = feed(t,
-        ok(AUTOCOMMIT | MORE), columnCount(1), column("@a"), eof(AUTOCOMMIT), row("1"), eof(AUTOCOMMIT));
+    List<Boolean> done =
+        feed(
+            t,
+            ok(AUTOCOMMIT | MORE),
+            columnCount(1),
+            column("@a"),
+            eof(AUTOCOMMIT),
+            row("1"),
+            eof(AUTOCOMMIT));
     assertThat(done).isEqualTo(onlyLast(6));
     assertThat(t.lastStatus() & MORE).isZero();
   }
@@ -255,14 +301,16 @@ class ResponseTrackerTest {
   @Test
   void okWithMoreResultsThenAnOk() {
     ResponseTracker t = tracker(CLASSIC, Commands.COM_QUERY);
-    assertThat(feed(t, ok(AUTOCOMMIT | MORE), ok(AUTOCOMMIT | MORE), ok(AUTOCOMMIT))).isEqualTo(onlyLast(3));
+    assertThat(feed(t, ok(AUTOCOMMIT | MORE), ok(AUTOCOMMIT | MORE), ok(AUTOCOMMIT)))
+        .isEqualTo(onlyLast(3));
   }
 
   @Test
   void errAfterRowsEndsTheReply() {
     // A KILLed SELECT: column definitions and some rows, then ERR 1317 instead of the terminator.
     ResponseTracker t = tracker(CLASSIC, Commands.COM_QUERY);
-    List<Boolean> done = feed(t, columnCount(1), column("a"), eof(AUTOCOMMIT), row("1"), row("2"), err(1317));
+    List<Boolean> done =
+        feed(t, columnCount(1), column("a"), eof(AUTOCOMMIT), row("1"), row("2"), err(1317));
     assertThat(done).isEqualTo(onlyLast(6));
     assertThat(t.lastWasError()).isTrue();
     assertThat(t.pending()).isZero();
@@ -278,8 +326,15 @@ class ResponseTrackerTest {
   @Test
   void errInTheSecondResultSetEndsTheReply() {
     ResponseTracker t = tracker(CLASSIC, Commands.COM_QUERY);
-    List<Boolean> done = feed(t,
-        columnCount(1), column("a"), eof(AUTOCOMMIT), row("1"), eof(AUTOCOMMIT | MORE), err(1146));
+    List<Boolean> done =
+        feed(
+            t,
+            columnCount(1),
+            column("a"),
+            eof(AUTOCOMMIT),
+            row("1"),
+            eof(AUTOCOMMIT | MORE),
+            err(1146));
     assertThat(done).isEqualTo(onlyLast(6));
     assertThat(t.lastWasError()).isTrue();
   }
@@ -292,16 +347,22 @@ class ResponseTrackerTest {
       if (caps == CLASSIC) {
         done.addAll(feed(t, eof(AUTOCOMMIT)));
       }
-      // One column of 2^24 bytes: the length-encoded prefix is 0xFE plus 8 bytes, so the 16 MiB + 9 byte payload is
-      // a 0xFFFFFF-byte packet starting with 0xFE and a 10-byte continuation, which itself starts with 0xFE here.
+      // One column of 2^24 bytes: the length-encoded prefix is 0xFE plus 8 bytes, so the 16 MiB + 9
+      // byte payload is
+      // a 0xFFFFFF-byte packet starting with 0xFE and a 10-byte continuation, which itself starts
+      // with 0xFE here.
       byte[] first = new byte[Packets.MAX_PAYLOAD];
       first[0] = (byte) 0xfe;
       first[4] = 1; // 0x01000000 little-endian in the 8-byte length
       byte[] continuation = bytes(0xfe, 0, 0, 0, 0, 0, 0, 0, 0, 0);
       done.addAll(feed(t, first));
-      assertThat(t.readingRows()).as("inside a split row, the next packet is its continuation").isFalse();
+      assertThat(t.readingRows())
+          .as("inside a split row, the next packet is its continuation")
+          .isFalse();
       done.addAll(feed(t, continuation));
-      assertThat(t.pending()).as("neither half of the 16 MiB row may end the result (caps 0x%x)", caps).isEqualTo(1);
+      assertThat(t.pending())
+          .as("neither half of the 16 MiB row may end the result (caps 0x%x)", caps)
+          .isEqualTo(1);
       assertThat(t.readingRows()).isTrue();
       done.addAll(feed(t, caps == CLASSIC ? eof(AUTOCOMMIT) : okEof(AUTOCOMMIT)));
       assertThat(done).as("caps 0x%x", caps).isEqualTo(onlyLast(done.size()));
@@ -318,28 +379,39 @@ class ResponseTrackerTest {
     assertThat(done).isEqualTo(onlyLast(7));
   }
 
-  // ------------------------------------------------------------------------------------------ prepared statements
+  // ------------------------------------------------------------------------------------------
+  // prepared statements
 
   @Test
   void prepareWithParamsAndColumnsClassic() {
     ResponseTracker t = tracker(CLASSIC, Commands.COM_STMT_PREPARE);
-    List<Boolean> done = feed(t, prepareOk(3, 2),
-        column("?"), column("?"), eof(AUTOCOMMIT),
-        column("a"), column("b"), column("c"), eof(AUTOCOMMIT));
+    List<Boolean> done =
+        feed(
+            t,
+            prepareOk(3, 2),
+            column("?"),
+            column("?"),
+            eof(AUTOCOMMIT),
+            column("a"),
+            column("b"),
+            column("c"),
+            eof(AUTOCOMMIT));
     assertThat(done).isEqualTo(onlyLast(8));
   }
 
   @Test
   void prepareWithParamsAndColumnsDeprecateEof() {
     ResponseTracker t = tracker(DEPRECATE_EOF, Commands.COM_STMT_PREPARE);
-    List<Boolean> done = feed(t, prepareOk(3, 2), column("?"), column("?"), column("a"), column("b"), column("c"));
+    List<Boolean> done =
+        feed(t, prepareOk(3, 2), column("?"), column("?"), column("a"), column("b"), column("c"));
     assertThat(done).isEqualTo(onlyLast(6));
   }
 
   @Test
   void prepareWithOnlyParams() {
     ResponseTracker classic = tracker(CLASSIC, Commands.COM_STMT_PREPARE);
-    assertThat(feed(classic, prepareOk(0, 2), column("?"), column("?"), eof(AUTOCOMMIT))).isEqualTo(onlyLast(4));
+    assertThat(feed(classic, prepareOk(0, 2), column("?"), column("?"), eof(AUTOCOMMIT)))
+        .isEqualTo(onlyLast(4));
     ResponseTracker deprecate = tracker(DEPRECATE_EOF, Commands.COM_STMT_PREPARE);
     assertThat(feed(deprecate, prepareOk(0, 2), column("?"), column("?"))).isEqualTo(onlyLast(3));
   }
@@ -347,7 +419,8 @@ class ResponseTrackerTest {
   @Test
   void prepareWithOnlyColumns() {
     ResponseTracker classic = tracker(CLASSIC, Commands.COM_STMT_PREPARE);
-    assertThat(feed(classic, prepareOk(2, 0), column("a"), column("b"), eof(AUTOCOMMIT))).isEqualTo(onlyLast(4));
+    assertThat(feed(classic, prepareOk(2, 0), column("a"), column("b"), eof(AUTOCOMMIT)))
+        .isEqualTo(onlyLast(4));
     ResponseTracker deprecate = tracker(DEPRECATE_EOF, Commands.COM_STMT_PREPARE);
     assertThat(feed(deprecate, prepareOk(2, 0), column("a"), column("b"))).isEqualTo(onlyLast(3));
   }
@@ -370,9 +443,21 @@ class ResponseTrackerTest {
   @Test
   void prepareFollowedByPipelinedExecuteStartsTheExecuteFresh() {
     ResponseTracker t = tracker(CLASSIC, Commands.COM_STMT_PREPARE, Commands.COM_STMT_EXECUTE);
-    List<Boolean> done = feed(t, prepareOk(1, 1), column("?"), eof(AUTOCOMMIT), column("a"), eof(AUTOCOMMIT),
-        columnCount(1), column("a"), eof(AUTOCOMMIT), bytes(0x00, 0x00, 1, '1'), eof(AUTOCOMMIT));
-    assertThat(done).containsExactly(false, false, false, false, true, false, false, false, false, true);
+    List<Boolean> done =
+        feed(
+            t,
+            prepareOk(1, 1),
+            column("?"),
+            eof(AUTOCOMMIT),
+            column("a"),
+            eof(AUTOCOMMIT),
+            columnCount(1),
+            column("a"),
+            eof(AUTOCOMMIT),
+            bytes(0x00, 0x00, 1, '1'),
+            eof(AUTOCOMMIT));
+    assertThat(done)
+        .containsExactly(false, false, false, false, true, false, false, false, false, true);
   }
 
   @Test
@@ -380,7 +465,8 @@ class ResponseTrackerTest {
     ResponseTracker t = tracker(CLASSIC, Commands.COM_STMT_EXECUTE);
     int cursor = AUTOCOMMIT | ServerStatus.CURSOR_EXISTS;
     assertThat(feed(t, columnCount(2), column("a"), column("b"), eof(cursor)))
-        .withFailMessage("with CURSOR_EXISTS no rows follow the metadata; rows come by COM_STMT_FETCH")
+        .withFailMessage(
+            "with CURSOR_EXISTS no rows follow the metadata; rows come by COM_STMT_FETCH")
         .isEqualTo(onlyLast(4));
     assertThat(t.lastStatus() & ServerStatus.CURSOR_EXISTS).isNotZero();
 
@@ -395,11 +481,18 @@ class ResponseTrackerTest {
 
   @Test
   void executeWithCursorUnderDeprecateEofEndsAtTheFeOk() {
-    // The server ends the cursor's metadata with send_eof, which is a 0xFE OK packet under CLIENT_DEPRECATE_EOF.
+    // The server ends the cursor's metadata with send_eof, which is a 0xFE OK packet under
+    // CLIENT_DEPRECATE_EOF.
     ResponseTracker t = tracker(DEPRECATE_EOF, Commands.COM_STMT_EXECUTE, Commands.COM_STMT_FETCH);
     int cursor = AUTOCOMMIT | ServerStatus.CURSOR_EXISTS;
-    List<Boolean> done = feed(t, columnCount(1), column("a"), okEof(cursor),
-        bytes(0x00, 0x00, 1, 'x'), okEof(cursor | ServerStatus.LAST_ROW_SENT));
+    List<Boolean> done =
+        feed(
+            t,
+            columnCount(1),
+            column("a"),
+            okEof(cursor),
+            bytes(0x00, 0x00, 1, 'x'),
+            okEof(cursor | ServerStatus.LAST_ROW_SENT));
     assertThat(done).containsExactly(false, false, true, false, true);
   }
 
@@ -413,11 +506,19 @@ class ResponseTrackerTest {
   @Test
   void executeWithoutCursorIsAnOrdinaryResultSet() {
     ResponseTracker t = tracker(CLASSIC, Commands.COM_STMT_EXECUTE);
-    assertThat(feed(t, columnCount(1), column("a"), eof(AUTOCOMMIT), bytes(0x00, 0x00, 1, 'x'), eof(AUTOCOMMIT)))
+    assertThat(
+            feed(
+                t,
+                columnCount(1),
+                column("a"),
+                eof(AUTOCOMMIT),
+                bytes(0x00, 0x00, 1, 'x'),
+                eof(AUTOCOMMIT)))
         .isEqualTo(onlyLast(5));
   }
 
-  // ------------------------------------------------------------------------------------------- other commands
+  // -------------------------------------------------------------------------------------------
+  // other commands
 
   @Test
   void fieldListEndsAtItsTerminator() {
@@ -433,10 +534,12 @@ class ResponseTrackerTest {
   @Test
   void statisticsIsOneStringPacketWhateverItStartsWith() {
     byte[] uptime = "Uptime: 12  Threads: 1  Questions: 3".getBytes(StandardCharsets.US_ASCII);
-    for (byte[] reply : new byte[][] {uptime, bytes(0x00, 'a', 'b'), bytes(0xfb, 'x'), bytes(0xfe, 'x', 'y')}) {
+    for (byte[] reply :
+        new byte[][] {uptime, bytes(0x00, 'a', 'b'), bytes(0xfb, 'x'), bytes(0xfe, 'x', 'y')}) {
       ResponseTracker t = tracker(CLASSIC, Commands.COM_STATISTICS, Commands.COM_PING);
       assertThat(feed(t, reply))
-          .withFailMessage("COM_STATISTICS is answered by one string packet, first byte 0x%02x", reply[0] & 0xff)
+          .withFailMessage(
+              "COM_STATISTICS is answered by one string packet, first byte 0x%02x", reply[0] & 0xff)
           .containsExactly(true);
       assertThat(t.localInfileRequested()).isFalse();
       assertThat(t.currentCommand()).isEqualTo(Commands.COM_PING);
@@ -472,11 +575,13 @@ class ResponseTrackerTest {
     assertThat(t.lastWasError()).isTrue();
   }
 
-  // --------------------------------------------------------------------------------------------- pipelining
+  // ---------------------------------------------------------------------------------------------
+  // pipelining
 
   @Test
   void pipelinedQueriesCompleteInOrder() {
-    ResponseTracker t = tracker(CLASSIC, Commands.COM_QUERY, Commands.COM_QUERY, Commands.COM_QUERY);
+    ResponseTracker t =
+        tracker(CLASSIC, Commands.COM_QUERY, Commands.COM_QUERY, Commands.COM_QUERY);
     assertThat(t.pending()).isEqualTo(3);
     assertThat(feed(t, ok(AUTOCOMMIT))).containsExactly(true);
     assertThat(t.pending()).isEqualTo(2);
@@ -494,7 +599,10 @@ class ResponseTrackerTest {
     // Fill, drain part, then overfill so the ring buffer grows while its head is not at index 0.
     int[] commands = new int[40];
     for (int i = 0; i < commands.length; i++) {
-      commands[i] = i % 3 == 0 ? Commands.COM_PING : i % 3 == 1 ? Commands.COM_QUERY : Commands.COM_FIELD_LIST;
+      commands[i] =
+          i % 3 == 0
+              ? Commands.COM_PING
+              : i % 3 == 1 ? Commands.COM_QUERY : Commands.COM_FIELD_LIST;
     }
     int sent = 0;
     for (; sent < 6; sent++) {
@@ -507,17 +615,19 @@ class ResponseTrackerTest {
         }
       }
       assertThat(t.currentCommand()).as("reply %d", answered).isEqualTo(commands[answered]);
-      List<Boolean> done = commands[answered] == Commands.COM_FIELD_LIST
-          ? feed(t, column("a"), eof(AUTOCOMMIT))
-          : commands[answered] == Commands.COM_QUERY
-              ? feed(t, columnCount(1), column("a"), eof(AUTOCOMMIT), eof(AUTOCOMMIT))
-              : feed(t, ok(AUTOCOMMIT));
+      List<Boolean> done =
+          commands[answered] == Commands.COM_FIELD_LIST
+              ? feed(t, column("a"), eof(AUTOCOMMIT))
+              : commands[answered] == Commands.COM_QUERY
+                  ? feed(t, columnCount(1), column("a"), eof(AUTOCOMMIT), eof(AUTOCOMMIT))
+                  : feed(t, ok(AUTOCOMMIT));
       assertThat(done).as("reply %d", answered).isEqualTo(onlyLast(done.size()));
     }
     assertThat(t.pending()).isZero();
   }
 
-  // ------------------------------------------------------------------------------------------- status tracking
+  // -------------------------------------------------------------------------------------------
+  // status tracking
 
   @Test
   void lastStatusFollowsTransactions() {
@@ -527,7 +637,9 @@ class ResponseTrackerTest {
     assertThat(t.lastStatus() & ServerStatus.IN_TRANS).as("BEGIN sets IN_TRANS").isNotZero();
     t.expect(Commands.COM_QUERY); // SELECT inside the transaction
     feed(t, columnCount(1), column("a"), row("1"), okEof(AUTOCOMMIT | ServerStatus.IN_TRANS));
-    assertThat(t.lastStatus() & ServerStatus.IN_TRANS).as("a result set's terminator keeps IN_TRANS").isNotZero();
+    assertThat(t.lastStatus() & ServerStatus.IN_TRANS)
+        .as("a result set's terminator keeps IN_TRANS")
+        .isNotZero();
     t.expect(Commands.COM_QUERY); // COMMIT
     feed(t, ok(AUTOCOMMIT));
     assertThat(t.lastStatus() & ServerStatus.IN_TRANS).as("COMMIT clears IN_TRANS").isZero();
@@ -535,7 +647,9 @@ class ResponseTrackerTest {
     feed(t, ok(AUTOCOMMIT | ServerStatus.IN_TRANS));
     t.expect(Commands.COM_QUERY);
     feed(t, err(1146));
-    assertThat(t.lastStatus() & ServerStatus.IN_TRANS).as("ERR carries no status; IN_TRANS stays").isNotZero();
+    assertThat(t.lastStatus() & ServerStatus.IN_TRANS)
+        .as("ERR carries no status; IN_TRANS stays")
+        .isNotZero();
   }
 
   @Test

@@ -5,8 +5,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * What one run of the {@code mariadb} command-line client printed, as returned by
- * {@link EmbeddedMariaDb#runCli(String, int, String, String, String, String, String...)}.
+ * What one run of the {@code mariadb} command-line client printed, as returned by {@link
+ * EmbeddedMariaDb#runCli(String, int, String, String, String, String, String...)}.
  *
  * @param exitCode the client's exit status; 0 when every statement succeeded
  * @param stdout the batch-mode output: tab-separated rows, the first one the column names unless
@@ -15,15 +15,22 @@ import java.util.List;
  */
 public record CliResult(int exitCode, String stdout, String stderr) {
 
-  /** This result when the client exited with 0; otherwise an {@link AssertionError} carrying both streams. */
+  /**
+   * This result when the client exited with 0; otherwise an {@link AssertionError} carrying both
+   * streams.
+   */
   public CliResult requireSuccess() {
     if (exitCode != 0) {
-      throw new AssertionError("mariadb client exited with " + exitCode + "\nstderr: " + stderr + "\nstdout: " + stdout);
+      throw new AssertionError(
+          "mariadb client exited with " + exitCode + "\nstderr: " + stderr + "\nstdout: " + stdout);
     }
     return this;
   }
 
-  /** The output rows split on tabs, in order; blank lines are dropped. Column names are row 0 unless skipped. */
+  /**
+   * The output rows split on tabs, in order; blank lines are dropped. Column names are row 0 unless
+   * skipped.
+   */
   public List<List<String>> rows() {
     List<List<String>> rows = new ArrayList<>();
     for (String line : stdout.split("\n")) {

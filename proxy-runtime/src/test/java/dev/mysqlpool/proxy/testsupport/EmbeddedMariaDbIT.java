@@ -15,13 +15,17 @@ import java.sql.Statement;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The embedded server the proxy's integration tests run against, checked with both JDBC drivers and the CLI. */
+/**
+ * The embedded server the proxy's integration tests run against, checked with both JDBC drivers and
+ * the CLI.
+ */
 class EmbeddedMariaDbIT {
   private final EmbeddedMariaDb db = EmbeddedMariaDb.shared();
 
   @Test
   void answersMariaDbConnectorJ() throws SQLException {
-    try (Connection c = DriverManager.getConnection(db.jdbcUrl(APP_DATABASE), APP_USER, APP_PASSWORD)) {
+    try (Connection c =
+        DriverManager.getConnection(db.jdbcUrl(APP_DATABASE), APP_USER, APP_PASSWORD)) {
       assertThat(scalar(c, "SELECT VERSION()")).startsWith("11.4.");
       assertThat(scalar(c, "SELECT DATABASE()")).isEqualTo(APP_DATABASE);
     }
@@ -29,15 +33,24 @@ class EmbeddedMariaDbIT {
 
   @Test
   void answersMySqlConnectorJ() throws SQLException {
-    try (Connection c = DriverManager.getConnection(db.mysqlJdbcUrl(APP_DATABASE), APP_USER, APP_PASSWORD)) {
+    try (Connection c =
+        DriverManager.getConnection(db.mysqlJdbcUrl(APP_DATABASE), APP_USER, APP_PASSWORD)) {
       assertThat(scalar(c, "SELECT VERSION()")).contains("MariaDB");
     }
   }
 
   @Test
   void answersTheBundledCli() {
-    CliResult r = db.runCli(db.host(), db.port(), APP_USER, APP_PASSWORD, APP_DATABASE, "SELECT VERSION()",
-        "--skip-column-names").requireSuccess();
+    CliResult r =
+        db.runCli(
+                db.host(),
+                db.port(),
+                APP_USER,
+                APP_PASSWORD,
+                APP_DATABASE,
+                "SELECT VERSION()",
+                "--skip-column-names")
+            .requireSuccess();
     assertThat(r.rows()).hasSize(1);
     assertThat(r.rows().get(0).get(0)).startsWith("11.4.");
   }
@@ -45,13 +58,16 @@ class EmbeddedMariaDbIT {
   @Test
   void cliReportsAWrongPasswordThroughItsExitCode() {
     CliResult r = db.runCli(db.host(), db.port(), APP_USER, "wrong", null, "SELECT 1");
-    assertThat(r.exitCode()).withFailMessage("a failed login must not look like success: %s", r).isNotZero();
+    assertThat(r.exitCode())
+        .withFailMessage("a failed login must not look like success: %s", r)
+        .isNotZero();
     assertThat(r.stderr()).contains("Access denied");
   }
 
   @Test
   void appUserUsesNativePasswordAndHasTheRightsTestsNeed() throws SQLException {
-    try (Connection c = db.appConnection(); Statement s = c.createStatement()) {
+    try (Connection c = db.appConnection();
+        Statement s = c.createStatement()) {
       assertThat(scalar(c, "SELECT plugin FROM mysql.user WHERE User = 'app' AND Host = '%'"))
           .withFailMessage("the proxy authenticates backends with mysql_native_password")
           .isEqualTo("mysql_native_password");
@@ -70,8 +86,13 @@ class EmbeddedMariaDbIT {
 
       db.kill(id);
 
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-          assertThat(db.threadIds(APP_USER)).withFailMessage("killed session %d must be gone", id).doesNotContain(id));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(db.threadIds(APP_USER))
+                      .withFailMessage("killed session %d must be gone", id)
+                      .doesNotContain(id));
       assertThatThrownBy(() -> scalar(victim, "SELECT 1")).isInstanceOf(SQLException.class);
     }
   }
@@ -90,21 +111,26 @@ class EmbeddedMariaDbIT {
       second.start();
       assertThat(second.port()).isEqualTo(port);
       try (Connection c = second.appConnection()) {
-        assertThat(scalar(c, "SELECT v FROM kept")).withFailMessage("data must survive a restart").isEqualTo("7");
+        assertThat(scalar(c, "SELECT v FROM kept"))
+            .withFailMessage("data must survive a restart")
+            .isEqualTo("7");
       }
 
       second.crash();
       second.start();
       try (Connection c = second.appConnection()) {
-        assertThat(scalar(c, "SELECT v FROM kept")).withFailMessage("data must survive a crash").isEqualTo("7");
+        assertThat(scalar(c, "SELECT v FROM kept"))
+            .withFailMessage("data must survive a crash")
+            .isEqualTo("7");
       }
     }
   }
 
   @Test
   void theSharedServerCannotBeStopped() {
-    assertThatThrownBy(db::stop).isInstanceOf(db.isExternal()
-        ? UnsupportedOperationException.class : IllegalStateException.class);
+    assertThatThrownBy(db::stop)
+        .isInstanceOf(
+            db.isExternal() ? UnsupportedOperationException.class : IllegalStateException.class);
   }
 
   @Test
@@ -122,7 +148,8 @@ class EmbeddedMariaDbIT {
   }
 
   private static String scalar(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       assertThat(rs.next()).withFailMessage("%s returned no row", sql).isTrue();
       return rs.getString(1);
     }

@@ -21,27 +21,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fails a test class when Netty's {@link ResourceLeakDetector} reported a leaked buffer while the class ran:
- * {@code @ExtendWith(LeakGuard.class)}.
+ * Fails a test class when Netty's {@link ResourceLeakDetector} reported a leaked buffer while the
+ * class ran: {@code @ExtendWith(LeakGuard.class)}.
  *
- * <p>Netty reports a leak only after the leaked buffer was garbage-collected, and only from a later allocation.
- * So {@code afterAll} forces a few GC cycles and allocates and releases buffers from every allocator, then fails with
- * the full reports (with {@code paranoid} detection they say where the buffer was allocated and last touched).
- * {@code beforeAll} does the same first; a report found then was caused by code that ran before this class, and the
- * failure message says so.
+ * <p>Netty reports a leak only after the leaked buffer was garbage-collected, and only from a later
+ * allocation. So {@code afterAll} forces a few GC cycles and allocates and releases buffers from
+ * every allocator, then fails with the full reports (with {@code paranoid} detection they say where
+ * the buffer was allocated and last touched). {@code beforeAll} does the same first; a report found
+ * then was caused by code that ran before this class, and the failure message says so.
  *
- * <p>The build runs tests with {@code -Dio.netty.leakDetection.level=paranoid}; when the level is lower (an IDE run),
- * this extension raises it to {@code PARANOID} for the rest of the JVM. Reports are collected by
- * {@link LeakReportCollector}, which {@code logback-test.xml} attaches to logger
- * {@code io.netty.util.ResourceLeakDetector}; this extension attaches it itself if missing. Test classes must not run
- * in parallel with each other, or one class's leak may be blamed on another.
+ * <p>The build runs tests with {@code -Dio.netty.leakDetection.level=paranoid}; when the level is
+ * lower (an IDE run), this extension raises it to {@code PARANOID} for the rest of the JVM. Reports
+ * are collected by {@link LeakReportCollector}, which {@code logback-test.xml} attaches to logger
+ * {@code io.netty.util.ResourceLeakDetector}; this extension attaches it itself if missing. Test
+ * classes must not run in parallel with each other, or one class's leak may be blamed on another.
  */
 public final class LeakGuard implements BeforeAllCallback, AfterAllCallback {
   /** The logger Netty's leak detector reports through. */
   static final String DETECTOR_LOGGER = "io.netty.util.ResourceLeakDetector";
 
   private static final Logger log = LoggerFactory.getLogger(LeakGuard.class);
-  private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(LeakGuard.class);
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(LeakGuard.class);
   private static final int GC_ROUNDS = 3;
   private static final long GC_WAIT_MILLIS = 5_000;
 
@@ -68,8 +69,11 @@ public final class LeakGuard implements BeforeAllCallback, AfterAllCallback {
       return;
     }
     StringBuilder sb = new StringBuilder();
-    sb.append(context.getRequiredTestClass().getName()).append(": Netty reported ").append(reports.size())
-        .append(" leak(s); every ByteBuf must be released exactly once (forwarded, or released in finally)");
+    sb.append(context.getRequiredTestClass().getName())
+        .append(": Netty reported ")
+        .append(reports.size())
+        .append(
+            " leak(s); every ByteBuf must be released exactly once (forwarded, or released in finally)");
     for (int i = 0; i < reports.size(); i++) {
       sb.append("\n\n--- leak ").append(i + 1);
       if (mark + i < started) {
@@ -83,13 +87,17 @@ public final class LeakGuard implements BeforeAllCallback, AfterAllCallback {
   /** Attaches the collector and makes sure Netty's reports reach it at all. */
   static synchronized void install() {
     if (!(InternalLoggerFactory.getDefaultFactory() instanceof Slf4JLoggerFactory)) {
-      throw new IllegalStateException("Netty logs through " + InternalLoggerFactory.getDefaultFactory().getClass()
-          .getName() + ", not SLF4J, so LeakGuard would never see a leak report");
+      throw new IllegalStateException(
+          "Netty logs through "
+              + InternalLoggerFactory.getDefaultFactory().getClass().getName()
+              + ", not SLF4J, so LeakGuard would never see a leak report");
     }
     ILoggerFactory factory = LoggerFactory.getILoggerFactory();
     if (!(factory instanceof LoggerContext)) {
-      throw new IllegalStateException("SLF4J is bound to " + factory.getClass().getName()
-          + ", not logback; LeakGuard collects Netty's leak reports with a logback appender");
+      throw new IllegalStateException(
+          "SLF4J is bound to "
+              + factory.getClass().getName()
+              + ", not logback; LeakGuard collects Netty's leak reports with a logback appender");
     }
     LoggerContext ctx = (LoggerContext) factory;
     ch.qos.logback.classic.Logger detector = ctx.getLogger(DETECTOR_LOGGER);
@@ -105,21 +113,26 @@ public final class LeakGuard implements BeforeAllCallback, AfterAllCallback {
       detector.setLevel(Level.ERROR);
     }
     if (ResourceLeakDetector.getLevel().ordinal() < ResourceLeakDetector.Level.PARANOID.ordinal()) {
-      log.info("Raising Netty leak detection from {} to PARANOID (the build sets"
-          + " -Dio.netty.leakDetection.level=paranoid)", ResourceLeakDetector.getLevel());
+      log.info(
+          "Raising Netty leak detection from {} to PARANOID (the build sets"
+              + " -Dio.netty.leakDetection.level=paranoid)",
+          ResourceLeakDetector.getLevel());
       ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
     }
   }
 
   /**
-   * Makes Netty report the leaks of buffers that are already unreachable: waits for a few GC cycles to finish
-   * processing references, each followed by allocations that run the detector.
+   * Makes Netty report the leaks of buffers that are already unreachable: waits for a few GC cycles
+   * to finish processing references, each followed by allocations that run the detector.
    */
   static void provokeReports() {
     for (int round = 0; round < GC_ROUNDS; round++) {
       awaitGcCycle();
-      for (ByteBufAllocator alloc : List.of(ByteBufAllocator.DEFAULT, PooledByteBufAllocator.DEFAULT,
-          UnpooledByteBufAllocator.DEFAULT)) {
+      for (ByteBufAllocator alloc :
+          List.of(
+              ByteBufAllocator.DEFAULT,
+              PooledByteBufAllocator.DEFAULT,
+              UnpooledByteBufAllocator.DEFAULT)) {
         for (int i = 0; i < 8; i++) {
           ByteBuf heap = alloc.heapBuffer(64);
           heap.release();
@@ -130,7 +143,10 @@ public final class LeakGuard implements BeforeAllCallback, AfterAllCallback {
     }
   }
 
-  /** Requests a GC and waits (bounded) until a weakly reachable sentinel has been enqueued, i.e. refs were processed. */
+  /**
+   * Requests a GC and waits (bounded) until a weakly reachable sentinel has been enqueued, i.e.
+   * refs were processed.
+   */
   private static void awaitGcCycle() {
     ReferenceQueue<Object> queue = new ReferenceQueue<>();
     WeakReference<Object> sentinel = new WeakReference<>(new Object(), queue);

@@ -10,7 +10,10 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
-/** Proves that {@link LeakGuard} actually sees Netty's leak reports, so a silent guard cannot pass for a clean run. */
+/**
+ * Proves that {@link LeakGuard} actually sees Netty's leak reports, so a silent guard cannot pass
+ * for a clean run.
+ */
 class LeakGuardTest {
 
   @Test
@@ -18,18 +21,23 @@ class LeakGuardTest {
     LeakGuard.install();
     LeakGuard.provokeReports();
     int mark = LeakReportCollector.count();
-    // Keeps this deliberate leak out of the console, where it would look like a real one; the collector still sees it.
+    // Keeps this deliberate leak out of the console, where it would look like a real one; the
+    // collector still sees it.
     Logger detector = (Logger) LoggerFactory.getLogger(LeakGuard.DETECTOR_LOGGER);
     detector.setAdditive(false);
     try {
       leakOneBuffer();
 
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-        LeakGuard.provokeReports();
-        assertThat(LeakReportCollector.since(mark))
-            .withFailMessage("a buffer that was never released must be reported through the collector")
-            .anyMatch(r -> r.contains("LEAK") && r.contains("leak-guard-self-test"));
-      });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> {
+                LeakGuard.provokeReports();
+                assertThat(LeakReportCollector.since(mark))
+                    .withFailMessage(
+                        "a buffer that was never released must be reported through the collector")
+                    .anyMatch(r -> r.contains("LEAK") && r.contains("leak-guard-self-test"));
+              });
     } finally {
       detector.setAdditive(true);
     }

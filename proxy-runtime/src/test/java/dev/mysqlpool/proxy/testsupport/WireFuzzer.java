@@ -7,22 +7,32 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * A seeded, structure-aware generator of broken client traffic for the MySQL frontend: HandshakeResponse41 packets
- * that start valid and are then damaged the way a buggy driver, a scanner or a truncated stream damages them, and
- * command-phase packets with random command bytes, lengths and sequence ids.
+ * A seeded, structure-aware generator of broken client traffic for the MySQL frontend:
+ * HandshakeResponse41 packets that start valid and are then damaged the way a buggy driver, a
+ * scanner or a truncated stream damages them, and command-phase packets with random command bytes,
+ * lengths and sequence ids.
  *
- * <p>Every method draws only from the {@link Random} it is given, so a case is reproduced exactly from its seed.
- * Returned arrays are wire bytes (4-byte header included) unless a method says otherwise.
+ * <p>Every method draws only from the {@link Random} it is given, so a case is reproduced exactly
+ * from its seed. Returned arrays are wire bytes (4-byte header included) unless a method says
+ * otherwise.
  */
 public final class WireFuzzer {
   /** Capability bits a Java driver sends; the base every handshake case mutates. */
-  public static final int BASE_CAPABILITIES = 1 /* LONG_PASSWORD */ | 1 << 2 /* LONG_FLAG */
-      | 1 << 3 /* CONNECT_WITH_DB */ | 1 << 9 /* PROTOCOL_41 */ | 1 << 13 /* TRANSACTIONS */
-      | 1 << 15 /* SECURE_CONNECTION */ | 1 << 17 /* MULTI_RESULTS */ | 1 << 19 /* PLUGIN_AUTH */;
+  public static final int BASE_CAPABILITIES =
+      1 /* LONG_PASSWORD */
+          | 1 << 2 /* LONG_FLAG */
+          | 1 << 3 /* CONNECT_WITH_DB */
+          | 1 << 9 /* PROTOCOL_41 */
+          | 1 << 13 /* TRANSACTIONS */
+          | 1 << 15 /* SECURE_CONNECTION */
+          | 1 << 17 /* MULTI_RESULTS */
+          | 1 << 19 /* PLUGIN_AUTH */;
+
   private static final int PLUGIN_AUTH_LENENC = 1 << 21;
   private static final int CONNECT_ATTRS = 1 << 20;
 
   private final Random random;
+
   /** What the last call did, for the failure message of the case. */
   private final StringBuilder trace = new StringBuilder();
 
@@ -45,12 +55,21 @@ public final class WireFuzzer {
 
   // ------------------------------------------------------------------------------------------------ handshake
 
-  /** A well-formed HandshakeResponse41 payload (no header) answering {@code seed} for the given account. */
-  public static byte[] validHandshakePayload(int capabilities, String user, String password, byte[] seed,
-      String database, boolean lenencAuth) {
+  /**
+   * A well-formed HandshakeResponse41 payload (no header) answering {@code seed} for the given
+   * account.
+   */
+  public static byte[] validHandshakePayload(
+      int capabilities,
+      String user,
+      String password,
+      byte[] seed,
+      String database,
+      boolean lenencAuth) {
     byte[] auth = NativePassword.scramble(password.getBytes(StandardCharsets.UTF_8), seed);
     ByteArrayOutputStream p = new ByteArrayOutputStream();
-    int caps = capabilities | (lenencAuth ? PLUGIN_AUTH_LENENC : 0) | (database != null ? 1 << 3 : 0);
+    int caps =
+        capabilities | (lenencAuth ? PLUGIN_AUTH_LENENC : 0) | (database != null ? 1 << 3 : 0);
     writeIntLE(p, caps, 4);
     writeIntLE(p, 16 * 1024 * 1024, 4);
     p.write(45);
@@ -69,10 +88,11 @@ public final class WireFuzzer {
   }
 
   /**
-   * A damaged HandshakeResponse41, as wire bytes with sequence id 1 unless the damage is to the sequence id. One or
-   * two of: random capability flags, a length-encoded auth length pointing far past the end (up to 2^63), missing NUL
-   * terminators, truncation at a random byte, a length header larger or smaller than the payload (up to 0xFFFFFF),
-   * a wrong sequence id, bit flips, random bytes appended, or random bytes instead of the whole packet.
+   * A damaged HandshakeResponse41, as wire bytes with sequence id 1 unless the damage is to the
+   * sequence id. One or two of: random capability flags, a length-encoded auth length pointing far
+   * past the end (up to 2^63), missing NUL terminators, truncation at a random byte, a length
+   * header larger or smaller than the payload (up to 0xFFFFFF), a wrong sequence id, bit flips,
+   * random bytes appended, or random bytes instead of the whole packet.
    */
   public byte[] brokenHandshakeResponse(String user, String password, byte[] seed) {
     int caps = BASE_CAPABILITIES;
@@ -115,7 +135,10 @@ public final class WireFuzzer {
           payload = Arrays.copyOf(payload, cut);
         }
         case 4 -> {
-          headerLength = random.nextBoolean() ? 0xFFFFFF - random.nextInt(3) : random.nextInt(payload.length + 64);
+          headerLength =
+              random.nextBoolean()
+                  ? 0xFFFFFF - random.nextInt(3)
+                  : random.nextInt(payload.length + 64);
           note("header-len=%d", headerLength);
         }
         case 5 -> {
@@ -155,13 +178,18 @@ public final class WireFuzzer {
       case 0:
         return new byte[] {(byte) 0xfc, (byte) random.nextInt(256), (byte) random.nextInt(256)};
       case 1:
-        return new byte[] {(byte) 0xfd, (byte) random.nextInt(256), (byte) random.nextInt(256),
-            (byte) random.nextInt(256)};
-      case 2: {
-        // Just below Integer.MAX_VALUE: a parser that allocates first asks for a 2 GiB array.
-        long v = Integer.MAX_VALUE - random.nextInt(64);
-        return lenenc8(v);
-      }
+        return new byte[] {
+          (byte) 0xfd,
+          (byte) random.nextInt(256),
+          (byte) random.nextInt(256),
+          (byte) random.nextInt(256)
+        };
+      case 2:
+        {
+          // Just below Integer.MAX_VALUE: a parser that allocates first asks for a 2 GiB array.
+          long v = Integer.MAX_VALUE - random.nextInt(64);
+          return lenenc8(v);
+        }
       case 3:
         return lenenc8(random.nextLong());
       default:
@@ -181,9 +209,10 @@ public final class WireFuzzer {
   // -------------------------------------------------------------------------------------------------- commands
 
   /**
-   * Command-phase traffic after a successful login: random command bytes (except {@code excluded}) with random
-   * arguments, malformed COM_CHANGE_USER and COM_PROCESS_KILL, wrong sequence ids, truncated packets, length headers
-   * up to 0xFFFFFF, and raw random bytes. May contain several packets.
+   * Command-phase traffic after a successful login: random command bytes (except {@code excluded})
+   * with random arguments, malformed COM_CHANGE_USER and COM_PROCESS_KILL, wrong sequence ids,
+   * truncated packets, length headers up to 0xFFFFFF, and raw random bytes. May contain several
+   * packets.
    */
   public byte[] brokenCommands(int... excluded) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -234,7 +263,8 @@ public final class WireFuzzer {
         case 5 -> {
           // The header promises more than follows (up to a full 16 MiB packet).
           int promised = random.nextBoolean() ? 0xFFFFFF : 1 + random.nextInt(100_000);
-          byte[] payload = concat(new byte[] {(byte) random.nextInt(0x20)}, random(random.nextInt(32)));
+          byte[] payload =
+              concat(new byte[] {(byte) random.nextInt(0x20)}, random(random.nextInt(32)));
           note("short-packet(%d of %d)", payload.length, promised);
           out.writeBytes(packet(payload, seq, promised));
           return out.toByteArray();
@@ -269,8 +299,10 @@ public final class WireFuzzer {
     if (random.nextBoolean()) {
       p.writeBytes("app\0".getBytes(StandardCharsets.US_ASCII));
       p.writeBytes(random(random.nextInt(4)));
-      p.writeBytes(random.nextBoolean() ? "caching_sha2_password\0".getBytes(StandardCharsets.US_ASCII)
-          : random(random.nextInt(10)));
+      p.writeBytes(
+          random.nextBoolean()
+              ? "caching_sha2_password\0".getBytes(StandardCharsets.US_ASCII)
+              : random(random.nextInt(10)));
     }
     byte[] payload = p.toByteArray();
     int cut = 1 + random.nextInt(payload.length);
@@ -287,7 +319,9 @@ public final class WireFuzzer {
     return b;
   }
 
-  /** A packet: header with the given length field (which may lie) and sequence id, then the payload. */
+  /**
+   * A packet: header with the given length field (which may lie) and sequence id, then the payload.
+   */
   public static byte[] packet(byte[] payload, int seq, int headerLength) {
     byte[] out = new byte[4 + payload.length];
     out[0] = (byte) headerLength;
