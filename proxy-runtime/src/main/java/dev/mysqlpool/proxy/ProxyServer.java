@@ -2,26 +2,24 @@ package dev.mysqlpool.proxy;
 
 import dev.mysqlpool.proxy.admin.AdminEndpoints;
 import dev.mysqlpool.proxy.admin.AdminServer;
-import dev.mysqlpool.proxy.admin.ProxyMetrics;
+import dev.mysqlpool.proxy.admin.PoolMeters;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.backend.PoolStats;
-import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
+import dev.mysqlpool.proxy.frontend.ClientChannelInitializer;
 import dev.mysqlpool.proxy.frontend.Frontend;
+import dev.mysqlpool.proxy.metrics.ProxyMetrics;
 import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -78,12 +76,10 @@ public final class ProxyServer implements AutoCloseable {
           warmUser == null ? null : new PoolKey(warmUser, warmCapabilities, UTF8MB4_GENERAL_CI);
       pools.put(b.name(), new BackendPool(b, config.pool(), workers, warm));
     }
-    Frontend[] holder = new Frontend[1];
-    this.metrics = new ProxyMetrics(() -> holder[0] == null ? 0 : holder[0].clientConnections());
+    this.metrics = new ProxyMetrics();
     this.frontend = new Frontend(config, pools, metrics);
-    holder[0] = frontend;
     for (BackendPool p : pools.values()) {
-      metrics.bind(p);
+      PoolMeters.bind(metrics.registry(), p);
       p.start();
     }
     try {
@@ -121,7 +117,6 @@ public final class ProxyServer implements AutoCloseable {
 
   private Channel bindListener() throws InterruptedException {
     Duration keepAlive = config.frontend().tcpKeepAliveIdle();
-    Duration idle = config.frontend().clientIdleTimeout();
     ServerBootstrap b =
         Transport.serverChannel(new ServerBootstrap())
             .group(boss, workers)
@@ -130,21 +125,7 @@ public final class ProxyServer implements AutoCloseable {
             .childOption(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.SO_KEEPALIVE, !keepAlive.isZero())
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast("decoder", new MySQLPacketDecoder());
-                    if (!idle.isZero()) {
-                      ch.pipeline()
-                          .addLast(
-                              "idle",
-                              new IdleStateHandler(
-                                  false, idle.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-                    }
-                    ch.pipeline().addLast("session", frontend.newSession());
-                  }
-                });
+            .childHandler(new ClientChannelInitializer(frontend));
     if (!keepAlive.isZero()) {
       // Probes below the load balancer's idle timeout keep a quiet but live client's flow from
       // being dropped.

@@ -1,11 +1,11 @@
 package dev.mysqlpool.proxy.frontend;
 
-import dev.mysqlpool.proxy.admin.ProxyMetrics;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.config.ProxyConfig;
+import dev.mysqlpool.proxy.metrics.ProxyMetrics;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import java.security.SecureRandom;
-import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,7 +22,7 @@ public final class Frontend {
   final BackendPool defaultPool;
   final ProxyMetrics metrics;
   final SecureRandom random = new SecureRandom();
-  private final Map<Long, ClientSession> sessions = new ConcurrentHashMap<>();
+  private final Map<Long, ClientConnection> sessions = new ConcurrentHashMap<>();
   private final Map<String, Timer> queryTimers = new ConcurrentHashMap<>();
   private final Map<String, Timer> acquireTimers = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
@@ -35,6 +35,9 @@ public final class Frontend {
     this.pools = pools;
     this.defaultPool = pools.get(config.backends().get(0).name());
     this.metrics = metrics;
+    Gauge.builder("mysqlpool.frontend.client.connections", this, Frontend::clientConnections)
+        .description("Client connections open to the proxy")
+        .register(metrics.registry());
     for (String name : pools.keySet()) {
       queryTimers.put(name, metrics.queryTimer(name));
       acquireTimers.put(name, metrics.acquireTimer(name));
@@ -54,9 +57,9 @@ public final class Frontend {
     this.config = next;
   }
 
-  /** A new client session handler for an accepted connection. */
-  public ClientSession newSession() {
-    return new ClientSession(this, ids.incrementAndGet());
+  /** The handler of a newly accepted connection's login; it becomes a session once logged in. */
+  ClientLogin newLogin() {
+    return new ClientLogin(this, ids.incrementAndGet());
   }
 
   /** Client connections open right now. */
@@ -75,7 +78,7 @@ public final class Frontend {
    */
   public CompletableFuture<Void> drain() {
     draining = true;
-    for (ClientSession s : sessions.values()) {
+    for (ClientConnection s : sessions.values()) {
       s.drain();
     }
     if (open.get() == 0) {
@@ -86,31 +89,33 @@ public final class Frontend {
 
   /** Closes every session at once. */
   public void closeAll() {
-    for (ClientSession s : sessions.values()) {
+    for (ClientConnection s : sessions.values()) {
       s.forceClose();
     }
   }
 
-  Collection<ClientSession> sessions() {
-    return sessions.values();
-  }
-
-  ClientSession session(long id) {
+  /** The connection the proxy advertised this id to, logging in or logged in; null if gone. */
+  ClientConnection connection(long id) {
     return sessions.get(id);
   }
 
   /** Counts a new client; false when frontend.maxClientConnections is reached. */
-  boolean admit(ClientSession s) {
+  boolean admit(ClientConnection c) {
     if (open.incrementAndGet() > config().frontend().maxClientConnections()) {
       open.decrementAndGet();
       return false;
     }
-    sessions.put(s.id, s);
+    sessions.put(c.id(), c);
     return true;
   }
 
-  void leave(ClientSession s) {
-    if (sessions.remove(s.id) != null && open.decrementAndGet() == 0 && draining) {
+  /** The client's login became this session: KILL and drain find the session from now on. */
+  void loggedIn(ClientSession s) {
+    sessions.replace(s.id, s);
+  }
+
+  void leave(ClientConnection c) {
+    if (sessions.remove(c.id(), c) && open.decrementAndGet() == 0 && draining) {
       drained.complete(null);
     }
   }

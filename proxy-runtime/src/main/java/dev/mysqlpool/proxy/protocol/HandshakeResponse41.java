@@ -73,6 +73,40 @@ public record HandshakeResponse41(
   }
 
   /**
+   * Parses a COM_CHANGE_USER packet (reader index at its header) into the same shape as a login,
+   * under the capabilities the client negotiated at login.
+   *
+   * @param currentCollation kept when the packet names none
+   * @throws IndexOutOfBoundsException for a truncated packet
+   * @see <a
+   *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_change_user.html">COM_CHANGE_USER</a>
+   */
+  public static HandshakeResponse41 parseChangeUser(
+      ByteBuf packet, int capabilities, int currentCollation) {
+    ByteBuf p = packet.duplicate();
+    p.skipBytes(Packets.HEADER_SIZE + 1);
+    String name = Packets.readStringNul(p);
+    byte[] auth;
+    if ((capabilities & Capabilities.CLIENT_SECURE_CONNECTION) != 0) {
+      auth = new byte[p.readUnsignedByte()];
+      p.readBytes(auth);
+    } else {
+      auth = Packets.readBytesNul(p);
+    }
+    String db = p.isReadable() ? Packets.readStringNul(p) : "";
+    int collation = currentCollation;
+    if (p.readableBytes() >= 2) {
+      collation = p.readUnsignedShortLE() & 0xff;
+    }
+    String plugin = null;
+    if ((capabilities & Capabilities.CLIENT_PLUGIN_AUTH) != 0 && p.isReadable()) {
+      plugin = Packets.readStringNul(p);
+    }
+    return new HandshakeResponse41(
+        capabilities, 0, collation, name, auth, db.isEmpty() ? null : db, plugin);
+  }
+
+  /**
    * Writes the reply with sequence id 1, as the proxy logs in to a backend (no database, no
    * attributes).
    */

@@ -143,6 +143,13 @@ public final class Packets {
     }
   }
 
+  /** A copy of the packet's payload (the packet's reader index at its header is left as is). */
+  public static byte[] payload(ByteBuf packet) {
+    byte[] out = new byte[payloadLength(packet)];
+    packet.getBytes(packet.readerIndex() + HEADER_SIZE, out);
+    return out;
+  }
+
   /** Reads bytes up to a NUL (consumed) or to the end of the buffer. */
   public static byte[] readBytesNul(ByteBuf buf) {
     int end = buf.indexOf(buf.readerIndex(), buf.writerIndex(), (byte) 0);

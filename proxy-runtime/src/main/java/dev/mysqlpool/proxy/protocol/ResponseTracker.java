@@ -1,6 +1,7 @@
 package dev.mysqlpool.proxy.protocol;
 
 import io.netty.buffer.ByteBuf;
+import java.util.Arrays;
 
 /**
  * Follows the server's replies to a connection's pipelined commands, packet by packet, so the proxy
@@ -28,8 +29,13 @@ public final class ResponseTracker {
   private static final int PREPARED_COLUMNS = 8;
   private static final int PREPARED_COLUMNS_EOF = 9;
 
-  private final boolean deprecateEof;
+  private boolean deprecateEof;
+
+  /** Per pending command, oldest at head: the command byte, the caller's tag and owner. */
   private int[] queue = new int[8];
+
+  private int[] tags = new int[8];
+  private Object[] owners = new Object[8];
   private int head;
   private int size;
 
@@ -53,24 +59,86 @@ public final class ResponseTracker {
    *     matters)
    */
   public ResponseTracker(int capabilities) {
+    reset(capabilities);
+  }
+
+  /**
+   * Starts over for another connection (nothing pending), so one tracker can serve a client for its
+   * whole life even as it moves between backend connections.
+   */
+  public void reset(int capabilities) {
     this.deprecateEof = (capabilities & Capabilities.CLIENT_DEPRECATE_EOF) != 0;
+    Arrays.fill(owners, null);
+    head = 0;
+    size = 0;
+    phase = FIRST;
+    remaining = 0;
+    columnsAfterParams = 0;
+    continuation = false;
+    lastStatus = ServerStatus.AUTOCOMMIT;
+    localInfileRequested = false;
+    lastWasError = false;
+    okPacket = false;
+    lastWarnings = 0;
+    lastAffectedRows = 0;
+    lastInsertId = 0;
+    completedInsertId = 0;
+    rows = 0;
+    lastWasResultSet = false;
   }
 
   /** Records a command sent to the server that it will answer. */
   public void expect(int command) {
+    expect(command, 0, null);
+  }
+
+  /**
+   * Records a command sent to the server that it will answer, with what the caller needs to know
+   * about it when its reply arrives ({@link #currentTag()}, {@link #currentOwner()}): so one queue
+   * says both where the reply ends and whose it is.
+   *
+   * @param tag any int of the caller's (e.g. flags of a client statement)
+   * @param owner any object of the caller's, or null
+   */
+  public void expect(int command, int tag, Object owner) {
     if (size == queue.length) {
-      int[] bigger = new int[queue.length * 2];
-      for (int i = 0; i < size; i++) {
-        bigger[i] = queue[(head + i) % queue.length];
-      }
-      queue = bigger;
-      head = 0;
+      grow();
     }
-    queue[(head + size) % queue.length] = command;
+    int slot = (head + size) % queue.length;
+    queue[slot] = command;
+    tags[slot] = tag;
+    owners[slot] = owner;
     if (size == 0) {
       begin(command);
     }
     size++;
+  }
+
+  private void grow() {
+    int n = queue.length * 2;
+    int[] biggerQueue = new int[n];
+    int[] biggerTags = new int[n];
+    Object[] biggerOwners = new Object[n];
+    for (int i = 0; i < size; i++) {
+      int from = (head + i) % queue.length;
+      biggerQueue[i] = queue[from];
+      biggerTags[i] = tags[from];
+      biggerOwners[i] = owners[from];
+    }
+    queue = biggerQueue;
+    tags = biggerTags;
+    owners = biggerOwners;
+    head = 0;
+  }
+
+  /** The tag given with the command whose reply is being read; 0 when none is pending. */
+  public int currentTag() {
+    return size == 0 ? 0 : tags[head];
+  }
+
+  /** The owner given with the command whose reply is being read; null when none is pending. */
+  public Object currentOwner() {
+    return size == 0 ? null : owners[head];
   }
 
   /** Commands sent whose replies are not complete yet. */
@@ -345,6 +413,7 @@ public final class ResponseTracker {
     completedInsertId = lastInsertId;
     lastInsertId = 0;
     localInfileRequested = false;
+    owners[head] = null;
     head = (head + 1) % queue.length;
     size--;
     if (size > 0) {

@@ -1,10 +1,8 @@
-package dev.mysqlpool.proxy.admin;
+package dev.mysqlpool.proxy.metrics;
 
-import dev.mysqlpool.proxy.backend.BackendPool;
-import dev.mysqlpool.proxy.backend.PoolStats;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -17,12 +15,12 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntSupplier;
-import java.util.function.ToDoubleFunction;
 
 /**
- * The proxy's Prometheus metrics, named {@code mysqlpool_<subsystem>_<name>}. Pool gauges read a
- * fresh snapshot at scrape time; the hot path only touches timers and adders.
+ * The proxy's Prometheus registry and the meters the data path bumps (errors by kind, pins, query
+ * and acquire timers), named {@code mysqlpool_<subsystem>_<name>}. A leaf: the frontend and the
+ * pools record here, the admin server reads; gauges of other objects are registered by their owners
+ * through {@link #registry()}.
  */
 public final class ProxyMetrics {
   private final PrometheusMeterRegistry registry =
@@ -31,82 +29,16 @@ public final class ProxyMetrics {
   private final ConcurrentHashMap<String, Counter> pins = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, AtomicInteger> pinnedNow = new ConcurrentHashMap<>();
 
-  /**
-   * Held here because Micrometer keeps only a weak reference to a gauge's object; a lambda would be
-   * collected.
-   */
-  private final IntSupplier clientConnections;
-
-  public ProxyMetrics(IntSupplier clientConnections) {
-    this.clientConnections = clientConnections;
-    Gauge.builder(
-            "mysqlpool.frontend.client.connections", this, m -> m.clientConnections.getAsInt())
-        .description("Client connections open to the proxy")
-        .register(registry);
+  public ProxyMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
-    JvmGcMetrics gc = new JvmGcMetrics();
-    gc.bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
   }
 
-  /** Registers one backend's pool gauges and counters. */
-  public void bind(BackendPool pool) {
-    String b = pool.name();
-    gauge(pool, b, "used", PoolStats::used);
-    gauge(pool, b, "free", PoolStats::free);
-    gauge(pool, b, "pending", PoolStats::pending);
-    gauge(pool, b, "connecting", PoolStats::connecting);
-    gauge(pool, b, "total", PoolStats::total);
-    Gauge.builder("mysqlpool.pool.max.used", pool, p -> p.stats().maxUsed())
-        .description("Highest number of backend connections in use at once")
-        .tag("backend", b)
-        .register(registry);
-    Gauge.builder("mysqlpool.backend.up", pool, p -> p.reachable() ? 1 : 0)
-        .description("1 when the last login to the backend succeeded")
-        .tag("backend", b)
-        .register(registry);
-    counter(
-        pool,
-        b,
-        "mysqlpool.pool.connections.opened",
-        "Backend connections opened",
-        PoolStats::created);
-    counter(
-        pool,
-        b,
-        "mysqlpool.pool.connections.closed",
-        "Backend connections closed",
-        PoolStats::destroyed);
-    counter(
-        pool,
-        b,
-        "mysqlpool.pool.connect.errors",
-        "Failed backend logins",
-        PoolStats::connectErrors);
-    counter(
-        pool,
-        b,
-        "mysqlpool.pool.acquire.timeouts",
-        "Clients that waited longer than pool.acquireTimeout",
-        PoolStats::acquireTimeouts);
-    PoolStats.Counters t = pool.traffic();
-    FunctionCounter.builder("mysqlpool.backend.queries", t, c -> c.queries.sum())
-        .description("Commands answered by the backend")
-        .tag("backend", b)
-        .register(registry);
-    FunctionCounter.builder("mysqlpool.backend.query.errors", t, c -> c.queryErrors.sum())
-        .description("Commands the backend answered with an error")
-        .tag("backend", b)
-        .register(registry);
-    FunctionCounter.builder("mysqlpool.backend.sent.bytes", t, c -> c.bytesSent.sum())
-        .description("Bytes sent to the backend")
-        .tag("backend", b)
-        .register(registry);
-    FunctionCounter.builder("mysqlpool.backend.received.bytes", t, c -> c.bytesReceived.sum())
-        .description("Bytes received from the backend")
-        .tag("backend", b)
-        .register(registry);
+  /** Where owners of other state (the pools, the frontend) register their gauges. */
+  public MeterRegistry registry() {
+    return registry;
   }
 
   /** Time clients waited for a backend connection. */
@@ -187,22 +119,5 @@ public final class ProxyMetrics {
   /** Prometheus text exposition. */
   public String scrape() {
     return registry.scrape();
-  }
-
-  private void gauge(
-      BackendPool pool, String backend, String state, ToDoubleFunction<PoolStats> f) {
-    Gauge.builder("mysqlpool.pool.connections", pool, p -> f.applyAsDouble(p.stats()))
-        .description("Backend connections by state (used, free, pending, connecting, total)")
-        .tag("backend", backend)
-        .tag("state", state)
-        .register(registry);
-  }
-
-  private void counter(
-      BackendPool pool, String backend, String name, String help, ToDoubleFunction<PoolStats> f) {
-    FunctionCounter.builder(name, pool, p -> f.applyAsDouble(p.stats()))
-        .description(help)
-        .tag("backend", backend)
-        .register(registry);
   }
 }

@@ -1,0 +1,506 @@
+package dev.mysqlpool.proxy.frontend;
+
+import dev.mysqlpool.proxy.backend.BackendConnection;
+import dev.mysqlpool.proxy.backend.BackendListener;
+import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.protocol.Capabilities;
+import dev.mysqlpool.proxy.protocol.Commands;
+import dev.mysqlpool.proxy.protocol.ErrorCodes;
+import dev.mysqlpool.proxy.protocol.PacketCursor;
+import dev.mysqlpool.proxy.protocol.Packets;
+import dev.mysqlpool.proxy.protocol.ResponseTracker;
+import dev.mysqlpool.proxy.protocol.ServerStatus;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The backend connection lent to one {@link ClientSession}, while it is lent: client packets go out
+ * through it, and the server's replies come back through it, followed packet by packet by a {@link
+ * ResponseTracker} whose queue also says whose each reply is (a client command's, or one of the
+ * proxy's own {@link ProxyCommand}s, which are consumed here).
+ *
+ * <p>Threading: the client's event loop (the backend channel's events are handed there by {@link
+ * BackendListener}). Ownership: a client packet passed to {@link #send} and a backend batch passed
+ * to {@link #onPacket} are forwarded or released here.
+ */
+final class BackendRelay implements BackendListener {
+  /** Logs as the session: what a client's session logs, operators find under one logger name. */
+  private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+  private final ClientSession session;
+  private final Channel client;
+  private BackendConnection backend;
+
+  /** Reset at each lend, so one tracker serves the whole session. */
+  private final ResponseTracker tracker = new ResponseTracker(0);
+
+  private long lentAtNanos;
+  private ScheduledFuture<?> leakTimer;
+
+  /** The proxy's own blocking commands in flight that client commands must wait for. */
+  private int blockingOwn;
+
+  private String ownError;
+  private boolean ownErrorAnswered;
+  private List<String> ownFirstRow;
+
+  /** Client commands sent on this connection since it was lent. */
+  private int commandsSinceLend;
+
+  private long commandStartNanos;
+  private boolean releaseWanted;
+  private boolean clientContinuation;
+  private boolean uploading;
+  private int loadLocalQueries;
+  private boolean optionChanged;
+  private boolean flushBackend;
+  private boolean flushClient;
+
+  /** Byte counts are added to the shared counters once per read batch, not per packet. */
+  private long unreportedBytesSent;
+
+  private long unreportedBytesReceived;
+
+  BackendRelay(ClientSession session) {
+    this.session = session;
+    this.client = session.client;
+  }
+
+  /** The connection lent now, or null. */
+  BackendConnection backend() {
+    return backend;
+  }
+
+  ResponseTracker tracker() {
+    return tracker;
+  }
+
+  /** Replies still owed by the server (client commands and the proxy's own). */
+  int pending() {
+    return tracker.pending();
+  }
+
+  int commandsSinceLend() {
+    return commandsSinceLend;
+  }
+
+  /** Whether client commands must wait (the proxy's own commands are in flight). */
+  boolean blocked() {
+    return blockingOwn > 0;
+  }
+
+  /** Whether a command, an upload or a continuation of a large packet is in flight. */
+  boolean busy() {
+    return tracker.pending() > 0 || uploading || clientContinuation;
+  }
+
+  /** The connection cannot take more client packets now. */
+  boolean backendFull() {
+    return backend != null && !backend.channel().isWritable();
+  }
+
+  /** Starts a lend: from now on this connection's events come here. */
+  void lend(BackendConnection c) {
+    backend = c;
+    lentAtNanos = System.nanoTime();
+    tracker.reset(c.capabilities());
+    commandsSinceLend = 0;
+    ownError = null;
+    ownErrorAnswered = false;
+    c.listener(this);
+    long leakMillis = session.frontend.config().pool().leakDetectionThreshold().toMillis();
+    if (leakMillis > 0) {
+      leakTimer = session.loop.schedule(this::warnLeak, leakMillis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void warnLeak() {
+    if (backend != null) {
+      long heldMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lentAtNanos);
+      session.metrics().error("leak_suspected");
+      log.warn(
+          "client #{} ({}) has held backend connection {} for {}ms, longer than"
+              + " pool.leakDetectionThreshold ({}ms); {}",
+          session.id,
+          session.describe(),
+          backend,
+          heldMs,
+          session.frontend.config().pool().leakDetectionThreshold().toMillis(),
+          session.mode().holdReason());
+    }
+  }
+
+  /** Sends a client command (its first packet); takes ownership. */
+  void send(ByteBuf packet, int command, int flags) {
+    if (command == Commands.COM_QUERY) {
+      inspectQuery(packet);
+    } else if (command == Commands.COM_INIT_DB) {
+      backend.schema(null, false);
+    } else if (command == Commands.COM_SET_OPTION) {
+      // COM_RESET_CONNECTION does not undo it: this backend cannot be pooled again.
+      optionChanged = true;
+    }
+    if (Commands.expectsResponse(command)) {
+      tracker.expect(command, flags, null);
+      commandsSinceLend++;
+      if (tracker.pending() == 1) {
+        commandStartNanos = System.nanoTime();
+      }
+    }
+    sendMore(packet);
+  }
+
+  /** Whether the next client packet continues the last one (a large payload, a file upload). */
+  boolean expectsContinuation() {
+    return clientContinuation || uploading;
+  }
+
+  /** Sends a packet that continues a command (large payload, LOAD DATA LOCAL); takes ownership. */
+  void sendMore(ByteBuf packet) {
+    int length = Packets.payloadLength(packet);
+    session.nextClientSeq = Packets.sequenceId(packet) + 1;
+    if (uploading && length == 0) {
+      uploading = false;
+      tracker.localInfileDone();
+    } else if (!uploading) {
+      clientContinuation = length == Packets.MAX_PAYLOAD;
+    }
+    unreportedBytesSent += packet.readableBytes();
+    backend.channel().write(packet, backend.channel().voidPromise());
+    flushBackend = true;
+  }
+
+  /** Follows what the proxy must know of every statement in both modes: USE and LOAD DATA LOCAL. */
+  private void inspectQuery(ByteBuf packet) {
+    int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
+    int end = packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet);
+    int i = start;
+    while (i < end && Character.isWhitespace(packet.getByte(i))) {
+      i++;
+    }
+    if (i >= end) {
+      return;
+    }
+    int c = packet.getByte(i) | 0x20;
+    if (c == 'u'
+        || c == '/'
+        || c == '-'
+        || c == '#'
+        || ((session.capabilities & Capabilities.CLIENT_MULTI_STATEMENTS) != 0
+            && packet.indexOf(i, end, (byte) ';') >= 0)) {
+      // USE, or a statement the proxy cannot see through: the default database may change.
+      backend.schema(null, false);
+    }
+    if (c == 'l' && LocalCommands.isLoadLocal(packet, i, end)) {
+      loadLocalQueries++;
+    }
+  }
+
+  /**
+   * Sends one of the proxy's own commands ahead of the client's next; its reply is consumed here
+   * and handed to the command.
+   */
+  void sendOwn(ProxyCommand own, ByteBuf command) {
+    if (own.blocking) {
+      blockingOwn++;
+    }
+    tracker.expect(Packets.firstByte(command), 0, own);
+    backend.channel().write(command, backend.channel().voidPromise());
+    flushBackend = true;
+  }
+
+  /** {@link #sendOwn}, sent at once, with client reads paused behind it. */
+  void sendOwnNow(ProxyCommand own, ByteBuf command) {
+    sendOwn(own, command);
+    flushBackend = false;
+    backend.channel().flush();
+    session.updateClientReading();
+  }
+
+  /** Ends the lend: the connection goes back to the pool as {@code how} says. */
+  void release(BackendPool.Release how) {
+    if (backend == null) {
+      return;
+    }
+    if (leakTimer != null) {
+      leakTimer.cancel(false);
+      leakTimer = null;
+    }
+    BackendConnection c = backend;
+    backend = null;
+    c.listener(null);
+    c.channel().config().setAutoRead(true);
+    flushBackend = false;
+    session.pool().release(c, how);
+    tracker.reset(0);
+    blockingOwn = 0;
+    optionChanged = false;
+    clientContinuation = false;
+    uploading = false;
+  }
+
+  /** The session ends: the connection is killed mid-command, discarded or reset as it must be. */
+  void releaseAtClose() {
+    if (backend == null) {
+      return;
+    }
+    if (busy()) {
+      // The server may be busy with this client's statement and would not notice a closed socket
+      // until it writes: kill it over a side connection so its locks are freed now.
+      log.info(
+          "client #{} ({}) left during a command; killing backend thread {}",
+          session.id,
+          session.describe(),
+          backend.threadId());
+      session.pool().kill(session.loop, backend.key(), backend.threadId(), false);
+      release(BackendPool.Release.DISCARD);
+    } else {
+      release(optionChanged ? BackendPool.Release.DISCARD : BackendPool.Release.RESET);
+    }
+  }
+
+  /** Cancels the statement running on the lent connection, if any (KILL QUERY). */
+  void cancelRunningCommand() {
+    if (backend != null && tracker.pending() > 0) {
+      session.pool().kill(session.loop, backend.key(), backend.threadId(), true);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ the replies
+
+  @Override
+  public EventExecutor executor() {
+    return session.loop;
+  }
+
+  /**
+   * Follows each packet of the batch through the tracker and forwards the batch to the client as
+   * one buffer, except the replies to the proxy's own commands, which are consumed here, and OK
+   * packets whose session-state data the mode rewrites.
+   */
+  @Override
+  public void onPacket(BackendConnection c, ByteBuf packets) {
+    if (c != backend || session.closed()) {
+      packets.release();
+      return;
+    }
+    unreportedBytesReceived += packets.readableBytes();
+    try {
+      PacketCursor cursor = new PacketCursor(packets);
+      int forwardFrom = packets.readerIndex();
+      while (cursor.advance()) {
+        ByteBuf packet = cursor.packet();
+        int flags = tracker.currentTag();
+        Object owner = tracker.currentOwner();
+        boolean rowPacket = tracker.readingRows();
+        boolean done;
+        try {
+          done = tracker.onPacket(packet);
+        } catch (RuntimeException e) {
+          log.warn(
+              "client #{}: backend {} sent a packet out of turn ({}); closing both",
+              session.id,
+              c,
+              e.getMessage());
+          session.metrics().error("protocol_error");
+          lost("the backend sent an unexpected packet");
+          return;
+        }
+        if (owner != null) {
+          forward(packets, forwardFrom, cursor.start());
+          forwardFrom = cursor.end();
+          onOwnPacket((ProxyCommand) owner, packet, rowPacket);
+          if (done) {
+            onOwnDone((ProxyCommand) owner);
+            if (backend != c || session.closed()) {
+              return;
+            }
+          }
+          continue;
+        }
+        if (tracker.localInfileRequested() && !uploading) {
+          if (loadLocalQueries == 0) {
+            log.warn(
+                "client #{}: backend {} asked for a local file without a LOAD DATA LOCAL"
+                    + " statement; closing",
+                session.id,
+                c);
+            session.metrics().error("protocol_error");
+            lost("the backend asked for a local file the client did not offer");
+            return;
+          }
+          loadLocalQueries--;
+          uploading = true;
+        }
+        if (tracker.packetWasOk()
+            && (tracker.lastStatus() & ServerStatus.SESSION_STATE_CHANGED) != 0) {
+          ByteBuf replacement = session.mode().onStateChange(flags, packet);
+          if (replacement != null) {
+            forward(packets, forwardFrom, cursor.start());
+            forwardFrom = cursor.end();
+            client.write(replacement, client.voidPromise());
+            flushClient = true;
+          }
+        }
+        session.nextClientSeq = Packets.sequenceId(packet) + 1;
+        if (done) {
+          forward(packets, forwardFrom, cursor.end());
+          forwardFrom = cursor.end();
+          replyDone(flags);
+          if (session.closed()) {
+            return;
+          }
+        }
+      }
+      forward(packets, forwardFrom, packets.writerIndex());
+    } finally {
+      packets.release();
+    }
+    if (releaseWanted) {
+      releaseWanted = false;
+      session.maybeRelease();
+    }
+  }
+
+  private void onOwnPacket(ProxyCommand own, ByteBuf packet, boolean rowPacket) {
+    if (Packets.firstByte(packet) == Packets.ERR && !rowPacket) {
+      ownError = Packets.describeError(packet);
+      if (own.answersWaitingCommand && !ownErrorAnswered) {
+        ownErrorAnswered = true;
+        ByteBuf err = packet.retainedSlice();
+        if (session.answerWaitingCommand(err)) {
+          flushClient = true;
+        }
+      } else {
+        log.warn(
+            "client #{}: backend {} refused the proxy's own statement: {}",
+            session.id,
+            backend,
+            ownError);
+      }
+    } else if (rowPacket && ownFirstRow == null) {
+      ownFirstRow = Packets.textRow(packet);
+    }
+  }
+
+  private void onOwnDone(ProxyCommand own) {
+    String error = ownError;
+    List<String> row = ownFirstRow;
+    ownError = null;
+    ownFirstRow = null;
+    if (own.blocking) {
+      blockingOwn--;
+    }
+    own.done(error, row);
+    if (blockingOwn == 0 && !session.closed()) {
+      session.drainQueue();
+    }
+  }
+
+  private void forward(ByteBuf packets, int from, int to) {
+    if (to > from) {
+      client.write(packets.retainedSlice(from, to - from), client.voidPromise());
+      flushClient = true;
+    }
+  }
+
+  private void replyDone(int flags) {
+    session.mode().onReplyDone(flags, tracker);
+    BackendPool pool = session.pool();
+    pool.traffic().queries.increment();
+    if (tracker.lastWasError()) {
+      pool.traffic().queryErrors.increment();
+    }
+    long now = System.nanoTime();
+    session.queryTimer().record(now - commandStartNanos, TimeUnit.NANOSECONDS);
+    commandStartNanos = now;
+    session.onReplyDone(tracker.lastStatus(), tracker.pending() == 0);
+  }
+
+  /** The mode wants the connection back once the current batch is handled. */
+  void wantRelease() {
+    releaseWanted = true;
+  }
+
+  @Override
+  public void onReadComplete(BackendConnection c) {
+    if (c == backend && !session.closed()) {
+      flush();
+    }
+  }
+
+  @Override
+  public void onWritabilityChanged(BackendConnection c) {
+    if (c == backend) {
+      session.updateClientReading();
+    }
+  }
+
+  @Override
+  public void onClosed(BackendConnection c) {
+    if (c != backend || session.closed()) {
+      return;
+    }
+    boolean during = tracker.pending() > 0;
+    backend = null;
+    session.metrics().error("backend_lost");
+    log.warn(
+        "client #{} ({}): backend connection {} closed{}",
+        session.id,
+        session.describe(),
+        c,
+        during ? " during a command" : "");
+    session.pool().release(c, BackendPool.Release.DISCARD);
+    lost(
+        "Lost connection to backend '"
+            + session.pool().name()
+            + "' "
+            + (during ? "during query" : "while the session was idle")
+            + "; the session is closed");
+  }
+
+  /**
+   * The session's server-side state is gone: tell the client, as a server that went away would, and
+   * close.
+   */
+  private void lost(String message) {
+    if (tracker.pending() > 0) {
+      ByteBuf err =
+          Packets.err(
+              client.alloc(), session.nextClientSeq, ErrorCodes.LOST_CONNECTION, "HY000", message);
+      client.writeAndFlush(err).addListener(f -> session.close());
+    } else {
+      session.close();
+    }
+  }
+
+  /** Writes out what was queued on both channels, and adds up the bytes relayed. */
+  void flush() {
+    if (unreportedBytesSent + unreportedBytesReceived > 0) {
+      BackendPool pool = session.pool();
+      pool.traffic().bytesSent.add(unreportedBytesSent);
+      pool.traffic().bytesReceived.add(unreportedBytesReceived);
+      unreportedBytesSent = 0;
+      unreportedBytesReceived = 0;
+    }
+    if (flushClient) {
+      flushClient = false;
+      client.flush();
+    }
+    if (flushBackend && backend != null) {
+      flushBackend = false;
+      backend.channel().flush();
+    }
+  }
+
+  /** A local reply was written to the client: flush it with the rest. */
+  void clientWritten() {
+    flushClient = true;
+  }
+}

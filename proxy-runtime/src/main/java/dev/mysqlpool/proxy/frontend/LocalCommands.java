@@ -1,0 +1,186 @@
+package dev.mysqlpool.proxy.frontend;
+
+import dev.mysqlpool.proxy.config.ProxyConfig.User;
+import dev.mysqlpool.proxy.protocol.Commands;
+import dev.mysqlpool.proxy.protocol.ErrorCodes;
+import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
+import dev.mysqlpool.proxy.protocol.Packets;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The commands a session answers itself rather than relaying: KILL (as COM_QUERY or
+ * COM_PROCESS_KILL) with the connection ids the proxy advertised, and COM_CHANGE_USER, which the
+ * proxy authenticates as it does a login. The session runs them only when no reply is owed, so
+ * their answers go out in order.
+ *
+ * <p>Threading: the session's event loop. Packets passed in are read, never released here.
+ */
+final class LocalCommands {
+  private static final Logger log = LoggerFactory.getLogger(LocalCommands.class);
+  private static final Pattern KILL =
+      Pattern.compile(
+          "\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d+)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+  private static final Pattern LOAD_LOCAL =
+      Pattern.compile(
+          "\\s*LOAD\\s+(?:DATA|XML)\\s+(?:LOW_PRIORITY\\s+|CONCURRENT\\s+)?LOCAL\\s.*",
+          Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+
+  private final ClientSession session;
+
+  /** A COM_CHANGE_USER waiting for the client's answer to an AuthSwitchRequest, or null. */
+  private HandshakeResponse41 pendingChangeUser;
+
+  LocalCommands(ClientSession session) {
+    this.session = session;
+  }
+
+  /** Whether this COM_QUERY is a KILL the proxy must map to its own connection ids. */
+  static boolean isKill(ByteBuf packet) {
+    int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
+    int len = Packets.payloadLength(packet) - 1;
+    if (len < 6 || len > 64) {
+      return false;
+    }
+    int i = start;
+    while (i < start + len && Character.isWhitespace(packet.getByte(i))) {
+      i++;
+    }
+    return i < start + len
+        && (packet.getByte(i) | 0x20) == 'k'
+        && KILL.matcher(packet.toString(start, len, StandardCharsets.UTF_8)).matches();
+  }
+
+  /** Whether the statement from {@code i} to {@code end} is a LOAD DATA|XML ... LOCAL. */
+  static boolean isLoadLocal(ByteBuf packet, int i, int end) {
+    return LOAD_LOCAL
+        .matcher(packet.toString(i, Math.min(end - i, 256), StandardCharsets.UTF_8))
+        .matches();
+  }
+
+  /**
+   * Answers a COM_CHANGE_USER, COM_PROCESS_KILL or KILL statement.
+   *
+   * @throws RuntimeException for a malformed packet (the session closes)
+   */
+  void run(ByteBuf packet, int command) {
+    int seq = Packets.sequenceId(packet);
+    if (command == Commands.COM_CHANGE_USER) {
+      changeUser(packet);
+    } else if (command == Commands.COM_PROCESS_KILL) {
+      kill(seq, packet.getUnsignedIntLE(packet.readerIndex() + Packets.HEADER_SIZE + 1), false);
+    } else {
+      Matcher m =
+          KILL.matcher(
+              packet.toString(
+                  packet.readerIndex() + Packets.HEADER_SIZE + 1,
+                  Packets.payloadLength(packet) - 1,
+                  StandardCharsets.UTF_8));
+      if (!m.matches()) {
+        throw new IllegalStateException("not a KILL statement");
+      }
+      long target;
+      try {
+        target = Long.parseLong(m.group(2));
+      } catch (NumberFormatException tooLong) {
+        unknownThread(seq, m.group(2));
+        return;
+      }
+      kill(seq, target, "QUERY".equalsIgnoreCase(m.group(1)));
+    }
+  }
+
+  /**
+   * KILL with the connection id the proxy advertised: KILL QUERY cancels the statement running on
+   * whichever backend serves that client (over a side connection, as drivers' query timeouts
+   * expect); KILL CONNECTION ends that client session, never a pooled backend.
+   */
+  private void kill(int seq, long targetId, boolean queryOnly) {
+    ClientConnection found = session.frontend.connection(targetId);
+    if (found == null) {
+      unknownThread(seq, Long.toString(targetId));
+      return;
+    }
+    if (!(found instanceof ClientSession target)
+        || !target.user.name().equals(session.user.name())) {
+      session.writeLocal(
+          Packets.err(
+              session.alloc(),
+              seq + 1,
+              ErrorCodes.KILL_DENIED,
+              "HY000",
+              "You are not owner of thread " + targetId));
+      return;
+    }
+    if (target == session && !queryOnly) {
+      session.close();
+      return;
+    }
+    session.writeLocal(
+        Packets.ok(session.alloc(), seq + 1, session.lastStatus(), session.capabilities));
+    if (queryOnly) {
+      target.cancelRunningCommand();
+    } else {
+      target.forceClose();
+    }
+  }
+
+  private void unknownThread(int seq, String id) {
+    session.writeLocal(
+        Packets.err(
+            session.alloc(),
+            seq + 1,
+            ErrorCodes.NO_SUCH_THREAD,
+            "HY000",
+            "Unknown thread id: " + id));
+  }
+
+  private void changeUser(ByteBuf packet) {
+    HandshakeResponse41 hello =
+        HandshakeResponse41.parseChangeUser(packet, session.capabilities, session.collation);
+    int seq = Packets.sequenceId(packet) + 1;
+    if (session.authenticator.needsSwitch(hello.authPlugin())) {
+      pendingChangeUser = hello;
+      session.writeLocal(session.authenticator.switchRequest(session.alloc(), seq));
+      return;
+    }
+    finishChangeUser(hello, seq, hello.authResponse());
+  }
+
+  /** Whether the next client packet answers this command's AuthSwitchRequest. */
+  boolean awaitingAuthSwitch() {
+    return pendingChangeUser != null;
+  }
+
+  /** The client's answer to the AuthSwitchRequest of a COM_CHANGE_USER. */
+  void onAuthSwitchReply(ByteBuf packet) {
+    HandshakeResponse41 hello = pendingChangeUser;
+    pendingChangeUser = null;
+    finishChangeUser(hello, Packets.sequenceId(packet) + 1, Packets.payload(packet));
+  }
+
+  private void finishChangeUser(HandshakeResponse41 hello, int seq, byte[] reply) {
+    User user = session.authenticator.verify(session.frontend.config(), hello.user(), reply);
+    if (user == null) {
+      session.metrics().error("auth_failed");
+      log.info(
+          "client #{} from {}: access denied for user '{}'",
+          session.id,
+          session.remoteHost,
+          hello.user());
+      session.closeWithError(
+          seq,
+          ErrorCodes.ACCESS_DENIED,
+          "28000",
+          ClientLogin.accessDenied(hello.user(), session.remoteHost, reply));
+      return;
+    }
+    session.changedUser(user, hello.collation(), hello.database());
+    session.writeLocal(
+        Packets.ok(session.alloc(), seq, session.lastStatus(), session.capabilities));
+  }
+}

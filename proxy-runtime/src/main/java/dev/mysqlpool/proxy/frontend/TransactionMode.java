@@ -1,0 +1,414 @@
+package dev.mysqlpool.proxy.frontend;
+
+import dev.mysqlpool.proxy.backend.BackendConnection;
+import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.protocol.Capabilities;
+import dev.mysqlpool.proxy.protocol.Commands;
+import dev.mysqlpool.proxy.protocol.ErrorCodes;
+import dev.mysqlpool.proxy.protocol.Packets;
+import dev.mysqlpool.proxy.protocol.ResponseTracker;
+import dev.mysqlpool.proxy.protocol.SessionStateInfo;
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code pool.mode: transaction} for one client: the backend connection goes back to the pool
+ * between transactions, and what the client's session carries (its default database, the variables
+ * in {@link dev.mysqlpool.proxy.backend.SessionVariables}, LAST_INSERT_ID(), ROW_COUNT() and
+ * FOUND_ROWS(), pending warnings) follows it to the next connection. State that cannot move pins
+ * the client to its connection until it leaves or resets.
+ *
+ * <p>This object is the one owner of that carried state. Threading: the session's event loop only.
+ */
+final class TransactionMode implements SessionMode {
+  private static final Logger log = LoggerFactory.getLogger(TransactionMode.class);
+  private static final String TRACK_STATE_CHANGES = "SET SESSION session_track_state_change = ON";
+  private static final String SET_OPTION = "set_option";
+
+  private final ClientSession session;
+  private final BackendRelay relay;
+
+  /** Made with the first backend's server family (which variables it carries), then reused. */
+  private StatementScan scan;
+
+  /** Restores the client's variables on a lent connection. */
+  private final ProxyCommand restore =
+      new ProxyCommand(true, true) {
+        @Override
+        void done(String error, List<String> firstRow) {
+          if (error != null) {
+            relay.backend().currentVars(null); // unknown now: closed when it comes back
+          }
+        }
+      };
+
+  /** Reads the carried variables back before the connection goes. */
+  private final ProxyCommand snapshot =
+      new ProxyCommand(true, false) {
+        @Override
+        void done(String error, List<String> firstRow) {
+          finishSnapshot(error, firstRow);
+        }
+      };
+
+  /** {@code SELECT @@warning_count}: may the connection go with the server's diagnostics list? */
+  private final ProxyCommand warningCheck =
+      new ProxyCommand(true, false) {
+        @Override
+        void done(String error, List<String> firstRow) {
+          diagnosticsPending = firstRow == null || !"0".equals(firstRow.get(0));
+          relay.wantRelease();
+        }
+      };
+
+  /** A statement sent ahead of the client's next command; only its completion matters. */
+  private final ProxyCommand injected =
+      new ProxyCommand(false, false) {
+        @Override
+        void done(String error, List<String> firstRow) {
+          relay.wantRelease();
+        }
+      };
+
+  /** The client's carried variables, in SessionVariables order; null while a fresh login's. */
+  private String[] vars;
+
+  /** A carried variable or the schema may have changed: snapshot before giving the backend back. */
+  private boolean varsDirty;
+
+  /** Why this session may not leave its backend connection, or null. */
+  private String pinReason;
+
+  private long lastInsertId;
+
+  /** What ROW_COUNT() and FOUND_ROWS() would return after the client's last statement. */
+  private long rowCount = -1;
+
+  private long foundRows;
+
+  /**
+   * The server holds warnings or errors of this client's statements on the current connection (SHOW
+   * WARNINGS would list them): it stays until a check finds the list empty, so every connection
+   * goes back with an empty one.
+   */
+  private boolean diagnosticsPending;
+
+  private boolean warningsChecked;
+
+  /** LAST_INSERT_ID(expr) ran: the next snapshot brings the value back. */
+  private boolean lastInsertIdFromSnapshot;
+
+  TransactionMode(ClientSession session, BackendRelay relay) {
+    this.session = session;
+    this.relay = relay;
+  }
+
+  /**
+   * Pins for state the server does not report, and prepares the backend for statements that read
+   * what the client's previous statement left behind.
+   */
+  @Override
+  public int onQuery(ByteBuf packet) {
+    int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
+    int end = packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet);
+    if (scan == null) {
+      scan = new StatementScan(relay.backend().variables());
+    }
+    scan.scan(packet, start, end);
+    int flags = scan.flags | StatementScan.STATEMENT;
+    if (scan.pin != null) {
+      pin(scan.pin, scan.pinDetail);
+    }
+    if ((flags & (StatementScan.CARRIED_SET | StatementScan.USE)) != 0) {
+      varsDirty = true;
+    }
+    if (pinReason != null) {
+      return flags;
+    }
+    if ((flags & StatementScan.PREVIOUS_COUNTS) != 0 && relay.commandsSinceLend() == 0) {
+      answerPreviousCounts(packet, start, end);
+      return -1;
+    }
+    BackendConnection backend = relay.backend();
+    if ((flags & StatementScan.LAST_INSERT_ID) != 0 && backend.lastInsertIdOwner() != session.id) {
+      inject("SET @@SESSION.last_insert_id = " + lastInsertId);
+      backend.lastInsertIdOwner(session.id);
+    }
+    if ((flags & StatementScan.SETS_LAST_INSERT_ID) != 0) {
+      lastInsertIdFromSnapshot = true;
+      varsDirty = true;
+    }
+    return flags;
+  }
+
+  /**
+   * The literal {@code SELECT ROW_COUNT()} / {@code SELECT FOUND_ROWS()} on a connection that did
+   * not run the previous statement: answered from what the client's own previous statement
+   * reported, which is what the server that ran it would say. Other forms get an error that says
+   * why.
+   */
+  private void answerPreviousCounts(ByteBuf packet, int start, int end) {
+    int seq = Packets.sequenceId(packet) + 1;
+    String column = StatementScan.previousCountColumn(packet, start, end);
+    packet.release();
+    if (column != null) {
+      long value = column.regionMatches(true, 0, "ROW_COUNT", 0, 9) ? rowCount : foundRows;
+      rowCount = -1;
+      foundRows = 1;
+      session.writeLocal(
+          Packets.singleValueResult(
+              session.alloc(),
+              seq,
+              column,
+              value,
+              (session.capabilities & Capabilities.CLIENT_DEPRECATE_EOF) != 0,
+              session.lastStatus()));
+    } else {
+      session.metrics().error("unsupported_statement");
+      session.writeLocal(
+          Packets.err(
+              session.alloc(),
+              seq,
+              ErrorCodes.PREVIOUS_STATEMENT_ELSEWHERE,
+              "HY000",
+              "mysqlpool: ROW_COUNT() and FOUND_ROWS() describe the previous statement, which ran"
+                  + " on another backend connection (pool.mode transaction hands the connection"
+                  + " back after every transaction); select them alone (SELECT ROW_COUNT()), read"
+                  + " them in the same transaction as that statement, or use pool.mode session"));
+    }
+    session.maybeRelease();
+  }
+
+  @Override
+  public int onCommand(int command) {
+    switch (command) {
+      case Commands.COM_INIT_DB:
+        varsDirty = true;
+        return StatementScan.USE;
+      case Commands.COM_SET_OPTION:
+        // COM_RESET_CONNECTION does not undo it, so this backend cannot be pooled again.
+        pin(SET_OPTION, null);
+        return 0;
+      case Commands.COM_STMT_PREPARE:
+        pin(StatementScan.PREPARED_STATEMENT, null);
+        return 0;
+      case Commands.COM_STMT_EXECUTE:
+        return StatementScan.STATEMENT;
+      case Commands.COM_RESET_CONNECTION:
+        return StatementScan.RESET_CONNECTION;
+      default:
+        return 0;
+    }
+  }
+
+  /** Gives the lent connection this client's carried variables, in one statement if any differ. */
+  @Override
+  public void onLent(BackendConnection backend) {
+    String[] target = vars != null ? vars : backend.baselineVars();
+    String sql = backend.variables().restoreStatement(target, backend.currentVars());
+    if (sql != null) {
+      relay.sendOwn(restore, Packets.command(session.alloc(), Commands.COM_QUERY, sql));
+      backend.currentVars(target.clone());
+    }
+  }
+
+  /**
+   * A SET of carried variables, USE or COM_INIT_DB is followed (a snapshot is taken before the
+   * connection goes back); any other change the server reports pins. The client sees the OK without
+   * the state data the proxy turned on: none at all when it did not ask for CLIENT_SESSION_TRACK.
+   */
+  @Override
+  public ByteBuf onStateChange(int flags, ByteBuf ok) {
+    if ((flags & (StatementScan.CARRIED_SET | StatementScan.USE)) != 0
+        && (flags & StatementScan.MULTI) == 0) {
+      varsDirty = true;
+    } else if (pinReason == null) {
+      pin("session_state", reportedChanges(ok));
+    }
+    return (session.capabilities & Capabilities.CLIENT_SESSION_TRACK) == 0
+        ? SessionStateInfo.withoutSessionTrack(session.alloc(), ok)
+        : SessionStateInfo.withoutStateChangeEntries(session.alloc(), ok);
+  }
+
+  private static String reportedChanges(ByteBuf ok) {
+    StringBuilder detail = new StringBuilder();
+    SessionStateInfo.read(
+        ok,
+        new SessionStateInfo.Visitor() {
+          @Override
+          public void variable(String name, String value) {
+            detail.append(detail.length() == 0 ? "" : ", ").append(name);
+          }
+
+          @Override
+          public void schema(String name) {
+            detail.append(detail.length() == 0 ? "" : ", ").append("schema");
+          }
+
+          @Override
+          public void stateChanged() {}
+
+          @Override
+          public void other(int type) {}
+        });
+    return detail.length() == 0 ? "reported by the server" : "reported: " + detail;
+  }
+
+  @Override
+  public void onReplyDone(int flags, ResponseTracker tracker) {
+    if ((flags & StatementScan.STATEMENT) != 0) {
+      if (tracker.lastWasError()) {
+        rowCount = -1;
+      } else if (tracker.lastWasResultSet()) {
+        rowCount = -1;
+        foundRows = tracker.lastRows();
+      } else {
+        rowCount = tracker.lastAffectedRows();
+      }
+    }
+    warningsChecked = false;
+    if (tracker.lastWarnings() > 0 || tracker.lastWasError()) {
+      diagnosticsPending = true;
+    }
+    if ((flags & StatementScan.RESET_CONNECTION) != 0 && !tracker.lastWasError()) {
+      afterClientReset();
+    }
+    if (tracker.lastInsertId() != 0) {
+      lastInsertId = tracker.lastInsertId();
+      relay.backend().lastInsertIdOwner(session.id);
+    }
+    relay.wantRelease();
+  }
+
+  /**
+   * Gives the backend connection back unless the session is pinned. While the server holds warnings
+   * or errors of the client's statements (SHOW WARNINGS and @@warning_count read them, and only a
+   * statement that uses a table clears them) the connection stays; after a reply without any, one
+   * {@code SELECT @@warning_count} tells whether the list is empty. A snapshot of carried variables
+   * is taken first when a statement may have changed them.
+   */
+  @Override
+  public void onIdle() {
+    if (pinReason != null) {
+      return;
+    }
+    BackendConnection backend = relay.backend();
+    if (diagnosticsPending) {
+      ResponseTracker tracker = relay.tracker();
+      if (!warningsChecked && tracker.lastWarnings() == 0 && !tracker.lastWasError()) {
+        // Once per client statement: a list only a statement that uses a table clears would be
+        // checked forever.
+        warningsChecked = true;
+        relay.sendOwnNow(
+            warningCheck,
+            Packets.command(session.alloc(), Commands.COM_QUERY, "SELECT @@warning_count"));
+      }
+      return;
+    }
+    if (varsDirty || !backend.schemaKnown()) {
+      relay.sendOwnNow(
+          snapshot,
+          Packets.command(
+              session.alloc(), Commands.COM_QUERY, backend.variables().snapshotQuery()));
+      return;
+    }
+    giveBack(backend);
+  }
+
+  private void giveBack(BackendConnection backend) {
+    relay.flush();
+    relay.release(
+        backend.currentVars() == null ? BackendPool.Release.DISCARD : BackendPool.Release.CLEAN);
+    session.updateClientReading();
+  }
+
+  private void finishSnapshot(String error, List<String> row) {
+    BackendConnection backend = relay.backend();
+    int size = backend.variables().size();
+    if (error != null || row == null || row.size() != size + 2) {
+      pin("session_state", "could not read the session's variables: " + error);
+      return;
+    }
+    session.schema(row.get(0));
+    vars = row.subList(1, size + 1).toArray(new String[0]);
+    if (lastInsertIdFromSnapshot) {
+      lastInsertIdFromSnapshot = false;
+      lastInsertId = Long.parseUnsignedLong(row.get(size + 1));
+      backend.lastInsertIdOwner(session.id);
+    }
+    backend.currentVars(vars.clone());
+    backend.schema(row.get(0), true);
+    varsDirty = false;
+    giveBack(backend);
+  }
+
+  /**
+   * The client's COM_RESET_CONNECTION succeeded on its backend: the server dropped the session's
+   * state and turned state tracking off. The proxy forgets what it carried, reads the variables
+   * back before the connection goes, and turns tracking on again. COM_SET_OPTION is not undone by a
+   * reset, so that pin stays.
+   */
+  private void afterClientReset() {
+    boolean optionSet = SET_OPTION.equals(pinReason);
+    forget();
+    if (optionSet) {
+      pin(SET_OPTION, null);
+    }
+    varsDirty = true;
+    relay.backend().lastInsertIdOwner(session.id);
+    inject(TRACK_STATE_CHANGES);
+  }
+
+  /** Sends one of the proxy's own statements ahead of the client's next command. */
+  private void inject(String sql) {
+    relay.sendOwn(injected, Packets.command(session.alloc(), Commands.COM_QUERY, sql));
+  }
+
+  /** From now on this session keeps its backend connection until it leaves or resets. */
+  private void pin(String reason, String detail) {
+    if (pinReason != null) {
+      return;
+    }
+    pinReason = reason;
+    session.metrics().pinned(reason, 1);
+    if (log.isDebugEnabled()) {
+      log.debug(
+          "client #{} ({}) pinned to backend connection {}: {}{}",
+          session.id,
+          session.describe(),
+          relay.backend(),
+          reason,
+          detail == null ? "" : " (" + detail + ")");
+    }
+  }
+
+  @Override
+  public String holdReason() {
+    return pinReason != null
+        ? "in transaction mode this client is pinned to it (" + pinReason + ")"
+        : "in transaction mode a client keeps its backend while a transaction is open: a"
+            + " transaction left open";
+  }
+
+  @Override
+  public void forget() {
+    close();
+    vars = null;
+    varsDirty = false;
+    lastInsertId = 0;
+    rowCount = -1;
+    foundRows = 0;
+    diagnosticsPending = false;
+    lastInsertIdFromSnapshot = false;
+  }
+
+  @Override
+  public void close() {
+    if (pinReason != null) {
+      session.metrics().pinned(pinReason, -1);
+      pinReason = null;
+    }
+  }
+}
