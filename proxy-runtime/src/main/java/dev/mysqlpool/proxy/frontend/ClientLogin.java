@@ -87,7 +87,7 @@ final class ClientLogin extends ChannelInboundHandlerAdapter implements ClientCo
         client
             .eventLoop()
             .schedule(this::handshakeTimedOut, handshakeMillis, TimeUnit.MILLISECONDS);
-    frontend.defaultPool.greeting(client.eventLoop()).addListener(this::greet);
+    frontend.greeting(client.eventLoop()).addListener(this::greet);
   }
 
   private void handshakeTimedOut() {

@@ -3,14 +3,18 @@ package dev.mysqlpool.proxy.frontend;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.metrics.ProxyMetrics;
+import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
 import java.security.SecureRandom;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * What every client session shares: the config, the pools, the registry of sessions by the
@@ -19,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Frontend {
   private volatile ProxyConfig config;
   final Map<String, BackendPool> pools;
-  final BackendPool defaultPool;
+  private final Function<EventLoop, Future<HandshakeV10>> greetings;
   final ProxyMetrics metrics;
   final SecureRandom random = new SecureRandom();
   private final Map<Long, ClientConnection> sessions = new ConcurrentHashMap<>();
@@ -31,9 +35,22 @@ public final class Frontend {
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
   public Frontend(ProxyConfig config, Map<String, BackendPool> pools, ProxyMetrics metrics) {
+    this(config, pools, metrics, null);
+  }
+
+  /**
+   * @param greetings where a login gets the server's greeting; null: from the first backend's pool
+   *     (tests give a fixed one, so a login runs without a server)
+   */
+  Frontend(
+      ProxyConfig config,
+      Map<String, BackendPool> pools,
+      ProxyMetrics metrics,
+      Function<EventLoop, Future<HandshakeV10>> greetings) {
     this.config = config;
     this.pools = pools;
-    this.defaultPool = pools.get(config.backends().get(0).name());
+    BackendPool first = pools.get(config.backends().get(0).name());
+    this.greetings = greetings != null ? greetings : first::greeting;
     this.metrics = metrics;
     Gauge.builder("mysqlpool.frontend.client.connections", this, Frontend::clientConnections)
         .description("Client connections open to the proxy")
@@ -60,6 +77,11 @@ public final class Frontend {
   /** The handler of a newly accepted connection's login; it becomes a session once logged in. */
   ClientLogin newLogin() {
     return new ClientLogin(this, ids.incrementAndGet());
+  }
+
+  /** The server's greeting a login answers with (its version string, capabilities, collation). */
+  Future<HandshakeV10> greeting(EventLoop loop) {
+    return greetings.apply(loop);
   }
 
   /** Client connections open right now. */

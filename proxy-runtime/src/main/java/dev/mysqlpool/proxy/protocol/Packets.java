@@ -197,20 +197,6 @@ public final class Packets {
     buf.writeByte(0);
   }
 
-  /** The server status flags of an OK packet whose payload starts at {@code payloadIndex}. */
-  public static int okStatus(ByteBuf packet, int payloadIndex) {
-    int i = payloadIndex + 1;
-    i += lenencSize(packet, i); // affected rows
-    i += lenencSize(packet, i); // last insert id
-    return i + 2 <= packet.writerIndex() ? packet.getUnsignedShortLE(i) : 0;
-  }
-
-  /** The server status flags of a classic EOF packet (0xFE, warnings, status). */
-  public static int eofStatus(ByteBuf packet, int payloadIndex) {
-    int i = payloadIndex + 3;
-    return i + 2 <= packet.writerIndex() ? packet.getUnsignedShortLE(i) : 0;
-  }
-
   /** The length-encoded integer at {@code index}, without moving the reader index. */
   public static long getLenencInt(ByteBuf buf, int index) {
     int first = buf.getUnsignedByte(index);
@@ -324,10 +310,5 @@ public final class Packets {
     }
     String msg = packet.toString(msgStart, Math.max(0, end - msgStart), StandardCharsets.UTF_8);
     return code + (state.isEmpty() ? "" : " (" + state + ")") + ": " + msg;
-  }
-
-  /** The error code of an ERR packet. */
-  public static int errorCode(ByteBuf packet) {
-    return packet.getUnsignedShortLE(packet.readerIndex() + HEADER_SIZE + 1);
   }
 }
