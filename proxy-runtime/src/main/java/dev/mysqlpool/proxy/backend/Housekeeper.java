@@ -56,7 +56,7 @@ final class Housekeeper implements Runnable {
         boolean decayed =
             idleTimeout > 0
                 && now - c.idleSinceNanos > idleTimeout
-                && idle.size() - toClose.size() > s.minIdle();
+                && idle.sizeWithPinging() - toClose.size() > s.minIdle();
         if (lifetime.retired(c, now) || decayed) {
           toClose.add(c);
         } else if (validation > 0

@@ -2,7 +2,9 @@ package dev.mysqlpool.proxy.backend;
 
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.Set;
 
 /**
  * The idle connections, ordered by when they were last used: the head is the most recently used,
@@ -13,12 +15,31 @@ import java.util.Iterator;
 final class IdleConnections {
   private final ArrayDeque<BackendConnection> deque = new ArrayDeque<>();
 
+  /** Taken out for a validation ping: still idle as far as minIdle is concerned. */
+  private final Set<BackendConnection> pinging = new HashSet<>();
+
   static boolean fits(BackendConnection c, PoolKey key, boolean needNoSchema) {
     return c.key.equals(key) && (!needNoSchema || (c.schemaKnown && c.schema == null));
   }
 
+  /** Idle connections ready to lend. */
   int size() {
     return deque.size();
+  }
+
+  /** Idle connections, including those out for a validation ping: what minIdle counts. */
+  int sizeWithPinging() {
+    return deque.size() + pinging.size();
+  }
+
+  void takeForPing(BackendConnection c) {
+    deque.remove(c);
+    pinging.add(c);
+  }
+
+  /** The connection is back from its ping, or gone; no-op if it was not out for one. */
+  void pinged(BackendConnection c) {
+    pinging.remove(c);
   }
 
   boolean isEmpty() {

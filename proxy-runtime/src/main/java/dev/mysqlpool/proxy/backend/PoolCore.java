@@ -167,6 +167,7 @@ final class PoolCore {
    * lock.
    */
   private Waiter giveBackLocked(BackendConnection c, boolean keepalive) {
+    idle.pinged(c);
     long now = System.nanoTime();
     Pool s = settings;
     String why;
@@ -174,7 +175,9 @@ final class PoolCore {
       why = "pool closed";
     } else if (lifetime.retired(c, now)) {
       why = "reached maxLifetime";
-    } else if (totalLocked() > s.maxConnections()) {
+    } else if (slots.open() + slots.opening() > s.maxConnections()) {
+      // Connections already closing do not count here: they are on their way out, and closing one
+      // more for them would shrink the pool below the new cap.
       why = "pool.maxConnections is now " + s.maxConnections();
     } else {
       long patience = s.acquireTimeout().toNanos() / 4;
@@ -307,6 +310,7 @@ final class PoolCore {
     if (c.state == BackendConnection.IDLE) {
       idle.remove(c);
     }
+    idle.pinged(c);
     c.state = BackendConnection.DEAD;
     slots.closing(c);
   }
@@ -373,7 +377,7 @@ final class PoolCore {
 
   /** Takes an idle connection out of the idle list for a validation ping. */
   void pingingLocked(BackendConnection c) {
-    idle.remove(c);
+    idle.takeForPing(c);
     c.state = BackendConnection.MAINTENANCE;
   }
 
@@ -427,7 +431,8 @@ final class PoolCore {
         lifetime.retime(c);
       }
       while (!idle.isEmpty()
-          && (totalLocked() > next.maxConnections() || idle.size() > next.maxIdle())) {
+          && (slots.open() + slots.opening() > next.maxConnections()
+              || idle.size() > next.maxIdle())) {
         BackendConnection c = idle.oldest();
         markDeadLocked(c);
         toClose.add(c);

@@ -95,7 +95,7 @@ final class Refill {
     }
     while (waiters.isEmpty()
         && warmKey != null
-        && idle.size() + slots.opening() < s.minIdle()
+        && idle.sizeWithPinging() + slots.opening() < s.minIdle()
         && slots.total() < s.maxConnections()
         && slots.opening() < s.maxConcurrentConnects()) {
       out = add(out, startLocked(warmKey, creator.anyLoop()));
