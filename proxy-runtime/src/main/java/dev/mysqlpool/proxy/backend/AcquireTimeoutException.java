@@ -11,28 +11,20 @@ public final class AcquireTimeoutException extends RuntimeException {
 
   /** The error a waiter gets, with the pool's counts and the last login failure while down. */
   static AcquireTimeoutException of(
-      BackendPool pool,
-      long waitedMillis,
-      int total,
-      int active,
-      int idle,
-      int waiting,
-      int connecting,
-      int maxConnections,
-      Throwable lastBackendError) {
+      PoolStats s, long waitedMillis, int maxConnections, Throwable lastBackendError) {
     String message =
         String.format(
             "pool '%s' (%s:%d): backend connection not available, request timed out after %dms"
                 + " (total=%d, active=%d, idle=%d, waiting=%d, connecting=%d, maxConnections=%d)%s",
-            pool.name(),
-            pool.backend().host(),
-            pool.backend().port(),
+            s.backend(),
+            s.host(),
+            s.port(),
             waitedMillis,
-            total,
-            active,
-            idle,
-            waiting,
-            connecting,
+            s.total(),
+            s.used(),
+            s.free(),
+            s.pending(),
+            s.connecting(),
             maxConnections,
             lastBackendError != null
                 ? "; last backend error: " + lastBackendError.getMessage()

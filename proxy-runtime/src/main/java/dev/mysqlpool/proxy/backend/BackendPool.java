@@ -65,6 +65,13 @@ public final class BackendPool {
         logins != null
             ? logins
             : new BackendConnector(backend, () -> settings().connectTimeout().toMillis());
+    this.kills =
+        new KillQueue(
+            this,
+            l,
+            () -> settings().connectTimeout().toMillis(),
+            () -> settings().maxConnections(),
+            log);
     this.core =
         new PoolCore(
             this,
@@ -73,15 +80,9 @@ public final class BackendPool {
             new ConnectionCreator(this, l, group),
             lifetime,
             greetings,
-            counters);
+            counters,
+            kills);
     this.reset = new ConnectionReset(() -> settings().connectTimeout().toMillis());
-    this.kills =
-        new KillQueue(
-            this,
-            l,
-            () -> settings().connectTimeout().toMillis(),
-            () -> settings().maxConnections(),
-            log);
     this.housekeeper = new Housekeeper(core, lifetime, log, backend.name());
   }
 
@@ -180,14 +181,14 @@ public final class BackendPool {
               (Future<String> f) -> {
                 String failure = f.getNow();
                 if (failure == null) {
-                  core.giveBack(c);
+                  core.giveBack(c, false);
                 } else {
                   core.destroy(c, failure);
                 }
               });
       return;
     }
-    core.giveBack(c);
+    core.giveBack(c, false);
   }
 
   /**
@@ -244,7 +245,7 @@ public final class BackendPool {
 
   /** A consistent snapshot of the counts, for metrics, /stats and error messages. */
   public PoolStats stats() {
-    return core.stats(kills);
+    return core.stats();
   }
 
   void onChannelClosed(BackendConnection c) {

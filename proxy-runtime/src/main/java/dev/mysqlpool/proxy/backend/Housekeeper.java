@@ -94,7 +94,7 @@ final class Housekeeper implements Runnable {
             (Future<InternalCommand.Result> f) -> {
               if (f.isSuccess() && f.getNow().ok()) {
                 c.validatedNanos = System.nanoTime();
-                core.giveBackAfterKeepalive(c);
+                core.giveBack(c, true);
               } else {
                 log.info(
                     "pool '{}': idle connection {} failed validation; replacing it", poolName, c);

@@ -32,6 +32,7 @@ final class PoolCore {
   private final LifetimePolicy lifetime;
   private final GreetingCache greetings;
   private final PoolCounters counters;
+  private final KillQueue kills;
   private final IdleListener idleListener = new IdleListener(this);
 
   // Guarded by this.
@@ -52,7 +53,8 @@ final class PoolCore {
       ConnectionCreator creator,
       LifetimePolicy lifetime,
       GreetingCache greetings,
-      PoolCounters counters) {
+      PoolCounters counters,
+      KillQueue kills) {
     this.pool = pool;
     this.log = pool.log();
     this.settings = settings;
@@ -61,6 +63,7 @@ final class PoolCore {
     this.lifetime = lifetime;
     this.greetings = greetings;
     this.counters = counters;
+    this.kills = kills;
     this.slots = new Slots(demand, counters);
     this.refill =
         new Refill(
@@ -133,20 +136,13 @@ final class PoolCore {
     return true;
   }
 
-  /** A connection comes back in a clean state, used: to a waiter, the idle list, or closed. */
-  void giveBack(BackendConnection c) {
-    giveBack(c, false);
-  }
-
   /**
-   * A connection comes back from a validation ping: a keepalive is not use, so it keeps its idle
-   * clock and its place in the idle list, and still decays after idleTimeout.
+   * A connection comes back in a clean state: to a waiter, the idle list, or closed.
+   *
+   * @param keepalive it comes back from a validation ping, which is not use: it keeps its idle
+   *     clock and its place in the idle list, and still decays after idleTimeout
    */
-  void giveBackAfterKeepalive(BackendConnection c) {
-    giveBack(c, true);
-  }
-
-  private void giveBack(BackendConnection c, boolean keepalive) {
+  void giveBack(BackendConnection c, boolean keepalive) {
     Waiter next;
     List<Create> creates;
     synchronized (this) {
@@ -230,7 +226,7 @@ final class PoolCore {
         }
         c.state = BackendConnection.MAINTENANCE;
       }
-      giveBack(c);
+      giveBack(c, false);
     }
   }
 
@@ -321,30 +317,21 @@ final class PoolCore {
     maxUsed = Math.max(maxUsed, slots.open() - idle.size());
   }
 
-  private int totalLocked() {
-    return slots.total();
-  }
-
   private void timeOut(Waiter w) {
-    AcquireTimeoutException e;
+    PoolStats now;
     synchronized (this) {
       if (!waiters.remove(w)) {
         return;
       }
-      e =
-          AcquireTimeoutException.of(
-              pool,
-              TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.startNanos),
-              totalLocked(),
-              slots.open() - idle.size() + slots.closing(),
-              idle.size(),
-              waiters.size(),
-              slots.opening(),
-              settings.maxConnections(),
-              creator.lastErrorIfDown());
+      now = stats();
     }
     counters.acquireTimeouts.increment();
-    w.promise.tryFailure(e);
+    w.promise.tryFailure(
+        AcquireTimeoutException.of(
+            now,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.startNanos),
+            settings.maxConnections(),
+            creator.lastErrorIfDown()));
   }
 
   /** Opens what waiters and minIdle need now, within the cap; e.g. after a retry's backoff. */
@@ -464,10 +451,10 @@ final class PoolCore {
   }
 
   /** A consistent snapshot of the counts. */
-  synchronized PoolStats stats(KillQueue kills) {
+  synchronized PoolStats stats() {
     return counters.snapshot(
         pool.backend(),
-        totalLocked(),
+        slots.total(),
         slots.open() - idle.size() + slots.closing(),
         idle.size(),
         waiters.size(),
