@@ -16,16 +16,20 @@ import org.slf4j.LoggerFactory;
  * The connections to one backend server, shared by every event loop of the proxy.
  *
  * <p>Rules it enforces: never more than {@code maxConnections} connections, counting those being
- * opened; at most {@code maxConcurrentConnects} logins at once; idle connections capped at {@code
- * maxIdle} and closed down to {@code minIdle} after {@code idleTimeout}; every connection retired
- * before {@code maxLifetime} (with jitter) and before the server's own {@code wait_timeout}; idle
- * connections pinged every {@code validationInterval}; a borrower that waits longer than {@code
- * acquireTimeout} fails with the counts. KILLs go over at most one side connection at a time.
+ * opened and those closed by the pool but not yet by the server; at most {@code
+ * maxConcurrentConnects} logins at once; idle connections capped at {@code maxIdle} and closed down
+ * to {@code minIdle} after {@code idleTimeout}; every connection retired before {@code maxLifetime}
+ * (with jitter) and before the server's own {@code wait_timeout}; idle connections pinged every
+ * {@code validationInterval}; a borrower that waits longer than {@code acquireTimeout} fails with
+ * the counts; KILLs over at most one side connection at a time. The settings can be reloaded
+ * ({@link #reconfigure}).
  *
- * <p>The work is split as HikariCP splits it: {@link PoolCore} (borrow/return, the cap, waiters),
- * {@link ConnectionCreator} (logins and their backoff), {@link LifetimePolicy}, {@link
- * ConnectionReset}, {@link Housekeeper}, {@link KillQueue}, {@link GreetingCache} and {@link
- * PoolCounters}; this class wires them and is the API the sessions use.
+ * <p>The work is split as HikariCP splits it: {@link PoolCore} is the borrow/return state machine
+ * (with {@link Slots} for the cap, {@link Waiters}, {@link IdleConnections}, {@link Demand});
+ * {@link Refill} and {@link ConnectionCreator} decide and start logins; {@link LifetimePolicy},
+ * {@link ConnectionReset}, {@link Housekeeper}, {@link Hangup}, {@link KillQueue}, {@link
+ * GreetingCache} and {@link PoolCounters} each own one policy. This class wires them and is the API
+ * the sessions use.
  *
  * <p>Threading: callable from any thread. acquire returns a {@link Future} and never blocks. A
  * connection handed out is used on the borrower's thread via its listener.
@@ -99,10 +103,12 @@ public final class BackendPool {
     core.refill();
   }
 
+  /** The backend's name, as metrics, logs and errors show it. */
   public String name() {
     return backend.name();
   }
 
+  /** The server this pool connects to. */
   public Backend backend() {
     return backend;
   }

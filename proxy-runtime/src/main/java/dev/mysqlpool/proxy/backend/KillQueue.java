@@ -167,7 +167,7 @@ final class KillQueue {
       }
     }
     if (retire != null) {
-      retire.channel.close();
+      Hangup.start(retire, timeout());
     }
     if (r == null) {
       return;
