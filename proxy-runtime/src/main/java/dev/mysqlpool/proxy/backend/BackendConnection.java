@@ -44,9 +44,9 @@ public final class BackendConnection {
   int state = MAINTENANCE;
 
   /**
-   * A KILL for this connection's thread is on its way: once discarded, the pool waits for the
-   * server to close it without a deadline until the KILL is answered (see {@link Hangup}). Written
-   * under the pool's lock.
+   * A KILL for this connection's thread is on its way: once discarded, the connection keeps its
+   * place under maxConnections until the KILL is done and the server closed it, and is not cut off
+   * before (see {@link Hangup}). Written under the pool's lock.
    */
   volatile boolean killPending;
 

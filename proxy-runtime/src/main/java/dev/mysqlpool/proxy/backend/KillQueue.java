@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
@@ -30,6 +31,7 @@ import org.slf4j.Logger;
  * <p>Threading: any thread; the side connection's work runs on its event loop.
  */
 final class KillQueue {
+  private static final long GONE_POLL_MILLIS = 2;
   private final BackendPool pool;
   private final Logins logins;
   private final LongSupplier timeoutMillis;
@@ -224,17 +226,55 @@ final class KillQueue {
     InternalCommand.run(s, Packets.command(s.channel.alloc(), Commands.COM_QUERY, sql), timeout())
         .addListener(
             (Future<InternalCommand.Result> f) -> {
-              if (f.isSuccess()) {
-                sent.increment();
-                if (!f.getNow().ok()) {
-                  log.debug("pool '{}': {} answered {}", pool.name(), sql, f.getNow().error());
-                }
-                r.succeed();
-              } else {
+              if (!f.isSuccess()) {
                 failed.increment();
                 log.warn("pool '{}': {} failed: {}", pool.name(), sql, f.cause().getMessage());
                 r.fail(f.cause());
+                next();
+                return;
               }
+              sent.increment();
+              if (!f.getNow().ok()) {
+                log.debug("pool '{}': {} answered {}", pool.name(), sql, f.getNow().error());
+              }
+              if (r.queryOnly) {
+                r.succeed();
+                next();
+              } else {
+                awaitGone(s, r, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout()));
+              }
+            });
+  }
+
+  /**
+   * KILL returns once the thread is told to die, and it closes its socket before the server stops
+   * counting it: the request completes only when the thread is gone from the process list (a user
+   * sees its own threads there), so that a login taking the killed connection's place never meets
+   * it on the server. Gives up at the deadline.
+   */
+  private void awaitGone(BackendConnection s, Request r, long deadlineNanos) {
+    String sql = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " + r.threadId;
+    InternalCommand.run(s, Packets.command(s.channel.alloc(), Commands.COM_QUERY, sql), timeout())
+        .addListener(
+            (Future<InternalCommand.Result> f) -> {
+              List<String> row = f.isSuccess() && f.getNow().ok() ? f.getNow().firstRow() : null;
+              boolean listed = row != null && !row.isEmpty() && !"0".equals(row.get(0));
+              if (listed && f.isSuccess() && System.nanoTime() - deadlineNanos < 0) {
+                s.channel
+                    .eventLoop()
+                    .schedule(
+                        () -> awaitGone(s, r, deadlineNanos),
+                        GONE_POLL_MILLIS,
+                        TimeUnit.MILLISECONDS);
+                return;
+              }
+              if (listed) {
+                log.debug(
+                    "pool '{}': backend thread {} still listed after KILL",
+                    pool.name(),
+                    r.threadId);
+              }
+              r.succeed();
               next();
             });
   }

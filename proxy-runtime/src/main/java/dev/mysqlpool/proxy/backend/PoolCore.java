@@ -271,23 +271,34 @@ final class PoolCore {
 
   /**
    * Marks the connection serving backend thread {@code threadId} as awaiting a KILL: once
-   * discarded, the pool waits for the server to close it (which the KILL brings about) without
-   * cutting it off meanwhile. Null if no connection of this pool has that thread.
+   * discarded, it keeps its place until both the KILL is done and its channel closed, and is not
+   * cut off meanwhile. Null if no connection of this pool has that thread.
    */
   synchronized BackendConnection holdUntilKilled(long threadId) {
     return slots.holdUntilKilled(threadId);
   }
 
-  /** The KILL for {@code c}'s thread was answered (or failed): the usual deadline applies now. */
+  /**
+   * The KILL for {@code c}'s thread is done (or failed): if its channel has closed too, its place
+   * is free now; if not, the usual deadline for the server to close it applies from now.
+   */
   void killAnswered(BackendConnection c) {
-    boolean closing;
+    List<Create> creates = List.of();
+    boolean cut = false;
     synchronized (this) {
       c.killPending = false;
-      closing = slots.isClosing(c);
+      if (slots.isClosing(c)) {
+        if (c.channel.isActive()) {
+          cut = true;
+        } else if (slots.closed(c)) {
+          creates = fillDemandLocked();
+        }
+      }
     }
-    if (closing) {
+    if (cut) {
       Hangup.cutAfter(c, settings.connectTimeout().toMillis());
     }
+    start(creates);
   }
 
   /**

@@ -91,9 +91,12 @@ final class Slots {
     return true;
   }
 
-  /** The connection's channel closed: true if that freed a place. */
+  /**
+   * The connection's channel closed: true if that freed a place. One awaiting its KILL keeps its
+   * place until the KILL is done too (see {@link PoolCore#killAnswered}).
+   */
   boolean closed(BackendConnection c) {
-    return closing.remove(c);
+    return !c.killPending && closing.remove(c);
   }
 
   /** Marks the open connection of backend thread {@code threadId} as awaiting a KILL; or null. */
