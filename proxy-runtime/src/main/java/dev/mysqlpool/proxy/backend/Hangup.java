@@ -4,6 +4,7 @@ import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.Packets;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,43 +27,60 @@ final class Hangup {
    */
   static void start(BackendConnection c, long deadlineMillis) {
     Channel ch = c.channel;
-    ch.eventLoop()
-        .execute(
-            () -> {
-              if (!ch.isActive()) {
-                return;
-              }
-              ch.writeAndFlush(Packets.command(ch.alloc(), Commands.COM_QUIT))
-                  .addListener(
-                      f -> {
-                        if (ch instanceof DuplexChannel d && ch.isActive()) {
-                          d.shutdownOutput();
-                        }
-                      });
-              if (deadlineMillis > 0) {
-                cutAfter(c, deadlineMillis);
-              }
-            });
+    onLoop(
+        ch,
+        () -> {
+          if (!ch.isActive()) {
+            return;
+          }
+          ch.writeAndFlush(Packets.command(ch.alloc(), Commands.COM_QUIT))
+              .addListener(
+                  f -> {
+                    if (ch instanceof DuplexChannel d && ch.isActive()) {
+                      d.shutdownOutput();
+                    }
+                  });
+          if (deadlineMillis > 0) {
+            cutAfter(c, deadlineMillis);
+          }
+        });
+  }
+
+  /**
+   * Runs {@code task} on the channel's loop; if the loop is shutting down (the proxy stops, and
+   * closes every channel anyway) the channel is closed instead. May be called under the pool's
+   * lock: it never throws.
+   */
+  private static void onLoop(Channel ch, Runnable task) {
+    try {
+      ch.eventLoop().execute(task);
+    } catch (RejectedExecutionException e) {
+      ch.close();
+    }
   }
 
   /** Closes the channel after {@code millis} unless the server closed it first. */
   static void cutAfter(BackendConnection c, long millis) {
     Channel ch = c.channel;
-    ch.eventLoop()
-        .schedule(
-            () -> {
-              if (ch.isActive()) {
-                c.pool
-                    .log()
-                    .debug(
-                        "pool '{}': {} did not close within {}ms of COM_QUIT; cutting it",
-                        c.pool.name(),
-                        c,
-                        millis);
-                ch.close();
-              }
-            },
-            millis,
-            TimeUnit.MILLISECONDS);
+    try {
+      ch.eventLoop()
+          .schedule(
+              () -> {
+                if (ch.isActive()) {
+                  c.pool
+                      .log()
+                      .debug(
+                          "pool '{}': {} did not close within {}ms of COM_QUIT; cutting it",
+                          c.pool.name(),
+                          c,
+                          millis);
+                  ch.close();
+                }
+              },
+              millis,
+              TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      ch.close();
+    }
   }
 }

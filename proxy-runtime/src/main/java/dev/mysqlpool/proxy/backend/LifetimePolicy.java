@@ -69,7 +69,7 @@ final class LifetimePolicy {
    * The configured maxLifetime, or the derived default, never at or above 80% of the server's
    * wait_timeout.
    */
-  long effectiveMaxLifetimeNanos(long waitTimeoutSeconds) {
+  private long effectiveMaxLifetimeNanos(long waitTimeoutSeconds) {
     long ceiling =
         waitTimeoutSeconds > 0
             ? TimeUnit.SECONDS.toNanos(waitTimeoutSeconds) * 8 / 10
