@@ -13,10 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Re-reads the config file and its password files periodically, so that a password rotated in a
- * mounted Kubernetes Secret (which the kubelet updates in place) takes effect without a restart.
- * Only user changes apply live; any other change is reported once, since the operator rolls the
- * pods when the rendered config changes. An invalid file is reported once and ignored: the running
- * configuration stays.
+ * mounted Kubernetes Secret (which the kubelet updates in place) or a pool size the operator
+ * rewrote in the ConfigMap takes effect without a restart. Each new version of the file is compared
+ * with the configuration in force ({@link ReloadPlan}): the live fields apply at once, in whatever
+ * order the edits come, and the fields that need a restart are named in one warning per version. An
+ * invalid file is reported once and ignored: the running configuration stays.
  */
 final class ConfigReloader implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
@@ -38,7 +39,16 @@ final class ConfigReloader implements AutoCloseable {
     this.server = server;
     this.lastSeen = server.config();
     timer.scheduleWithFixedDelay(
-        this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        this::checkSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A scheduled task that throws is never run again: report and keep checking. */
+  private void checkSafely() {
+    try {
+      check();
+    } catch (RuntimeException e) {
+      log.error("reloading {} failed; the running configuration stays", file, e);
+    }
   }
 
   private void check() {
@@ -59,14 +69,19 @@ final class ConfigReloader implements AutoCloseable {
     if (next.equals(lastSeen)) {
       return;
     }
+    // Only to report each version once; what applies is decided against the running config.
     lastSeen = next;
-    if (server.reloadUsers(next)) {
-      log.info("reloaded users from {}: {}", file, next.users().size());
-    } else {
+    ReloadPlan plan = ReloadPlan.of(server.config(), next);
+    if (!plan.applies().isEmpty()) {
+      server.apply(plan.applied());
+      log.info("applied from {}: {}", file, String.join(", ", plan.applies()));
+    }
+    if (!plan.needsRestart().isEmpty()) {
       log.warn(
-          "{} changed in fields other than users; restart the proxy to apply them (the operator rolls the pods"
-              + " when the rendered config changes)",
-          file);
+          "{} changed {}, which only a restart applies; the running values stay until then (the"
+              + " operator rolls the pods when these change)",
+          file,
+          String.join(", ", plan.needsRestart()));
     }
   }
 

@@ -155,19 +155,15 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * Applies a reloaded configuration if it differs from the running one only in its users
-   * (passwords rotated in a mounted Secret, users added or removed). New logins see the new users
-   * at once; logged-in sessions keep theirs.
-   *
-   * @return false, changing nothing, when other fields differ: those need a restart
+   * Puts a reloaded configuration in force (see {@link ReloadPlan}, which makes {@code applied}):
+   * new logins see its users at once, logged-in sessions keep theirs; every pool takes its new
+   * sizes and timers.
    */
-  public boolean reloadUsers(ProxyConfig next) {
-    ProxyConfig current = frontend.config();
-    if (!next.withUsers(current.users()).equals(current)) {
-      return false;
+  void apply(ProxyConfig applied) {
+    frontend.config(applied);
+    for (BackendPool p : pools.values()) {
+      p.reconfigure(applied.pool());
     }
-    frontend.config(next);
-    return true;
   }
 
   /** The configuration in force. */

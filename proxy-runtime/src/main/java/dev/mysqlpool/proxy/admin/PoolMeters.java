@@ -58,6 +58,32 @@ public final class PoolMeters {
         "mysqlpool.pool.acquire.timeouts",
         "Clients that waited longer than pool.acquireTimeout",
         PoolStats::acquireTimeouts);
+    counter(
+        registry,
+        pool,
+        b,
+        "mysqlpool.pool.kill.connections.opened",
+        "Side connections logged in to send KILL (at most one open per backend, outside"
+            + " pool.maxConnections)",
+        PoolStats::killConnectionsOpened);
+    counter(
+        registry,
+        pool,
+        b,
+        "mysqlpool.pool.kills",
+        "KILL statements the backend answered",
+        PoolStats::kills);
+    counter(
+        registry,
+        pool,
+        b,
+        "mysqlpool.pool.kill.failures",
+        "KILL statements that could not be sent (queue full, login failed, connection lost)",
+        PoolStats::killFailures);
+    Gauge.builder("mysqlpool.pool.kills.queued", pool, p -> p.stats().killsQueued())
+        .description("KILL statements waiting for the side connection")
+        .tag("backend", b)
+        .register(registry);
     PoolStats.Counters t = pool.traffic();
     FunctionCounter.builder("mysqlpool.backend.queries", t, c -> c.queries.sum())
         .description("Commands answered by the backend")

@@ -26,10 +26,29 @@ public final class BackendConnection {
   final PoolKey key;
   final int capabilities;
   final long createdNanos;
-  final long retireAtNanos;
+
+  /** The server's wait_timeout for this session in seconds, or -1 when it could not be read. */
+  final long serverWaitTimeoutSeconds;
+
+  // Guarded by the pool's lock (PoolCore).
+  /** Set by {@link LifetimePolicy}; recomputed when pool.maxLifetime is reloaded. */
+  long retireAtNanos = Long.MAX_VALUE;
+
+  /** This connection's share of the lifetime jitter, from 0 to 2.5%. */
+  double lifetimeJitter;
+
+  /** Since when it has been unused; a validation ping does not count as use. */
   long idleSinceNanos;
+
   long validatedNanos;
   int state = MAINTENANCE;
+
+  /**
+   * A KILL for this connection's thread is on its way: once discarded, the connection keeps its
+   * place under maxConnections until the KILL is done and the server closed it, and is not cut off
+   * before (see {@link Hangup}). Written under the pool's lock.
+   */
+  volatile boolean killPending;
 
   /** The default database; meaningful only while {@link #schemaKnown}. */
   String schema;
@@ -59,14 +78,14 @@ public final class BackendConnection {
       HandshakeV10 greeting,
       PoolKey key,
       int capabilities,
-      long retireAtNanos) {
+      long serverWaitTimeoutSeconds) {
     this.pool = pool;
     this.channel = channel;
     this.greeting = greeting;
     this.key = key;
     this.capabilities = capabilities;
     this.createdNanos = System.nanoTime();
-    this.retireAtNanos = retireAtNanos;
+    this.serverWaitTimeoutSeconds = serverWaitTimeoutSeconds;
     this.idleSinceNanos = createdNanos;
     this.validatedNanos = createdNanos;
   }

@@ -1,71 +1,56 @@
 package dev.mysqlpool.proxy.backend;
 
-import dev.mysqlpool.proxy.auth.CachingSha2Password;
-import dev.mysqlpool.proxy.auth.NativePassword;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.net.Transport;
-import dev.mysqlpool.proxy.protocol.Capabilities;
-import dev.mysqlpool.proxy.protocol.Commands;
-import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
-import dev.mysqlpool.proxy.protocol.HandshakeV10;
-import dev.mysqlpool.proxy.protocol.Packets;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongUnaryOperator;
+import java.util.function.LongSupplier;
 
 /**
- * Opens and logs in backend connections: TCP connect, HandshakeV10, HandshakeResponse41 with the
- * client's behaviour-changing capability flags, mysql_native_password or caching_sha2_password
- * (fast path, or full authentication with the server's RSA public key), AuthSwitchRequest; then
- * reads the session's wait_timeout.
+ * Opens and logs in backend connections (TCP connect, then {@link BackendLogin}) within
+ * pool.connectTimeout: the pool's own connections, and the side connections {@link KillQueue} sends
+ * KILL over.
  */
-final class BackendConnector {
+final class BackendConnector implements Logins {
   static final String TRACK_STATE_CHANGES = "SET SESSION session_track_state_change = ON";
 
-  static final String NATIVE = "mysql_native_password";
-  static final String CACHING_SHA2 = "caching_sha2_password";
-  private static final int MAX_PACKET = 1 << 24;
-
   private final Backend backend;
-  private final long connectTimeoutMillis;
+  private final LongSupplier connectTimeoutMillis;
 
-  BackendConnector(Backend backend, long connectTimeoutMillis) {
+  /**
+   * @param connectTimeoutMillis pool.connectTimeout, read at each login (it may be reloaded)
+   */
+  BackendConnector(Backend backend, LongSupplier connectTimeoutMillis) {
     this.backend = backend;
     this.connectTimeoutMillis = connectTimeoutMillis;
   }
 
-  /**
-   * Connects on {@code loop}. The returned connection's listener is unset; its channel reads
-   * continuously.
-   *
-   * @param retireAt maps the server's wait_timeout (seconds, or -1 if unknown) to the connection's
-   *     retirement time
-   */
-  Future<BackendConnection> connect(
-      EventLoop loop, BackendPool pool, PoolKey key, LongUnaryOperator retireAt) {
+  long connectTimeoutMillis() {
+    return connectTimeoutMillis.getAsLong();
+  }
+
+  @Override
+  public Future<BackendConnection> login(
+      EventLoop loop, BackendPool pool, PoolKey key, boolean sideConnection) {
+    long timeoutMillis = connectTimeoutMillis();
     Promise<BackendConnection> promise = loop.newPromise();
-    AuthHandler auth = new AuthHandler(pool, key, promise, retireAt);
+    BackendLogin auth = new BackendLogin(this, pool, key, promise, sideConnection);
     Bootstrap b =
         Transport.clientChannel(new Bootstrap())
             .group(loop)
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                (int) Math.min(Integer.MAX_VALUE, connectTimeoutMillis))
+                (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
             .option(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.SO_KEEPALIVE, true)
@@ -85,10 +70,10 @@ final class BackendConnector {
                       "backend "
                           + where()
                           + " did not complete the login within "
-                          + connectTimeoutMillis
+                          + timeoutMillis
                           + "ms (pool.connectTimeout)"));
             },
-            connectTimeoutMillis,
+            timeoutMillis,
             TimeUnit.MILLISECONDS);
     ChannelFuture cf = b.connect(backend.host(), backend.port());
     cf.addListener(
@@ -114,288 +99,11 @@ final class BackendConnector {
     return "'" + backend.name() + "' (" + backend.host() + ":" + backend.port() + ")";
   }
 
-  private static String rootMessage(Throwable t) {
+  static String rootMessage(Throwable t) {
     Throwable c = t;
     while (c.getCause() != null && c.getCause() != c) {
       c = c.getCause();
     }
     return c.getMessage() != null ? c.getMessage() : c.toString();
-  }
-
-  /** Drives the connection phase; replaced by the connection's own handler once logged in. */
-  private final class AuthHandler extends ChannelInboundHandlerAdapter {
-    private final BackendPool pool;
-    private final PoolKey key;
-    private final Promise<BackendConnection> promise;
-    private final LongUnaryOperator retireAt;
-    private HandshakeV10 greeting;
-    private int capabilities;
-    private String plugin;
-    private byte[] seed;
-    private boolean publicKeyRequested;
-
-    AuthHandler(
-        BackendPool pool,
-        PoolKey key,
-        Promise<BackendConnection> promise,
-        LongUnaryOperator retireAt) {
-      this.pool = pool;
-      this.key = key;
-      this.promise = promise;
-      this.retireAt = retireAt;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ByteBuf packet = (ByteBuf) msg;
-      try {
-        if (greeting == null) {
-          onGreeting(ctx, packet);
-        } else {
-          onAuthReply(ctx, packet);
-        }
-      } catch (RuntimeException e) {
-        promise.tryFailure(
-            new BackendException("login to backend " + where() + " failed: " + e.getMessage(), e));
-        ctx.close();
-      } finally {
-        packet.release();
-      }
-    }
-
-    private void onGreeting(ChannelHandlerContext ctx, ByteBuf packet) {
-      if (Packets.firstByte(packet) == Packets.ERR) {
-        fail(
-            ctx,
-            "backend " + where() + " refused the connection: " + Packets.describeError(packet));
-        return;
-      }
-      greeting = HandshakeV10.parse(packet);
-      if ((greeting.capabilities() & Capabilities.CLIENT_PROTOCOL_41) == 0) {
-        fail(ctx, "backend " + where() + " does not speak protocol 4.1");
-        return;
-      }
-      capabilities =
-          (key.capabilities() & Capabilities.BACKEND_PASSTHROUGH & greeting.capabilities())
-              | (Capabilities.BACKEND_REQUIRED & greeting.capabilities());
-      seed = greeting.seed();
-      plugin = CACHING_SHA2.equals(greeting.authPlugin()) ? CACHING_SHA2 : NATIVE;
-      HandshakeResponse41 reply =
-          new HandshakeResponse41(
-              capabilities,
-              MAX_PACKET,
-              key.collation(),
-              key.user().backendUser(),
-              scramble(plugin, seed),
-              null,
-              plugin);
-      ctx.writeAndFlush(reply.write(ctx.alloc()), ctx.voidPromise());
-    }
-
-    private void onAuthReply(ChannelHandlerContext ctx, ByteBuf packet) {
-      int header = Packets.firstByte(packet);
-      int nextSeq = Packets.sequenceId(packet) + 1;
-      int payload = packet.readerIndex() + Packets.HEADER_SIZE;
-      int length = Packets.payloadLength(packet);
-      switch (header) {
-        case Packets.OK:
-          loggedIn(ctx);
-          return;
-        case Packets.ERR:
-          fail(
-              ctx,
-              "backend "
-                  + where()
-                  + " rejected user '"
-                  + key.user().backendUser()
-                  + "': "
-                  + Packets.describeError(packet));
-          return;
-        case Packets.EOF:
-          {
-            // AuthSwitchRequest: plugin name, then new auth data.
-            ByteBuf p = packet.duplicate();
-            p.readerIndex(payload + 1);
-            plugin = Packets.readStringNul(p);
-            byte[] data = Packets.readBytesNul(p);
-            seed = data;
-            if (!NATIVE.equals(plugin) && !CACHING_SHA2.equals(plugin)) {
-              fail(
-                  ctx,
-                  "backend "
-                      + where()
-                      + " asks for auth plugin '"
-                      + plugin
-                      + "' for user '"
-                      + key.user().backendUser()
-                      + "'; the proxy supports mysql_native_password and caching_sha2_password");
-              return;
-            }
-            send(ctx, scramble(plugin, seed), nextSeq);
-            return;
-          }
-        case 0x01:
-          {
-            int status = length > 1 ? packet.getUnsignedByte(payload + 1) : -1;
-            if (CACHING_SHA2.equals(plugin)
-                && status == CachingSha2Password.FAST_AUTH_SUCCESS
-                && length == 2) {
-              return; // the OK packet follows
-            }
-            if (CACHING_SHA2.equals(plugin)
-                && status == CachingSha2Password.PERFORM_FULL_AUTHENTICATION
-                && length == 2) {
-              publicKeyRequested = true;
-              send(ctx, new byte[] {CachingSha2Password.REQUEST_PUBLIC_KEY}, nextSeq);
-              return;
-            }
-            if (CACHING_SHA2.equals(plugin) && publicKeyRequested) {
-              String pem = packet.toString(payload + 1, length - 1, StandardCharsets.US_ASCII);
-              byte[] password = key.user().backendPassword().getBytes(StandardCharsets.UTF_8);
-              send(ctx, CachingSha2Password.encryptPassword(password, seed, pem), nextSeq);
-              return;
-            }
-            fail(ctx, "backend " + where() + " sent unexpected auth data during login");
-            return;
-          }
-        default:
-          fail(
-              ctx,
-              "backend "
-                  + where()
-                  + " sent unexpected packet 0x"
-                  + Integer.toHexString(header)
-                  + " during login");
-      }
-    }
-
-    private void send(ChannelHandlerContext ctx, byte[] data, int seq) {
-      ByteBuf buf = Packets.start(ctx.alloc(), data.length, seq);
-      buf.writeBytes(data);
-      ctx.writeAndFlush(Packets.finish(buf), ctx.voidPromise());
-    }
-
-    private byte[] scramble(String plugin, byte[] seed) {
-      String password = key.user().backendPassword();
-      byte[] pw = password == null ? new byte[0] : password.getBytes(StandardCharsets.UTF_8);
-      return CACHING_SHA2.equals(plugin)
-          ? CachingSha2Password.scramble(pw, seed)
-          : NativePassword.scramble(pw, seed);
-    }
-
-    private void fail(ChannelHandlerContext ctx, String message) {
-      promise.tryFailure(new BackendException(message));
-      ctx.close();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      promise.tryFailure(
-          new BackendException("backend " + where() + " closed the connection during login"));
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      promise.tryFailure(
-          new BackendException(
-              "login to backend " + where() + " failed: " + rootMessage(cause), cause));
-      ctx.close();
-    }
-
-    private void loggedIn(ChannelHandlerContext ctx) {
-      Channel ch = ctx.channel();
-      BackendConnection probe =
-          new BackendConnection(pool, ch, greeting, key, capabilities, Long.MAX_VALUE);
-      ch.pipeline().replace(this, "backend", new BackendConnection.Handler(probe));
-      ((MySQLPacketDecoder) ch.pipeline().get("decoder")).batch(true);
-      if (!pool.transactionMode()) {
-        readSessionDefaults(ch, probe, null);
-        return;
-      }
-      // Transaction mode learns of session changes from the server's state tracking, which must be
-      // on.
-      InternalCommand.run(
-              probe,
-              Packets.command(ch.alloc(), Commands.COM_QUERY, TRACK_STATE_CHANGES),
-              connectTimeoutMillis)
-          .addListener(
-              (Future<InternalCommand.Result> f) -> {
-                if (!f.isSuccess() || !f.getNow().ok()) {
-                  promise.tryFailure(
-                      new BackendException(
-                          "backend "
-                              + where()
-                              + " refused "
-                              + TRACK_STATE_CHANGES
-                              + ": "
-                              + (f.isSuccess() ? f.getNow().error() : rootMessage(f.cause()))
-                              + "; pool.mode transaction needs session state tracking (MySQL 5.7+, MariaDB 10.2+)"));
-                  ch.close();
-                  return;
-                }
-                readSessionDefaults(
-                    ch, probe, SessionVariables.forServer(greeting.serverVersion()));
-              });
-    }
-
-    /**
-     * Reads wait_timeout and, in transaction mode, the carried variables as a fresh login has them.
-     */
-    private void readSessionDefaults(Channel ch, BackendConnection probe, SessionVariables vars) {
-      String sql =
-          vars == null
-              ? "SELECT @@SESSION.wait_timeout"
-              : vars.snapshotQuery() + ", @@SESSION.wait_timeout";
-      ByteBuf query = Packets.command(ch.alloc(), Commands.COM_QUERY, sql);
-      InternalCommand.run(probe, query, connectTimeoutMillis)
-          .addListener(
-              (Future<InternalCommand.Result> f) -> {
-                if (!f.isSuccess()) {
-                  promise.tryFailure(
-                      new BackendException(
-                          "backend "
-                              + where()
-                              + " did not answer after login: "
-                              + rootMessage(f.cause()),
-                          f.cause()));
-                  return;
-                }
-                InternalCommand.Result r = f.getNow();
-                List<String> row = r.ok() ? r.firstRow() : null;
-                if (vars != null && (row == null || row.size() != vars.size() + 3)) {
-                  promise.tryFailure(
-                      new BackendException(
-                          "backend "
-                              + where()
-                              + " did not report its session variables"
-                              + (r.ok() ? "" : ": " + r.error())));
-                  ch.close();
-                  return;
-                }
-                long waitTimeout = -1;
-                String waitTimeoutText =
-                    row == null || row.isEmpty() ? null : row.get(row.size() - 1);
-                if (waitTimeoutText != null) {
-                  try {
-                    waitTimeout = Long.parseLong(waitTimeoutText.trim());
-                  } catch (NumberFormatException ignored) {
-                    waitTimeout = -1;
-                  }
-                }
-                BackendConnection c =
-                    new BackendConnection(
-                        pool, ch, greeting, key, capabilities, retireAt.applyAsLong(waitTimeout));
-                if (vars != null) {
-                  c.variables = vars;
-                  c.baselineVars = row.subList(1, vars.size() + 1).toArray(new String[0]);
-                  c.currentVars = c.baselineVars.clone();
-                  c.schema(row.get(0), true);
-                }
-                ch.pipeline().replace("backend", "backend", new BackendConnection.Handler(c));
-                if (!promise.trySuccess(c)) {
-                  ch.close();
-                }
-              });
-    }
   }
 }
