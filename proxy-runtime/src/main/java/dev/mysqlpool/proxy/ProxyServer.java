@@ -163,6 +163,7 @@ public final class ProxyServer implements AutoCloseable {
     frontend.config(applied);
     for (BackendPool p : pools.values()) {
       p.reconfigure(applied.pool());
+      p.usersChanged(applied::user);
     }
   }
 

@@ -50,25 +50,8 @@ public final class BackendConnection {
    */
   volatile boolean killPending;
 
-  /** The default database; meaningful only while {@link #schemaKnown}. */
-  String schema;
-
-  boolean schemaKnown = true;
-
-  /**
-   * Transaction mode: the carried variables as a fresh login has them, and as they are now (null:
-   * unknown).
-   */
-  SessionVariables variables;
-
-  String[] baselineVars;
-  String[] currentVars;
-
-  /**
-   * Transaction mode: the client session whose statement last set this connection's
-   * LAST_INSERT_ID(), or 0.
-   */
-  long lastInsertIdOwner;
+  /** What the server session holds; see {@link ServerSession} for who writes it when. */
+  final ServerSession session = new ServerSession();
 
   private volatile BackendListener listener;
 
@@ -113,58 +96,9 @@ public final class BackendConnection {
     return pool;
   }
 
-  /**
-   * The default database the server has for this connection, or null; call only while holding the
-   * connection.
-   */
-  public String schema() {
-    return schemaKnown ? schema : null;
-  }
-
-  /**
-   * Whether {@link #schema()} is certain; false after a statement the proxy did not follow (e.g.
-   * USE).
-   */
-  public boolean schemaKnown() {
-    return schemaKnown;
-  }
-
-  /**
-   * Records the default database after COM_INIT_DB succeeded, or marks it unknown (null, false).
-   */
-  public void schema(String schema, boolean known) {
-    this.schema = schema;
-    this.schemaKnown = known;
-  }
-
-  /** Transaction mode: the carried variables of this server family; null in session mode. */
-  public SessionVariables variables() {
-    return variables;
-  }
-
-  /** Transaction mode: the carried variables right after login (and after a reset). */
-  public String[] baselineVars() {
-    return baselineVars;
-  }
-
-  /**
-   * Transaction mode: the carried variables as they are now, or null when unknown (the connection
-   * is not reused).
-   */
-  public String[] currentVars() {
-    return currentVars;
-  }
-
-  public void currentVars(String[] vars) {
-    this.currentVars = vars;
-  }
-
-  public long lastInsertIdOwner() {
-    return lastInsertIdOwner;
-  }
-
-  public void lastInsertIdOwner(long sessionId) {
-    this.lastInsertIdOwner = sessionId;
+  /** What the server session holds: its default database and carried variables. */
+  public ServerSession session() {
+    return session;
   }
 
   /** Installs who receives this connection's packets from now on. */

@@ -309,10 +309,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
               BackendConnection c =
                   new BackendConnection(pool, ch, greeting, key, capabilities, waitTimeout);
               if (vars != null) {
-                c.variables = vars;
-                c.baselineVars = row.subList(1, vars.size() + 1).toArray(new String[0]);
-                c.currentVars = c.baselineVars.clone();
-                c.schema(row.get(0), true);
+                c.session.recordSnapshot(vars, row.subList(0, vars.size() + 2), true);
               }
               ch.pipeline().replace("backend", "backend", new BackendConnection.Handler(c));
               if (!promise.trySuccess(c)) {

@@ -3,12 +3,14 @@ package dev.mysqlpool.proxy.backend;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
+import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -211,6 +213,11 @@ public final class BackendPool {
       done.addListener(f -> core.killAnswered(victim));
     }
     return done;
+  }
+
+  /** Users were reloaded: logins the pool starts by itself use the accounts as configured now. */
+  public void usersChanged(Function<String, User> currentUser) {
+    core.usersChanged(currentUser);
   }
 
   /**

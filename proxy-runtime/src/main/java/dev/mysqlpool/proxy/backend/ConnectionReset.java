@@ -38,7 +38,7 @@ final class ConnectionReset {
                 done.trySuccess(
                     "COM_RESET_CONNECTION failed: "
                         + (f.isSuccess() ? f.getNow().error() : f.cause().getMessage()));
-              } else if (c.variables != null) {
+              } else if (c.session.variables() != null) {
                 afterResetInTransactionMode(c, done);
               } else {
                 done.trySuccess(null);
@@ -66,20 +66,16 @@ final class ConnectionReset {
               }
               ByteBuf snapshot =
                   Packets.command(
-                      c.channel.alloc(), Commands.COM_QUERY, c.variables.snapshotQuery());
+                      c.channel.alloc(), Commands.COM_QUERY, c.session.variables().snapshotQuery());
               InternalCommand.run(c, snapshot, timeout)
                   .addListener(
                       (Future<InternalCommand.Result> g) -> {
                         List<String> row =
                             g.isSuccess() && g.getNow().ok() ? g.getNow().firstRow() : null;
-                        if (row == null || row.size() != c.variables.size() + 2) {
+                        if (!c.session.recordSnapshot(c.session.variables(), row, false)) {
                           done.trySuccess("could not read the session variables after a reset");
                           return;
                         }
-                        c.currentVars =
-                            row.subList(1, c.variables.size() + 1).toArray(new String[0]);
-                        c.schema(row.get(0), true);
-                        c.lastInsertIdOwner = 0;
                         done.trySuccess(null);
                       });
             });

@@ -19,7 +19,7 @@ final class IdleConnections {
   private final Set<BackendConnection> pinging = new HashSet<>();
 
   static boolean fits(BackendConnection c, PoolKey key, boolean needNoSchema) {
-    return c.key.equals(key) && (!needNoSchema || (c.schemaKnown && c.schema == null));
+    return c.key.equals(key) && (!needNoSchema || c.session.surelyNoSchema());
   }
 
   /** Idle connections ready to lend. */

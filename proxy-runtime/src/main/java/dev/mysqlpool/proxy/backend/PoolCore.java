@@ -3,12 +3,14 @@ package dev.mysqlpool.proxy.backend;
 import dev.mysqlpool.proxy.backend.ConnectionCreator.Create;
 import dev.mysqlpool.proxy.backend.Waiters.Waiter;
 import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
+import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 
 /**
@@ -91,6 +93,20 @@ final class PoolCore {
 
   synchronized PoolKey warmKey() {
     return warmKey;
+  }
+
+  /**
+   * Users were reloaded: the logins the pool starts on its own (minIdle, probes) use the account's
+   * current backend credentials, not those of the last borrower's key. An account no longer
+   * configured keeps its key until the next borrow replaces it.
+   */
+  synchronized void usersChanged(Function<String, User> currentUser) {
+    if (warmKey != null) {
+      User now = currentUser.apply(warmKey.user().name());
+      if (now != null && !now.equals(warmKey.user())) {
+        warmKey = new PoolKey(now, warmKey.capabilities(), warmKey.collation());
+      }
+    }
   }
 
   /** See {@link BackendPool#acquire}. */

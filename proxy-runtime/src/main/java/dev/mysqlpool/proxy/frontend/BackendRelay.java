@@ -141,7 +141,7 @@ final class BackendRelay implements BackendListener {
     if (command == Commands.COM_QUERY) {
       inspectQuery(packet);
     } else if (command == Commands.COM_INIT_DB) {
-      backend.schema(null, false);
+      backend.session().schemaUnknown();
     } else if (command == Commands.COM_SET_OPTION) {
       // COM_RESET_CONNECTION does not undo it: this backend cannot be pooled again.
       optionChanged = true;
@@ -195,7 +195,7 @@ final class BackendRelay implements BackendListener {
         || ((session.capabilities & Capabilities.CLIENT_MULTI_STATEMENTS) != 0
             && packet.indexOf(i, end, (byte) ';') >= 0)) {
       // USE, or a statement the proxy cannot see through: the default database may change.
-      backend.schema(null, false);
+      backend.session().schemaUnknown();
     }
     if (c == 'l' && LocalCommands.isLoadLocal(packet, i, end)) {
       loadLocalQueries++;

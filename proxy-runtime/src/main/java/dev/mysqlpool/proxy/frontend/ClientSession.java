@@ -78,7 +78,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         @Override
         void done(String error, List<String> firstRow) {
           if (error != null) {
-            relay.backend().schema(null, false);
+            relay.backend().session().schemaUnknown();
             schema = null;
           }
         }
@@ -298,9 +298,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     BackendConnection backend = f.getNow();
     relay.lend(backend);
-    if (schema != null && !(backend.schemaKnown() && schema.equals(backend.schema()))) {
+    if (schema != null && !schema.equals(backend.session().schema())) {
       relay.sendOwn(initDb, Packets.command(client.alloc(), Commands.COM_INIT_DB, schema));
-      backend.schema(schema, true);
+      backend.session().schemaIs(schema);
     }
     mode.onLent(backend);
     // Read the backend only while the client can take what it sends: a slow reader slows only

@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.frontend;
 
 import dev.mysqlpool.proxy.backend.BackendConnection;
 import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.backend.ServerSession;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
@@ -39,7 +40,7 @@ final class TransactionMode implements SessionMode {
         @Override
         void done(String error, List<String> firstRow) {
           if (error != null) {
-            relay.backend().currentVars(null); // unknown now: closed when it comes back
+            relay.backend().session().variablesUnknown(); // closed when it comes back
           }
         }
       };
@@ -114,7 +115,7 @@ final class TransactionMode implements SessionMode {
     int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
     int end = packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet);
     if (scan == null) {
-      scan = new StatementScan(relay.backend().variables());
+      scan = new StatementScan(relay.backend().session().variables());
     }
     scan.scan(packet, start, end);
     int flags = scan.flags | StatementScan.STATEMENT;
@@ -131,10 +132,10 @@ final class TransactionMode implements SessionMode {
       answerPreviousCounts(packet, start, end);
       return -1;
     }
-    BackendConnection backend = relay.backend();
-    if ((flags & StatementScan.LAST_INSERT_ID) != 0 && backend.lastInsertIdOwner() != session.id) {
+    ServerSession server = relay.backend().session();
+    if ((flags & StatementScan.LAST_INSERT_ID) != 0 && server.lastInsertIdOwner() != session.id) {
       inject("SET @@SESSION.last_insert_id = " + lastInsertId);
-      backend.lastInsertIdOwner(session.id);
+      server.lastInsertIdOwner(session.id);
     }
     if ((flags & StatementScan.SETS_LAST_INSERT_ID) != 0) {
       lastInsertIdFromSnapshot = true;
@@ -206,11 +207,10 @@ final class TransactionMode implements SessionMode {
   /** Gives the lent connection this client's carried variables, in one statement if any differ. */
   @Override
   public void onLent(BackendConnection backend) {
-    String[] target = vars != null ? vars : backend.baselineVars();
-    String sql = backend.variables().restoreStatement(target, backend.currentVars());
+    ServerSession server = backend.session();
+    String sql = server.restore(vars != null ? vars : server.baseline());
     if (sql != null) {
       relay.sendOwn(restore, Packets.command(session.alloc(), Commands.COM_QUERY, sql));
-      backend.currentVars(target.clone());
     }
   }
 
@@ -277,7 +277,7 @@ final class TransactionMode implements SessionMode {
     }
     if (tracker.lastInsertId() != 0) {
       lastInsertId = tracker.lastInsertId();
-      relay.backend().lastInsertIdOwner(session.id);
+      relay.backend().session().lastInsertIdOwner(session.id);
     }
     relay.wantRelease();
   }
@@ -294,7 +294,7 @@ final class TransactionMode implements SessionMode {
     if (pinReason != null) {
       return;
     }
-    BackendConnection backend = relay.backend();
+    ServerSession server = relay.backend().session();
     if (diagnosticsPending) {
       ResponseTracker tracker = relay.tracker();
       if (!warningsChecked && tracker.lastWarnings() == 0 && !tracker.lastWasError()) {
@@ -307,26 +307,25 @@ final class TransactionMode implements SessionMode {
       }
       return;
     }
-    if (varsDirty || !backend.schemaKnown()) {
+    if (varsDirty || !server.schemaKnown()) {
       relay.sendOwnNow(
           snapshot,
-          Packets.command(
-              session.alloc(), Commands.COM_QUERY, backend.variables().snapshotQuery()));
+          Packets.command(session.alloc(), Commands.COM_QUERY, server.variables().snapshotQuery()));
       return;
     }
-    giveBack(backend);
+    giveBack(server);
   }
 
-  private void giveBack(BackendConnection backend) {
+  private void giveBack(ServerSession server) {
     relay.flush();
     relay.release(
-        backend.currentVars() == null ? BackendPool.Release.DISCARD : BackendPool.Release.CLEAN);
+        server.variablesKnown() ? BackendPool.Release.CLEAN : BackendPool.Release.DISCARD);
     session.updateClientReading();
   }
 
   private void finishSnapshot(String error, List<String> row) {
-    BackendConnection backend = relay.backend();
-    int size = backend.variables().size();
+    ServerSession server = relay.backend().session();
+    int size = server.variables().size();
     if (error != null || row == null || row.size() != size + 2) {
       pin("session_state", "could not read the session's variables: " + error);
       return;
@@ -336,12 +335,11 @@ final class TransactionMode implements SessionMode {
     if (lastInsertIdFromSnapshot) {
       lastInsertIdFromSnapshot = false;
       lastInsertId = Long.parseUnsignedLong(row.get(size + 1));
-      backend.lastInsertIdOwner(session.id);
+      server.lastInsertIdOwner(session.id);
     }
-    backend.currentVars(vars.clone());
-    backend.schema(row.get(0), true);
+    server.record(row.get(0), vars);
     varsDirty = false;
-    giveBack(backend);
+    giveBack(server);
   }
 
   /**
@@ -357,7 +355,7 @@ final class TransactionMode implements SessionMode {
       pin(SET_OPTION, null);
     }
     varsDirty = true;
-    relay.backend().lastInsertIdOwner(session.id);
+    relay.backend().session().lastInsertIdOwner(session.id);
     inject(TRACK_STATE_CHANGES);
   }
 
