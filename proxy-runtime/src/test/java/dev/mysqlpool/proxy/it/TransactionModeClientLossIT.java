@@ -245,7 +245,7 @@ class TransactionModeClientLossIT {
     void lose() throws Exception;
 
     @Override
-    void close() throws Exception;
+    void close() throws SQLException;
 
     static LosableClient connect(Loss loss, ProxyHarness proxy, EmbeddedMariaDb db)
         throws Exception {
@@ -363,9 +363,8 @@ class TransactionModeClientLossIT {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       process.destroyForcibly();
-      process.waitFor(5, TimeUnit.SECONDS);
     }
   }
 }

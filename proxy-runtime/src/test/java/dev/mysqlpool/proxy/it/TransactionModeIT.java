@@ -152,7 +152,7 @@ class TransactionModeIT {
   }
 
   /**
-   * a and b run on each of the two backend connections in turn (see {@link #onEachBackend}), each
+   * a and b run on each of the two backend connections in turn (see {@link BackendTurns}), each
    * time right after helper clients with the server's defaults used it. CONNECTION_ID() runs on the
    * backend, so it shows which one served them.
    */
@@ -171,7 +171,7 @@ class TransactionModeIT {
       }
       b.setCatalog("mysql");
       for (int i = 0; i < 3; i++) {
-        onEachBackend(h1, h2, () -> assertCarried(a, b, backendsOfA, backendsOfB));
+        BackendTurns.onEach(h1, h2, () -> assertCarried(a, b, backendsOfA, backendsOfB));
       }
       assertThat(backendsOfA).as("backend connections that served a").hasSize(2);
       assertThat(backendsOfB).as("backend connections that served b").hasSize(2);
@@ -182,56 +182,6 @@ class TransactionModeIT {
       assertThat(MetricsScrape.of(proxy).family("mysqlpool_session_pins_total"))
           .as("sessions pinned in this test, by reason")
           .containsExactly(Map.entry("{reason=\"temporary_table\"}", 1.0));
-    }
-  }
-
-  /** Something a client checks through the proxy. */
-  @FunctionalInterface
-  private interface Check {
-    void run() throws SQLException;
-  }
-
-  /**
-   * With maxConnections 2, runs {@code check} once on each backend connection: two helper clients
-   * each start a transaction, which holds both connections, then one of them commits, so the
-   * connection it held is the only free one while {@code check} runs; the first time h1's, the
-   * second time h2's. Picking a connection (its event loop, most recently used) is the pool's
-   * business; this way which one serves the check does not depend on it.
-   */
-  private static void onEachBackend(Connection h1, Connection h2, Check check) throws SQLException {
-    for (Connection freed : List.of(h1, h2)) {
-      String held1 = beginHolding(h1);
-      String held2 = beginHolding(h2);
-      assertThat(held1).as("the helpers hold different backend connections").isNotEqualTo(held2);
-      Connection kept = freed == h1 ? h2 : h1;
-      commit(freed);
-      check.run();
-      commit(kept);
-    }
-  }
-
-  /**
-   * Starts a transaction on {@code helper}, which holds a backend connection until it commits, and
-   * returns that connection's id; checks on the way that the helper sees the server's defaults.
-   */
-  private static String beginHolding(Connection helper) throws SQLException {
-    try (Statement s = helper.createStatement()) {
-      s.execute("START TRANSACTION");
-    }
-    List<String> r =
-        row(
-            helper,
-            "SELECT @@SESSION.sql_mode = @@GLOBAL.sql_mode, @@SESSION.time_zone, DATABASE(),"
-                + " @@in_transaction, CONNECTION_ID()");
-    assertThat(r.subList(0, 4))
-        .as("a helper in its transaction on backend %s: server defaults", r.get(4))
-        .containsExactly("1", "SYSTEM", "app", "1");
-    return r.get(4);
-  }
-
-  private static void commit(Connection helper) throws SQLException {
-    try (Statement s = helper.createStatement()) {
-      s.execute("COMMIT");
     }
   }
 
@@ -321,7 +271,7 @@ class TransactionModeIT {
       String dirtyBackend = row(dirty, "SELECT CONNECTION_ID()").get(0);
       dirty.close();
       for (int i = 0; i < 3; i++) {
-        onEachBackend(h1, h2, () -> assertSeesNoOtherClientsState(clean, servedClean));
+        BackendTurns.onEach(h1, h2, () -> assertSeesNoOtherClientsState(clean, servedClean));
       }
       List<String> backends = new ArrayList<>();
       for (long id : db.threadIds(EmbeddedMariaDb.APP_USER)) {
