@@ -10,11 +10,11 @@ import java.util.List;
 
 /**
  * Runs a check through a transaction-mode proxy with maxConnections 2 once on each of its two
- * backend connections: two helper clients each start a transaction, which holds both connections,
- * then one of them commits, so the connection it held is the only free one while the check runs;
- * the first time h1's, the second time h2's. Which connection the pool picks for a client (its
- * event loop, the most recently used) is the pool's business; this way the check does not depend on
- * it.
+ * backend connections. Two helper clients each start a transaction, which holds both connections;
+ * h1 commits, so the connection it held is the only free one while the check runs; h1 starts a
+ * transaction again, which can only get that same connection back, and h2 commits, so the check
+ * runs on the other one. Which connection the pool picks for a client (its event loop, the most
+ * recently used) is the pool's business; this way the check does not depend on it.
  */
 final class BackendTurns {
   /** Something a client checks through the proxy. */
@@ -25,17 +25,19 @@ final class BackendTurns {
 
   private BackendTurns() {}
 
-  /** Runs {@code check} on h1's backend connection, then on h2's; they must differ. */
+  /** Runs {@code check} on one backend connection, then on the other. */
   static void onEach(Connection h1, Connection h2, Check check) throws SQLException {
-    for (Connection freed : List.of(h1, h2)) {
-      long held1 = beginHolding(h1);
-      long held2 = beginHolding(h2);
-      assertThat(held1).as("the helpers hold different backend connections").isNotEqualTo(held2);
-      Connection kept = freed == h1 ? h2 : h1;
-      execute(freed, "COMMIT");
-      check.run();
-      execute(kept, "COMMIT");
-    }
+    long first = beginHolding(h1);
+    long second = beginHolding(h2);
+    assertThat(first).as("the helpers hold different backend connections").isNotEqualTo(second);
+    execute(h1, "COMMIT");
+    check.run();
+    assertThat(beginHolding(h1))
+        .as("h1 again, while h2 holds the other backend connection")
+        .isEqualTo(first);
+    execute(h2, "COMMIT");
+    check.run();
+    execute(h1, "COMMIT");
   }
 
   /**
