@@ -212,6 +212,33 @@ class PoolConnectionLifecycleIT {
   }
 
   /**
+   * A validation ping is not a reason to open a connection: with no client at all, minIdle 1 and
+   * pings every 500 ms, the pool keeps its one connection (same session on the server) and logs in
+   * no other, over several intervals. Found failing: the housekeeper takes the pinged connection
+   * out of the idle list, the minIdle top-up then counts it as missing and opens another one, so
+   * idle connections grow to maxIdle (or, with minIdle equal to maxIdle, two logins and two closes
+   * every interval) without any client.
+   */
+  @Test
+  void validationPingsOpenNoConnections() {
+    proxy = ProxyHarness.start(db, "pool: {minIdle: 1, maxIdle: 3, validationInterval: 500ms}\n");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> db.threadIds(EmbeddedMariaDb.APP_USER).size() == 1);
+    List<Long> session = db.threadIds(EmbeddedMariaDb.APP_USER);
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () -> {
+              assertThat(stats().created()).as("backend connections opened").isEqualTo(1);
+              assertThat(db.threadIds(EmbeddedMariaDb.APP_USER))
+                  .as("the app user's sessions on the server")
+                  .isEqualTo(session);
+            });
+  }
+
+  /**
    * Session mode: the client keeps its backend connection past maxLifetime, its transaction and a
    * statement running across the expiry complete on it, and at disconnect it is retired: the next
    * client, which with maxConnections 1 can only get that connection or a new one, gets a new one.
