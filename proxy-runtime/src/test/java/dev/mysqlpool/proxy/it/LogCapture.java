@@ -23,12 +23,17 @@ final class LogCapture implements AutoCloseable {
 
   List<String> messages() {
     List<String> out = new ArrayList<>();
-    synchronized (appender.list) {
-      for (ILoggingEvent e : appender.list) {
-        out.add(e.getFormattedMessage());
-      }
+    for (ILoggingEvent e : events()) {
+      out.add(e.getFormattedMessage());
     }
     return out;
+  }
+
+  /** The events so far, with their timestamps. */
+  List<ILoggingEvent> events() {
+    synchronized (appender.list) {
+      return new ArrayList<>(appender.list);
+    }
   }
 
   @Override

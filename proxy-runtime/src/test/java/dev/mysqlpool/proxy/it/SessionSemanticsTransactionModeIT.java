@@ -37,6 +37,7 @@ class SessionSemanticsTransactionModeIT {
                 SessionSemanticsIT.directRoute(db), SessionSemanticsIT.directRoute(db), 1)
             .get(1);
     TranscriptDiff.write(SessionSemanticsIT.transcriptDir(), "direct.txt", direct);
+    SessionSemanticsIT.assertDirectTranscriptShowsWhatTheScriptChecks(direct);
   }
 
   @AfterAll

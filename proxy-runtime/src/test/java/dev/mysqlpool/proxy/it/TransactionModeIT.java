@@ -21,12 +21,13 @@ import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,17 +78,6 @@ class TransactionModeIT {
     }
   }
 
-  private static int appSessionsOnServer() throws SQLException {
-    try (Connection root = db.rootConnection()) {
-      return Integer.parseInt(
-          text(
-              root,
-              "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '"
-                  + EmbeddedMariaDb.APP_USER
-                  + "'"));
-    }
-  }
-
   private String get(String path) throws Exception {
     HttpResponse<String> r =
         HttpClient.newHttpClient()
@@ -106,22 +96,21 @@ class TransactionModeIT {
       for (int i = 0; i < clients; i++) {
         open.add(i % 2 == 0 ? proxy.mysql("") : proxy.mariadb(""));
       }
-      AtomicInteger maxSessions = new AtomicInteger();
-      AtomicBoolean sampling = new AtomicBoolean(true);
-      Thread sampler =
-          new Thread(
-              () -> {
-                while (sampling.get()) {
-                  try {
-                    maxSessions.accumulateAndGet(appSessionsOnServer(), Math::max);
-                  } catch (SQLException ignored) {
-                    // the next sample counts
-                  }
-                }
-              });
-      sampler.start();
       ExecutorService pool = Executors.newFixedThreadPool(clients);
-      try {
+      try (Connection root = db.rootConnection();
+          PeakSampler sampler =
+              new PeakSampler()
+                  .probe(
+                      "app sessions",
+                      () ->
+                          Integer.parseInt(
+                              text(
+                                  root,
+                                  "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '"
+                                      + EmbeddedMariaDb.APP_USER
+                                      + "'")))
+                  .start(Duration.ofMillis(5))) {
+        sampler.loadStarts();
         List<Future<Integer>> results = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
           Connection c = open.get(i);
@@ -147,15 +136,14 @@ class TransactionModeIT {
         for (Future<Integer> f : results) {
           assertThat(f.get()).isEqualTo(10);
         }
+        sampler.assertSampledWhileLoadRan(5);
+        assertThat(sampler.peak("app sessions"))
+            .as("app sessions on the server while 50 clients ran")
+            .isBetween(1, 2);
       } finally {
         pool.shutdownNow();
-        sampling.set(false);
-        sampler.join();
         db.execute("DELETE FROM app.txm");
       }
-      assertThat(maxSessions.get())
-          .as("app sessions on the server while 50 clients ran")
-          .isLessThanOrEqualTo(2);
     } finally {
       for (Connection c : open) {
         c.close();
@@ -163,29 +151,67 @@ class TransactionModeIT {
     }
   }
 
+  /**
+   * a and b run on each of the two backend connections in turn (see {@link BackendTurns}), each
+   * time right after helper clients with the server's defaults used it. CONNECTION_ID() runs on the
+   * backend, so it shows which one served them.
+   */
   @Test
   void carriedVariablesAndDatabaseFollowTheClientAcrossBackendConnections() throws Exception {
     start(2);
+    Set<String> backendsOfA = new HashSet<>();
+    Set<String> backendsOfB = new HashSet<>();
     try (Connection a = proxy.mysql("");
-        Connection b = proxy.mariadb("");
-        Connection other = proxy.mysql("")) {
+        Connection b = proxy.mysql("");
+        Connection h1 = proxy.mysql("");
+        Connection h2 = proxy.mysql("")) {
       try (Statement s = a.createStatement()) {
         s.execute("SET SESSION sql_mode = 'ANSI_QUOTES', time_zone = '+05:00'");
         s.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
       }
       b.setCatalog("mysql");
-      // Others keep both backend connections busy in turn, with the server's defaults.
-      for (int i = 0; i < 5; i++) {
-        assertThat(text(other, "SELECT @@SESSION.sql_mode")).doesNotContain("ANSI_QUOTES");
-        assertThat(text(other, "SELECT @@SESSION.time_zone")).isEqualTo("SYSTEM");
-        assertThat(text(other, "SELECT DATABASE()")).isEqualTo("app");
-        assertThat(text(a, "SELECT @@SESSION.sql_mode")).isEqualTo("ANSI_QUOTES");
-        assertThat(text(a, "SELECT @@SESSION.time_zone")).isEqualTo("+05:00");
-        assertThat(text(a, "SELECT @@SESSION.transaction_isolation")).isEqualTo("READ-COMMITTED");
-        assertThat(text(b, "SELECT DATABASE()")).isEqualTo("mysql");
+      for (int i = 0; i < 3; i++) {
+        BackendTurns.onEach(h1, h2, () -> assertCarried(a, b, backendsOfA, backendsOfB));
       }
+      assertThat(backendsOfA).as("backend connections that served a").hasSize(2);
+      assertThat(backendsOfB).as("backend connections that served b").hasSize(2);
+      // Nothing above pinned a session; a temporary table does, which shows the counter's name.
+      try (Statement s = a.createStatement()) {
+        s.execute("CREATE TEMPORARY TABLE pin_probe (v INT)");
+      }
+      assertThat(MetricsScrape.of(proxy).family("mysqlpool_session_pins_total"))
+          .as("sessions pinned in this test, by reason")
+          .containsExactly(Map.entry("{reason=\"temporary_table\"}", 1.0));
     }
-    assertThat(get("/metrics")).doesNotContain("mysqlpool_sessions_pinned{");
+  }
+
+  private static void assertCarried(
+      Connection a, Connection b, Set<String> backendsOfA, Set<String> backendsOfB)
+      throws SQLException {
+    List<String> ofA =
+        row(
+            a,
+            "SELECT @@SESSION.sql_mode, @@SESSION.time_zone, @@SESSION.transaction_isolation,"
+                + " CONNECTION_ID()");
+    assertThat(ofA.subList(0, 3))
+        .as("a's variables on backend %s", ofA.get(3))
+        .containsExactly("ANSI_QUOTES", "+05:00", "READ-COMMITTED");
+    backendsOfA.add(ofA.get(3));
+    List<String> ofB = row(b, "SELECT DATABASE(), CONNECTION_ID()");
+    assertThat(ofB.get(0)).as("b's database on backend %s", ofB.get(1)).isEqualTo("mysql");
+    backendsOfB.add(ofB.get(1));
+  }
+
+  private static List<String> row(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      assertThat(rs.next()).as("a row from %s", sql).isTrue();
+      List<String> out = new ArrayList<>();
+      for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+        out.add(rs.getString(i));
+      }
+      return out;
+    }
   }
 
   @Test
@@ -223,26 +249,62 @@ class TransactionModeIT {
                     .contains("mysqlpool_sessions_pinned{reason=\"temporary_table\"} 0.0"));
   }
 
+  /**
+   * A client leaves every kind of session state behind and disconnects; another client of the same
+   * driver (so of the same backend connections) then runs on every backend connection the pool has,
+   * and sees none of it.
+   */
   @Test
   void unpinnedClientsNeverSeeAnotherClientsSessionState() throws Exception {
     start(2);
-    try (Connection dirty = proxy.mariadb("");
-        Connection clean = proxy.mysql("")) {
+    Set<String> servedClean = new HashSet<>();
+    try (Connection dirty = proxy.mysql("");
+        Connection clean = proxy.mysql("");
+        Connection h1 = proxy.mysql("");
+        Connection h2 = proxy.mysql("")) {
       try (Statement s = dirty.createStatement()) {
         s.execute("SET @secret = 'dirty'");
         s.execute("CREATE TEMPORARY TABLE leak_probe (v INT)");
         s.execute("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'");
         s.execute("SELECT GET_LOCK('txm_lock', 0)");
       }
+      String dirtyBackend = row(dirty, "SELECT CONNECTION_ID()").get(0);
       dirty.close();
-      for (int i = 0; i < 5; i++) {
-        assertThat(text(clean, "SELECT @secret")).isNull();
-        assertThat(text(clean, "SELECT @@SESSION.sql_mode")).doesNotContain("NO_BACKSLASH_ESCAPES");
-        assertThat(text(clean, "SELECT IS_USED_LOCK('txm_lock')")).isNull();
-        assertThatThrownBy(() -> text(clean, "SELECT * FROM leak_probe"))
-            .hasMessageContaining("doesn't exist");
+      for (int i = 0; i < 3; i++) {
+        BackendTurns.onEach(h1, h2, () -> assertSeesNoOtherClientsState(clean, servedClean));
       }
+      List<String> backends = new ArrayList<>();
+      for (long id : db.threadIds(EmbeddedMariaDb.APP_USER)) {
+        backends.add(Long.toString(id));
+      }
+      assertThat(backends)
+          .as("the pool's backend connections on the server, with the dirty client's")
+          .hasSize(2)
+          .contains(dirtyBackend);
+      assertThat(servedClean)
+          .as("backend connections the clean client was served by")
+          .containsExactlyInAnyOrderElementsOf(backends);
     }
+  }
+
+  /**
+   * The error comes first: a client keeps its connection while the server holds its errors, so the
+   * read after it runs on the same connection, and its subquery on a table clears them, which hands
+   * the connection back.
+   */
+  private static void assertSeesNoOtherClientsState(Connection clean, Set<String> served)
+      throws SQLException {
+    assertThatThrownBy(() -> text(clean, "SELECT * FROM leak_probe"))
+        .hasMessageContaining("doesn't exist");
+    List<String> r =
+        row(
+            clean,
+            "SELECT @secret, @@SESSION.sql_mode LIKE '%NO_BACKSLASH_ESCAPES%',"
+                + " IS_USED_LOCK('txm_lock'), (SELECT COUNT(*) FROM app.txm) >= 0, CONNECTION_ID()");
+    assertThat(r.subList(0, 4))
+        .as("user variable, sql_mode, named lock of the other client on backend %s", r.get(4))
+        .containsExactly(null, "0", null, "1");
+    served.add(r.get(4));
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A TCP forwarder on 127.0.0.1 for fault injection: put it between the proxy and a backend, then
  * {@link #cutAll()} to make the backend look dead (every live connection is reset, new ones are
- * refused) and {@link #resume()} to bring it back, without touching the shared server.
+ * refused) and {@link #resume()} to bring it back, or {@link #holdNew()} to make new logins hang
+ * until {@link #releaseHeld()}, without touching the shared server.
  *
  * <p>Plain {@code java.nio} on one selector thread, deliberately independent of Netty so that it
  * cannot share a bug, an allocator or a leak report with the proxy under test. Bytes are copied as
@@ -49,6 +51,9 @@ public final class TcpRelay implements AutoCloseable {
   private final Set<Pair> pairs = new HashSet<>();
   private final AtomicInteger live = new AtomicInteger();
   private final AtomicLong accepted = new AtomicLong();
+  private final AtomicInteger heldCount = new AtomicInteger();
+  private final List<Pair> held = new ArrayList<>();
+  private boolean holding;
   private final int port;
   private ServerSocketChannel listener;
   private volatile boolean closed;
@@ -126,6 +131,38 @@ public final class TcpRelay implements AutoCloseable {
             listener = bind(port);
           }
         });
+  }
+
+  /**
+   * From now on new connections are accepted but not connected upstream until {@link
+   * #releaseHeld()}: to the connecting side it looks like a server that accepted the connection and
+   * has not greeted yet. Connections already relayed are not affected.
+   */
+  public void holdNew() {
+    call(() -> holding = true);
+  }
+
+  /** Connects every held connection upstream, and new ones again as they come. */
+  public void releaseHeld() {
+    call(
+        () -> {
+          holding = false;
+          for (Pair p : new ArrayList<>(held)) {
+            held.remove(p);
+            heldCount.decrementAndGet();
+            try {
+              p.connect();
+            } catch (IOException e) {
+              log.debug("{}: could not connect a held connection: {}", this, e.toString());
+              p.reset();
+            }
+          }
+        });
+  }
+
+  /** Connections accepted while holding and not yet connected upstream. */
+  public int heldCount() {
+    return heldCount.get();
   }
 
   /** Resets every connection and stops the relay for good. */
@@ -259,7 +296,12 @@ public final class TcpRelay implements AutoCloseable {
         Pair pair = new Pair(client, upstream);
         pairs.add(pair);
         live.incrementAndGet();
-        pair.connect();
+        if (holding) {
+          held.add(pair);
+          heldCount.incrementAndGet();
+        } else {
+          pair.connect();
+        }
       } catch (IOException e) {
         log.debug("{}: could not set up a connection: {}", this, e.toString());
         resetQuietly(client);
@@ -405,6 +447,9 @@ public final class TcpRelay implements AutoCloseable {
       }
       done = true;
       pairs.remove(this);
+      if (held.remove(this)) {
+        heldCount.decrementAndGet();
+      }
       live.decrementAndGet();
       if (abrupt) {
         resetQuietly(client);

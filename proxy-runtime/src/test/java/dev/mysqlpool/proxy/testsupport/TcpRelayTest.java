@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -101,6 +102,32 @@ class TcpRelayTest {
 
     try (Socket s = connect()) {
       roundTrip(s);
+    }
+  }
+
+  @Test
+  void holdNewConnectsNothingUpstreamUntilReleasedAndLeavesRelayedConnectionsAlone()
+      throws Exception {
+    try (Socket before = connect()) {
+      roundTrip(before);
+      relay.holdNew();
+      try (Socket held = connect()) {
+        held.getOutputStream().write(7);
+        held.setSoTimeout(300);
+        assertThatThrownBy(() -> held.getInputStream().read())
+            .withFailMessage("a held connection must not reach the server")
+            .isInstanceOf(SocketTimeoutException.class);
+        assertThat(relay.heldCount()).isEqualTo(1);
+        roundTrip(before);
+
+        relay.releaseHeld();
+
+        held.setSoTimeout(30_000);
+        assertThat(held.getInputStream().read())
+            .withFailMessage("once released, what the client sent while held is relayed")
+            .isEqualTo(7);
+        assertThat(relay.heldCount()).isZero();
+      }
     }
   }
 
