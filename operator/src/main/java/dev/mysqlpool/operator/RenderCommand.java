@@ -8,12 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.mysqlpool.operator.api.MySQLPool;
-import dev.mysqlpool.operator.common.Durations;
+import dev.mysqlpool.operator.render.Admission;
 import dev.mysqlpool.operator.render.Manifests;
 import dev.mysqlpool.operator.render.Plan;
 import dev.mysqlpool.operator.render.RenderSettings;
-import dev.mysqlpool.operator.validation.FieldError;
 import dev.mysqlpool.operator.validation.MySQLPoolValidator;
+import dev.mysqlpool.proxy.config.Durations;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
@@ -67,30 +67,28 @@ public final class RenderCommand {
                   : pool.getMetadata().getNamespace())
               + "/"
               + pool.getMetadata().getName();
-      List<FieldError> errors = MySQLPoolValidator.validate(pool);
-      if (!errors.isEmpty()) {
+      Admission admission = Admission.of(pool, settings, pools, null);
+      if (admission.plan() == null) {
         err.println(id + " is invalid:");
-        errors.forEach(e -> err.println("  - " + e));
+        MySQLPoolValidator.validate(pool).forEach(e -> err.println("  - " + e));
         status = 1;
         continue;
       }
-      Plan plan = Plan.of(pool, settings);
-      if (!plan.timeouts().valid() || !plan.sizing().usable()) {
+      if (!admission.renders()) {
         err.println(id + " would be refused by the operator:");
-        plan.timeouts().clashes().forEach(e -> err.println("  - " + e.message()));
-        if (!plan.sizing().usable()) {
-          err.println("  - sizing: " + plan.sizing().message());
+        for (Admission.Check c : admission.checks()) {
+          if (!c.ok() && c.blocks()) {
+            err.println("  - " + c.type() + "=False (" + c.reason() + "): " + c.message());
+          }
         }
         status = 1;
         continue;
       }
-      if (!plan.sizing().valid()) {
-        err.println(
-            id
-                + ": SizingValid=False ("
-                + plan.sizing().reason()
-                + "): "
-                + plan.sizing().message());
+      Plan plan = admission.plan();
+      for (Admission.Check c : admission.checks()) {
+        if (!c.ok()) {
+          err.println(id + ": " + c.type() + "=False (" + c.reason() + "): " + c.message());
+        }
       }
       out.println("# " + id);
       out.println("# sizing (" + plan.sizing().source() + "): " + plan.sizing().message());

@@ -2,7 +2,6 @@ package dev.mysqlpool.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import dev.mysqlpool.operator.common.Durations;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
@@ -26,6 +25,12 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MySQLPoolSpec {
+  /**
+   * The schema pattern of a duration field, in the proxy config's syntax (proxy-config's {@code
+   * Durations}): {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, or {@code 0}.
+   */
+  public static final String DURATION_PATTERN = "^(0|[0-9]{1,9}(ms|s|m|h))$";
+
   @Required
   @JsonPropertyDescription(
       "The MySQL writer the proxies pool connections to, and the server limits the operator sizes against.")
@@ -234,32 +239,32 @@ public class MySQLPoolSpec {
         "Most idle backend connections each proxy keeps. Proxy default: maxConnections.")
     public Integer maxIdle;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Close a backend connection idle this long, e.g. 10m. Derived: the shorter of 10m and 80% of the server's wait_timeout. Must stay below wait_timeout.")
     public String idleTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Recycle a backend connection after this long, e.g. 30m. Derived: 30m, or 80% of the server's wait_timeout when that is shorter (the proxy never exceeds 80% either). Must stay below wait_timeout.")
     public String maxLifetime;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Give up opening a backend connection after this long. Proxy default: 5s.")
     public String connectTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "A client waits at most this long for a free backend connection. Proxy default: 5s.")
     public String acquireTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Check an idle backend connection with a ping after it sat this long. Proxy default: 30s.")
     public String validationInterval;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Log a warning when a client holds a connection this long; 0 turns it off. Proxy default: 0.")
     public String leakDetectionThreshold;
@@ -279,16 +284,16 @@ public class MySQLPoolSpec {
     @JsonPropertyDescription("Most client connections one proxy pod accepts. Proxy default: 10000.")
     public Integer maxClientConnections;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Close a client session idle this long. Derived from the NLB: service.nlbIdleTimeoutSeconds minus 30s, so the proxy, not the NLB, ends idle sessions and frees their backend connections. Must stay 10s below the NLB idle timeout.")
     public String clientIdleTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription("Time to complete the MySQL handshake. Proxy default: 10s.")
     public String handshakeTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "TCP keepalive idle time on client sockets. Derived: 60s, kept 10s below the NLB idle timeout so live idle flows are not dropped.")
     public String tcpKeepAliveIdle;
@@ -297,7 +302,7 @@ public class MySQLPoolSpec {
   /** How a proxy pod stops. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Shutdown {
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "After SIGTERM the proxy refuses new clients and waits this long for sessions to end. Default: 30s.")
     public String drainTimeout;

@@ -33,22 +33,41 @@ public class MySQLPoolStatus {
   @JsonPropertyDescription("The effective timeout chain, with the derived values filled in.")
   public Timeouts timeouts;
 
-  /** The Little's Law figures. */
+  /**
+   * The Little's Law figures the running proxies were rendered with. While the pool is blocked (see
+   * the Stalled condition) these stay at the last applied values; the conditions explain the new
+   * arithmetic.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Sizing {
     @JsonPropertyDescription("ceil(peakTps x holdTime): connections busy at the peak.")
-    public Integer required;
+    public Long required;
 
     @JsonPropertyDescription("ceil(required x safetyFactor): connections across all replicas.")
-    public Integer total;
+    public Long total;
+
+    @JsonPropertyDescription("The replica count the pool was split over.")
+    public Integer replicas;
 
     @JsonPropertyDescription(
         "Backend connections each proxy pod may open (pool.maxConnections), after any override and clamp.")
     public Integer perReplica;
 
     @JsonPropertyDescription(
-        "(replicas + 1 surge pod) x perReplica: the most the proxies can open during a rolling update.")
-    public Integer maxDuringRollout;
+        "pool.minIdle as rendered: the spec's value, clamped to perReplica; absent for the proxy's default.")
+    public Integer minIdle;
+
+    @JsonPropertyDescription(
+        "pool.maxIdle as rendered: the spec's value, clamped to perReplica; absent for the proxy's default (perReplica).")
+    public Integer maxIdle;
+
+    @JsonPropertyDescription(
+        "Pods that can hold a pool at once during a rolling update: the replicas, the surge pod and the old pod still draining.")
+    public Integer podsDuringRollout;
+
+    @JsonPropertyDescription(
+        "podsDuringRollout x perReplica: the most the proxies can open during a rolling update.")
+    public Long maxDuringRollout;
 
     @JsonPropertyDescription("The backend's max_connections minus reservedConnections.")
     public Integer backendBudget;
@@ -65,7 +84,11 @@ public class MySQLPoolStatus {
       Sizing s = (Sizing) o;
       return Objects.equals(required, s.required)
           && Objects.equals(total, s.total)
+          && Objects.equals(replicas, s.replicas)
           && Objects.equals(perReplica, s.perReplica)
+          && Objects.equals(minIdle, s.minIdle)
+          && Objects.equals(maxIdle, s.maxIdle)
+          && Objects.equals(podsDuringRollout, s.podsDuringRollout)
           && Objects.equals(maxDuringRollout, s.maxDuringRollout)
           && Objects.equals(backendBudget, s.backendBudget)
           && Objects.equals(source, s.source);
@@ -73,7 +96,17 @@ public class MySQLPoolStatus {
 
     @Override
     public int hashCode() {
-      return Objects.hash(required, total, perReplica, maxDuringRollout, backendBudget, source);
+      return Objects.hash(
+          required,
+          total,
+          replicas,
+          perReplica,
+          minIdle,
+          maxIdle,
+          podsDuringRollout,
+          maxDuringRollout,
+          backendBudget,
+          source);
     }
   }
 

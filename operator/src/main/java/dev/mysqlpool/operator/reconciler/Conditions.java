@@ -14,10 +14,18 @@ import java.util.List;
  */
 final class Conditions {
   static final String READY = "Ready";
-  static final String SPEC_VALID = "SpecValid";
-  static final String SIZING_VALID = "SizingValid";
-  static final String TIMEOUTS_VALID = "TimeoutsValid";
-  static final String CREDENTIALS_FOUND = "CredentialsFound";
+
+  /**
+   * kstatus' abnormal-true condition: True while the pool cannot progress without a change by
+   * someone (Flux and Argo CD health checks end their wait on it).
+   */
+  static final String STALLED = "Stalled";
+
+  /** kstatus' abnormal-true condition: True while the proxies roll towards the spec. */
+  static final String RECONCILING = "Reconciling";
+
+  /** The kstatus summary conditions, which repeat the detailed ones. */
+  static final java.util.Set<String> SUMMARIES = java.util.Set.of(READY, STALLED, RECONCILING);
 
   private final List<Condition> previous;
   private final List<Condition> next = new ArrayList<>();

@@ -4,21 +4,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.api.MySQLPoolStatus;
-import dev.mysqlpool.operator.common.Durations;
 import dev.mysqlpool.operator.dependent.ConfigMapDependentResource;
 import dev.mysqlpool.operator.dependent.DeploymentDependentResource;
 import dev.mysqlpool.operator.dependent.Plans;
 import dev.mysqlpool.operator.dependent.PodDisruptionBudgetDependentResource;
 import dev.mysqlpool.operator.dependent.ServiceAccountDependentResource;
 import dev.mysqlpool.operator.dependent.ServiceDependentResource;
+import dev.mysqlpool.operator.render.Admission;
 import dev.mysqlpool.operator.render.Plan;
 import dev.mysqlpool.operator.render.RenderSettings;
-import dev.mysqlpool.operator.validation.FieldError;
-import dev.mysqlpool.operator.validation.MySQLPoolValidator;
-import dev.mysqlpool.operator.validation.Sizing;
-import dev.mysqlpool.operator.validation.TimeoutChain;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -150,59 +145,39 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     MySQLPoolStatus next = new MySQLPoolStatus();
     next.observedGeneration = pool.getMetadata().getGeneration();
 
-    List<FieldError> errors = MySQLPoolValidator.validate(pool);
-    if (!errors.isEmpty()) {
-      String message = errors.stream().map(FieldError::toString).collect(Collectors.joining("; "));
-      conditions.set(Conditions.SPEC_VALID, false, "InvalidSpec", message);
-      conditions.unknown(
-          Conditions.SIZING_VALID, "InvalidSpec", "not computed while the spec is invalid");
-      conditions.unknown(
-          Conditions.TIMEOUTS_VALID, "InvalidSpec", "not checked while the spec is invalid");
-      conditions.unknown(
-          Conditions.CREDENTIALS_FOUND, "InvalidSpec", "not checked while the spec is invalid");
-      blocked(context, conditions, next, "InvalidSpec", message);
-      metrics.forget(rid);
-      return finish(pool, context, previous, next, conditions, id);
+    Admission.Check credentials =
+        pool.getSpec() == null || pool.getSpec().credentials == null
+            ? null
+            : Credentials.check(
+                pool.getSpec().fillOptionalSections(),
+                context.getSecondaryResource(Secret.class).orElse(null),
+                pool.getMetadata().getNamespace());
+    Admission admission =
+        Admission.of(pool, settings, poolsOnSameWriter(pool, context), credentials);
+    for (Admission.Check c : admission.checks()) {
+      conditions.set(c.type(), c.ok(), c.reason(), c.message());
     }
-    conditions.set(Conditions.SPEC_VALID, true, "Valid", "the spec passed validation");
-
-    Plan plan = Plan.of(pool, settings);
-    Sizing sizing = plan.sizing();
-    conditions.set(Conditions.SIZING_VALID, sizing.valid(), sizing.reason(), sizing.message());
-    metrics.sizing(rid, sizing.valid());
-    next.sizing = sizingStatus(sizing);
-
-    TimeoutChain timeouts = plan.timeouts();
-    String clashes =
-        timeouts.clashes().stream().map(FieldError::message).collect(Collectors.joining("; "));
-    conditions.set(
-        Conditions.TIMEOUTS_VALID,
-        timeouts.valid(),
-        timeouts.valid() ? "Consistent" : "TimeoutsClash",
-        timeouts.valid() ? "the timeout chain holds" : clashes);
-    next.timeouts = timeoutsStatus(timeouts);
-
-    String missing =
-        missingCredentials(
-            pool.getSpec(),
-            context.getSecondaryResource(Secret.class).orElse(null),
-            pool.getMetadata().getNamespace());
-    boolean credentials = missing == null;
-    conditions.set(
-        Conditions.CREDENTIALS_FOUND,
-        credentials,
-        credentials ? "Found" : reasonOf(missing),
-        credentials
-            ? "Secret \"" + pool.getSpec().credentials.secretName + "\" holds every user's password"
-            : messageOf(missing));
-
-    if (!sizing.usable()) {
-      blocked(context, conditions, next, sizing.reason(), sizing.message());
-    } else if (!timeouts.valid()) {
-      blocked(context, conditions, next, "TimeoutsClash", clashes);
-    } else if (!credentials) {
-      blocked(context, conditions, next, reasonOf(missing), messageOf(missing));
+    if (admission.plan() == null) {
+      for (String type :
+          List.of(
+              Admission.SIZING_VALID,
+              Admission.TIMEOUTS_VALID,
+              Admission.CONFIG_ACCEPTED,
+              Admission.CREDENTIALS_FOUND)) {
+        conditions.unknown(type, "InvalidSpec", "not checked while the spec is invalid");
+      }
+      metrics.forget(rid);
     } else {
+      metrics.sizing(rid, admission.plan().sizing().valid());
+    }
+
+    if (!admission.renders()) {
+      Admission.Check b = admission.blocking();
+      blocked(context, conditions, previous, next, b.reason(), b.message());
+    } else {
+      Plan plan = admission.plan();
+      next.sizing = StatusViews.sizing(plan.sizing(), plan.spec().replicas);
+      next.timeouts = StatusViews.timeouts(plan.timeouts());
       Plans.put(context, plan);
       context
           .managedWorkflowAndDependentResourceContext()
@@ -211,6 +186,22 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       observe(pool, context, conditions, next);
     }
     return finish(pool, context, previous, next, conditions, id);
+  }
+
+  /**
+   * Copies of the other pools the operator sees on the same writer (copies: deriving a plan fills
+   * in a spec's defaults, and the cache's objects are not ours to change).
+   */
+  private static List<MySQLPool> poolsOnSameWriter(MySQLPool pool, Context<MySQLPool> context) {
+    String writer = Admission.writer(pool);
+    if (writer == null) {
+      return List.of();
+    }
+    return context
+        .getPrimaryCache()
+        .list(other -> writer.equals(Admission.writer(other)))
+        .map(other -> JSON.convertValue(other, MySQLPool.class))
+        .toList();
   }
 
   @Override
@@ -242,24 +233,32 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   }
 
   /**
-   * Marks the pool not Ready because of {@code reason}; running objects keep their last good state.
+   * Marks the pool not Ready because of {@code reason}; running objects keep their last good state,
+   * and so does the status: the sizing, timeouts and endpoint the running proxies have.
    */
   private static void blocked(
       Context<MySQLPool> context,
       Conditions conditions,
+      MySQLPoolStatus previous,
       MySQLPoolStatus next,
       String reason,
       String message) {
     boolean running = context.getSecondaryResource(Deployment.class).isPresent();
-    conditions.set(
-        Conditions.READY,
-        false,
-        reason,
+    String full =
         message
             + (running
                 ? "; the running proxies keep their last good configuration"
-                : "; no proxies are created until" + " this is fixed"));
-    context.getSecondaryResource(Deployment.class).ifPresent(d -> replicas(d, next));
+                : "; no proxies are created until this is fixed");
+    conditions.set(Conditions.READY, false, reason, full);
+    conditions.set(Conditions.STALLED, true, reason, full);
+    conditions.set(
+        Conditions.RECONCILING, false, reason, "nothing is rolled out until this is fixed");
+    if (running) {
+      next.sizing = previous.sizing;
+      next.timeouts = previous.timeouts;
+      next.endpoint = previous.endpoint;
+    }
+    context.getSecondaryResource(Deployment.class).ifPresent(d -> StatusViews.replicas(d, next));
   }
 
   private static void observe(
@@ -270,27 +269,32 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     int updated = 0;
     boolean current = false;
     if (d != null) {
-      replicas(d, next);
+      StatusViews.replicas(d, next);
       if (d.getStatus() != null) {
-        ready = nz(d.getStatus().getReadyReplicas());
-        updated = nz(d.getStatus().getUpdatedReplicas());
+        ready = StatusViews.nz(d.getStatus().getReadyReplicas());
+        updated = StatusViews.nz(d.getStatus().getUpdatedReplicas());
         Long observed = d.getStatus().getObservedGeneration();
-        current = observed != null && observed >= nz(d.getMetadata().getGeneration());
+        current = observed != null && observed >= StatusViews.nz(d.getMetadata().getGeneration());
       }
     }
     boolean isReady = current && ready >= want && updated >= want;
-    conditions.set(
-        Conditions.READY,
-        isReady,
-        isReady ? "ProxiesReady" : "ProxiesNotReady",
+    String progress =
         ready
             + "/"
             + want
             + " proxies ready"
-            + (isReady
-                ? ""
-                : current ? ", " + updated + " updated" : ", rollout not observed yet"));
-    next.endpoint = endpoint(pool, context.getSecondaryResource(Service.class).orElse(null));
+            + (isReady ? "" : current ? ", " + updated + " updated" : ", rollout not observed yet");
+    conditions.set(
+        Conditions.READY, isReady, isReady ? "ProxiesReady" : "ProxiesNotReady", progress);
+    conditions.set(
+        Conditions.STALLED,
+        false,
+        "Rendered",
+        "every check passed; the proxies run the rendered configuration");
+    conditions.set(
+        Conditions.RECONCILING, !isReady, isReady ? "ProxiesReady" : "RollingOut", progress);
+    next.endpoint =
+        StatusViews.endpoint(pool, context.getSecondaryResource(Service.class).orElse(null));
   }
 
   private UpdateControl<MySQLPool> finish(
@@ -302,9 +306,10 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       String id) {
     next.conditions = conditions.list();
     for (Condition c : conditions.turnedFalse()) {
-      if (Conditions.READY.equals(c.getType())) {
-        continue; // Ready repeats its cause, which has its own Event; and a rollout in progress is
-        // not news
+      if (Conditions.SUMMARIES.contains(c.getType())) {
+        // Ready, Stalled and Reconciling repeat a cause that has its own Event, or say that a
+        // rollout progresses, which is not news.
+        continue;
       }
       log.atWarn()
           .addKeyValue("pool", id)
@@ -321,118 +326,8 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     return UpdateControl.patchStatus(pool);
   }
 
-  /** Null when the Secret holds every user; else "Reason|message". */
-  static String missingCredentials(MySQLPoolSpec spec, Secret secret, String namespace) {
-    String name = spec.credentials.secretName;
-    if (secret == null) {
-      return "SecretNotFound|Secret \""
-          + name
-          + "\" not found in namespace "
-          + namespace
-          + "; create it with one key per user, e.g. kubectl create secret generic "
-          + name
-          + " --from-literal="
-          + spec.credentials.users.get(0).name
-          + "=...";
-    }
-    Set<String> keys = new java.util.TreeSet<>();
-    if (secret.getData() != null) {
-      keys.addAll(secret.getData().keySet());
-    }
-    if (secret.getStringData() != null) {
-      keys.addAll(secret.getStringData().keySet());
-    }
-    List<String> absent = new ArrayList<>();
-    for (MySQLPoolSpec.User u : spec.credentials.users) {
-      if (!keys.contains(u.name)) {
-        absent.add(u.name);
-      }
-    }
-    if (absent.isEmpty()) {
-      return null;
-    }
-    return "KeyMissing|Secret \""
-        + name
-        + "\" has no key for user"
-        + (absent.size() > 1 ? "s " : " ")
-        + String.join(", ", absent)
-        + " (it has: "
-        + (keys.isEmpty() ? "none" : String.join(", ", keys))
-        + ")";
-  }
-
-  private static String reasonOf(String missing) {
-    return missing.substring(0, missing.indexOf('|'));
-  }
-
-  private static String messageOf(String missing) {
-    return missing.substring(missing.indexOf('|') + 1);
-  }
-
   private static String secretName(MySQLPool pool) {
     MySQLPoolSpec spec = pool.getSpec();
     return spec == null || spec.credentials == null ? null : spec.credentials.secretName;
-  }
-
-  private static String endpoint(MySQLPool pool, Service service) {
-    MySQLPoolSpec.Service s = pool.getSpec().service;
-    if (!"LoadBalancer".equals(s.type)) {
-      return pool.getMetadata().getName()
-          + "."
-          + pool.getMetadata().getNamespace()
-          + ".svc:"
-          + s.port;
-    }
-    if (service == null
-        || service.getStatus() == null
-        || service.getStatus().getLoadBalancer() == null
-        || service.getStatus().getLoadBalancer().getIngress() == null) {
-      return null;
-    }
-    for (LoadBalancerIngress in : service.getStatus().getLoadBalancer().getIngress()) {
-      String host = in.getHostname() != null ? in.getHostname() : in.getIp();
-      if (host != null) {
-        return host + ":" + s.port;
-      }
-    }
-    return null;
-  }
-
-  private static void replicas(Deployment d, MySQLPoolStatus next) {
-    if (d.getStatus() != null) {
-      next.replicas = nz(d.getStatus().getReplicas());
-      next.readyReplicas = nz(d.getStatus().getReadyReplicas());
-    }
-  }
-
-  private static MySQLPoolStatus.Sizing sizingStatus(Sizing s) {
-    MySQLPoolStatus.Sizing out = new MySQLPoolStatus.Sizing();
-    out.required = s.required();
-    out.total = s.total();
-    out.perReplica = s.perReplica();
-    out.maxDuringRollout = s.maxDuringRollout();
-    out.backendBudget = s.budget();
-    out.source = s.source();
-    return out;
-  }
-
-  private static MySQLPoolStatus.Timeouts timeoutsStatus(TimeoutChain t) {
-    MySQLPoolStatus.Timeouts out = new MySQLPoolStatus.Timeouts();
-    out.clientIdleTimeout = Durations.format(t.clientIdleTimeout());
-    out.tcpKeepAliveIdle = Durations.format(t.tcpKeepAliveIdle());
-    out.idleTimeout = Durations.format(t.idleTimeout());
-    out.maxLifetime = Durations.format(t.maxLifetime());
-    out.drainTimeout = Durations.format(t.drainTimeout());
-    out.preStopDelaySeconds = t.preStopDelaySeconds();
-    out.terminationGracePeriodSeconds = t.terminationGracePeriodSeconds();
-    return out;
-  }
-
-  private static int nz(Integer i) {
-    return i == null ? 0 : i;
-  }
-
-  private static long nz(Long l) {
-    return l == null ? 0 : l;
   }
 }

@@ -2,6 +2,7 @@ package dev.mysqlpool.operator.render;
 
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.common.Names;
+import dev.mysqlpool.operator.validation.Sizing;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.Container;
@@ -72,12 +73,17 @@ public final class Deployments {
         .withNewStrategy()
         .withType("RollingUpdate")
         .withNewRollingUpdate()
-        // One pod more, never one less: Sizing counts exactly this surge pod against the backend's
-        // budget.
-        .withMaxSurge(new IntOrString(1))
+        // One pod more, never one less: Sizing.podsDuringRollout counts this surge pod against the
+        // backend's budget.
+        .withMaxSurge(new IntOrString(Sizing.SURGE))
         .withMaxUnavailable(new IntOrString(0))
         .endRollingUpdate()
         .endStrategy()
+        // Kubernetes does not count a terminating pod against maxSurge: the next old pod would be
+        // stopped while the previous one still drains its sessions. A new pod counts as available
+        // only after the longest drain, so at most one old pod drains per surge slot, as
+        // Sizing.podsDuringRollout assumes.
+        .withMinReadySeconds(minReadySeconds(plan))
         .withNewTemplate()
         .withNewMetadata()
         .withLabels(Names.labels(name))
@@ -115,6 +121,11 @@ public final class Deployments {
         .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /** Longer than an old pod can take to stop: its grace period, and the kubelet's 2 s extra. */
+  static int minReadySeconds(Plan plan) {
+    return plan.timeouts().terminationGracePeriodSeconds() + 2;
   }
 
   static Container container(Plan plan) {

@@ -2,7 +2,7 @@ package dev.mysqlpool.operator.validation;
 
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
-import dev.mysqlpool.operator.common.Durations;
+import dev.mysqlpool.proxy.config.Durations;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -218,7 +218,8 @@ public final class MySQLPoolValidator {
               p.maxIdle
                   + " is above spec.pool.maxConnections ("
                   + p.maxConnections
-                  + "); idle connections count toward maxConnections"));
+                  + "); idle connections count toward maxConnections: lower spec.pool.maxIdle or"
+                  + " raise spec.pool.maxConnections"));
     }
   }
 

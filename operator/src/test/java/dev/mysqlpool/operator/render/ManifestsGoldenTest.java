@@ -108,10 +108,16 @@ class ManifestsGoldenTest {
     assertThat(MySQLPoolValidator.validate(pool)).isEmpty();
     String got = render(Manifests.all(Plan.of(pool, RenderSettings.defaults())));
     Path golden = Path.of("src/test/resources/golden", name + ".yaml");
-    if (Boolean.getBoolean("golden.update") || !Files.exists(golden)) {
+    if (Boolean.getBoolean("golden.update")) {
       Files.createDirectories(golden.getParent());
       Files.writeString(golden, got);
     }
+    assertThat(golden)
+        .withFailMessage(
+            "%s is missing: a golden file is written only on request; rerun with"
+                + " -Dgolden.update=true and review it before committing",
+            golden)
+        .exists();
     assertThat(got)
         .withFailMessage(
             "%s: the rendering differs from %s; if intended, rerun with -Dgolden.update=true and review"

@@ -77,7 +77,8 @@ class MySQLPoolValidatorTest {
             new FieldError(
                 "spec.pool.maxIdle",
                 "20 is above spec.pool.maxConnections (10); idle connections count"
-                    + " toward maxConnections")),
+                    + " toward maxConnections: lower spec.pool.maxIdle or raise"
+                    + " spec.pool.maxConnections")),
         Arguments.of(
             (Consumer<MySQLPoolSpec>) s -> s.pool.acquireTimeout = "5 seconds",
             new FieldError(
