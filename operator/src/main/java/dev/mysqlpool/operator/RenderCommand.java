@@ -9,15 +9,16 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.render.Admission;
+import dev.mysqlpool.operator.render.KubectlYaml;
 import dev.mysqlpool.operator.render.Manifests;
 import dev.mysqlpool.operator.render.Plan;
 import dev.mysqlpool.operator.render.RenderSettings;
 import dev.mysqlpool.operator.validation.MySQLPoolValidator;
 import dev.mysqlpool.proxy.config.Durations;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,9 +26,10 @@ import java.util.List;
 
 /**
  * {@code render -f pool.yaml}: prints every manifest the operator would apply for the MySQLPools in
- * the files, without a cluster, for GitOps review and CI diffs. Other kinds in the files (a Secret,
- * say) are skipped. A pool that the operator would refuse (invalid spec, clashing timeouts, a
- * backend too small) is reported on stderr and makes the exit status 1.
+ * the files (or stdin, {@code -f -}), as kubectl prints YAML, without a cluster, for GitOps review
+ * and CI diffs. Other kinds in the files (a Secret, say) are skipped. A pool that the operator
+ * would refuse (invalid spec, clashing timeouts, a backend too small) is reported on stderr and
+ * makes the exit status 1.
  */
 public final class RenderCommand {
   private static final ObjectMapper STRICT =
@@ -35,16 +37,28 @@ public final class RenderCommand {
 
   private RenderCommand() {}
 
-  /** Renders the files to {@code out}; problems go to {@code err}. Returns the exit status. */
+  /**
+   * Renders the files ({@code -} is {@code in}) to {@code out}; problems go to {@code err}. Returns
+   * the exit status: 0, or 1 when a file cannot be read or a pool would be refused.
+   */
   public static int run(
-      List<String> files, RenderSettings settings, PrintStream out, PrintStream err) {
+      List<String> files,
+      RenderSettings settings,
+      InputStream in,
+      PrintStream out,
+      PrintStream err) {
+    MySQLPoolOperator.level("WARN"); // manifests on stdout; only warnings may reach stderr
     List<MySQLPool> pools = new ArrayList<>();
     int status = 0;
     for (String file : files) {
       try {
-        pools.addAll(read(Files.readString(Path.of(file))));
+        String text =
+            file.equals("-")
+                ? new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                : Files.readString(Path.of(file));
+        pools.addAll(read(text));
       } catch (IOException | IllegalArgumentException e) {
-        err.println(file + ": " + e.getMessage());
+        err.println((file.equals("-") ? "stdin" : file) + ": " + e.getMessage());
         status = 1;
       }
     }
@@ -58,7 +72,6 @@ public final class RenderCommand {
               + String.join(", ", files));
       return 1;
     }
-    KubernetesSerialization yaml = new KubernetesSerialization();
     for (MySQLPool pool : pools) {
       String id =
           "mysqlpool "
@@ -108,13 +121,7 @@ public final class RenderCommand {
               + "s"
               + ", terminationGracePeriodSeconds "
               + plan.timeouts().terminationGracePeriodSeconds());
-      for (HasMetadata m : Manifests.all(plan)) {
-        String text = yaml.asYaml(m);
-        out.print(text.startsWith("---") ? text : "---\n" + text);
-        if (!text.endsWith("\n")) {
-          out.println();
-        }
-      }
+      out.print(KubectlYaml.print(Manifests.all(plan)));
     }
     return status;
   }

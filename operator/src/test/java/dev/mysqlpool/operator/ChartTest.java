@@ -170,7 +170,6 @@ class ChartTest {
     assertThat(spec.getReplicas()).isEqualTo(2);
     assertThat(c.getArgs()).containsSubsequence("--namespaces", "shop,billing");
     OperatorOptions options = OperatorOptions.parse(c.getArgs().toArray(String[]::new), NS);
-    assertThat(options.command()).isEqualTo("run");
     assertThat(options.leaderElection()).isTrue();
     assertThat(options.leaseNamespace()).isEqualTo(NS);
     assertThat(options.namespaces()).containsExactlyInAnyOrder("shop", "billing");

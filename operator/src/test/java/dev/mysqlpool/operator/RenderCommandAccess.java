@@ -17,6 +17,7 @@ public final class RenderCommandAccess {
       dev.mysqlpool.operator.render.RenderSettings settings,
       java.io.PrintStream out,
       java.io.PrintStream err) {
-    return RenderCommand.run(files, settings, out, err);
+    return RenderCommand.run(
+        files, settings, new java.io.ByteArrayInputStream(new byte[0]), out, err);
   }
 }

@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +28,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the diff.
  */
 class ManifestsGoldenTest {
-  private static final KubernetesSerialization YAML = new KubernetesSerialization();
-
   static Stream<Arguments> cases() {
     return Stream.of(
         Arguments.of("seed-nlb", (Consumer<MySQLPoolSpec>) s -> {}),
@@ -127,11 +124,6 @@ class ManifestsGoldenTest {
   }
 
   static String render(List<HasMetadata> objects) {
-    StringBuilder sb = new StringBuilder();
-    for (HasMetadata o : objects) {
-      String text = YAML.asYaml(o);
-      sb.append(text.startsWith("---") ? text : "---\n" + text);
-    }
-    return sb.toString();
+    return KubectlYaml.print(objects);
   }
 }
