@@ -195,7 +195,7 @@ class ExamplesTest {
    * ignored).
    */
   private static void rendersWith(JsonNode values) throws IOException {
-    JsonNode defaults = YAML.readTree(ChartTest.CHART.resolve("values.yaml").toFile());
+    JsonNode defaults = YAML.readTree(ChartTest.SOURCE.resolve("values.yaml").toFile());
     List<String[]> sets = new ArrayList<>();
     flatten("", values, defaults, sets);
     assertThat(sets).isNotEmpty();

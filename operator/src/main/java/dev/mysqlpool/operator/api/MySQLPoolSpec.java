@@ -1,7 +1,9 @@
 package dev.mysqlpool.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
@@ -10,6 +12,8 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
@@ -24,12 +28,23 @@ import java.util.Map;
  * read from the cluster.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "What the pool is: the MySQL writer and its limits, the Secret of users, the workload at its peak, and"
+        + " optional overrides of the proxy's pool, client, shutdown, Service and pod settings.")
 public class MySQLPoolSpec {
   /**
    * The schema pattern of a duration field, in the proxy config's syntax (proxy-config's {@code
    * Durations}): {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, or {@code 0}.
    */
   public static final String DURATION_PATTERN = "^(0|[0-9]{1,9}(ms|s|m|h))$";
+
+  /**
+   * The schema pattern of a CIDR: IPv4 with every octet 0-255 and a prefix up to 32, or IPv6 with a
+   * prefix up to 128 (the validator parses IPv6 fully).
+   */
+  public static final String CIDR_PATTERN =
+      "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"
+          + "|^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$";
 
   @Required
   @JsonPropertyDescription(
@@ -72,6 +87,10 @@ public class MySQLPoolSpec {
   @JsonPropertyDescription("Scheduling and resources of the proxy pods.")
   public Pod pod = new Pod();
 
+  @JsonPropertyDescription(
+      "The proxies' PodDisruptionBudget. Default: maxUnavailable 1, or 0 with a single replica.")
+  public Disruption podDisruptionBudget = new Disruption();
+
   /**
    * Replaces optional sections written as {@code null} with their defaults, so derivations can read
    * every section. Returns this spec.
@@ -97,6 +116,21 @@ public class MySQLPoolSpec {
     }
     if (pod == null) {
       pod = new Pod();
+    }
+    if (pod.labels == null) {
+      pod.labels = new LinkedHashMap<>();
+    }
+    if (pod.annotations == null) {
+      pod.annotations = new LinkedHashMap<>();
+    }
+    if (pod.imagePullSecrets == null) {
+      pod.imagePullSecrets = new ArrayList<>();
+    }
+    if (service.labels == null) {
+      service.labels = new LinkedHashMap<>();
+    }
+    if (podDisruptionBudget == null) {
+      podDisruptionBudget = new Disruption();
     }
     return this;
   }
@@ -163,6 +197,8 @@ public class MySQLPoolSpec {
 
   /** A MySQL account clients log in to the proxy with. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonClassDescription(
+      "A MySQL account clients log in to the proxies with; its password is the Secret key of the same name.")
   public static class User {
     @Required
     @Size(min = 1, max = 32)
@@ -216,7 +252,7 @@ public class MySQLPoolSpec {
       message = "maxIdle must not exceed maxConnections")
   public static class Pool {
     @Default("session")
-    @Pattern("^(session|transaction)$")
+    @SchemaFrom(type = SchemaEnums.PoolMode.class)
     @JsonPropertyDescription(
         "session: a client keeps one backend connection until it disconnects. transaction: a client holds a backend connection only while a statement or transaction is in flight, so many client connections share maxConnections; session state the proxy cannot carry (user variables, temporary tables, LOCK TABLES, GET_LOCK, server-side prepared statements, variables outside the carried set) pins the client to its backend.")
     public String mode = "session";
@@ -324,7 +360,7 @@ public class MySQLPoolSpec {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Service {
     @Default("LoadBalancer")
-    @Pattern("^(LoadBalancer|ClusterIP)$")
+    @SchemaFrom(type = SchemaEnums.ServiceType.class)
     @JsonPropertyDescription(
         "LoadBalancer: an AWS NLB in IP target mode through the AWS Load Balancer Controller. ClusterIP: in-cluster clients only.")
     public String type = "LoadBalancer";
@@ -336,7 +372,7 @@ public class MySQLPoolSpec {
     public int port = 3306;
 
     @Default("internal")
-    @Pattern("^(internal|internet-facing)$")
+    @SchemaFrom(type = SchemaEnums.Scheme.class)
     @JsonPropertyDescription("The NLB's scheme: internal (VPC only) or internet-facing.")
     public String scheme = "internal";
 
@@ -360,8 +396,17 @@ public class MySQLPoolSpec {
 
     @Size(max = 100)
     @JsonPropertyDescription(
-        "CIDRs allowed to reach an internet-facing NLB (loadBalancerSourceRanges), e.g. 203.0.113.0/24.")
-    public List<String> sourceRanges = new ArrayList<>();
+        "CIDRs allowed to reach the NLB (loadBalancerSourceRanges), e.g. 203.0.113.0/24 or 2001:db8::/32.")
+    public List<@Pattern(CIDR_PATTERN) String> sourceRanges = new ArrayList<>();
+
+    @JsonPropertyDescription(
+        "Extra labels on the Service, e.g. for a service mesh or a cost report. The operator's app.kubernetes.io/ labels cannot be overridden.")
+    public Map<String, String> labels = new LinkedHashMap<>();
+
+    @Default("true")
+    @JsonPropertyDescription(
+        "NLB only: spread connections over the proxies in every zone (the NLB attribute load_balancing.cross_zone.enabled). Without it each zone's NLB node sends only to the proxies of its own zone, so a zone with fewer proxies gets more connections per proxy than its pools were sized for.")
+    public boolean crossZoneLoadBalancing = true;
   }
 
   /** The proxy pods. */
@@ -394,5 +439,31 @@ public class MySQLPoolSpec {
 
     @JsonPropertyDescription("Extra annotations on the proxy pods.")
     public Map<String, String> annotations = new LinkedHashMap<>();
+
+    @JsonPropertyDescription(
+        "Extra labels on the proxy pods. The operator's app.kubernetes.io/ labels (the Deployment's selector) cannot be overridden.")
+    public Map<String, String> labels = new LinkedHashMap<>();
+
+    @JsonPropertyDescription(
+        "Secrets in the pool's namespace to pull the proxy image with. The proxy pods run under the pool's own ServiceAccount (named like the pool), so pull secrets on the namespace's default ServiceAccount do not apply.")
+    public List<LocalObjectReference> imagePullSecrets = new ArrayList<>();
+  }
+
+  /**
+   * The proxies' PodDisruptionBudget: how many may be evicted at once (node drains, cluster
+   * upgrades).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @ValidationRule(
+      value = "!(has(self.minAvailable) && has(self.maxUnavailable))",
+      message = "set minAvailable or maxUnavailable, not both")
+  public static class Disruption {
+    @JsonPropertyDescription(
+        "Proxy pods that must stay available during voluntary disruptions: a number or a percentage, e.g. 1 or 50%.")
+    public IntOrString minAvailable;
+
+    @JsonPropertyDescription(
+        "Proxy pods that may be unavailable at once during voluntary disruptions: a number or a percentage. Default: 1 with two or more replicas; with one replica 0, so a node drain waits instead of taking the only proxy down (set 1 to allow it).")
+    public IntOrString maxUnavailable;
   }
 }

@@ -1,5 +1,6 @@
 package dev.mysqlpool.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -9,12 +10,16 @@ import java.util.Objects;
 
 /** What the operator observed and derived; written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "What the operator observed and rendered: conditions in kstatus form (Ready, Stalled, Reconciling and the"
+        + " checks behind them), the proxies' replicas, the endpoint, and the sizing and timeouts the running"
+        + " proxies were rendered with.")
 public class MySQLPoolStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   public Long observedGeneration;
 
   @JsonPropertyDescription(
-      "Ready, SizingValid, TimeoutsValid, CredentialsFound and SpecValid, in Kubernetes style with CamelCase reasons.")
+      "Ready, Stalled and Reconciling (kstatus) and the checks SpecValid, SizingValid, TimeoutsValid, ConfigAccepted and CredentialsFound, in Kubernetes style with CamelCase reasons.")
   public List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("Proxy pods that exist.")

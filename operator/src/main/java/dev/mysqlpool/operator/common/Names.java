@@ -61,6 +61,11 @@ public final class Names {
     return pool;
   }
 
+  /** The Secret applications mount to connect: host, port and a URI per user. */
+  public static String connection(String pool) {
+    return pool + "-connection";
+  }
+
   /** The ConfigMap that holds the proxy config. */
   public static String config(String pool) {
     return pool + "-config";

@@ -17,34 +17,32 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
-import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles a MySQLPool: validates it, sizes it, derives and checks its timeout chain, looks for
- * its Secret, and only when all of that holds runs the workflow of dependents (ConfigMap,
- * ServiceAccount, Service, Deployment, PDB). A bad spec or a missing Secret never throws: it
- * becomes a condition and an Event, and the objects already running keep their last good state. The
- * Secret is watched, so a pool whose Secret arrives late reconciles by itself.
+ * Reconciles a MySQLPool: validates it, sizes it, derives and checks its timeout chain, reads its
+ * Secret by name, and only when all of that holds runs the workflow of dependents (ConfigMap,
+ * ServiceAccount, Service, Deployment, PDB) and writes the connection Secret. A bad spec or a
+ * missing Secret never throws: it becomes a condition and an Event, and the objects already running
+ * keep their last good state. No informer caches Secrets; a pool whose Secret is missing looks
+ * again every {@link #CREDENTIALS_RETRY}, so one that arrives late is picked up by itself.
  */
 @Workflow(
     explicitInvocation = true,
@@ -58,13 +56,22 @@ import org.slf4j.LoggerFactory;
           dependsOn = {"serviceaccount", "configmap"}),
       @Dependent(type = PodDisruptionBudgetDependentResource.class, name = "pdb")
     })
-@ControllerConfiguration(name = MySQLPoolReconciler.NAME)
+@ControllerConfiguration(
+    name = MySQLPoolReconciler.NAME,
+    // No informer watches Secrets (that would cache every Secret in the cluster): each
+    // reconciliation reads the pool's own Secret by name, and this resync carries a password change
+    // into the connection Secret.
+    maxReconciliationInterval =
+        @MaxReconciliationInterval(interval = 5, timeUnit = TimeUnit.MINUTES))
 public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   /** The controller's name, also its field manager. */
   public static final String NAME = "mysqlpool";
 
   private static final Logger log = LoggerFactory.getLogger(MySQLPoolReconciler.class);
-  private static final String SECRET_INDEX = "mysqlpool.credentials.secret";
+
+  /** How soon a pool whose Secret is missing (or lacks a key) looks again. */
+  static final Duration CREDENTIALS_RETRY = Duration.ofSeconds(10);
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final RenderSettings settings;
@@ -95,46 +102,6 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   }
 
   @Override
-  public List<EventSource<?, MySQLPool>> prepareEventSources(
-      EventSourceContext<MySQLPool> context) {
-    context
-        .getPrimaryCache()
-        .addIndexer(
-            SECRET_INDEX,
-            pool -> {
-              String secret = secretName(pool);
-              return secret == null
-                  ? List.of()
-                  : List.of(secret + "#" + pool.getMetadata().getNamespace());
-            });
-    InformerEventSourceConfiguration<Secret> secrets =
-        InformerEventSourceConfiguration.from(Secret.class, MySQLPool.class)
-            .withName("credentials")
-            .withNamespacesInheritedFromController()
-            .withSecondaryToPrimaryMapper(
-                secret ->
-                    context
-                        .getPrimaryCache()
-                        .byIndex(
-                            SECRET_INDEX,
-                            secret.getMetadata().getName()
-                                + "#"
-                                + secret.getMetadata().getNamespace())
-                        .stream()
-                        .map(ResourceID::fromResource)
-                        .collect(Collectors.toSet()))
-            .withPrimaryToSecondaryMapper(
-                (MySQLPool pool) -> {
-                  String secret = secretName(pool);
-                  return secret == null
-                      ? Set.of()
-                      : Set.of(new ResourceID(secret, pool.getMetadata().getNamespace()));
-                })
-            .build();
-    return List.of(new InformerEventSource<>(secrets, context));
-  }
-
-  @Override
   public UpdateControl<MySQLPool> reconcile(MySQLPool pool, Context<MySQLPool> context) {
     String id = pool.getMetadata().getNamespace() + "/" + pool.getMetadata().getName();
     ResourceID rid = ResourceID.fromResource(pool);
@@ -145,13 +112,12 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     MySQLPoolStatus next = new MySQLPoolStatus();
     next.observedGeneration = pool.getMetadata().getGeneration();
 
+    Secret secret = credentialsSecret(pool, context);
     Admission.Check credentials =
-        pool.getSpec() == null || pool.getSpec().credentials == null
+        secretName(pool) == null
             ? null
             : Credentials.check(
-                pool.getSpec().fillOptionalSections(),
-                context.getSecondaryResource(Secret.class).orElse(null),
-                pool.getMetadata().getNamespace());
+                pool.getSpec().fillOptionalSections(), secret, pool.getMetadata().getNamespace());
     Admission admission =
         Admission.of(pool, settings, poolsOnSameWriter(pool, context), credentials);
     for (Admission.Check c : admission.checks()) {
@@ -183,9 +149,32 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
           .managedWorkflowAndDependentResourceContext()
           .reconcileManagedWorkflow()
           .throwAggregateExceptionIfErrorsPresent();
+      ConnectionSecretWriter.apply(context.getClient(), pool, plan, secret);
       observe(pool, context, conditions, next);
     }
-    return finish(pool, context, previous, next, conditions, id);
+    UpdateControl<MySQLPool> control = finish(pool, context, previous, next, conditions, id);
+    if (credentials != null && !credentials.ok()) {
+      // Nothing watches the Secret: look again soon, so a Secret created later takes effect.
+      control.rescheduleAfter(CREDENTIALS_RETRY);
+    }
+    return control;
+  }
+
+  /**
+   * The pool's own Secret, read by name (only for pools that exist, only the one they name); null
+   * when it is absent.
+   */
+  private static Secret credentialsSecret(MySQLPool pool, Context<MySQLPool> context) {
+    String name = secretName(pool);
+    if (name == null || name.isBlank()) {
+      return null;
+    }
+    return context
+        .getClient()
+        .secrets()
+        .inNamespace(pool.getMetadata().getNamespace())
+        .withName(name)
+        .get();
   }
 
   /**

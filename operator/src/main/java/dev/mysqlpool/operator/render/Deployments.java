@@ -86,11 +86,13 @@ public final class Deployments {
         .withMinReadySeconds(minReadySeconds(plan))
         .withNewTemplate()
         .withNewMetadata()
-        .withLabels(Names.labels(name))
+        .withLabels(podLabels(plan))
         .withAnnotations(podAnnotations)
         .endMetadata()
         .withNewSpec()
         .withServiceAccountName(Names.proxy(name))
+        .withImagePullSecrets(
+            spec.pod.imagePullSecrets.isEmpty() ? null : spec.pod.imagePullSecrets)
         .withAutomountServiceAccountToken(false)
         .withEnableServiceLinks(false)
         .withTerminationGracePeriodSeconds((long) plan.timeouts().terminationGracePeriodSeconds())
@@ -121,6 +123,15 @@ public final class Deployments {
         .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /**
+   * The user's pod labels, then the operator's, which the validator keeps the user from setting.
+   */
+  static Map<String, String> podLabels(Plan plan) {
+    Map<String, String> labels = new TreeMap<>(plan.spec().pod.labels);
+    labels.putAll(Names.labels(plan.name()));
+    return labels;
   }
 
   /** Longer than an old pod can take to stop: its grace period, and the kubelet's 2 s extra. */

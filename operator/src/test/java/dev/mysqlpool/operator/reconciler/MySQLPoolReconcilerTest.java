@@ -138,6 +138,10 @@ class MySQLPoolReconcilerTest {
       v.put(type.getSimpleName(), o == null ? null : o.getMetadata().getResourceVersion());
     }
     v.put("MySQLPool", pool().getMetadata().getResourceVersion());
+    Secret connection = get(Secret.class, "orders-connection");
+    v.put(
+        "connection Secret",
+        connection == null ? null : connection.getMetadata().getResourceVersion());
     return v;
   }
 
@@ -251,19 +255,116 @@ class MySQLPoolReconcilerTest {
     client.resource(Fixtures.secret()).create();
     apply();
     awaitSteady();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> get(Secret.class, "orders-connection") != null);
     await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(10)).until(() -> true);
-    Map<String, String> before = versions();
     int count = reconciles.get();
 
-    // Touching the Secret makes the operator reconcile again; nothing it owns may be written.
-    Secret secret = get(Secret.class, "orders-db-users");
-    secret.getMetadata().setLabels(Map.of("touched", "yes"));
-    client.resource(secret).update();
+    // A label someone adds to the ConfigMap makes the operator reconcile again (its informer sees
+    // the change); nothing may be written, the foreign label is left alone.
+    ConfigMap touched = get(ConfigMap.class, "orders-config");
+    touched.getMetadata().getLabels().put("touched", "yes");
+    client.resource(touched).update();
+    Map<String, String> before = versions();
     await().atMost(Duration.ofSeconds(10)).until(() -> reconciles.get() > count);
     await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> true);
     assertThat(versions())
         .withFailMessage("an unchanged spec must not rewrite anything")
         .isEqualTo(before);
+  }
+
+  @Test
+  void theConnectionSecretHoldsHostPortAndAUriPerUser() {
+    client.resource(Fixtures.secret()).create();
+    MySQLPool created = apply();
+    awaitSteady();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> get(Secret.class, "orders-connection") != null);
+    Secret s = get(Secret.class, "orders-connection");
+    Map<String, String> data = new java.util.TreeMap<>();
+    s.getData()
+        .forEach(
+            (k, v) ->
+                data.put(
+                    k,
+                    new String(
+                        java.util.Base64.getDecoder().decode(v),
+                        java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(data)
+        .containsEntry("host", "orders.shop.svc")
+        .containsEntry("port", "3306")
+        .containsEntry("app.uri", "mysql://app:change-me-app@orders.shop.svc:3306/")
+        .containsEntry(
+            "reporting.jdbcUrl",
+            "jdbc:mysql://orders.shop.svc:3306/?user=reporting&password=change-me-reporting");
+    assertThat(s.getMetadata().getOwnerReferences().get(0).getUid())
+        .as("deleting the pool deletes its connection Secret")
+        .isEqualTo(created.getMetadata().getUid());
+
+    // A rotated password reaches the connection Secret at the next reconciliation.
+    Secret users = get(Secret.class, "orders-db-users");
+    users.getData().put("app", "bmV3LXBhc3N3b3Jk"); // new-password
+    client.resource(users).update();
+    MySQLPool p = pool();
+    p.getSpec().workload.peakTps = 1001;
+    client.resource(p).update();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        new String(
+                            java.util.Base64.getDecoder()
+                                .decode(
+                                    get(Secret.class, "orders-connection")
+                                        .getData()
+                                        .get("app.uri"))))
+                    .isEqualTo("mysql://app:new-password@orders.shop.svc:3306/"));
+  }
+
+  @Test
+  void aBlockedPoolKeepsTheStatusOfWhatRuns() {
+    client.resource(Fixtures.secret()).create();
+    apply();
+    awaitSteady();
+    Service svc = get(Service.class, "orders");
+    svc.setStatus(
+        new io.fabric8.kubernetes.api.model.ServiceStatusBuilder()
+            .withNewLoadBalancer()
+            .addNewIngress()
+            .withHostname("orders-1234.elb.eu-west-1.amazonaws.com")
+            .endIngress()
+            .endLoadBalancer()
+            .build());
+    client.resource(svc).updateStatus();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(pool().getStatus().endpoint).isNotNull());
+
+    // A change that cannot be applied: a budget of 3 cannot give the 4 pods of a rollout one each.
+    MySQLPool p = pool();
+    p.getSpec().backend.maxConnections = 23;
+    client.resource(p).update();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              assertThat(conditionLine("Stalled")).isEqualTo("True BackendTooSmall");
+              assertThat(conditionLine("Ready")).isEqualTo("False BackendTooSmall");
+              assertThat(pool().getStatus().observedGeneration).isEqualTo(2L);
+            });
+    MySQLPool blocked = pool();
+    assertThat(blocked.getStatus().sizing.perReplica)
+        .as("status shows the numbers the running proxies have, not ones never applied")
+        .isEqualTo(50);
+    assertThat(blocked.getStatus().sizing.backendBudget).isEqualTo(480);
+    assertThat(blocked.getStatus().endpoint)
+        .as("clients still connect while the pool is blocked")
+        .isEqualTo("orders-1234.elb.eu-west-1.amazonaws.com:3306");
+    assertThat(get(ConfigMap.class, "orders-config").getData().get("proxy.yaml"))
+        .contains("maxConnections: 50");
   }
 
   @Test
@@ -375,10 +476,11 @@ class MySQLPoolReconcilerTest {
   void aLateSecretReconcilesByItself() {
     apply();
     await()
-        .atMost(Duration.ofSeconds(20))
+        .atMost(Duration.ofSeconds(40))
         .untilAsserted(
             () -> {
               assertThat(conditionLine("CredentialsFound")).isEqualTo("False SecretNotFound");
+              assertThat(conditionLine("Stalled")).isEqualTo("True SecretNotFound");
               assertThat(condition("CredentialsFound").getMessage())
                   .startsWith("Secret \"orders-db-users\" not found in" + " namespace shop");
               assertThat(warnings()).contains("SecretNotFound");
@@ -389,7 +491,7 @@ class MySQLPoolReconcilerTest {
     partial.getData().remove("reporting");
     client.resource(partial).create();
     await()
-        .atMost(Duration.ofSeconds(20))
+        .atMost(Duration.ofSeconds(40))
         .untilAsserted(
             () -> {
               assertThat(conditionLine("CredentialsFound")).isEqualTo("False KeyMissing");
@@ -400,9 +502,9 @@ class MySQLPoolReconcilerTest {
             });
 
     client.resource(Fixtures.secret()).update();
-    awaitSteady();
+    await().atMost(Duration.ofSeconds(40)).until(() -> get(Deployment.class, "orders") != null);
     await()
-        .atMost(Duration.ofSeconds(20))
+        .atMost(Duration.ofSeconds(40))
         .untilAsserted(() -> assertThat(conditionLine("CredentialsFound")).isEqualTo("True Found"));
   }
 

@@ -32,6 +32,13 @@ class ManifestsGoldenTest {
     return Stream.of(
         Arguments.of("seed-nlb", (Consumer<MySQLPoolSpec>) s -> {}),
         Arguments.of(
+            "one-replica-no-cross-zone",
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.replicas = 1;
+                  s.service.crossZoneLoadBalancing = false;
+                }),
+        Arguments.of(
             "cluster-ip",
             (Consumer<MySQLPoolSpec>)
                 s -> {
@@ -74,6 +81,15 @@ class ManifestsGoldenTest {
                           .withEffect("NoSchedule")
                           .build());
                   s.pod.priorityClassName = "db-critical";
+                  s.pod.labels.put("example.com/team", "orders");
+                  s.pod.imagePullSecrets.add(
+                      new io.fabric8.kubernetes.api.model.LocalObjectReference("registry-creds"));
+                  s.service.labels.put("example.com/team", "orders");
+                  s.service.annotations.put(
+                      "service.beta.kubernetes.io/aws-load-balancer-attributes",
+                      "deletion_protection.enabled=true");
+                  s.podDisruptionBudget.minAvailable =
+                      new io.fabric8.kubernetes.api.model.IntOrString("50%");
                   s.pod.annotations.put("prometheus.io/scrape", "true");
                   s.pod.topologySpreadConstraints.add(
                       new TopologySpreadConstraintBuilder()
