@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,8 +65,9 @@ public class MySQLPoolSpec {
   @Default("2")
   @Min(1)
   @Max(100)
+  @SpecReplicas
   @JsonPropertyDescription(
-      "Number of proxy pods. Each pod gets perReplica backend connections; during a rolling update one extra (surge) pod runs, and all of them must fit under the backend's budget.")
+      "Number of proxy pods; the scale subresource, so an HPA (kubectl autoscale mpool) can set it. The pool's total is split over them: more replicas means fewer backend connections each, applied live without restarting the proxies. During a rolling update the surge pod and one draining pod count against the backend's budget too.")
   public int replicas = 2;
 
   @JsonPropertyDescription(

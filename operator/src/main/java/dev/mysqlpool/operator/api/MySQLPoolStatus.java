@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -22,8 +24,14 @@ public class MySQLPoolStatus {
       "Ready, Stalled and Reconciling (kstatus) and the checks SpecValid, SizingValid, TimeoutsValid, ConfigAccepted and CredentialsFound, in Kubernetes style with CamelCase reasons.")
   public List<Condition> conditions = new ArrayList<>();
 
-  @JsonPropertyDescription("Proxy pods that exist.")
+  @StatusReplicas
+  @JsonPropertyDescription("Proxy pods that exist (the scale subresource's current replicas).")
   public Integer replicas;
+
+  @LabelSelector
+  @JsonPropertyDescription(
+      "The label selector of the proxy pods, for the scale subresource: an HPA reads their CPU or metrics through it.")
+  public String selector;
 
   @JsonPropertyDescription("Proxy pods that pass /readyz.")
   public Integer readyReplicas;

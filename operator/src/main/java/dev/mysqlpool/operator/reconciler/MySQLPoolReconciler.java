@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.api.MySQLPoolStatus;
+import dev.mysqlpool.operator.common.Names;
 import dev.mysqlpool.operator.dependent.ConfigMapDependentResource;
 import dev.mysqlpool.operator.dependent.DeploymentDependentResource;
 import dev.mysqlpool.operator.dependent.Plans;
@@ -111,6 +112,7 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
         new Conditions(previous.conditions, pool.getMetadata().getGeneration(), clock.instant());
     MySQLPoolStatus next = new MySQLPoolStatus();
     next.observedGeneration = pool.getMetadata().getGeneration();
+    next.selector = Names.selectorString(pool.getMetadata().getName());
 
     Secret secret = credentialsSecret(pool, context);
     Admission.Check credentials =

@@ -57,7 +57,10 @@ public final class Deployments {
     String name = plan.name();
     Map<String, String> podAnnotations =
         new TreeMap<>(spec.pod.annotations == null ? Map.of() : spec.pod.annotations);
-    podAnnotations.put(Names.CONFIG_HASH_ANNOTATION, ProxyConfigs.hash(ProxyConfigs.yaml(plan)));
+    // Only what the proxy cannot reload: a new pool split (an HPA changing replicas), idle limits,
+    // pool timers or users reach the running proxies through the ConfigMap, without a rollout.
+    podAnnotations.put(
+        Names.CONFIG_HASH_ANNOTATION, ProxyConfigs.hash(ProxyConfigs.restartRelevantYaml(plan)));
 
     return new DeploymentBuilder()
         .withNewMetadata()

@@ -37,6 +37,11 @@ public final class ProxyConfigs {
     return file(plan).toYaml();
   }
 
+  /** The part of the config file a change of which needs a restart (see ConfigFile). */
+  public static String restartRelevantYaml(Plan plan) {
+    return file(plan).restartRelevantYaml();
+  }
+
   /**
    * What the proxy would refuse in the rendered file, each at the spec field it was rendered from
    * and with the proxy's own fix; empty when the proxy starts with it.
@@ -56,7 +61,8 @@ public final class ProxyConfigs {
   }
 
   /**
-   * A short hash of the config text; a pod template annotation, so a config change rolls the pods.
+   * A short hash of config text; a pod template annotation, so a change the proxy cannot reload
+   * rolls the pods.
    */
   public static String hash(String configText) {
     try {

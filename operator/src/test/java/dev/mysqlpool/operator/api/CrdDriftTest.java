@@ -50,6 +50,14 @@ class CrdDriftTest {
     var version = crd.getSpec().getVersions().get(0);
     assertThat(version.getName()).isEqualTo("v1alpha1");
     assertThat(version.getSubresources().getStatus()).isNotNull();
+    var scale = version.getSubresources().getScale();
+    assertThat(
+            List.of(
+                scale.getSpecReplicasPath(),
+                scale.getStatusReplicasPath(),
+                scale.getLabelSelectorPath()))
+        .as("an HPA can target a MySQLPool")
+        .containsExactly(".spec.replicas", ".status.replicas", ".status.selector");
     assertThat(version.getAdditionalPrinterColumns())
         .extracting(c -> c.getName())
         .as("kubectl get mpool shows the columns in this order, the reason last")

@@ -396,13 +396,14 @@ class MySQLPoolReconcilerTest {
 
     MySQLPool p = pool();
     p.getSpec().workload.peakTps = 2000;
+    p.getSpec().pool.mode = "transaction";
     client.resource(p).update();
     await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(
             () -> {
               assertThat(get(ConfigMap.class, "orders-config").getData().get("proxy.yaml"))
-                  .contains("maxConnections: 100");
+                  .contains("maxConnections: 100", "mode: transaction");
               assertThat(
                       get(Deployment.class, "orders")
                           .getSpec()

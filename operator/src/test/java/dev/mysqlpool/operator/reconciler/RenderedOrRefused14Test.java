@@ -6,17 +6,16 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.mysqlpool.operator.MySQLPoolOperator;
 import dev.mysqlpool.operator.RenderCommandAccess;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.render.RenderSettings;
 import dev.mysqlpool.operator.testing.Fixtures;
+import dev.mysqlpool.operator.testing.MockOperators;
 import dev.mysqlpool.proxy.config.ConfigLoader;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -31,7 +30,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -230,20 +228,7 @@ class RenderedOrRefused14Test {
   }
 
   private void startOperator() {
-    CustomResourceDefinition crd =
-        K8S.unmarshal(
-            Fixtures.read("crds/mysqlpools.mysqlpool.dev-v1.yml"), CustomResourceDefinition.class);
-    client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-    operator =
-        MySQLPoolOperator.operator(
-            client,
-            RenderSettings.defaults(),
-            Set.of(),
-            o ->
-                o.withSSABasedCreateUpdateMatchForDependentResources(false)
-                    .withUseSSAToPatchPrimaryResource(false)
-                    .withCloseClientOnStop(false));
-    operator.start();
+    operator = MockOperators.start(client, new MySQLPoolReconciler(RenderSettings.defaults()));
   }
 
   private <T extends io.fabric8.kubernetes.api.model.HasMetadata> T get(Class<T> type, String n) {

@@ -117,6 +117,43 @@ public final class ConfigFile {
   }
 
   /**
+   * The {@code pool} fields a running proxy applies when its config file changes, without a
+   * restart: the pool grows or shrinks to a new {@code maxConnections} (idle connections retire
+   * first), and the idle limits and timers apply to the next connection they touch. {@code users}
+   * (names and passwords) reload too. Every other field (listen and admin addresses, backends, the
+   * pool mode, connect settings, frontend and shutdown) is read once at startup.
+   */
+  public static final List<String> RELOADABLE_POOL_FIELDS =
+      List.of(
+          "maxConnections",
+          "minIdle",
+          "maxIdle",
+          "acquireTimeout",
+          "idleTimeout",
+          "maxLifetime",
+          "validationInterval");
+
+  /**
+   * The file's text without what a running proxy reloads ({@link #RELOADABLE_POOL_FIELDS} and
+   * {@code users}): when this text is unchanged, a new config file needs no restart. A renderer
+   * hashes it into the pod template, so only a change the proxy cannot reload rolls the pods.
+   */
+  public String restartRelevantYaml() {
+    Map<String, Object> root = tree();
+    root.remove("users");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> p = (Map<String, Object>) root.get("pool");
+    if (p != null) {
+      RELOADABLE_POOL_FIELDS.forEach(p::remove);
+    }
+    try {
+      return YAML.writeValueAsString(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write the proxy config as YAML", e);
+    }
+  }
+
+  /**
    * Runs the proxy's own validation ({@link ConfigLoader#check}) on {@link #toYaml()}'s text.
    *
    * @return the configuration the proxy would run with, defaults filled in (passwords null: the

@@ -121,4 +121,31 @@ class ConfigFileTest {
             "pool.maxIdle: 50 is above pool.maxConnections (49); idle connections are part of"
                 + " maxConnections, so lower maxIdle");
   }
+
+  @Test
+  void onlyWhatTheProxyCannotReloadIsRestartRelevant() {
+    ConfigFile a = minimal();
+    a.pool.maxConnections = 50;
+    a.pool.connectTimeout = Duration.ofSeconds(5);
+    ConfigFile b = minimal();
+    b.pool.maxConnections = 25;
+    b.pool.minIdle = 5;
+    b.pool.maxIdle = 10;
+    b.pool.acquireTimeout = Duration.ofSeconds(3);
+    b.pool.idleTimeout = Duration.ofMinutes(5);
+    b.pool.maxLifetime = Duration.ofMinutes(20);
+    b.pool.validationInterval = Duration.ofSeconds(10);
+    b.pool.connectTimeout = Duration.ofSeconds(5);
+    b.users.add(new ConfigFile.User("reporting", "users/reporting", null));
+    assertThat(b.restartRelevantYaml())
+        .as("a new pool size, idle limits, timers and users reload live")
+        .isEqualTo(a.restartRelevantYaml());
+    b.pool.connectTimeout = Duration.ofSeconds(2);
+    assertThat(b.restartRelevantYaml())
+        .as("connectTimeout is read at startup")
+        .isNotEqualTo(a.restartRelevantYaml());
+    b.pool.connectTimeout = Duration.ofSeconds(5);
+    b.pool.mode = PoolMode.TRANSACTION;
+    assertThat(b.restartRelevantYaml()).isNotEqualTo(a.restartRelevantYaml());
+  }
 }
