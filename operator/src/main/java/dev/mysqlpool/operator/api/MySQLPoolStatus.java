@@ -89,6 +89,10 @@ public class MySQLPoolStatus {
         "Computed, Overridden (pool.maxConnections) or Clamped (cut to fit the backend budget).")
     public String source;
 
+    @JsonPropertyDescription(
+        "When the replica count above was applied; a larger change of spec.replicas is applied in steps, each after the previous one settled.")
+    public String appliedAt;
+
     @Override
     public boolean equals(Object o) {
       if (!(o instanceof Sizing)) {
@@ -104,7 +108,8 @@ public class MySQLPoolStatus {
           && Objects.equals(podsDuringRollout, s.podsDuringRollout)
           && Objects.equals(maxDuringRollout, s.maxDuringRollout)
           && Objects.equals(backendBudget, s.backendBudget)
-          && Objects.equals(source, s.source);
+          && Objects.equals(source, s.source)
+          && Objects.equals(appliedAt, s.appliedAt);
     }
 
     @Override
@@ -119,7 +124,8 @@ public class MySQLPoolStatus {
           podsDuringRollout,
           maxDuringRollout,
           backendBudget,
-          source);
+          source,
+          appliedAt);
     }
   }
 

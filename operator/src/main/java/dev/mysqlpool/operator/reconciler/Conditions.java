@@ -60,14 +60,27 @@ final class Conditions {
             .withObservedGeneration(generation)
             .withLastTransitionTime(since)
             .build();
-    next.add(c);
+    // Setting a type again (e.g. Reconciling once a rollout turns out to be a scale step) replaces
+    // it in place.
+    turnedFalse.removeIf(x -> type.equals(x.getType()));
+    int at = -1;
+    for (int i = 0; i < next.size(); i++) {
+      if (type.equals(next.get(i).getType())) {
+        at = i;
+      }
+    }
+    if (at >= 0) {
+      next.set(at, c);
+    } else {
+      next.add(c);
+    }
     if ("False".equals(status)
         && (old == null || !"False".equals(old.getStatus()) || !reason.equals(old.getReason()))) {
       turnedFalse.add(c);
     }
   }
 
-  /** The conditions in the order they were set. */
+  /** The conditions in the order they were first set. */
   List<Condition> list() {
     return List.copyOf(next);
   }

@@ -31,8 +31,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,9 +78,17 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * How long one step of a replica change takes to settle: the kubelet refreshes a mounted
+   * ConfigMap within about a minute and the proxy re-reads it every few seconds; a stopped proxy
+   * drains for at most its grace period (75 s by default).
+   */
+  static final Duration SCALE_SETTLE = Duration.ofSeconds(90);
+
   private final RenderSettings settings;
   private final Clock clock;
   private final PoolMetrics metrics;
+  private final Duration settle;
 
   /** A reconciler that renders with {@code settings} and publishes no metrics of its own. */
   public MySQLPoolReconciler(RenderSettings settings) {
@@ -97,9 +108,15 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   }
 
   MySQLPoolReconciler(RenderSettings settings, Clock clock, MeterRegistry registry) {
+    this(settings, clock, registry, SCALE_SETTLE);
+  }
+
+  MySQLPoolReconciler(
+      RenderSettings settings, Clock clock, MeterRegistry registry, Duration settle) {
     this.settings = settings;
     this.clock = clock;
     this.metrics = new PoolMetrics(registry);
+    this.settle = settle;
   }
 
   @Override
@@ -120,8 +137,15 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
             ? null
             : Credentials.check(
                 pool.getSpec().fillOptionalSections(), secret, pool.getMetadata().getNamespace());
+    ScaleStep step = scaleStep(pool, previous);
+    MySQLPool subject = pool;
+    if (pool.getSpec() != null && step.replicas() != pool.getSpec().replicas) {
+      // A larger replica change goes in steps: render this step's count, not the spec's yet.
+      subject = JSON.convertValue(pool, MySQLPool.class);
+      subject.getSpec().replicas = step.replicas();
+    }
     Admission admission =
-        Admission.of(pool, settings, poolsOnSameWriter(pool, context), credentials);
+        Admission.of(subject, settings, poolsOnSameWriter(pool, context), credentials);
     for (Admission.Check c : admission.checks()) {
       conditions.set(c.type(), c.ok(), c.reason(), c.message());
     }
@@ -145,6 +169,10 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     } else {
       Plan plan = admission.plan();
       next.sizing = StatusViews.sizing(plan.sizing(), plan.spec().replicas);
+      next.sizing.appliedAt =
+          previous.sizing != null && Objects.equals(previous.sizing.replicas, step.replicas())
+              ? previous.sizing.appliedAt
+              : clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
       next.timeouts = StatusViews.timeouts(plan.timeouts());
       Plans.put(context, plan);
       context
@@ -153,13 +181,32 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
           .throwAggregateExceptionIfErrorsPresent();
       ConnectionSecretWriter.apply(context.getClient(), pool, plan, secret);
       observe(pool, context, conditions, next);
+      if (step.message() != null) {
+        conditions.set(Conditions.RECONCILING, true, "ScalingInSteps", step.message());
+      }
     }
     UpdateControl<MySQLPool> control = finish(pool, context, previous, next, conditions, id);
+    if (admission.renders() && step.delay() != null) {
+      control.rescheduleAfter(step.delay());
+    }
     if (credentials != null && !credentials.ok()) {
       // Nothing watches the Secret: look again soon, so a Secret created later takes effect.
       control.rescheduleAfter(CREDENTIALS_RETRY);
     }
     return control;
+  }
+
+  private ScaleStep scaleStep(MySQLPool pool, MySQLPoolStatus previous) {
+    if (pool.getSpec() == null) {
+      return new ScaleStep(0, null, null);
+    }
+    MySQLPoolStatus.Sizing applied = previous.sizing;
+    return ScaleStep.next(
+        pool.getSpec().replicas,
+        applied == null ? null : applied.replicas,
+        applied == null || applied.appliedAt == null ? null : Instant.parse(applied.appliedAt),
+        clock.instant(),
+        settle);
   }
 
   /**

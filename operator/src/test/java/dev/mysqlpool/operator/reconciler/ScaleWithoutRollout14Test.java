@@ -27,12 +27,22 @@ import org.junit.jupiter.api.Test;
  */
 @EnableKubernetesMockClient(crud = true)
 class ScaleWithoutRollout14Test {
+  /** How long a scale step takes to settle here (90 s in a cluster). */
+  static final Duration SETTLE = Duration.ofSeconds(4);
+
   KubernetesClient client;
   Operator operator;
 
   @BeforeEach
   void start() {
-    operator = MockOperators.start(client, new MySQLPoolReconciler(RenderSettings.defaults()));
+    operator =
+        MockOperators.start(
+            client,
+            new MySQLPoolReconciler(
+                RenderSettings.defaults(),
+                java.time.Clock.systemUTC(),
+                new io.micrometer.core.instrument.composite.CompositeMeterRegistry(),
+                SETTLE));
     client.resource(Fixtures.secret()).create();
     client.resource(Fixtures.pool()).create();
     await()
@@ -75,6 +85,34 @@ class ScaleWithoutRollout14Test {
   }
 
   @Test
+  void aLargeJumpGoesInStepsTheBudgetCovers() {
+    PodTemplateSpec template = get(Deployment.class, "orders").getSpec().getTemplate();
+    MySQLPool p = pool();
+    p.getSpec().replicas = 6;
+    client.resource(p).update();
+    // 2 -> 4 first: old proxies at 50 and new ones at 25 stay within 4 pods x 50, which the budget
+    // check for 2 replicas counted.
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () -> {
+              assertThat(get(Deployment.class, "orders").getSpec().getReplicas()).isEqualTo(4);
+              assertThat(maxConnections()).isEqualTo(25);
+              assertThat(condition("Reconciling")).contains("ScalingInSteps", "scaling 2 -> 6");
+            });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(get(Deployment.class, "orders").getSpec().getReplicas()).isEqualTo(6);
+              assertThat(maxConnections()).as("100 over 6").isEqualTo(17);
+              assertThat(pool().getStatus().sizing.replicas).isEqualTo(6);
+            });
+    assertThat(get(Deployment.class, "orders").getSpec().getTemplate()).isEqualTo(template);
+  }
+
+  @Test
   void aSettingTheProxyReadsAtStartupRollsThePods() {
     String hash = hash();
     MySQLPool p = pool();
@@ -100,6 +138,11 @@ class ScaleWithoutRollout14Test {
     return cm == null
         ? -1
         : ConfigLoader.check(cm.getData().get("proxy.yaml")).pool().maxConnections();
+  }
+
+  private String condition(String type) {
+    var c = Conditions.find(pool().getStatus().conditions, type);
+    return c == null ? "" : c.getStatus() + " " + c.getReason() + " " + c.getMessage();
   }
 
   private String hash() {
