@@ -132,58 +132,6 @@ class ChartTest {
   }
 
   @Test
-  void theChartRequiresKubernetes130() throws IOException {
-    JsonNode chart = YAML.readTree(SOURCE.resolve("Chart.yaml").toFile());
-    assertThat(chart.path("kubeVersion").asText())
-        .as("the proxies' preStop sleep action needs Kubernetes 1.30")
-        .isEqualTo(">=1.30.0-0");
-  }
-
-  @Test
-  void theValuesSchemaRefusesWrongValues() {
-    assertThat(SOURCE.resolve("values.schema.json")).exists();
-    assertThatThrownBy(() -> template(t -> t.set("replicas", "two")))
-        .hasMessageContaining("replicas");
-    assertThatThrownBy(() -> template(t -> t.set("logLevel", "LOUD")))
-        .hasMessageContaining("logLevel");
-    assertThatThrownBy(() -> template(t -> t.set("replica", 2)))
-        .as("a misspelt key is refused, not silently ignored")
-        .hasMessageContaining("replica");
-  }
-
-  @Test
-  void theNetworkPolicyIsOptionalAndAdmitsOnlyTheMetricsPort() {
-    assertThat(objects(template(t -> t)).stream().map(HasMetadata::getKind))
-        .doesNotContain("NetworkPolicy");
-    var policy =
-        one(
-            objects(
-                template(
-                    t ->
-                        t.set("networkPolicy.enabled", true)
-                            .set(
-                                "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name",
-                                "monitoring"))),
-            io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class);
-    assertThat(policy.getSpec().getPodSelector().getMatchLabels())
-        .containsEntry("app.kubernetes.io/name", "mysqlpool-operator");
-    assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
-    assertThat(policy.getSpec().getIngress()).hasSize(1);
-    assertThat(policy.getSpec().getIngress().get(0).getPorts().get(0).getPort().getIntVal())
-        .isEqualTo(8080);
-    assertThat(
-            policy
-                .getSpec()
-                .getIngress()
-                .get(0)
-                .getFrom()
-                .get(0)
-                .getNamespaceSelector()
-                .getMatchLabels())
-        .containsEntry("name", "monitoring");
-  }
-
-  @Test
   void theDefaultInstallIsTheOperatorAndItsRbacOnly() {
     List<HasMetadata> objects = objects(template(t -> t));
     assertThat(objects.stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()))
