@@ -29,27 +29,27 @@ public final class MySQLPoolOperator {
 
   private MySQLPoolOperator() {}
 
-  /** Runs the command line; exits non-zero on a usage error or a failed render. */
+  /**
+   * Runs the command line. {@code run} starts the operator and returns (its threads keep the JVM
+   * alive); anything else exits with its status: 0, 1 for a pool {@code render} refuses, 2 for a
+   * usage error.
+   */
   public static void main(String[] args) {
-    OperatorOptions options;
-    try {
-      options = OperatorOptions.parse(args, System.getenv("POD_NAMESPACE"));
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      System.err.println(OperatorOptions.USAGE);
-      System.exit(2);
-      return;
+    boolean[] started = {false};
+    int status =
+        Cli.commandLine(
+                System.getenv("POD_NAMESPACE"),
+                System.in,
+                System.out,
+                System.err,
+                options -> {
+                  started[0] = true;
+                  run(options, new RenderSettings(options.proxyImage()));
+                })
+            .execute(args.length == 0 ? new String[] {"run"} : args);
+    if (!started[0] || status != 0) {
+      System.exit(status);
     }
-    RenderSettings settings =
-        options.proxyImage() == null
-            ? RenderSettings.defaults()
-            : new RenderSettings(options.proxyImage());
-    if (options.command().equals("render")) {
-      quiet();
-      System.exit(RenderCommand.run(options.files(), settings, System.out, System.err));
-      return;
-    }
-    run(options, settings);
   }
 
   /**
@@ -147,13 +147,8 @@ public final class MySQLPoolOperator {
     }
   }
 
-  /** The render command prints manifests on stdout; only warnings may reach stderr. */
-  private static void quiet() {
-    level("WARN");
-  }
-
   /** Sets the root logger's level (one of {@link OperatorOptions#LOG_LEVELS}). */
-  private static void level(String level) {
+  static void level(String level) {
     org.slf4j.Logger root = LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     if (root instanceof ch.qos.logback.classic.Logger) {
       ((ch.qos.logback.classic.Logger) root).setLevel(Level.toLevel(level, Level.INFO));

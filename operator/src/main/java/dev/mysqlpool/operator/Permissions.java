@@ -16,9 +16,9 @@ import java.util.TreeSet;
 
 /**
  * The API calls the operator makes, as RBAC (group, resource, verb) triples, derived from the code:
- * the dependents listed on {@link MySQLPoolReconciler}'s workflow, the primary resource, the
- * watched Secrets, Events and the leader election Lease. The Helm chart's ClusterRole and Role are
- * tested against this, so adding a dependent without its RBAC fails the build.
+ * the dependents listed on {@link MySQLPoolReconciler}'s workflow, the primary resource, Secrets by
+ * name, Events and the leader election Lease. The Helm chart's ClusterRole and Role are tested
+ * against this, so adding a dependent without its RBAC fails the build.
  *
  * <p>Dependents are written with server-side apply: creating through apply is authorized as {@code
  * create}, changing as {@code patch}. Nothing is deleted: owner references let Kubernetes collect a
@@ -41,7 +41,10 @@ public final class Permissions {
     }
     add(rules, MySQLPool.class, "", WATCH);
     add(rules, MySQLPool.class, "/status", List.of("patch"));
-    add(rules, Secret.class, "", WATCH);
+    // Secrets by name only, never listed or watched: the pool's own Secret is read, its connection
+    // Secret created or patched (ConnectionSecretWriter), so no informer caches the cluster's
+    // Secrets.
+    add(rules, Secret.class, "", List.of("get", "create", "patch"));
     add(rules, Event.class, "", List.of("create"));
     return rules;
   }

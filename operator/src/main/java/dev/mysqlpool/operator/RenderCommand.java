@@ -8,16 +8,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.mysqlpool.operator.api.MySQLPool;
-import dev.mysqlpool.operator.common.Durations;
+import dev.mysqlpool.operator.render.Admission;
+import dev.mysqlpool.operator.render.KubectlYaml;
 import dev.mysqlpool.operator.render.Manifests;
 import dev.mysqlpool.operator.render.Plan;
 import dev.mysqlpool.operator.render.RenderSettings;
-import dev.mysqlpool.operator.validation.FieldError;
 import dev.mysqlpool.operator.validation.MySQLPoolValidator;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import dev.mysqlpool.proxy.config.Durations;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,9 +26,10 @@ import java.util.List;
 
 /**
  * {@code render -f pool.yaml}: prints every manifest the operator would apply for the MySQLPools in
- * the files, without a cluster, for GitOps review and CI diffs. Other kinds in the files (a Secret,
- * say) are skipped. A pool that the operator would refuse (invalid spec, clashing timeouts, a
- * backend too small) is reported on stderr and makes the exit status 1.
+ * the files (or stdin, {@code -f -}), as kubectl prints YAML, without a cluster, for GitOps review
+ * and CI diffs. Other kinds in the files (a Secret, say) are skipped. A pool that the operator
+ * would refuse (invalid spec, clashing timeouts, a backend too small) is reported on stderr and
+ * makes the exit status 1.
  */
 public final class RenderCommand {
   private static final ObjectMapper STRICT =
@@ -35,16 +37,28 @@ public final class RenderCommand {
 
   private RenderCommand() {}
 
-  /** Renders the files to {@code out}; problems go to {@code err}. Returns the exit status. */
+  /**
+   * Renders the files ({@code -} is {@code in}) to {@code out}; problems go to {@code err}. Returns
+   * the exit status: 0, or 1 when a file cannot be read or a pool would be refused.
+   */
   public static int run(
-      List<String> files, RenderSettings settings, PrintStream out, PrintStream err) {
+      List<String> files,
+      RenderSettings settings,
+      InputStream in,
+      PrintStream out,
+      PrintStream err) {
+    MySQLPoolOperator.level("WARN"); // manifests on stdout; only warnings may reach stderr
     List<MySQLPool> pools = new ArrayList<>();
     int status = 0;
     for (String file : files) {
       try {
-        pools.addAll(read(Files.readString(Path.of(file))));
+        String text =
+            file.equals("-")
+                ? new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                : Files.readString(Path.of(file));
+        pools.addAll(read(text));
       } catch (IOException | IllegalArgumentException e) {
-        err.println(file + ": " + e.getMessage());
+        err.println((file.equals("-") ? "stdin" : file) + ": " + e.getMessage());
         status = 1;
       }
     }
@@ -58,7 +72,6 @@ public final class RenderCommand {
               + String.join(", ", files));
       return 1;
     }
-    KubernetesSerialization yaml = new KubernetesSerialization();
     for (MySQLPool pool : pools) {
       String id =
           "mysqlpool "
@@ -67,30 +80,28 @@ public final class RenderCommand {
                   : pool.getMetadata().getNamespace())
               + "/"
               + pool.getMetadata().getName();
-      List<FieldError> errors = MySQLPoolValidator.validate(pool);
-      if (!errors.isEmpty()) {
+      Admission admission = Admission.of(pool, settings, pools, null);
+      if (admission.plan() == null) {
         err.println(id + " is invalid:");
-        errors.forEach(e -> err.println("  - " + e));
+        MySQLPoolValidator.validate(pool).forEach(e -> err.println("  - " + e));
         status = 1;
         continue;
       }
-      Plan plan = Plan.of(pool, settings);
-      if (!plan.timeouts().valid() || !plan.sizing().usable()) {
+      if (!admission.renders()) {
         err.println(id + " would be refused by the operator:");
-        plan.timeouts().clashes().forEach(e -> err.println("  - " + e.message()));
-        if (!plan.sizing().usable()) {
-          err.println("  - sizing: " + plan.sizing().message());
+        for (Admission.Check c : admission.checks()) {
+          if (!c.ok() && c.blocks()) {
+            err.println("  - " + c.type() + "=False (" + c.reason() + "): " + c.message());
+          }
         }
         status = 1;
         continue;
       }
-      if (!plan.sizing().valid()) {
-        err.println(
-            id
-                + ": SizingValid=False ("
-                + plan.sizing().reason()
-                + "): "
-                + plan.sizing().message());
+      Plan plan = admission.plan();
+      for (Admission.Check c : admission.checks()) {
+        if (!c.ok()) {
+          err.println(id + ": " + c.type() + "=False (" + c.reason() + "): " + c.message());
+        }
       }
       out.println("# " + id);
       out.println("# sizing (" + plan.sizing().source() + "): " + plan.sizing().message());
@@ -110,13 +121,7 @@ public final class RenderCommand {
               + "s"
               + ", terminationGracePeriodSeconds "
               + plan.timeouts().terminationGracePeriodSeconds());
-      for (HasMetadata m : Manifests.all(plan)) {
-        String text = yaml.asYaml(m);
-        out.print(text.startsWith("---") ? text : "---\n" + text);
-        if (!text.endsWith("\n")) {
-          out.println();
-        }
-      }
+      out.print(KubectlYaml.print(Manifests.all(plan)));
     }
     return status;
   }

@@ -73,6 +73,7 @@ class DocsTest {
             "docs/sizing.md",
             "docs/timeouts.md",
             "docs/troubleshooting.md",
+            "docs/gitops.md",
             "operator/README.md",
             "helm/mysqlpool-operator/README.md")) {
       var base = Fixtures.repo().resolve(doc).getParent();

@@ -124,6 +124,30 @@ class ExamplesTest {
   }
 
   @Test
+  void theHpaScalesAnExamplePoolThroughItsScaleSubresource() throws IOException {
+    JsonNode hpa = docs(EXAMPLES.resolve("hpa.yaml")).get(0);
+    assertThat(hpa.path("apiVersion").asText()).isEqualTo("autoscaling/v2");
+    JsonNode target = hpa.at("/spec/scaleTargetRef");
+    assertThat(target.path("apiVersion").asText()).isEqualTo("mysqlpool.dev/v1alpha1");
+    assertThat(target.path("kind").asText()).isEqualTo("MySQLPool");
+    MySQLPool pool =
+        RenderCommand.read(Files.readString(EXAMPLES.resolve("basic-pool.yaml"))).get(0);
+    assertThat(target.path("name").asText()).isEqualTo(pool.getMetadata().getName());
+    assertThat(hpa.at("/metadata/namespace").asText()).isEqualTo(pool.getMetadata().getNamespace());
+    var crd =
+        new io.fabric8.kubernetes.client.utils.KubernetesSerialization()
+            .unmarshal(
+                Fixtures.read("crds/mysqlpools.mysqlpool.dev-v1.yml"),
+                io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
+    assertThat(crd.getSpec().getVersions().get(0).getSubresources().getScale()).isNotNull();
+    int max = hpa.at("/spec/maxReplicas").asInt();
+    pool.getSpec().replicas = max;
+    assertThat(Plan.of(pool, RenderSettings.defaults()).sizing().valid())
+        .as("the pool still fits its backend at maxReplicas")
+        .isTrue();
+  }
+
+  @Test
   void theSecretHoldsEveryUserThePoolsName() throws IOException {
     JsonNode secret = docs(EXAMPLES.resolve("basic-secret.yaml")).get(0);
     for (Path file : files()) {
@@ -195,7 +219,7 @@ class ExamplesTest {
    * ignored).
    */
   private static void rendersWith(JsonNode values) throws IOException {
-    JsonNode defaults = YAML.readTree(ChartTest.CHART.resolve("values.yaml").toFile());
+    JsonNode defaults = YAML.readTree(ChartTest.SOURCE.resolve("values.yaml").toFile());
     List<String[]> sets = new ArrayList<>();
     flatten("", values, defaults, sets);
     assertThat(sets).isNotEmpty();

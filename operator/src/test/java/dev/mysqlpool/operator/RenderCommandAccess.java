@@ -11,4 +11,13 @@ public final class RenderCommandAccess {
   public static List<MySQLPool> read(String yaml) throws IOException {
     return RenderCommand.read(yaml);
   }
+
+  public static int run(
+      List<String> files,
+      dev.mysqlpool.operator.render.RenderSettings settings,
+      java.io.PrintStream out,
+      java.io.PrintStream err) {
+    return RenderCommand.run(
+        files, settings, new java.io.ByteArrayInputStream(new byte[0]), out, err);
+  }
 }

@@ -1,5 +1,6 @@
 package dev.mysqlpool.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -13,7 +14,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 /**
  * A pool of MySQL proxies in front of one writer: the user declares the workload, the operator
  * sizes the pools, derives the timeout chain and runs the proxies behind an AWS NLB (or a ClusterIP
- * Service).
+ * Service). The printer columns appear in the order declared here (the CRD generation keeps it).
  */
 @Group(MySQLPool.GROUP)
 @Version(MySQLPool.VERSION)
@@ -41,6 +42,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
     name = "Age",
     type = AdditionalPrinterColumn.Type.DATE,
     jsonPath = ".metadata.creationTimestamp")
+@AdditionalPrinterColumn(
+    name = "Message",
+    type = AdditionalPrinterColumn.Type.STRING,
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].message")
+@JsonClassDescription(
+    "A pool of MySQL proxies in front of one MySQL writer. You declare the writer's limits, a Secret of users and"
+        + " the workload (peak TPS, hold time); the operator sizes each proxy's backend pool by Little's Law,"
+        + " checks it against max_connections, derives the timeout chain and runs the proxies behind an AWS NLB or"
+        + " a ClusterIP Service. kubectl get mpool shows Ready, the replicas, the pool size per replica, the"
+        + " endpoint and why a pool is not ready.")
 public class MySQLPool extends CustomResource<MySQLPoolSpec, MySQLPoolStatus>
     implements Namespaced {
   public static final String GROUP = "mysqlpool.dev";

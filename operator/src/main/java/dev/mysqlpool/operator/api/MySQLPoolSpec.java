@@ -1,8 +1,9 @@
 package dev.mysqlpool.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import dev.mysqlpool.operator.common.Durations;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
@@ -11,9 +12,12 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +29,24 @@ import java.util.Map;
  * read from the cluster.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "What the pool is: the MySQL writer and its limits, the Secret of users, the workload at its peak, and"
+        + " optional overrides of the proxy's pool, client, shutdown, Service and pod settings.")
 public class MySQLPoolSpec {
+  /**
+   * The schema pattern of a duration field, in the proxy config's syntax (proxy-config's {@code
+   * Durations}): {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, or {@code 0}.
+   */
+  public static final String DURATION_PATTERN = "^(0|[0-9]{1,9}(ms|s|m|h))$";
+
+  /**
+   * The schema pattern of a CIDR: IPv4 with every octet 0-255 and a prefix up to 32, or IPv6 with a
+   * prefix up to 128 (the validator parses IPv6 fully).
+   */
+  public static final String CIDR_PATTERN =
+      "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"
+          + "|^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$";
+
   @Required
   @JsonPropertyDescription(
       "The MySQL writer the proxies pool connections to, and the server limits the operator sizes against.")
@@ -44,8 +65,9 @@ public class MySQLPoolSpec {
   @Default("2")
   @Min(1)
   @Max(100)
+  @SpecReplicas
   @JsonPropertyDescription(
-      "Number of proxy pods. Each pod gets perReplica backend connections; during a rolling update one extra (surge) pod runs, and all of them must fit under the backend's budget.")
+      "Number of proxy pods; the scale subresource, so an HPA (kubectl autoscale mpool) can set it. The pool's total is split over them: more replicas means fewer backend connections each, applied live without restarting the proxies. During a rolling update the surge pod and one draining pod count against the backend's budget too.")
   public int replicas = 2;
 
   @JsonPropertyDescription(
@@ -66,6 +88,10 @@ public class MySQLPoolSpec {
 
   @JsonPropertyDescription("Scheduling and resources of the proxy pods.")
   public Pod pod = new Pod();
+
+  @JsonPropertyDescription(
+      "The proxies' PodDisruptionBudget. Default: maxUnavailable 1, or 0 with a single replica.")
+  public Disruption podDisruptionBudget = new Disruption();
 
   /**
    * Replaces optional sections written as {@code null} with their defaults, so derivations can read
@@ -92,6 +118,21 @@ public class MySQLPoolSpec {
     }
     if (pod == null) {
       pod = new Pod();
+    }
+    if (pod.labels == null) {
+      pod.labels = new LinkedHashMap<>();
+    }
+    if (pod.annotations == null) {
+      pod.annotations = new LinkedHashMap<>();
+    }
+    if (pod.imagePullSecrets == null) {
+      pod.imagePullSecrets = new ArrayList<>();
+    }
+    if (service.labels == null) {
+      service.labels = new LinkedHashMap<>();
+    }
+    if (podDisruptionBudget == null) {
+      podDisruptionBudget = new Disruption();
     }
     return this;
   }
@@ -158,6 +199,8 @@ public class MySQLPoolSpec {
 
   /** A MySQL account clients log in to the proxy with. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonClassDescription(
+      "A MySQL account clients log in to the proxies with; its password is the Secret key of the same name.")
   public static class User {
     @Required
     @Size(min = 1, max = 32)
@@ -211,7 +254,7 @@ public class MySQLPoolSpec {
       message = "maxIdle must not exceed maxConnections")
   public static class Pool {
     @Default("session")
-    @Pattern("^(session|transaction)$")
+    @SchemaFrom(type = SchemaEnums.PoolMode.class)
     @JsonPropertyDescription(
         "session: a client keeps one backend connection until it disconnects. transaction: a client holds a backend connection only while a statement or transaction is in flight, so many client connections share maxConnections; session state the proxy cannot carry (user variables, temporary tables, LOCK TABLES, GET_LOCK, server-side prepared statements, variables outside the carried set) pins the client to its backend.")
     public String mode = "session";
@@ -234,32 +277,32 @@ public class MySQLPoolSpec {
         "Most idle backend connections each proxy keeps. Proxy default: maxConnections.")
     public Integer maxIdle;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Close a backend connection idle this long, e.g. 10m. Derived: the shorter of 10m and 80% of the server's wait_timeout. Must stay below wait_timeout.")
     public String idleTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Recycle a backend connection after this long, e.g. 30m. Derived: 30m, or 80% of the server's wait_timeout when that is shorter (the proxy never exceeds 80% either). Must stay below wait_timeout.")
     public String maxLifetime;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Give up opening a backend connection after this long. Proxy default: 5s.")
     public String connectTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "A client waits at most this long for a free backend connection. Proxy default: 5s.")
     public String acquireTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Check an idle backend connection with a ping after it sat this long. Proxy default: 30s.")
     public String validationInterval;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Log a warning when a client holds a connection this long; 0 turns it off. Proxy default: 0.")
     public String leakDetectionThreshold;
@@ -279,16 +322,16 @@ public class MySQLPoolSpec {
     @JsonPropertyDescription("Most client connections one proxy pod accepts. Proxy default: 10000.")
     public Integer maxClientConnections;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "Close a client session idle this long. Derived from the NLB: service.nlbIdleTimeoutSeconds minus 30s, so the proxy, not the NLB, ends idle sessions and frees their backend connections. Must stay 10s below the NLB idle timeout.")
     public String clientIdleTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription("Time to complete the MySQL handshake. Proxy default: 10s.")
     public String handshakeTimeout;
 
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "TCP keepalive idle time on client sockets. Derived: 60s, kept 10s below the NLB idle timeout so live idle flows are not dropped.")
     public String tcpKeepAliveIdle;
@@ -297,7 +340,7 @@ public class MySQLPoolSpec {
   /** How a proxy pod stops. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Shutdown {
-    @Pattern(Durations.PATTERN)
+    @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
         "After SIGTERM the proxy refuses new clients and waits this long for sessions to end. Default: 30s.")
     public String drainTimeout;
@@ -319,7 +362,7 @@ public class MySQLPoolSpec {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Service {
     @Default("LoadBalancer")
-    @Pattern("^(LoadBalancer|ClusterIP)$")
+    @SchemaFrom(type = SchemaEnums.ServiceType.class)
     @JsonPropertyDescription(
         "LoadBalancer: an AWS NLB in IP target mode through the AWS Load Balancer Controller. ClusterIP: in-cluster clients only.")
     public String type = "LoadBalancer";
@@ -331,7 +374,7 @@ public class MySQLPoolSpec {
     public int port = 3306;
 
     @Default("internal")
-    @Pattern("^(internal|internet-facing)$")
+    @SchemaFrom(type = SchemaEnums.Scheme.class)
     @JsonPropertyDescription("The NLB's scheme: internal (VPC only) or internet-facing.")
     public String scheme = "internal";
 
@@ -355,8 +398,17 @@ public class MySQLPoolSpec {
 
     @Size(max = 100)
     @JsonPropertyDescription(
-        "CIDRs allowed to reach an internet-facing NLB (loadBalancerSourceRanges), e.g. 203.0.113.0/24.")
-    public List<String> sourceRanges = new ArrayList<>();
+        "CIDRs allowed to reach the NLB (loadBalancerSourceRanges), e.g. 203.0.113.0/24 or 2001:db8::/32.")
+    public List<@Pattern(CIDR_PATTERN) String> sourceRanges = new ArrayList<>();
+
+    @JsonPropertyDescription(
+        "Extra labels on the Service, e.g. for a service mesh or a cost report. The operator's app.kubernetes.io/ labels cannot be overridden.")
+    public Map<String, String> labels = new LinkedHashMap<>();
+
+    @Default("true")
+    @JsonPropertyDescription(
+        "NLB only: spread connections over the proxies in every zone (the NLB attribute load_balancing.cross_zone.enabled). Without it each zone's NLB node sends only to the proxies of its own zone, so a zone with fewer proxies gets more connections per proxy than its pools were sized for.")
+    public boolean crossZoneLoadBalancing = true;
   }
 
   /** The proxy pods. */
@@ -389,5 +441,31 @@ public class MySQLPoolSpec {
 
     @JsonPropertyDescription("Extra annotations on the proxy pods.")
     public Map<String, String> annotations = new LinkedHashMap<>();
+
+    @JsonPropertyDescription(
+        "Extra labels on the proxy pods. The operator's app.kubernetes.io/ labels (the Deployment's selector) cannot be overridden.")
+    public Map<String, String> labels = new LinkedHashMap<>();
+
+    @JsonPropertyDescription(
+        "Secrets in the pool's namespace to pull the proxy image with. The proxy pods run under the pool's own ServiceAccount (named like the pool), so pull secrets on the namespace's default ServiceAccount do not apply.")
+    public List<LocalObjectReference> imagePullSecrets = new ArrayList<>();
+  }
+
+  /**
+   * The proxies' PodDisruptionBudget: how many may be evicted at once (node drains, cluster
+   * upgrades).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @ValidationRule(
+      value = "!(has(self.minAvailable) && has(self.maxUnavailable))",
+      message = "set minAvailable or maxUnavailable, not both")
+  public static class Disruption {
+    @JsonPropertyDescription(
+        "Proxy pods that must stay available during voluntary disruptions: a number or a percentage, e.g. 1 or 50%.")
+    public IntOrString minAvailable;
+
+    @JsonPropertyDescription(
+        "Proxy pods that may be unavailable at once during voluntary disruptions: a number or a percentage. Default: 1 with two or more replicas; with one replica 0, so a node drain waits instead of taking the only proxy down (set 1 to allow it).")
+    public IntOrString maxUnavailable;
   }
 }

@@ -1,24 +1,37 @@
 package dev.mysqlpool.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /** What the operator observed and derived; written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "What the operator observed and rendered: conditions in kstatus form (Ready, Stalled, Reconciling and the"
+        + " checks behind them), the proxies' replicas, the endpoint, and the sizing and timeouts the running"
+        + " proxies were rendered with.")
 public class MySQLPoolStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   public Long observedGeneration;
 
   @JsonPropertyDescription(
-      "Ready, SizingValid, TimeoutsValid, CredentialsFound and SpecValid, in Kubernetes style with CamelCase reasons.")
+      "Ready, Stalled and Reconciling (kstatus) and the checks SpecValid, SizingValid, TimeoutsValid, ConfigAccepted and CredentialsFound, in Kubernetes style with CamelCase reasons.")
   public List<Condition> conditions = new ArrayList<>();
 
-  @JsonPropertyDescription("Proxy pods that exist.")
+  @StatusReplicas
+  @JsonPropertyDescription("Proxy pods that exist (the scale subresource's current replicas).")
   public Integer replicas;
+
+  @LabelSelector
+  @JsonPropertyDescription(
+      "The label selector of the proxy pods, for the scale subresource: an HPA reads their CPU or metrics through it.")
+  public String selector;
 
   @JsonPropertyDescription("Proxy pods that pass /readyz.")
   public Integer readyReplicas;
@@ -33,22 +46,41 @@ public class MySQLPoolStatus {
   @JsonPropertyDescription("The effective timeout chain, with the derived values filled in.")
   public Timeouts timeouts;
 
-  /** The Little's Law figures. */
+  /**
+   * The Little's Law figures the running proxies were rendered with. While the pool is blocked (see
+   * the Stalled condition) these stay at the last applied values; the conditions explain the new
+   * arithmetic.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Sizing {
     @JsonPropertyDescription("ceil(peakTps x holdTime): connections busy at the peak.")
-    public Integer required;
+    public Long required;
 
     @JsonPropertyDescription("ceil(required x safetyFactor): connections across all replicas.")
-    public Integer total;
+    public Long total;
+
+    @JsonPropertyDescription("The replica count the pool was split over.")
+    public Integer replicas;
 
     @JsonPropertyDescription(
         "Backend connections each proxy pod may open (pool.maxConnections), after any override and clamp.")
     public Integer perReplica;
 
     @JsonPropertyDescription(
-        "(replicas + 1 surge pod) x perReplica: the most the proxies can open during a rolling update.")
-    public Integer maxDuringRollout;
+        "pool.minIdle as rendered: the spec's value, clamped to perReplica; absent for the proxy's default.")
+    public Integer minIdle;
+
+    @JsonPropertyDescription(
+        "pool.maxIdle as rendered: the spec's value, clamped to perReplica; absent for the proxy's default (perReplica).")
+    public Integer maxIdle;
+
+    @JsonPropertyDescription(
+        "Pods that can hold a pool at once during a rolling update: the replicas, the surge pod and the old pod still draining.")
+    public Integer podsDuringRollout;
+
+    @JsonPropertyDescription(
+        "podsDuringRollout x perReplica: the most the proxies can open during a rolling update.")
+    public Long maxDuringRollout;
 
     @JsonPropertyDescription("The backend's max_connections minus reservedConnections.")
     public Integer backendBudget;
@@ -56,6 +88,10 @@ public class MySQLPoolStatus {
     @JsonPropertyDescription(
         "Computed, Overridden (pool.maxConnections) or Clamped (cut to fit the backend budget).")
     public String source;
+
+    @JsonPropertyDescription(
+        "When the replica count above was applied; a larger change of spec.replicas is applied in steps, each after the previous one settled.")
+    public String appliedAt;
 
     @Override
     public boolean equals(Object o) {
@@ -65,15 +101,31 @@ public class MySQLPoolStatus {
       Sizing s = (Sizing) o;
       return Objects.equals(required, s.required)
           && Objects.equals(total, s.total)
+          && Objects.equals(replicas, s.replicas)
           && Objects.equals(perReplica, s.perReplica)
+          && Objects.equals(minIdle, s.minIdle)
+          && Objects.equals(maxIdle, s.maxIdle)
+          && Objects.equals(podsDuringRollout, s.podsDuringRollout)
           && Objects.equals(maxDuringRollout, s.maxDuringRollout)
           && Objects.equals(backendBudget, s.backendBudget)
-          && Objects.equals(source, s.source);
+          && Objects.equals(source, s.source)
+          && Objects.equals(appliedAt, s.appliedAt);
     }
 
     @Override
     public int hashCode() {
-      return Objects.hash(required, total, perReplica, maxDuringRollout, backendBudget, source);
+      return Objects.hash(
+          required,
+          total,
+          replicas,
+          perReplica,
+          minIdle,
+          maxIdle,
+          podsDuringRollout,
+          maxDuringRollout,
+          backendBudget,
+          source,
+          appliedAt);
     }
   }
 

@@ -26,8 +26,8 @@ public final class Names {
   public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 
   /**
-   * Pod template annotation: a hash of the rendered proxy config, so a config change rolls the
-   * pods.
+   * Pod template annotation: a hash of the rendered proxy config's settings that the proxy reads
+   * only at startup, so a change of one of them rolls the pods (and nothing else does).
    */
   public static final String CONFIG_HASH_ANNOTATION = "mysqlpool.dev/config-hash";
 
@@ -61,6 +61,11 @@ public final class Names {
     return pool;
   }
 
+  /** The Secret applications mount to connect: host, port and a URI per user. */
+  public static String connection(String pool) {
+    return pool + "-connection";
+  }
+
   /** The ConfigMap that holds the proxy config. */
   public static String config(String pool) {
     return pool + "-config";
@@ -75,6 +80,14 @@ public final class Names {
     m.put(LABEL_NAME, APP_NAME);
     m.put(LABEL_INSTANCE, pool);
     return m;
+  }
+
+  /** {@link #selector} as a label selector string, e.g. for the scale subresource. */
+  public static String selectorString(String pool) {
+    StringBuilder sb = new StringBuilder();
+    selector(pool)
+        .forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ",").append(k).append('=').append(v));
+    return sb.toString();
   }
 
   /** The labels every object of a pool carries. */

@@ -14,10 +14,18 @@ import java.util.List;
  */
 final class Conditions {
   static final String READY = "Ready";
-  static final String SPEC_VALID = "SpecValid";
-  static final String SIZING_VALID = "SizingValid";
-  static final String TIMEOUTS_VALID = "TimeoutsValid";
-  static final String CREDENTIALS_FOUND = "CredentialsFound";
+
+  /**
+   * kstatus' abnormal-true condition: True while the pool cannot progress without a change by
+   * someone (Flux and Argo CD health checks end their wait on it).
+   */
+  static final String STALLED = "Stalled";
+
+  /** kstatus' abnormal-true condition: True while the proxies roll towards the spec. */
+  static final String RECONCILING = "Reconciling";
+
+  /** The kstatus summary conditions, which repeat the detailed ones. */
+  static final java.util.Set<String> SUMMARIES = java.util.Set.of(READY, STALLED, RECONCILING);
 
   private final List<Condition> previous;
   private final List<Condition> next = new ArrayList<>();
@@ -52,14 +60,27 @@ final class Conditions {
             .withObservedGeneration(generation)
             .withLastTransitionTime(since)
             .build();
-    next.add(c);
+    // Setting a type again (e.g. Reconciling once a rollout turns out to be a scale step) replaces
+    // it in place.
+    turnedFalse.removeIf(x -> type.equals(x.getType()));
+    int at = -1;
+    for (int i = 0; i < next.size(); i++) {
+      if (type.equals(next.get(i).getType())) {
+        at = i;
+      }
+    }
+    if (at >= 0) {
+      next.set(at, c);
+    } else {
+      next.add(c);
+    }
     if ("False".equals(status)
         && (old == null || !"False".equals(old.getStatus()) || !reason.equals(old.getReason()))) {
       turnedFalse.add(c);
     }
   }
 
-  /** The conditions in the order they were set. */
+  /** The conditions in the order they were first set. */
   List<Condition> list() {
     return List.copyOf(next);
   }

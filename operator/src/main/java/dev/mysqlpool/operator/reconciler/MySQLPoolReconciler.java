@@ -4,52 +4,49 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.api.MySQLPoolStatus;
-import dev.mysqlpool.operator.common.Durations;
+import dev.mysqlpool.operator.common.Names;
 import dev.mysqlpool.operator.dependent.ConfigMapDependentResource;
 import dev.mysqlpool.operator.dependent.DeploymentDependentResource;
 import dev.mysqlpool.operator.dependent.Plans;
 import dev.mysqlpool.operator.dependent.PodDisruptionBudgetDependentResource;
 import dev.mysqlpool.operator.dependent.ServiceAccountDependentResource;
 import dev.mysqlpool.operator.dependent.ServiceDependentResource;
+import dev.mysqlpool.operator.render.Admission;
 import dev.mysqlpool.operator.render.Plan;
 import dev.mysqlpool.operator.render.RenderSettings;
-import dev.mysqlpool.operator.validation.FieldError;
-import dev.mysqlpool.operator.validation.MySQLPoolValidator;
-import dev.mysqlpool.operator.validation.Sizing;
-import dev.mysqlpool.operator.validation.TimeoutChain;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
-import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles a MySQLPool: validates it, sizes it, derives and checks its timeout chain, looks for
- * its Secret, and only when all of that holds runs the workflow of dependents (ConfigMap,
- * ServiceAccount, Service, Deployment, PDB). A bad spec or a missing Secret never throws: it
- * becomes a condition and an Event, and the objects already running keep their last good state. The
- * Secret is watched, so a pool whose Secret arrives late reconciles by itself.
+ * Reconciles a MySQLPool: validates it, sizes it, derives and checks its timeout chain, reads its
+ * Secret by name, and only when all of that holds runs the workflow of dependents (ConfigMap,
+ * ServiceAccount, Service, Deployment, PDB) and writes the connection Secret. A bad spec or a
+ * missing Secret never throws: it becomes a condition and an Event, and the objects already running
+ * keep their last good state. No informer caches Secrets; a pool whose Secret is missing looks
+ * again every {@link #CREDENTIALS_RETRY}, so one that arrives late is picked up by itself.
  */
 @Workflow(
     explicitInvocation = true,
@@ -63,18 +60,35 @@ import org.slf4j.LoggerFactory;
           dependsOn = {"serviceaccount", "configmap"}),
       @Dependent(type = PodDisruptionBudgetDependentResource.class, name = "pdb")
     })
-@ControllerConfiguration(name = MySQLPoolReconciler.NAME)
+@ControllerConfiguration(
+    name = MySQLPoolReconciler.NAME,
+    // No informer watches Secrets (that would cache every Secret in the cluster): each
+    // reconciliation reads the pool's own Secret by name, and this resync carries a password change
+    // into the connection Secret.
+    maxReconciliationInterval =
+        @MaxReconciliationInterval(interval = 5, timeUnit = TimeUnit.MINUTES))
 public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   /** The controller's name, also its field manager. */
   public static final String NAME = "mysqlpool";
 
   private static final Logger log = LoggerFactory.getLogger(MySQLPoolReconciler.class);
-  private static final String SECRET_INDEX = "mysqlpool.credentials.secret";
+
+  /** How soon a pool whose Secret is missing (or lacks a key) looks again. */
+  static final Duration CREDENTIALS_RETRY = Duration.ofSeconds(10);
+
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * How long one step of a replica change takes to settle: the kubelet refreshes a mounted
+   * ConfigMap within about a minute and the proxy re-reads it every few seconds; a stopped proxy
+   * drains for at most its grace period (75 s by default).
+   */
+  static final Duration SCALE_SETTLE = Duration.ofSeconds(90);
 
   private final RenderSettings settings;
   private final Clock clock;
   private final PoolMetrics metrics;
+  private final Duration settle;
 
   /** A reconciler that renders with {@code settings} and publishes no metrics of its own. */
   public MySQLPoolReconciler(RenderSettings settings) {
@@ -94,49 +108,15 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   }
 
   MySQLPoolReconciler(RenderSettings settings, Clock clock, MeterRegistry registry) {
+    this(settings, clock, registry, SCALE_SETTLE);
+  }
+
+  MySQLPoolReconciler(
+      RenderSettings settings, Clock clock, MeterRegistry registry, Duration settle) {
     this.settings = settings;
     this.clock = clock;
     this.metrics = new PoolMetrics(registry);
-  }
-
-  @Override
-  public List<EventSource<?, MySQLPool>> prepareEventSources(
-      EventSourceContext<MySQLPool> context) {
-    context
-        .getPrimaryCache()
-        .addIndexer(
-            SECRET_INDEX,
-            pool -> {
-              String secret = secretName(pool);
-              return secret == null
-                  ? List.of()
-                  : List.of(secret + "#" + pool.getMetadata().getNamespace());
-            });
-    InformerEventSourceConfiguration<Secret> secrets =
-        InformerEventSourceConfiguration.from(Secret.class, MySQLPool.class)
-            .withName("credentials")
-            .withNamespacesInheritedFromController()
-            .withSecondaryToPrimaryMapper(
-                secret ->
-                    context
-                        .getPrimaryCache()
-                        .byIndex(
-                            SECRET_INDEX,
-                            secret.getMetadata().getName()
-                                + "#"
-                                + secret.getMetadata().getNamespace())
-                        .stream()
-                        .map(ResourceID::fromResource)
-                        .collect(Collectors.toSet()))
-            .withPrimaryToSecondaryMapper(
-                (MySQLPool pool) -> {
-                  String secret = secretName(pool);
-                  return secret == null
-                      ? Set.of()
-                      : Set.of(new ResourceID(secret, pool.getMetadata().getNamespace()));
-                })
-            .build();
-    return List.of(new InformerEventSource<>(secrets, context));
+    this.settle = settle;
   }
 
   @Override
@@ -149,68 +129,117 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
         new Conditions(previous.conditions, pool.getMetadata().getGeneration(), clock.instant());
     MySQLPoolStatus next = new MySQLPoolStatus();
     next.observedGeneration = pool.getMetadata().getGeneration();
+    next.selector = Names.selectorString(pool.getMetadata().getName());
 
-    List<FieldError> errors = MySQLPoolValidator.validate(pool);
-    if (!errors.isEmpty()) {
-      String message = errors.stream().map(FieldError::toString).collect(Collectors.joining("; "));
-      conditions.set(Conditions.SPEC_VALID, false, "InvalidSpec", message);
-      conditions.unknown(
-          Conditions.SIZING_VALID, "InvalidSpec", "not computed while the spec is invalid");
-      conditions.unknown(
-          Conditions.TIMEOUTS_VALID, "InvalidSpec", "not checked while the spec is invalid");
-      conditions.unknown(
-          Conditions.CREDENTIALS_FOUND, "InvalidSpec", "not checked while the spec is invalid");
-      blocked(context, conditions, next, "InvalidSpec", message);
-      metrics.forget(rid);
-      return finish(pool, context, previous, next, conditions, id);
+    Secret secret = credentialsSecret(pool, context);
+    Admission.Check credentials =
+        secretName(pool) == null
+            ? null
+            : Credentials.check(
+                pool.getSpec().fillOptionalSections(), secret, pool.getMetadata().getNamespace());
+    ScaleStep step = scaleStep(pool, previous);
+    MySQLPool subject = pool;
+    if (pool.getSpec() != null && step.replicas() != pool.getSpec().replicas) {
+      // A larger replica change goes in steps: render this step's count, not the spec's yet.
+      subject = JSON.convertValue(pool, MySQLPool.class);
+      subject.getSpec().replicas = step.replicas();
     }
-    conditions.set(Conditions.SPEC_VALID, true, "Valid", "the spec passed validation");
-
-    Plan plan = Plan.of(pool, settings);
-    Sizing sizing = plan.sizing();
-    conditions.set(Conditions.SIZING_VALID, sizing.valid(), sizing.reason(), sizing.message());
-    metrics.sizing(rid, sizing.valid());
-    next.sizing = sizingStatus(sizing);
-
-    TimeoutChain timeouts = plan.timeouts();
-    String clashes =
-        timeouts.clashes().stream().map(FieldError::message).collect(Collectors.joining("; "));
-    conditions.set(
-        Conditions.TIMEOUTS_VALID,
-        timeouts.valid(),
-        timeouts.valid() ? "Consistent" : "TimeoutsClash",
-        timeouts.valid() ? "the timeout chain holds" : clashes);
-    next.timeouts = timeoutsStatus(timeouts);
-
-    String missing =
-        missingCredentials(
-            pool.getSpec(),
-            context.getSecondaryResource(Secret.class).orElse(null),
-            pool.getMetadata().getNamespace());
-    boolean credentials = missing == null;
-    conditions.set(
-        Conditions.CREDENTIALS_FOUND,
-        credentials,
-        credentials ? "Found" : reasonOf(missing),
-        credentials
-            ? "Secret \"" + pool.getSpec().credentials.secretName + "\" holds every user's password"
-            : messageOf(missing));
-
-    if (!sizing.usable()) {
-      blocked(context, conditions, next, sizing.reason(), sizing.message());
-    } else if (!timeouts.valid()) {
-      blocked(context, conditions, next, "TimeoutsClash", clashes);
-    } else if (!credentials) {
-      blocked(context, conditions, next, reasonOf(missing), messageOf(missing));
+    Admission admission =
+        Admission.of(subject, settings, poolsOnSameWriter(pool, context), credentials);
+    for (Admission.Check c : admission.checks()) {
+      conditions.set(c.type(), c.ok(), c.reason(), c.message());
+    }
+    if (admission.plan() == null) {
+      for (String type :
+          List.of(
+              Admission.SIZING_VALID,
+              Admission.TIMEOUTS_VALID,
+              Admission.CONFIG_ACCEPTED,
+              Admission.CREDENTIALS_FOUND)) {
+        conditions.unknown(type, "InvalidSpec", "not checked while the spec is invalid");
+      }
+      metrics.forget(rid);
     } else {
+      metrics.sizing(rid, admission.plan().sizing().valid());
+    }
+
+    if (!admission.renders()) {
+      Admission.Check b = admission.blocking();
+      blocked(context, conditions, previous, next, b.reason(), b.message());
+    } else {
+      Plan plan = admission.plan();
+      next.sizing = StatusViews.sizing(plan.sizing(), plan.spec().replicas);
+      next.sizing.appliedAt =
+          previous.sizing != null && Objects.equals(previous.sizing.replicas, step.replicas())
+              ? previous.sizing.appliedAt
+              : clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
+      next.timeouts = StatusViews.timeouts(plan.timeouts());
       Plans.put(context, plan);
       context
           .managedWorkflowAndDependentResourceContext()
           .reconcileManagedWorkflow()
           .throwAggregateExceptionIfErrorsPresent();
+      ConnectionSecretWriter.apply(context.getClient(), pool, plan, secret);
       observe(pool, context, conditions, next);
+      if (step.message() != null) {
+        conditions.set(Conditions.RECONCILING, true, "ScalingInSteps", step.message());
+      }
     }
-    return finish(pool, context, previous, next, conditions, id);
+    UpdateControl<MySQLPool> control = finish(pool, context, previous, next, conditions, id);
+    if (admission.renders() && step.delay() != null) {
+      control.rescheduleAfter(step.delay());
+    }
+    if (credentials != null && !credentials.ok()) {
+      // Nothing watches the Secret: look again soon, so a Secret created later takes effect.
+      control.rescheduleAfter(CREDENTIALS_RETRY);
+    }
+    return control;
+  }
+
+  private ScaleStep scaleStep(MySQLPool pool, MySQLPoolStatus previous) {
+    if (pool.getSpec() == null) {
+      return new ScaleStep(0, null, null);
+    }
+    MySQLPoolStatus.Sizing applied = previous.sizing;
+    return ScaleStep.next(
+        pool.getSpec().replicas,
+        applied == null ? null : applied.replicas,
+        applied == null || applied.appliedAt == null ? null : Instant.parse(applied.appliedAt),
+        clock.instant(),
+        settle);
+  }
+
+  /**
+   * The pool's own Secret, read by name (only for pools that exist, only the one they name); null
+   * when it is absent.
+   */
+  private static Secret credentialsSecret(MySQLPool pool, Context<MySQLPool> context) {
+    String name = secretName(pool);
+    if (name == null || name.isBlank()) {
+      return null;
+    }
+    return context
+        .getClient()
+        .secrets()
+        .inNamespace(pool.getMetadata().getNamespace())
+        .withName(name)
+        .get();
+  }
+
+  /**
+   * Copies of the other pools the operator sees on the same writer (copies: deriving a plan fills
+   * in a spec's defaults, and the cache's objects are not ours to change).
+   */
+  private static List<MySQLPool> poolsOnSameWriter(MySQLPool pool, Context<MySQLPool> context) {
+    String writer = Admission.writer(pool);
+    if (writer == null) {
+      return List.of();
+    }
+    return context
+        .getPrimaryCache()
+        .list(other -> writer.equals(Admission.writer(other)))
+        .map(other -> JSON.convertValue(other, MySQLPool.class))
+        .toList();
   }
 
   @Override
@@ -242,24 +271,32 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   }
 
   /**
-   * Marks the pool not Ready because of {@code reason}; running objects keep their last good state.
+   * Marks the pool not Ready because of {@code reason}; running objects keep their last good state,
+   * and so does the status: the sizing, timeouts and endpoint the running proxies have.
    */
   private static void blocked(
       Context<MySQLPool> context,
       Conditions conditions,
+      MySQLPoolStatus previous,
       MySQLPoolStatus next,
       String reason,
       String message) {
     boolean running = context.getSecondaryResource(Deployment.class).isPresent();
-    conditions.set(
-        Conditions.READY,
-        false,
-        reason,
+    String full =
         message
             + (running
                 ? "; the running proxies keep their last good configuration"
-                : "; no proxies are created until" + " this is fixed"));
-    context.getSecondaryResource(Deployment.class).ifPresent(d -> replicas(d, next));
+                : "; no proxies are created until this is fixed");
+    conditions.set(Conditions.READY, false, reason, full);
+    conditions.set(Conditions.STALLED, true, reason, full);
+    conditions.set(
+        Conditions.RECONCILING, false, reason, "nothing is rolled out until this is fixed");
+    if (running) {
+      next.sizing = previous.sizing;
+      next.timeouts = previous.timeouts;
+      next.endpoint = previous.endpoint;
+    }
+    context.getSecondaryResource(Deployment.class).ifPresent(d -> StatusViews.replicas(d, next));
   }
 
   private static void observe(
@@ -270,27 +307,32 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     int updated = 0;
     boolean current = false;
     if (d != null) {
-      replicas(d, next);
+      StatusViews.replicas(d, next);
       if (d.getStatus() != null) {
-        ready = nz(d.getStatus().getReadyReplicas());
-        updated = nz(d.getStatus().getUpdatedReplicas());
+        ready = StatusViews.nz(d.getStatus().getReadyReplicas());
+        updated = StatusViews.nz(d.getStatus().getUpdatedReplicas());
         Long observed = d.getStatus().getObservedGeneration();
-        current = observed != null && observed >= nz(d.getMetadata().getGeneration());
+        current = observed != null && observed >= StatusViews.nz(d.getMetadata().getGeneration());
       }
     }
     boolean isReady = current && ready >= want && updated >= want;
-    conditions.set(
-        Conditions.READY,
-        isReady,
-        isReady ? "ProxiesReady" : "ProxiesNotReady",
+    String progress =
         ready
             + "/"
             + want
             + " proxies ready"
-            + (isReady
-                ? ""
-                : current ? ", " + updated + " updated" : ", rollout not observed yet"));
-    next.endpoint = endpoint(pool, context.getSecondaryResource(Service.class).orElse(null));
+            + (isReady ? "" : current ? ", " + updated + " updated" : ", rollout not observed yet");
+    conditions.set(
+        Conditions.READY, isReady, isReady ? "ProxiesReady" : "ProxiesNotReady", progress);
+    conditions.set(
+        Conditions.STALLED,
+        false,
+        "Rendered",
+        "every check passed; the proxies run the rendered configuration");
+    conditions.set(
+        Conditions.RECONCILING, !isReady, isReady ? "ProxiesReady" : "RollingOut", progress);
+    next.endpoint =
+        StatusViews.endpoint(pool, context.getSecondaryResource(Service.class).orElse(null));
   }
 
   private UpdateControl<MySQLPool> finish(
@@ -302,9 +344,10 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       String id) {
     next.conditions = conditions.list();
     for (Condition c : conditions.turnedFalse()) {
-      if (Conditions.READY.equals(c.getType())) {
-        continue; // Ready repeats its cause, which has its own Event; and a rollout in progress is
-        // not news
+      if (Conditions.SUMMARIES.contains(c.getType())) {
+        // Ready, Stalled and Reconciling repeat a cause that has its own Event, or say that a
+        // rollout progresses, which is not news.
+        continue;
       }
       log.atWarn()
           .addKeyValue("pool", id)
@@ -321,118 +364,8 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     return UpdateControl.patchStatus(pool);
   }
 
-  /** Null when the Secret holds every user; else "Reason|message". */
-  static String missingCredentials(MySQLPoolSpec spec, Secret secret, String namespace) {
-    String name = spec.credentials.secretName;
-    if (secret == null) {
-      return "SecretNotFound|Secret \""
-          + name
-          + "\" not found in namespace "
-          + namespace
-          + "; create it with one key per user, e.g. kubectl create secret generic "
-          + name
-          + " --from-literal="
-          + spec.credentials.users.get(0).name
-          + "=...";
-    }
-    Set<String> keys = new java.util.TreeSet<>();
-    if (secret.getData() != null) {
-      keys.addAll(secret.getData().keySet());
-    }
-    if (secret.getStringData() != null) {
-      keys.addAll(secret.getStringData().keySet());
-    }
-    List<String> absent = new ArrayList<>();
-    for (MySQLPoolSpec.User u : spec.credentials.users) {
-      if (!keys.contains(u.name)) {
-        absent.add(u.name);
-      }
-    }
-    if (absent.isEmpty()) {
-      return null;
-    }
-    return "KeyMissing|Secret \""
-        + name
-        + "\" has no key for user"
-        + (absent.size() > 1 ? "s " : " ")
-        + String.join(", ", absent)
-        + " (it has: "
-        + (keys.isEmpty() ? "none" : String.join(", ", keys))
-        + ")";
-  }
-
-  private static String reasonOf(String missing) {
-    return missing.substring(0, missing.indexOf('|'));
-  }
-
-  private static String messageOf(String missing) {
-    return missing.substring(missing.indexOf('|') + 1);
-  }
-
   private static String secretName(MySQLPool pool) {
     MySQLPoolSpec spec = pool.getSpec();
     return spec == null || spec.credentials == null ? null : spec.credentials.secretName;
-  }
-
-  private static String endpoint(MySQLPool pool, Service service) {
-    MySQLPoolSpec.Service s = pool.getSpec().service;
-    if (!"LoadBalancer".equals(s.type)) {
-      return pool.getMetadata().getName()
-          + "."
-          + pool.getMetadata().getNamespace()
-          + ".svc:"
-          + s.port;
-    }
-    if (service == null
-        || service.getStatus() == null
-        || service.getStatus().getLoadBalancer() == null
-        || service.getStatus().getLoadBalancer().getIngress() == null) {
-      return null;
-    }
-    for (LoadBalancerIngress in : service.getStatus().getLoadBalancer().getIngress()) {
-      String host = in.getHostname() != null ? in.getHostname() : in.getIp();
-      if (host != null) {
-        return host + ":" + s.port;
-      }
-    }
-    return null;
-  }
-
-  private static void replicas(Deployment d, MySQLPoolStatus next) {
-    if (d.getStatus() != null) {
-      next.replicas = nz(d.getStatus().getReplicas());
-      next.readyReplicas = nz(d.getStatus().getReadyReplicas());
-    }
-  }
-
-  private static MySQLPoolStatus.Sizing sizingStatus(Sizing s) {
-    MySQLPoolStatus.Sizing out = new MySQLPoolStatus.Sizing();
-    out.required = s.required();
-    out.total = s.total();
-    out.perReplica = s.perReplica();
-    out.maxDuringRollout = s.maxDuringRollout();
-    out.backendBudget = s.budget();
-    out.source = s.source();
-    return out;
-  }
-
-  private static MySQLPoolStatus.Timeouts timeoutsStatus(TimeoutChain t) {
-    MySQLPoolStatus.Timeouts out = new MySQLPoolStatus.Timeouts();
-    out.clientIdleTimeout = Durations.format(t.clientIdleTimeout());
-    out.tcpKeepAliveIdle = Durations.format(t.tcpKeepAliveIdle());
-    out.idleTimeout = Durations.format(t.idleTimeout());
-    out.maxLifetime = Durations.format(t.maxLifetime());
-    out.drainTimeout = Durations.format(t.drainTimeout());
-    out.preStopDelaySeconds = t.preStopDelaySeconds();
-    out.terminationGracePeriodSeconds = t.terminationGracePeriodSeconds();
-    return out;
-  }
-
-  private static int nz(Integer i) {
-    return i == null ? 0 : i;
-  }
-
-  private static long nz(Long l) {
-    return l == null ? 0 : l;
   }
 }

@@ -2,6 +2,7 @@ package dev.mysqlpool.operator.render;
 
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.common.Names;
+import dev.mysqlpool.operator.validation.Sizing;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.Container;
@@ -56,7 +57,10 @@ public final class Deployments {
     String name = plan.name();
     Map<String, String> podAnnotations =
         new TreeMap<>(spec.pod.annotations == null ? Map.of() : spec.pod.annotations);
-    podAnnotations.put(Names.CONFIG_HASH_ANNOTATION, ProxyConfigs.hash(ProxyConfigs.yaml(plan)));
+    // Only what the proxy cannot reload: a new pool split (an HPA changing replicas), idle limits,
+    // pool timers or users reach the running proxies through the ConfigMap, without a rollout.
+    podAnnotations.put(
+        Names.CONFIG_HASH_ANNOTATION, ProxyConfigs.hash(ProxyConfigs.restartRelevantYaml(plan)));
 
     return new DeploymentBuilder()
         .withNewMetadata()
@@ -72,19 +76,26 @@ public final class Deployments {
         .withNewStrategy()
         .withType("RollingUpdate")
         .withNewRollingUpdate()
-        // One pod more, never one less: Sizing counts exactly this surge pod against the backend's
-        // budget.
-        .withMaxSurge(new IntOrString(1))
+        // One pod more, never one less: Sizing.podsDuringRollout counts this surge pod against the
+        // backend's budget.
+        .withMaxSurge(new IntOrString(Sizing.SURGE))
         .withMaxUnavailable(new IntOrString(0))
         .endRollingUpdate()
         .endStrategy()
+        // Kubernetes does not count a terminating pod against maxSurge: the next old pod would be
+        // stopped while the previous one still drains its sessions. A new pod counts as available
+        // only after the longest drain, so at most one old pod drains per surge slot, as
+        // Sizing.podsDuringRollout assumes.
+        .withMinReadySeconds(minReadySeconds(plan))
         .withNewTemplate()
         .withNewMetadata()
-        .withLabels(Names.labels(name))
+        .withLabels(podLabels(plan))
         .withAnnotations(podAnnotations)
         .endMetadata()
         .withNewSpec()
         .withServiceAccountName(Names.proxy(name))
+        .withImagePullSecrets(
+            spec.pod.imagePullSecrets.isEmpty() ? null : spec.pod.imagePullSecrets)
         .withAutomountServiceAccountToken(false)
         .withEnableServiceLinks(false)
         .withTerminationGracePeriodSeconds((long) plan.timeouts().terminationGracePeriodSeconds())
@@ -115,6 +126,20 @@ public final class Deployments {
         .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /**
+   * The user's pod labels, then the operator's, which the validator keeps the user from setting.
+   */
+  static Map<String, String> podLabels(Plan plan) {
+    Map<String, String> labels = new TreeMap<>(plan.spec().pod.labels);
+    labels.putAll(Names.labels(plan.name()));
+    return labels;
+  }
+
+  /** Longer than an old pod can take to stop: its grace period, and the kubelet's 2 s extra. */
+  static int minReadySeconds(Plan plan) {
+    return plan.timeouts().terminationGracePeriodSeconds() + 2;
   }
 
   static Container container(Plan plan) {

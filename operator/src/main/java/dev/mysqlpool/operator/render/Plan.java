@@ -2,9 +2,9 @@ package dev.mysqlpool.operator.render;
 
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
-import dev.mysqlpool.operator.common.Durations;
 import dev.mysqlpool.operator.validation.Sizing;
 import dev.mysqlpool.operator.validation.TimeoutChain;
+import dev.mysqlpool.proxy.config.Durations;
 
 /**
  * A pool with everything derived from it: the sizing, the timeout chain and the operator's
@@ -27,6 +27,8 @@ public record Plan(MySQLPool pool, Sizing sizing, TimeoutChain timeouts, RenderS
             spec.workload.safetyFactor,
             spec.replicas,
             spec.pool.maxConnections,
+            spec.pool.minIdle,
+            spec.pool.maxIdle,
             spec.backend.maxConnections,
             spec.backend.reservedConnections);
     return new Plan(pool, sizing, TimeoutChain.derive(spec), settings);

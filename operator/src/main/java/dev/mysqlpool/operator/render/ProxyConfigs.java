@@ -1,53 +1,68 @@
 package dev.mysqlpool.operator.render;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
-import dev.mysqlpool.operator.common.Durations;
 import dev.mysqlpool.operator.common.Names;
+import dev.mysqlpool.operator.validation.FieldError;
+import dev.mysqlpool.proxy.config.ConfigException;
+import dev.mysqlpool.proxy.config.ConfigFile;
+import dev.mysqlpool.proxy.config.Durations;
+import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Renders the proxy's config file, the contract with proxy-runtime ({@code ConfigLoader} reads it).
- * Only values the operator decides or the user overrode are written; everything else keeps the
- * proxy's default. Passwords are never written: each user points at a file of the mounted Secret,
- * relative to the config file's folder.
+ * Renders the proxy's config file through the proxy's own typed model ({@link ConfigFile}, from
+ * proxy-config) and checks it with the proxy's own validation, so a file the proxy would refuse is
+ * reported before it reaches a ConfigMap. Only values the operator decides or the user overrode are
+ * written; everything else keeps the proxy's default. Passwords are never written: each user points
+ * at a file of the mounted Secret, relative to the config file's folder.
  */
 public final class ProxyConfigs {
   /** The backend's name in the proxy config. */
   public static final String BACKEND_NAME = "writer";
 
-  private static final YAMLMapper YAML =
-      new YAMLMapper(
-          YAMLFactory.builder()
-              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-              .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
-              .build());
+  private static final Pattern PROXY_FIELD =
+      Pattern.compile("^([A-Za-z]+)(\\[(\\d+)\\])?(\\.(\\w+))?");
 
   private ProxyConfigs() {}
 
   /** The config file's text. */
   public static String yaml(Plan plan) {
+    return file(plan).toYaml();
+  }
+
+  /** The part of the config file a change of which needs a restart (see ConfigFile). */
+  public static String restartRelevantYaml(Plan plan) {
+    return file(plan).restartRelevantYaml();
+  }
+
+  /**
+   * What the proxy would refuse in the rendered file, each at the spec field it was rendered from
+   * and with the proxy's own fix; empty when the proxy starts with it.
+   */
+  public static List<FieldError> problems(Plan plan) {
     try {
-      return YAML.writeValueAsString(tree(plan));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(
-          "while rendering the proxy config for mysqlpool/" + plan.name(), e);
+      file(plan).check();
+      return List.of();
+    } catch (ConfigException e) {
+      List<FieldError> out = new ArrayList<>();
+      for (String p : e.problems()) {
+        out.add(
+            new FieldError(specField(p), "the proxy would refuse the rendered proxy.yaml: " + p));
+      }
+      return out;
     }
   }
 
   /**
-   * A short hash of the config text; a pod template annotation, so a config change rolls the pods.
+   * A short hash of config text; a pod template annotation, so a change the proxy cannot reload
+   * rolls the pods.
    */
   public static String hash(String configText) {
     try {
@@ -59,77 +74,59 @@ public final class ProxyConfigs {
     }
   }
 
-  static Map<String, Object> tree(Plan plan) {
+  /** The typed config file of a pool. */
+  static ConfigFile file(Plan plan) {
     MySQLPoolSpec spec = plan.spec();
-    Map<String, Object> root = new LinkedHashMap<>();
-    // Ordered maps only: the text is hashed into the pod template, so it must not vary between JVMs
-    // (Map.of does).
-    root.put("listen", ordered("host", "0.0.0.0", "port", Names.MYSQL_PORT));
-    root.put("admin", ordered("host", "0.0.0.0", "port", Names.ADMIN_PORT));
-
-    Map<String, Object> backend = new LinkedHashMap<>();
-    backend.put("name", BACKEND_NAME);
-    backend.put("host", spec.backend.host);
-    backend.put("port", spec.backend.port);
-    root.put("backends", List.of(backend));
-
-    List<Map<String, Object>> users = new ArrayList<>();
+    ConfigFile f = new ConfigFile();
+    f.listen.host = "0.0.0.0";
+    f.listen.port = Names.MYSQL_PORT;
+    f.admin.host = "0.0.0.0";
+    f.admin.port = Names.ADMIN_PORT;
+    f.backends.add(new ConfigFile.Backend(BACKEND_NAME, spec.backend.host, spec.backend.port));
     for (MySQLPoolSpec.User u : spec.credentials.users) {
-      Map<String, Object> user = new LinkedHashMap<>();
-      user.put("name", u.name);
-      user.put("passwordFile", Names.PASSWORD_DIR + "/" + u.name);
-      if (u.backendUser != null) {
-        user.put("backendUser", u.backendUser);
-      }
-      users.add(user);
+      f.users.add(new ConfigFile.User(u.name, Names.PASSWORD_DIR + "/" + u.name, u.backendUser));
     }
-    root.put("users", users);
-
     MySQLPoolSpec.Pool p = spec.pool;
-    Map<String, Object> pool = new LinkedHashMap<>();
-    pool.put("mode", p.mode == null ? "session" : p.mode);
-    pool.put("maxConnections", plan.sizing().perReplica());
-    putIfSet(pool, "minIdle", p.minIdle);
-    putIfSet(pool, "maxIdle", p.maxIdle);
-    pool.put("idleTimeout", Durations.format(plan.timeouts().idleTimeout()));
-    pool.put("maxLifetime", Durations.format(plan.timeouts().maxLifetime()));
-    putDuration(pool, "connectTimeout", p.connectTimeout);
-    putDuration(pool, "acquireTimeout", p.acquireTimeout);
-    putDuration(pool, "validationInterval", p.validationInterval);
-    putDuration(pool, "leakDetectionThreshold", p.leakDetectionThreshold);
-    putIfSet(pool, "maxConcurrentConnects", p.maxConcurrentConnects);
-    root.put("pool", pool);
-
-    MySQLPoolSpec.Frontend f = spec.frontend;
-    Map<String, Object> frontend = new LinkedHashMap<>();
-    putIfSet(frontend, "maxClientConnections", f.maxClientConnections);
-    frontend.put("clientIdleTimeout", Durations.format(plan.timeouts().clientIdleTimeout()));
-    putDuration(frontend, "handshakeTimeout", f.handshakeTimeout);
-    frontend.put("tcpKeepAliveIdle", Durations.format(plan.timeouts().tcpKeepAliveIdle()));
-    root.put("frontend", frontend);
-
-    Map<String, Object> shutdown = new LinkedHashMap<>();
-    shutdown.put("drainTimeout", Durations.format(plan.timeouts().drainTimeout()));
-    root.put("shutdown", shutdown);
-    return root;
+    f.pool.mode = "transaction".equals(p.mode) ? PoolMode.TRANSACTION : PoolMode.SESSION;
+    f.pool.maxConnections = plan.sizing().perReplica();
+    f.pool.minIdle = plan.sizing().minIdle();
+    f.pool.maxIdle = plan.sizing().maxIdle();
+    f.pool.idleTimeout = plan.timeouts().idleTimeout();
+    f.pool.maxLifetime = plan.timeouts().maxLifetime();
+    f.pool.connectTimeout = Durations.parse(p.connectTimeout);
+    f.pool.acquireTimeout = Durations.parse(p.acquireTimeout);
+    f.pool.validationInterval = Durations.parse(p.validationInterval);
+    f.pool.leakDetectionThreshold = Durations.parse(p.leakDetectionThreshold);
+    f.pool.maxConcurrentConnects = p.maxConcurrentConnects;
+    f.frontend.maxClientConnections = spec.frontend.maxClientConnections;
+    f.frontend.clientIdleTimeout = plan.timeouts().clientIdleTimeout();
+    f.frontend.handshakeTimeout = Durations.parse(spec.frontend.handshakeTimeout);
+    f.frontend.tcpKeepAliveIdle = plan.timeouts().tcpKeepAliveIdle();
+    f.shutdown.drainTimeout = plan.timeouts().drainTimeout();
+    return f;
   }
 
-  private static Map<String, Object> ordered(String k1, Object v1, String k2, Object v2) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put(k1, v1);
-    m.put(k2, v2);
-    return m;
-  }
-
-  private static void putIfSet(Map<String, Object> m, String key, Object value) {
-    if (value != null) {
-      m.put(key, value);
+  /**
+   * The spec field a proxy config field was rendered from, e.g. pool.maxIdle: spec.pool.maxIdle.
+   */
+  static String specField(String problem) {
+    Matcher m = PROXY_FIELD.matcher(problem);
+    if (!m.find()) {
+      return "spec";
     }
-  }
-
-  private static void putDuration(Map<String, Object> m, String key, String value) {
-    if (value != null) {
-      m.put(key, Durations.format(Durations.parse(value)));
+    String section = m.group(1);
+    String field = m.group(5);
+    switch (section) {
+      case "pool", "frontend", "shutdown":
+        return "spec." + section + (field == null ? "" : "." + field);
+      case "backends":
+        return "spec.backend" + (field == null || field.equals("name") ? "" : "." + field);
+      case "users":
+        return "spec.credentials.users"
+            + (m.group(3) == null ? "" : "[" + m.group(3) + "]")
+            + (field == null || field.equals("passwordFile") ? "" : "." + field);
+      default:
+        return "spec";
     }
   }
 }

@@ -30,7 +30,7 @@ public final class Services {
         .withNewMetadata()
         .withName(Names.proxy(plan.name()))
         .withNamespace(plan.namespace())
-        .withLabels(Names.labels(plan.name()))
+        .withLabels(labels(plan))
         .withAnnotations(annotations(plan))
         .endMetadata()
         .withNewSpec()
@@ -46,6 +46,13 @@ public final class Services {
             plan.nlb() && !s.sourceRanges.isEmpty() ? s.sourceRanges : null)
         .endSpec()
         .build();
+  }
+
+  /** The user's Service labels, then the operator's. */
+  static Map<String, String> labels(Plan plan) {
+    Map<String, String> labels = new TreeMap<>(plan.spec().service.labels);
+    labels.putAll(Names.labels(plan.name()));
+    return labels;
   }
 
   /**
@@ -69,6 +76,14 @@ public final class Services {
     a.put(
         AWS + "listener-attributes.TCP-" + s.port,
         "tcp.idle_timeout.seconds=" + s.nlbIdleTimeoutSeconds);
+    // Each zone's NLB node would otherwise send only to the proxies of its own zone, and a zone
+    // with fewer proxies would load them beyond what their pools were sized for. Other attributes
+    // the user set are kept.
+    String crossZone = "load_balancing.cross_zone.enabled=" + s.crossZoneLoadBalancing;
+    String attributes = s.annotations.get(AWS + "attributes");
+    a.put(
+        AWS + "attributes",
+        attributes == null || attributes.isBlank() ? crossZone : attributes + "," + crossZone);
     a.put(AWS + "healthcheck-protocol", "http");
     a.put(AWS + "healthcheck-port", String.valueOf(Names.ADMIN_PORT));
     a.put(AWS + "healthcheck-path", "/readyz");

@@ -2,12 +2,16 @@ package dev.mysqlpool.operator.validation;
 
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
-import dev.mysqlpool.operator.common.Durations;
+import dev.mysqlpool.proxy.config.Durations;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -36,8 +40,12 @@ public final class MySQLPoolValidator {
           "healthcheck-unhealthy-threshold");
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
   private static final Pattern USER = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*");
-  private static final Pattern CIDR =
-      Pattern.compile("(\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2})|([0-9a-fA-F:]+:[0-9a-fA-F:]*/\\d{1,3})");
+  private static final Pattern IPV4_CIDR = Pattern.compile("(\\d{1,3})(\\.\\d{1,3}){3}/(\\d{1,2})");
+  private static final Pattern IPV6_CIDR =
+      Pattern.compile("([0-9a-fA-F:.]*:[0-9a-fA-F:.]*)/(\\d{1,3})");
+
+  /** The operator's own labels: the Deployment's selector and what its informers select by. */
+  private static final String OWN_LABEL_PREFIX = "app.kubernetes.io/";
 
   private MySQLPoolValidator() {}
 
@@ -73,6 +81,7 @@ public final class MySQLPoolValidator {
     pool(spec.pool, errors);
     durations(spec, errors);
     service(spec.service, errors);
+    pod(spec, errors);
     return errors;
   }
 
@@ -97,8 +106,12 @@ public final class MySQLPoolValidator {
           new FieldError(
               "spec.backend.maxConnections",
               "required; the server's max_connections (SHOW VARIABLES LIKE 'max_connections')"));
-    } else if (b.maxConnections < 1) {
-      errors.add(new FieldError("spec.backend.maxConnections", b.maxConnections + " is below 1"));
+    } else if (b.maxConnections < 1 || b.maxConnections > 100_000) {
+      errors.add(
+          new FieldError(
+              "spec.backend.maxConnections",
+              b.maxConnections
+                  + " is out of range; copy the server's max_connections (1 to 100000)"));
     } else if (b.reservedConnections >= b.maxConnections) {
       errors.add(
           new FieldError(
@@ -218,7 +231,8 @@ public final class MySQLPoolValidator {
               p.maxIdle
                   + " is above spec.pool.maxConnections ("
                   + p.maxConnections
-                  + "); idle connections count toward maxConnections"));
+                  + "); idle connections count toward maxConnections: lower spec.pool.maxIdle or"
+                  + " raise spec.pool.maxConnections"));
     }
   }
 
@@ -312,12 +326,82 @@ public final class MySQLPoolValidator {
     }
     for (int i = 0; i < s.sourceRanges.size(); i++) {
       String r = s.sourceRanges.get(i);
-      if (r == null || !CIDR.matcher(r).matches()) {
+      if (!isCidr(r)) {
         errors.add(
             new FieldError(
                 "spec.service.sourceRanges[" + i + "]",
-                "'" + r + "' is not a CIDR, e.g." + " 203.0.113.0/24"));
+                "'"
+                    + r
+                    + "' is not a CIDR: write an IPv4 address (each part 0-255) and a prefix up to 32,"
+                    + " e.g. 203.0.113.0/24, or an IPv6 address and a prefix up to 128"));
       }
+    }
+    String attributes = s.annotations.get(AWS_PREFIX + "attributes");
+    if (attributes != null && attributes.contains("load_balancing.cross_zone.enabled")) {
+      errors.add(
+          new FieldError(
+              "spec.service.annotations[" + AWS_PREFIX + "attributes]",
+              "sets load_balancing.cross_zone.enabled, which the operator manages; set"
+                  + " spec.service.crossZoneLoadBalancing instead (its other attributes are kept)"));
+    }
+    ownLabels("spec.service.labels", s.labels, errors);
+  }
+
+  /** True for an IPv4 CIDR with octets 0-255 and a prefix up to 32, or an IPv6 one up to 128. */
+  static boolean isCidr(String r) {
+    if (r == null) {
+      return false;
+    }
+    Matcher v4 = IPV4_CIDR.matcher(r);
+    if (v4.matches()) {
+      for (String octet : r.substring(0, r.indexOf('/')).split("\\.")) {
+        if (octet.length() > 1 && octet.startsWith("0") || Integer.parseInt(octet) > 255) {
+          return false;
+        }
+      }
+      return Integer.parseInt(v4.group(3)) <= 32;
+    }
+    Matcher v6 = IPV6_CIDR.matcher(r);
+    if (!v6.matches() || Integer.parseInt(v6.group(2)) > 128) {
+      return false;
+    }
+    try {
+      // A literal with colons is parsed, never resolved: no DNS lookup happens here.
+      return InetAddress.getByName(v6.group(1)) instanceof Inet6Address;
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  private static void ownLabels(String path, Map<String, String> labels, List<FieldError> errors) {
+    for (String key : labels.keySet()) {
+      if (key.startsWith(OWN_LABEL_PREFIX)) {
+        errors.add(
+            new FieldError(
+                path + "[" + key + "]",
+                "app.kubernetes.io/ labels are the operator's (they select the proxy pods); use"
+                    + " another key, e.g. example.com/team"));
+      }
+    }
+  }
+
+  private static void pod(MySQLPoolSpec spec, List<FieldError> errors) {
+    ownLabels("spec.pod.labels", spec.pod.labels, errors);
+    for (int i = 0; i < spec.pod.imagePullSecrets.size(); i++) {
+      var ref = spec.pod.imagePullSecrets.get(i);
+      if (ref == null || ref.getName() == null || ref.getName().isBlank()) {
+        errors.add(
+            new FieldError(
+                "spec.pod.imagePullSecrets[" + i + "].name",
+                "required; the name of a docker-registry Secret in the pool's namespace"));
+      }
+    }
+    MySQLPoolSpec.Disruption d = spec.podDisruptionBudget;
+    if (d.minAvailable != null && d.maxUnavailable != null) {
+      errors.add(
+          new FieldError(
+              "spec.podDisruptionBudget",
+              "set minAvailable or maxUnavailable, not both (Kubernetes takes only one)"));
     }
   }
 }

@@ -1,7 +1,7 @@
 package dev.mysqlpool.operator.validation;
 
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
-import dev.mysqlpool.operator.common.Durations;
+import dev.mysqlpool.proxy.config.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

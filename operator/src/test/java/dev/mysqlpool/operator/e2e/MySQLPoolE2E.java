@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -32,7 +31,6 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,13 +45,13 @@ import org.testcontainers.k3s.K3sContainer;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * The operator on a real Kubernetes (k3s in Testcontainers): the CRD from crds/, the Helm chart's
- * RBAC (the operator impersonates its ServiceAccount, so a missing verb fails here), leader
- * election, server-side apply, and the examples/ pool. Proxy pods do not start (the proxy image is
- * not pulled here); objects and status are asserted.
+ * The operator in this JVM against a real Kubernetes (k3s in Testcontainers): the CRD from crds/,
+ * the Helm chart's RBAC (the operator impersonates its ServiceAccount, so a missing verb fails
+ * here), leader election, server-side apply, the schema's CEL rules and enums, and the examples/
+ * pool. Proxy pods do not start here (their image is not loaded; {@link ClusterE2E} runs the
+ * images); objects and status are asserted.
  *
- * <p>Needs a Docker engine; without one it is skipped. Run: {@code ./mvnw -Pe2e -pl operator -am
- * -Dsurefire.failIfNoSpecifiedTests=false -Dtest='*E2E' verify}.
+ * <p>Needs a Docker engine; without one it is skipped with a message naming the command.
  */
 @ExtendWith(RequiresDocker.class)
 @Testcontainers
@@ -214,6 +212,15 @@ class MySQLPoolE2E {
     assertThatThrownBy(() -> admin.resource(badDuration).create())
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining("spec.workload.holdTime");
+    MySQLPool badMode = Fixtures.pool(s -> s.pool.mode = "statement");
+    assertThatThrownBy(() -> admin.resource(badMode).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("spec.pool.mode")
+        .hasMessageContaining("session");
+    MySQLPool badCidr = Fixtures.pool(s -> s.service.sourceRanges.add("999.1.1.1/99"));
+    assertThatThrownBy(() -> admin.resource(badCidr).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("spec.service.sourceRanges[0]");
   }
 
   @Test
@@ -266,9 +273,12 @@ class MySQLPoolE2E {
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(30)).until(() -> true);
     Long generation = get(Deployment.class, "orders").getMetadata().getGeneration();
     String configVersion = get(ConfigMap.class, "orders-config").getMetadata().getResourceVersion();
-    Secret secret = get(Secret.class, "orders-db-users");
-    secret.getMetadata().setLabels(Map.of("touched", "yes"));
-    admin.resource(secret).update();
+    // A foreign label on the ConfigMap makes the operator reconcile (its informer sees it); nothing
+    // it owns may be rewritten.
+    ConfigMap touched = get(ConfigMap.class, "orders-config");
+    touched.getMetadata().getLabels().put("touched", "yes");
+    admin.resource(touched).update();
+    configVersion = get(ConfigMap.class, "orders-config").getMetadata().getResourceVersion();
     await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(30)).until(() -> true);
     // The Deployment's status moves (its pods cannot pull the proxy image here); its spec must not
     // be rewritten.

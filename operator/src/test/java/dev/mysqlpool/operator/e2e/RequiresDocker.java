@@ -11,17 +11,22 @@ import org.testcontainers.DockerClientFactory;
  */
 class RequiresDocker implements ExecutionCondition {
   static final String HOW =
-      "./mvnw -Pe2e -pl operator -am -Dsurefire.failIfNoSpecifiedTests=false -Dtest='*E2E'"
-          + " verify";
+      "./mvnw -pl operator -am verify -Dtest=NoneX -Dsurefire.failIfNoSpecifiedTests=false"
+          + " -Dfailsafe.failIfNoSpecifiedTests=false -Dit.test='*E2E'";
 
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
     if (DockerClientFactory.instance().isDockerAvailable()) {
       return ConditionEvaluationResult.enabled("a Docker engine is available for k3s");
     }
-    return ConditionEvaluationResult.disabled(
-        "skipped: the k3s end-to-end tests need a Docker engine and"
-            + " Testcontainers found none; on a machine with Docker run: "
-            + HOW);
+    String why =
+        "skipped "
+            + context.getDisplayName()
+            + ": the k3s end-to-end tests need a Docker engine and Testcontainers found none; on a"
+            + " machine with Docker run: "
+            + HOW;
+    // Said on the console too: a skipped class is otherwise only a number in the summary.
+    System.err.println(why);
+    return ConditionEvaluationResult.disabled(why);
   }
 }

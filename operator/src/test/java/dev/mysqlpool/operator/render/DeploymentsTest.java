@@ -88,7 +88,14 @@ class DeploymentsTest {
   }
 
   @Test
-  void aConfigChangeChangesTheHashAndNothingElseDoes() {
+  void aNewOldPodStopsOnlyAfterThePreviousOneHasDrained() {
+    assertThat(render().getSpec().getMinReadySeconds())
+        .as("minReadySeconds above the grace period (75 s with the defaults)")
+        .isEqualTo(77);
+  }
+
+  @Test
+  void onlyAChangeTheProxyCannotReloadChangesTheHash() {
     String hash =
         render()
             .getSpec()
@@ -105,12 +112,28 @@ class DeploymentsTest {
                 .get("mysqlpool.dev/config-hash"))
         .isEqualTo(hash);
     assertThat(
-            render(s -> s.workload.peakTps = 2000)
+            render(
+                    s -> {
+                      s.workload.peakTps = 2000;
+                      s.replicas = 4;
+                      s.pool.minIdle = 3;
+                      s.pool.acquireTimeout = "2s";
+                    })
                 .getSpec()
                 .getTemplate()
                 .getMetadata()
                 .getAnnotations()
                 .get("mysqlpool.dev/config-hash"))
+        .as("a new split, idle limits and pool timers reload live")
+        .isEqualTo(hash);
+    assertThat(
+            render(s -> s.frontend.maxClientConnections = 500)
+                .getSpec()
+                .getTemplate()
+                .getMetadata()
+                .getAnnotations()
+                .get("mysqlpool.dev/config-hash"))
+        .as("frontend settings are read at startup")
         .isNotEqualTo(hash);
     assertThat(
             render(s -> s.pod.priorityClassName = "x")

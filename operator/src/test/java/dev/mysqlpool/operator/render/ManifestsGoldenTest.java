@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,11 +28,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the diff.
  */
 class ManifestsGoldenTest {
-  private static final KubernetesSerialization YAML = new KubernetesSerialization();
-
   static Stream<Arguments> cases() {
     return Stream.of(
         Arguments.of("seed-nlb", (Consumer<MySQLPoolSpec>) s -> {}),
+        Arguments.of(
+            "one-replica-no-cross-zone",
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.replicas = 1;
+                  s.service.crossZoneLoadBalancing = false;
+                }),
         Arguments.of(
             "cluster-ip",
             (Consumer<MySQLPoolSpec>)
@@ -77,6 +81,15 @@ class ManifestsGoldenTest {
                           .withEffect("NoSchedule")
                           .build());
                   s.pod.priorityClassName = "db-critical";
+                  s.pod.labels.put("example.com/team", "orders");
+                  s.pod.imagePullSecrets.add(
+                      new io.fabric8.kubernetes.api.model.LocalObjectReference("registry-creds"));
+                  s.service.labels.put("example.com/team", "orders");
+                  s.service.annotations.put(
+                      "service.beta.kubernetes.io/aws-load-balancer-attributes",
+                      "deletion_protection.enabled=true");
+                  s.podDisruptionBudget.minAvailable =
+                      new io.fabric8.kubernetes.api.model.IntOrString("50%");
                   s.pod.annotations.put("prometheus.io/scrape", "true");
                   s.pod.topologySpreadConstraints.add(
                       new TopologySpreadConstraintBuilder()
@@ -108,10 +121,16 @@ class ManifestsGoldenTest {
     assertThat(MySQLPoolValidator.validate(pool)).isEmpty();
     String got = render(Manifests.all(Plan.of(pool, RenderSettings.defaults())));
     Path golden = Path.of("src/test/resources/golden", name + ".yaml");
-    if (Boolean.getBoolean("golden.update") || !Files.exists(golden)) {
+    if (Boolean.getBoolean("golden.update")) {
       Files.createDirectories(golden.getParent());
       Files.writeString(golden, got);
     }
+    assertThat(golden)
+        .withFailMessage(
+            "%s is missing: a golden file is written only on request; rerun with"
+                + " -Dgolden.update=true and review it before committing",
+            golden)
+        .exists();
     assertThat(got)
         .withFailMessage(
             "%s: the rendering differs from %s; if intended, rerun with -Dgolden.update=true and review"
@@ -121,11 +140,6 @@ class ManifestsGoldenTest {
   }
 
   static String render(List<HasMetadata> objects) {
-    StringBuilder sb = new StringBuilder();
-    for (HasMetadata o : objects) {
-      String text = YAML.asYaml(o);
-      sb.append(text.startsWith("---") ? text : "---\n" + text);
-    }
-    return sb.toString();
+    return KubectlYaml.print(objects);
   }
 }

@@ -3,7 +3,6 @@ package dev.mysqlpool.operator.render;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mysqlpool.operator.api.MySQLPool;
-import dev.mysqlpool.operator.common.Durations;
 import dev.mysqlpool.operator.testing.Fixtures;
 import dev.mysqlpool.operator.validation.MySQLPoolValidator;
 import dev.mysqlpool.proxy.config.ConfigLoader;
@@ -15,8 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The operator's rendering read back by proxy-runtime's own parser, so the two can never drift.
@@ -134,7 +131,7 @@ class ProxyConfigContractTest {
   @Test
   void aClampedPoolRendersTheClampedSize() throws IOException {
     ProxyConfig c = parse(Fixtures.pool(s -> s.backend.maxConnections = 100));
-    assertThat(c.pool().maxConnections()).isEqualTo(26); // (100 - 20) / 3 pods
+    assertThat(c.pool().maxConnections()).isEqualTo(20); // (100 - 20) / 4 pods
   }
 
   @Test
@@ -146,25 +143,53 @@ class ProxyConfigContractTest {
     assertThat(c.pool().maxConnections()).isEqualTo(50);
   }
 
-  @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "0",
-        "1ms",
-        "500ms",
-        "1000ms",
-        "30s",
-        "90s",
-        "60s",
-        "5m",
-        "120m",
-        "1h",
-        "36h",
-        "999999999ms"
-      })
-  void durationsAgreeWithTheProxy(String text) {
-    Duration ours = Durations.parse(text);
-    assertThat(ours).isEqualTo(dev.mysqlpool.proxy.config.Durations.parse(text));
-    assertThat(Durations.format(ours)).isEqualTo(dev.mysqlpool.proxy.config.Durations.format(ours));
+  @Test
+  void aFileTheProxyWouldRefuseIsReportedAtTheSpecFieldWithTheProxysFix() {
+    MySQLPool pool = Fixtures.pool(s -> s.pool.maxIdle = 50);
+    assertThat(MySQLPoolValidator.validate(pool)).isEmpty();
+    Plan honest = Plan.of(pool, RenderSettings.defaults());
+    assertThat(ProxyConfigs.problems(honest))
+        .as("the operator clamps idle limits itself")
+        .isEmpty();
+    // A plan that skipped the clamp, as the operator did before issue 14: the proxy's own
+    // validation still stops it.
+    var s = honest.sizing();
+    Plan unclamped =
+        new Plan(
+            pool,
+            new dev.mysqlpool.operator.validation.Sizing(
+                s.required(),
+                s.total(),
+                49,
+                s.pods(),
+                4 * 49L,
+                s.budget(),
+                s.source(),
+                null,
+                50,
+                s.valid(),
+                s.usable(),
+                s.reason(),
+                s.message()),
+            honest.timeouts(),
+            honest.settings());
+    assertThat(ProxyConfigs.problems(unclamped))
+        .containsExactly(
+            new dev.mysqlpool.operator.validation.FieldError(
+                "spec.pool.maxIdle",
+                "the proxy would refuse the rendered proxy.yaml: pool.maxIdle: 50 is above"
+                    + " pool.maxConnections (49); idle connections are part of maxConnections, so"
+                    + " lower maxIdle"));
+  }
+
+  @Test
+  void proxyFieldsMapToTheSpecFieldsTheyAreRenderedFrom() {
+    assertThat(ProxyConfigs.specField("pool.minIdle: 3 is above")).isEqualTo("spec.pool.minIdle");
+    assertThat(ProxyConfigs.specField("frontend.handshakeTimeout: must"))
+        .isEqualTo("spec.frontend.handshakeTimeout");
+    assertThat(ProxyConfigs.specField("backends[0].host: required")).isEqualTo("spec.backend.host");
+    assertThat(ProxyConfigs.specField("users[1].backendUser: x"))
+        .isEqualTo("spec.credentials.users[1].backendUser");
+    assertThat(ProxyConfigs.specField("(file): not valid YAML")).isEqualTo("spec");
   }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.testing.Fixtures;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -77,7 +79,8 @@ class MySQLPoolValidatorTest {
             new FieldError(
                 "spec.pool.maxIdle",
                 "20 is above spec.pool.maxConnections (10); idle connections count"
-                    + " toward maxConnections")),
+                    + " toward maxConnections: lower spec.pool.maxIdle or raise"
+                    + " spec.pool.maxConnections")),
         Arguments.of(
             (Consumer<MySQLPoolSpec>) s -> s.pool.acquireTimeout = "5 seconds",
             new FieldError(
@@ -99,8 +102,52 @@ class MySQLPoolValidatorTest {
                     + " nlbIdleTimeoutSeconds, deregistrationDelaySeconds); set those instead")),
         Arguments.of(
             (Consumer<MySQLPoolSpec>) s -> s.service.sourceRanges.add("10.0.0.0"),
+            new FieldError("spec.service.sourceRanges[0]", NOT_A_CIDR.formatted("10.0.0.0"))),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.service.sourceRanges.add("999.1.1.1/99"),
+            new FieldError("spec.service.sourceRanges[0]", NOT_A_CIDR.formatted("999.1.1.1/99"))),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.service.sourceRanges.add("2001:db8::/129"),
+            new FieldError("spec.service.sourceRanges[0]", NOT_A_CIDR.formatted("2001:db8::/129"))),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.pod.labels.put("app.kubernetes.io/instance", "x"),
             new FieldError(
-                "spec.service.sourceRanges[0]", "'10.0.0.0' is not a CIDR, e.g. 203.0.113.0/24")));
+                "spec.pod.labels[app.kubernetes.io/instance]",
+                "app.kubernetes.io/ labels are the operator's (they select the proxy pods); use"
+                    + " another key, e.g. example.com/team")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.podDisruptionBudget.minAvailable = new IntOrString(1);
+                  s.podDisruptionBudget.maxUnavailable = new IntOrString(1);
+                },
+            new FieldError(
+                "spec.podDisruptionBudget",
+                "set minAvailable or maxUnavailable, not both (Kubernetes takes only one)")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>)
+                s ->
+                    s.service.annotations.put(
+                        "service.beta.kubernetes.io/aws-load-balancer-attributes",
+                        "load_balancing.cross_zone.enabled=false"),
+            new FieldError(
+                "spec.service.annotations[service.beta.kubernetes.io/aws-load-balancer-attributes]",
+                "sets load_balancing.cross_zone.enabled, which the operator manages; set"
+                    + " spec.service.crossZoneLoadBalancing instead (its other attributes are kept)")));
+  }
+
+  private static final String NOT_A_CIDR =
+      "'%s' is not a CIDR: write an IPv4 address (each part 0-255) and a prefix up to 32, e.g."
+          + " 203.0.113.0/24, or an IPv6 address and a prefix up to 128";
+
+  @org.junit.jupiter.api.Test
+  void validCidrsPass() {
+    for (String cidr :
+        List.of("203.0.113.0/24", "0.0.0.0/0", "10.0.0.0/8", "2001:db8::/32", "::/0")) {
+      assertThat(MySQLPoolValidator.validate(Fixtures.pool(s -> s.service.sourceRanges.add(cidr))))
+          .as(cidr)
+          .isEmpty();
+    }
   }
 
   @ParameterizedTest

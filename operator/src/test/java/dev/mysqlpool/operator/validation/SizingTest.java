@@ -11,100 +11,177 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class SizingTest {
 
+  private static Sizing fits(long req, long total, int per, int pods, int budget, String source) {
+    return new Sizing(
+        req,
+        total,
+        per,
+        pods,
+        (long) pods * per,
+        budget,
+        source,
+        null,
+        null,
+        true,
+        true,
+        source,
+        null);
+  }
+
+  private static Sizing clamped(
+      long req, long total, int per, int pods, int budget, String reason) {
+    return new Sizing(
+        req,
+        total,
+        per,
+        pods,
+        (long) pods * per,
+        budget,
+        "Clamped",
+        null,
+        null,
+        false,
+        true,
+        reason,
+        null);
+  }
+
   static Stream<Arguments> table() {
     return Stream.of(
-        // tps, holdMs, safety, replicas, override, maxConn, reserved => required, total,
-        // perReplica, rollout, source, valid, usable, reason
+        // tps, holdMs, safety, replicas, override, maxConn, reserved => want
         Arguments.of(
-            "the seed: 1000 TPS, 50ms, x2, 2 replicas",
+            "the seed: 1000 TPS, 50ms, x2, 2 replicas (4 pods during a rollout)",
             1000,
-            50,
+            50L,
             2.0,
             2,
             null,
             500,
             20,
-            new Sizing(50, 100, 50, 150, 480, "Computed", true, true, "Computed", null)),
+            fits(50, 100, 50, 4, 480, "Computed")),
         Arguments.of(
-            "tiny workloads still get one connection",
+            "tiny workloads still get one connection; one replica rolls as two pods",
             1,
-            1,
+            1L,
             1.0,
             1,
             null,
             100,
             10,
-            new Sizing(1, 1, 1, 2, 90, "Computed", true, true, "Computed", null)),
+            fits(1, 1, 1, 2, 90, "Computed")),
         Arguments.of(
             "per replica rounds up",
             1000,
-            50,
+            50L,
             2.0,
             3,
             null,
             500,
             20,
-            new Sizing(50, 100, 34, 136, 480, "Computed", true, true, "Computed", null)),
+            fits(50, 100, 34, 5, 480, "Computed")),
+        Arguments.of(
+            "four replicas roll as six pods: the surge pod and the old pod still draining",
+            1000,
+            50L,
+            2.0,
+            4,
+            null,
+            500,
+            20,
+            fits(50, 100, 25, 6, 480, "Computed")),
         Arguments.of(
             "fractional safety factor rounds up exactly",
             333,
-            30,
+            30L,
             1.1,
             1,
             null,
             500,
             20,
-            new Sizing(10, 11, 11, 22, 480, "Computed", true, true, "Computed", null)),
+            fits(10, 11, 11, 2, 480, "Computed")),
         Arguments.of(
             "an override is used and checked",
             1000,
-            50,
+            50L,
             2.0,
             2,
             80,
             500,
             20,
-            new Sizing(50, 100, 80, 240, 480, "Overridden", true, true, "Overridden", null)),
+            fits(50, 100, 80, 4, 480, "Overridden")),
         Arguments.of(
             "exactly at the budget fits",
             1000,
-            50,
+            50L,
             2.0,
             2,
             null,
-            170,
+            220,
             20,
-            new Sizing(50, 100, 50, 150, 150, "Computed", true, true, "Computed", null)),
+            fits(50, 100, 50, 4, 200, "Computed")),
         Arguments.of(
             "one over the budget is clamped",
             1000,
-            50,
+            50L,
             2.0,
             2,
             null,
-            169,
+            219,
             20,
-            new Sizing(50, 100, 49, 147, 149, "Clamped", false, true, "ExceedsBackend", null)),
+            clamped(50, 100, 49, 4, 199, "ExceedsBackend")),
         Arguments.of(
             "an override over the budget is clamped",
             1000,
-            50,
+            50L,
             2.0,
             2,
             1000,
             500,
             20,
-            new Sizing(50, 100, 160, 480, 480, "Clamped", false, true, "ExceedsBackend", null)),
+            clamped(50, 100, 120, 4, 480, "ExceedsBackend")),
         Arguments.of(
-            "a budget below one per pod is unusable",
-            1000,
-            50,
+            "1,000,000 TPS x 1h needs more than any backend: exact, clamped, and said so",
+            1_000_000,
+            3_600_000L,
             2.0,
             2,
             null,
-            22,
+            500,
             20,
-            new Sizing(50, 100, 0, 0, 2, "Clamped", false, false, "BackendTooSmall", null)));
+            clamped(3_600_000_000L, 7_200_000_000L, 120, 4, 480, "LoadExceedsBackend")),
+        Arguments.of(
+            "10,000,000 TPS x 150s does not throw",
+            10_000_000,
+            150_000L,
+            10.0,
+            100,
+            null,
+            100_000,
+            0,
+            clamped(1_500_000_000L, 15_000_000_000L, 980, 102, 100_000, "LoadExceedsBackend")),
+        Arguments.of(
+            "a budget below one per pod is unusable",
+            1000,
+            50L,
+            2.0,
+            2,
+            null,
+            23,
+            20,
+            new Sizing(
+                50,
+                100,
+                0,
+                4,
+                0,
+                3,
+                "Clamped",
+                null,
+                null,
+                false,
+                false,
+                "BackendTooSmall",
+                null)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -112,7 +189,7 @@ class SizingTest {
   void sizes(
       String name,
       int tps,
-      int holdMs,
+      long holdMs,
       double safety,
       int replicas,
       Integer override,
@@ -121,58 +198,98 @@ class SizingTest {
       Sizing want) {
     Sizing got =
         Sizing.compute(
-            tps, Duration.ofMillis(holdMs), safety, replicas, override, maxConn, reserved);
+            tps,
+            Duration.ofMillis(holdMs),
+            safety,
+            replicas,
+            override,
+            null,
+            null,
+            maxConn,
+            reserved);
     assertThat(got)
         .withFailMessage("%s:%n got  %s%n want %s", name, got, want)
         .usingRecursiveComparison()
         .ignoringFields("message")
         .isEqualTo(want);
-    assertThat((long) got.maxDuringRollout())
+    assertThat(got.maxDuringRollout())
         .withFailMessage("%s: never exceed the backend budget", name)
         .isLessThanOrEqualTo(Math.max(got.budget(), 0));
   }
 
   @Test
+  void idleLimitsAreClampedToTheDerivedSizeAndSaySo() {
+    // Issue 14: max_connections 169, 20 reserved, minIdle = maxIdle = 50 rendered maxIdle 50 over
+    // maxConnections 49, which the proxy refuses.
+    Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, 50, 50, 169, 20);
+    assertThat(s.perReplica()).isEqualTo(37);
+    assertThat(s.minIdle()).isEqualTo(37);
+    assertThat(s.maxIdle()).isEqualTo(37);
+    assertThat(s.message())
+        .endsWith(
+            "; idle limits clamped to the 37 connections per replica: pool.minIdle 50 -> 37,"
+                + " pool.maxIdle 50 -> 37 (the proxy keeps idle connections inside maxConnections)");
+    Sizing fits = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, 5, null, 500, 20);
+    assertThat(fits.minIdle()).isEqualTo(5);
+    assertThat(fits.maxIdle()).isNull();
+    assertThat(fits.message()).doesNotContain("idle limits");
+  }
+
+  @Test
+  void anUnservableLoadSaysWhichFieldsToCheck() {
+    Sizing s = Sizing.compute(1_000_000, Duration.ofHours(1), 2, 2, null, null, null, 500, 20);
+    assertThat(s.message())
+        .contains(
+            "clamped to 120 per replica (480 during a rollout, 240 steady, below the"
+                + " 3600000000 the workload needs at its peak)")
+        .endsWith(
+            "Fix: the workload needs 3600000000 connections busy at its peak, more than this"
+                + " backend can ever give; check spec.workload.peakTps and spec.workload.holdTime,"
+                + " or use a larger server");
+  }
+
+  @Test
   void explainsTheSeedArithmetic() {
-    Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, 500, 20);
+    Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, null, null, 500, 20);
     assertThat(s.message())
         .isEqualTo(
             "required 50 = ceil(1000 TPS x 50ms); total 100 = ceil(50 x 2); per replica 50"
-                + " = ceil(100 / 2 replicas); (2 replicas + 1 surge) x 50 = 150 fits the backend budget of 480"
-                + " (max_connections 500 - reserved 20)");
+                + " = ceil(100 / 2 replicas); 4 pods (2 replicas + 2 rolling) x 50 = 200 fits the"
+                + " backend budget of 480 (max_connections 500 - reserved 20)");
   }
 
   @Test
   void aClampSaysTheNumbersAndTheFixes() {
-    Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 4, null, 100, 10);
+    Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 4, null, null, null, 100, 10);
     assertThat(s.message())
         .isEqualTo(
-            "(4 replicas + 1 surge) x 25 = 125 connections exceed the backend budget of 90"
-                + " (max_connections 100 - reserved 10); clamped to 18 per replica (90 during a rollout, 72 steady); required"
-                + " 50 = ceil(1000 TPS x 50ms); total 100 = ceil(50 x 2); per replica 25 = ceil(100 / 4 replicas). Fix:"
-                + " fewer replicas, a lower workload.safetyFactor, or raise the server's max_connections to at least 135"
-                + " (and spec.backend.maxConnections with it)");
+            "6 pods (4 replicas + 2 rolling) x 25 = 150 connections exceed the backend budget of 90"
+                + " (max_connections 100 - reserved 10); clamped to 15 per replica (90 during a"
+                + " rollout, 60 steady); required 50 = ceil(1000 TPS x 50ms); total 100 = ceil(50 x"
+                + " 2); per replica 25 = ceil(100 / 4 replicas). Fix: fewer replicas"
+                + " (spec.replicas), a lower spec.workload.safetyFactor, or raise the server's"
+                + " max_connections to at least 160 (and spec.backend.maxConnections with it)");
   }
 
   @Test
   void aClampBelowTheWorkloadSaysSo() {
-    Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, 60, 20);
-    assertThat(s.perReplica()).isEqualTo(13);
+    Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, null, null, 80, 20);
+    assertThat(s.perReplica()).isEqualTo(15);
     assertThat(s.message())
         .contains(
-            "clamped to 13 per replica (39 during a rollout, 26 steady, below the 50 the"
+            "clamped to 15 per replica (60 during a rollout, 30 steady, below the 50 the"
                 + " workload needs at its peak)");
   }
 
   @Test
   void aBackendTooSmallNamesTheMinimum() {
-    Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, 22, 20);
+    Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, null, null, 23, 20);
     assertThat(s.message())
         .startsWith(
-            "the backend budget of 2 (max_connections 22 - reserved 20) cannot give 3 pods"
-                + " (2 replicas + 1 surge) one connection each;")
+            "the backend budget of 3 (max_connections 23 - reserved 20) cannot give 4 pods"
+                + " (2 replicas + 2 rolling) one connection each;")
         .endsWith(
-            "Fix: fewer replicas, fewer reservedConnections, or raise the server's max_connections to at"
-                + " least 23");
+            "Fix: fewer replicas (spec.replicas), fewer spec.backend.reservedConnections, or raise"
+                + " the server's max_connections to at least 24");
   }
 }

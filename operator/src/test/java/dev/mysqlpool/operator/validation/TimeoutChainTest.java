@@ -3,8 +3,8 @@ package dev.mysqlpool.operator.validation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
-import dev.mysqlpool.operator.common.Durations;
 import dev.mysqlpool.operator.testing.Fixtures;
+import dev.mysqlpool.proxy.config.Durations;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;

@@ -36,9 +36,11 @@ public final class ConfigLoader {
 
   private final List<String> problems = new ArrayList<>();
   private final Path baseDir;
+  private final boolean readPasswordFiles;
 
-  private ConfigLoader(Path baseDir) {
+  private ConfigLoader(Path baseDir, boolean readPasswordFiles) {
     this.baseDir = baseDir;
+    this.readPasswordFiles = readPasswordFiles;
   }
 
   /**
@@ -57,6 +59,21 @@ public final class ConfigLoader {
 
   /** Validates YAML text; relative {@code passwordFile}s resolve against {@code baseDir}. */
   public static ProxyConfig parse(String yaml, Path baseDir) {
+    return validate(yaml, baseDir, true);
+  }
+
+  /**
+   * Validates YAML text exactly as {@link #parse} does, except that password files are not opened:
+   * whoever renders a config (the operator) has no access to the Secret mounted under them. The
+   * users of the result have a null password where the file names one.
+   *
+   * @throws ConfigException with every problem, when the proxy would refuse to start with it
+   */
+  public static ProxyConfig check(String yaml) {
+    return validate(yaml, null, false);
+  }
+
+  private static ProxyConfig validate(String yaml, Path baseDir, boolean readPasswordFiles) {
     JsonNode root;
     try {
       root = new YAMLMapper().readTree(yaml);
@@ -66,7 +83,7 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode() || root.isNull()) {
       root = new YAMLMapper().createObjectNode();
     }
-    ConfigLoader loader = new ConfigLoader(baseDir);
+    ConfigLoader loader = new ConfigLoader(baseDir, readPasswordFiles);
     ProxyConfig config = loader.read(root);
     if (!loader.problems.isEmpty()) {
       throw new ConfigException(loader.problems);
@@ -225,7 +242,7 @@ public final class ConfigLoader {
     }
     if (hasFile) {
       String f = o.string(fileField, null);
-      if (f == null) {
+      if (f == null || !readPasswordFiles) {
         return null;
       }
       Path p = baseDir == null ? Path.of(f) : baseDir.resolve(f);

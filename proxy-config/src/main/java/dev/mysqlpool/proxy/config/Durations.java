@@ -14,10 +14,13 @@ public final class Durations {
   private Durations() {}
 
   /**
-   * Parses {@code text}; returns null when it is not a duration, so the caller can name the field
-   * in its error.
+   * Parses {@code text}; returns null when it is null or not a duration, so the caller can name the
+   * field in its error.
    */
   public static Duration parse(String text) {
+    if (text == null) {
+      return null;
+    }
     String t = text.trim();
     if (t.equals("0")) {
       return Duration.ZERO;

@@ -1,0 +1,164 @@
+package dev.mysqlpool.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mysqlpool.operator.api.MySQLPool;
+import dev.mysqlpool.operator.render.RenderSettings;
+import dev.mysqlpool.operator.testing.Fixtures;
+import dev.mysqlpool.operator.testing.MockOperators;
+import dev.mysqlpool.proxy.config.ConfigLoader;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.javaoperatorsdk.operator.Operator;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 14, elastic pools: an HPA changes spec.replicas through the scale subresource; the operator
+ * writes the new per-replica split into the ConfigMap (the proxies reload it) and leaves the pod
+ * template alone, so no proxy restarts. A setting the proxy reads only at startup still rolls them.
+ */
+@EnableKubernetesMockClient(crud = true)
+class ScaleWithoutRollout14Test {
+  /** How long a scale step takes to settle here (90 s in a cluster). */
+  static final Duration SETTLE = Duration.ofSeconds(4);
+
+  KubernetesClient client;
+  Operator operator;
+
+  @BeforeEach
+  void start() {
+    operator =
+        MockOperators.start(
+            client,
+            new MySQLPoolReconciler(
+                RenderSettings.defaults(),
+                java.time.Clock.systemUTC(),
+                new io.micrometer.core.instrument.composite.CompositeMeterRegistry(),
+                SETTLE));
+    client.resource(Fixtures.secret()).create();
+    client.resource(Fixtures.pool()).create();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              assertThat(maxConnections()).isEqualTo(50);
+              assertThat(pool().getStatus()).isNotNull();
+              assertThat(pool().getStatus().sizing).isNotNull();
+            });
+  }
+
+  @AfterEach
+  void stop() {
+    operator.stop();
+  }
+
+  @Test
+  void twoToFourReplicasChangesTheConfigMapAndNotThePodTemplate() {
+    Deployment before = get(Deployment.class, "orders");
+    PodTemplateSpec template = before.getSpec().getTemplate();
+    MySQLPool p = pool();
+    assertThat(p.getStatus().selector)
+        .as("the scale subresource's selector finds the proxy pods")
+        .isEqualTo("app.kubernetes.io/name=mysqlpool-proxy,app.kubernetes.io/instance=orders");
+
+    p.getSpec().replicas = 4;
+    client.resource(p).update();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              assertThat(maxConnections()).as("100 connections split over 4").isEqualTo(25);
+              assertThat(get(Deployment.class, "orders").getSpec().getReplicas()).isEqualTo(4);
+              assertThat(pool().getStatus().sizing.perReplica).isEqualTo(25);
+            });
+    assertThat(get(Deployment.class, "orders").getSpec().getTemplate())
+        .as("no rollout: the proxies apply the new split live")
+        .isEqualTo(template);
+  }
+
+  @Test
+  void aLargeJumpGoesInStepsTheBudgetCovers() {
+    PodTemplateSpec template = get(Deployment.class, "orders").getSpec().getTemplate();
+    MySQLPool p = pool();
+    p.getSpec().replicas = 6;
+    client.resource(p).update();
+    // 2 -> 4 first: old proxies at 50 and new ones at 25 stay within 4 pods x 50, which the budget
+    // check for 2 replicas counted.
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () -> {
+              assertThat(get(Deployment.class, "orders").getSpec().getReplicas()).isEqualTo(4);
+              assertThat(maxConnections()).isEqualTo(25);
+              assertThat(condition("Reconciling")).contains("ScalingInSteps", "scaling 2 -> 6");
+            });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(get(Deployment.class, "orders").getSpec().getReplicas()).isEqualTo(6);
+              assertThat(maxConnections()).as("100 over 6").isEqualTo(17);
+              assertThat(pool().getStatus().sizing.replicas).isEqualTo(6);
+            });
+    assertThat(get(Deployment.class, "orders").getSpec().getTemplate()).isEqualTo(template);
+  }
+
+  @Test
+  void aSettingTheProxyReadsAtStartupRollsThePods() {
+    String hash = hash();
+    MySQLPool p = pool();
+    p.getSpec().workload.peakTps = 2000;
+    p.getSpec().pool.idleTimeout = "5m";
+    client.resource(p).update();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(maxConnections()).isEqualTo(100));
+    assertThat(hash()).as("pool size and idle timeout reload live").isEqualTo(hash);
+
+    p = pool();
+    p.getSpec().pool.connectTimeout = "2s";
+    client.resource(p).update();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> assertThat(hash()).as("connectTimeout needs a restart").isNotEqualTo(hash));
+  }
+
+  private int maxConnections() {
+    ConfigMap cm = get(ConfigMap.class, "orders-config");
+    return cm == null
+        ? -1
+        : ConfigLoader.check(cm.getData().get("proxy.yaml")).pool().maxConnections();
+  }
+
+  private String condition(String type) {
+    var c = Conditions.find(pool().getStatus().conditions, type);
+    return c == null ? "" : c.getStatus() + " " + c.getReason() + " " + c.getMessage();
+  }
+
+  private String hash() {
+    return get(Deployment.class, "orders")
+        .getSpec()
+        .getTemplate()
+        .getMetadata()
+        .getAnnotations()
+        .get("mysqlpool.dev/config-hash");
+  }
+
+  private MySQLPool pool() {
+    return get(MySQLPool.class, "orders");
+  }
+
+  private <T extends HasMetadata> T get(Class<T> type, String name) {
+    return client.resources(type).inNamespace(Fixtures.NAMESPACE).withName(name).get();
+  }
+}
