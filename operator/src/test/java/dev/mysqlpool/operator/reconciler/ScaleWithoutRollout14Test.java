@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mysqlpool.operator.api.MySQLPool;
+import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.render.RenderSettings;
 import dev.mysqlpool.operator.testing.Fixtures;
 import dev.mysqlpool.operator.testing.MockOperators;
@@ -13,9 +14,11 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.javaoperatorsdk.operator.Operator;
 import java.time.Duration;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,8 +30,11 @@ import org.junit.jupiter.api.Test;
  */
 @EnableKubernetesMockClient(crud = true)
 class ScaleWithoutRollout14Test {
-  /** How long a scale step takes to settle here (90 s in a cluster). */
-  static final Duration SETTLE = Duration.ofSeconds(4);
+  /**
+   * How long a scale step takes to settle here (90 s in a cluster): long enough for the test to see
+   * the intermediate step on a loaded machine.
+   */
+  static final Duration SETTLE = Duration.ofSeconds(10);
 
   KubernetesClient client;
   Operator operator;
@@ -64,13 +70,11 @@ class ScaleWithoutRollout14Test {
   void twoToFourReplicasChangesTheConfigMapAndNotThePodTemplate() {
     Deployment before = get(Deployment.class, "orders");
     PodTemplateSpec template = before.getSpec().getTemplate();
-    MySQLPool p = pool();
-    assertThat(p.getStatus().selector)
+    assertThat(pool().getStatus().selector)
         .as("the scale subresource's selector finds the proxy pods")
         .isEqualTo("app.kubernetes.io/name=mysqlpool-proxy,app.kubernetes.io/instance=orders");
 
-    p.getSpec().replicas = 4;
-    client.resource(p).update();
+    editSpec(spec -> spec.replicas = 4);
     await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(
@@ -87,9 +91,7 @@ class ScaleWithoutRollout14Test {
   @Test
   void aLargeJumpGoesInStepsTheBudgetCovers() {
     PodTemplateSpec template = get(Deployment.class, "orders").getSpec().getTemplate();
-    MySQLPool p = pool();
-    p.getSpec().replicas = 6;
-    client.resource(p).update();
+    editSpec(spec -> spec.replicas = 6);
     // 2 -> 4 first: old proxies at 50 and new ones at 25 stay within 4 pods x 50, which the budget
     // check for 2 replicas counted.
     await()
@@ -102,7 +104,7 @@ class ScaleWithoutRollout14Test {
               assertThat(condition("Reconciling")).contains("ScalingInSteps", "scaling 2 -> 6");
             });
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Duration.ofSeconds(40))
         .untilAsserted(
             () -> {
               assertThat(get(Deployment.class, "orders").getSpec().getReplicas()).isEqualTo(6);
@@ -115,22 +117,39 @@ class ScaleWithoutRollout14Test {
   @Test
   void aSettingTheProxyReadsAtStartupRollsThePods() {
     String hash = hash();
-    MySQLPool p = pool();
-    p.getSpec().workload.peakTps = 2000;
-    p.getSpec().pool.idleTimeout = "5m";
-    client.resource(p).update();
+    editSpec(
+        spec -> {
+          spec.workload.peakTps = 2000;
+          spec.pool.idleTimeout = "5m";
+        });
     await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(() -> assertThat(maxConnections()).isEqualTo(100));
     assertThat(hash()).as("pool size and idle timeout reload live").isEqualTo(hash);
 
-    p = pool();
-    p.getSpec().pool.connectTimeout = "2s";
-    client.resource(p).update();
+    editSpec(spec -> spec.pool.connectTimeout = "2s");
     await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(
             () -> assertThat(hash()).as("connectTimeout needs a restart").isNotEqualTo(hash));
+  }
+
+  /**
+   * Changes the spec as a user's kubectl edit would, again on a conflict: the operator writes the
+   * status meanwhile, which moves the resourceVersion.
+   */
+  private void editSpec(Consumer<MySQLPoolSpec> change) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptionsMatching(
+            e -> e instanceof KubernetesClientException k && k.getCode() == 409)
+        .until(
+            () -> {
+              MySQLPool p = pool();
+              change.accept(p.getSpec());
+              client.resource(p).update();
+              return true;
+            });
   }
 
   private int maxConnections() {
