@@ -2,7 +2,6 @@ package dev.mysqlpool.proxy.sql;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -47,21 +46,25 @@ public enum Keyword {
   XA,
   XML;
 
-  /** Keywords by length, so a word is compared only with the few of its length. */
-  private static final Keyword[][] BY_LENGTH;
+  /**
+   * Open addressing on (length, first letter, last letter): most words of a statement are not
+   * keywords and miss at the first, empty slot.
+   */
+  private static final Keyword[] TABLE = new Keyword[128];
+
+  private static final int LONGEST;
 
   static {
     int longest = 0;
     for (Keyword k : values()) {
       longest = Math.max(longest, k.spelling.length);
+      int slot = slot(k.spelling.length, k.spelling[0], k.spelling[k.spelling.length - 1]);
+      while (TABLE[slot] != null) {
+        slot = (slot + 1) & (TABLE.length - 1);
+      }
+      TABLE[slot] = k;
     }
-    BY_LENGTH = new Keyword[longest + 1][];
-    for (Keyword k : values()) {
-      Keyword[] same = BY_LENGTH[k.spelling.length];
-      Keyword[] grown = same == null ? new Keyword[1] : Arrays.copyOf(same, same.length + 1);
-      grown[grown.length - 1] = k;
-      BY_LENGTH[k.spelling.length] = grown;
-    }
+    LONGEST = longest;
   }
 
   /** Lower-case ASCII. */
@@ -71,34 +74,52 @@ public enum Keyword {
     this.spelling = name().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
   }
 
+  private static int slot(int length, int first, int last) {
+    return (first * 7 + last * 3 + length * 13) & (TABLE.length - 1);
+  }
+
   /**
    * The keyword spelled by the bytes {@code [start, end)} of {@code buf} in any letter case, or
    * null. Reads only those bytes.
    */
   static Keyword of(ByteBuf buf, int start, int end) {
+    return end - start < 2 ? null : of(buf, start, end, buf.getByte(start), buf.getByte(end - 1));
+  }
+
+  /**
+   * {@link #of(ByteBuf, int, int)} for a caller that has read the first and last byte already: the
+   * bytes between are read only for a word that looks like a keyword.
+   */
+  static Keyword of(ByteBuf buf, int start, int end, int firstByte, int lastByte) {
     int length = end - start;
-    if (length >= BY_LENGTH.length || BY_LENGTH[length] == null) {
+    if (length < 2 || length > LONGEST) {
       return null;
     }
-    int first = lower(buf.getByte(start));
-    for (Keyword k : BY_LENGTH[length]) {
+    int first = lower(firstByte);
+    int last = lower(lastByte);
+    for (int slot = slot(length, first, last); ; slot = (slot + 1) & (TABLE.length - 1)) {
+      Keyword k = TABLE[slot];
+      if (k == null) {
+        return null;
+      }
       byte[] s = k.spelling;
-      if (s[0] != first) {
-        continue;
-      }
-      int i = 1;
-      while (i < length && lower(buf.getByte(start + i)) == s[i]) {
-        i++;
-      }
-      if (i == length) {
+      if (s.length == length && s[0] == first && s[length - 1] == last && matches(buf, start, s)) {
         return k;
       }
     }
-    return null;
+  }
+
+  private static boolean matches(ByteBuf buf, int start, byte[] spelling) {
+    for (int i = 1; i < spelling.length - 1; i++) {
+      if (lower(buf.getByte(start + i)) != spelling[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** ASCII lower case; other bytes unchanged (a UTF-8 byte never folds onto a keyword letter). */
-  private static int lower(byte b) {
+  private static int lower(int b) {
     return b >= 'A' && b <= 'Z' ? b | 0x20 : b;
   }
 }

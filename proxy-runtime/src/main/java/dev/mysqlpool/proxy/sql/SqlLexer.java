@@ -31,17 +31,26 @@ import java.nio.charset.StandardCharsets;
  * instance is reused for many statements, by one thread at a time.
  */
 public final class SqlLexer {
-  private static final boolean[] IDENTIFIER = new boolean[256];
+  // What a byte can start: a word, whitespace, perhaps a comment (# -- /* or the */ of an
+  // executable comment), or another token.
+  private static final byte OTHER = 0;
+  private static final byte WORD = 1;
+  private static final byte SPACE = 2;
+  private static final byte COMMENT = 3;
+  private static final byte[] KIND = new byte[256];
 
   static {
     for (int c = 0; c < 256; c++) {
-      IDENTIFIER[c] =
+      boolean word =
           (c >= 'a' && c <= 'z')
               || (c >= 'A' && c <= 'Z')
               || (c >= '0' && c <= '9')
               || c == '_'
               || c == '$'
               || c >= 0x80;
+      boolean space = c == ' ' || (c >= '\t' && c <= '\r');
+      boolean comment = c == '#' || c == '-' || c == '/' || c == '*';
+      KIND[c] = word ? WORD : space ? SPACE : comment ? COMMENT : OTHER;
     }
   }
 
@@ -55,6 +64,7 @@ public final class SqlLexer {
   private int tokenStart;
   private int tokenEnd;
   private Keyword keyword;
+  private int symbol = -1;
 
   /**
    * Starts reading {@code buf} between {@code start} and {@code end}, with backslash escapes in
@@ -78,6 +88,7 @@ public final class SqlLexer {
     this.tokenStart = start;
     this.tokenEnd = start;
     this.keyword = null;
+    this.symbol = -1;
     return this;
   }
 
@@ -87,32 +98,88 @@ public final class SqlLexer {
    * without needing one: this is the check to run on every query.
    */
   public static Keyword firstKeyword(ByteBuf buf, int start, int end) {
-    int i = position(skip(buf, start, end, false));
-    if (i >= end || !IDENTIFIER[buf.getByte(i) & 0xff]) {
+    if (start >= end) {
       return null;
     }
-    return Keyword.of(buf, i, identifierEnd(buf, i + 1, end));
+    int i = start;
+    int first = buf.getByte(i) & 0xff;
+    if (KIND[first] != WORD) {
+      i = position(skip(buf, start, end, false));
+      first = i < end ? buf.getByte(i) & 0xff : 0;
+      if (KIND[first] != WORD) {
+        return null;
+      }
+    }
+    int e = wordEnd(buf, i + 1, end);
+    return Keyword.of(buf, i, e, first, buf.getByte(e - 1));
   }
 
   /** Reads the next token; {@link Token#END} once the input is exhausted, and from then on. */
   public Token next() {
-    int skipped = skip(buf, pos, end, inExecutableComment);
-    int i = position(skipped);
-    inExecutableComment = skipped < 0;
+    // Kept small so the JIT inlines it into a caller's token loop: words, symbols and whitespace
+    // here, comments and the rarer tokens in methods of their own.
+    ByteBuf buf = this.buf;
+    int end = this.end;
+    int i = pos;
+    int c = 0;
+    while (i < end) {
+      c = buf.getByte(i) & 0xff;
+      byte kind = KIND[c];
+      if (kind == SPACE) {
+        i++;
+        continue;
+      }
+      if (kind == COMMENT) {
+        int after = skipComments(i);
+        if (after != i) {
+          i = after;
+          continue;
+        }
+      }
+      break;
+    }
     keyword = null;
+    symbol = -1;
     tokenStart = i;
     if (i >= end) {
       tokenEnd = pos = end;
       return token = Token.END;
     }
-    int c = buf.getByte(i) & 0xff;
+    if (KIND[c] != WORD) {
+      return other(i, c);
+    }
+    int e = wordEnd(buf, i + 1, end);
+    keyword = Keyword.of(buf, i, e, c, buf.getByte(e - 1));
+    tokenEnd = pos = e;
+    return token = Token.WORD;
+  }
+
+  /**
+   * Past the comments and whitespace at {@code i}; {@code i} itself when no comment starts there.
+   */
+  private int skipComments(int i) {
+    int state = skip(buf, i, end, inExecutableComment);
+    inExecutableComment = state < 0;
+    return position(state);
+  }
+
+  private Token other(int i, int c) {
+    return c == '\'' || c == '"' || c == '`' || c == '@' || c == ':'
+        ? quotedOrVariable(i, c)
+        : symbol(i, c);
+  }
+
+  private Token symbol(int i, int c) {
+    symbol = c;
+    tokenEnd = pos = i + 1;
+    return token = Token.SYMBOL;
+  }
+
+  /** Strings, quoted identifiers, variables and {@code :=}; a lone {@code :} is a symbol. */
+  private Token quotedOrVariable(int i, int c) {
     int e;
     Token t;
-    if (IDENTIFIER[c]) {
-      e = identifierEnd(buf, i + 1, end);
-      keyword = Keyword.of(buf, i, e);
-      t = Token.WORD;
-    } else if (c == '\'' || c == '"') {
+    if (c == '\'' || c == '"') {
       e = quotedEnd(buf, i, end, c, backslashEscapes);
       t = Token.STRING;
     } else if (c == '`') {
@@ -134,12 +201,11 @@ public final class SqlLexer {
               ? quotedEnd(buf, i + 1, end, q, q != '`' && backslashEscapes)
               : nameEnd(buf, i + 1, end);
       t = Token.USER_VARIABLE;
-    } else if (c == ':' && i + 1 < end && buf.getByte(i + 1) == '=') {
+    } else if (i + 1 < end && buf.getByte(i + 1) == '=') {
       e = i + 2;
       t = Token.ASSIGN;
     } else {
-      e = i + 1;
-      t = Token.SYMBOL;
+      return symbol(i, c);
     }
     tokenEnd = pos = e;
     return token = t;
@@ -167,7 +233,7 @@ public final class SqlLexer {
 
   /** Whether the current token is the {@link Token#SYMBOL} {@code c}. */
   public boolean isSymbol(char c) {
-    return token == Token.SYMBOL && buf.getByte(tokenStart) == c;
+    return symbol == c;
   }
 
   /** Whether the current token is a {@link Token#WORD} made of ASCII digits only. */
@@ -259,7 +325,7 @@ public final class SqlLexer {
   }
 
   private static boolean isSpace(byte c) {
-    return c == ' ' || (c >= '\t' && c <= '\r');
+    return KIND[c & 0xff] == SPACE;
   }
 
   private static boolean isControlOrSpace(byte c) {
@@ -268,18 +334,22 @@ public final class SqlLexer {
 
   /** The position of the next line feed (itself whitespace), or the end. */
   private static int lineEnd(ByteBuf buf, int i, int end) {
-    while (i < end && buf.getByte(i) != '\n') {
-      i++;
-    }
-    return i;
+    int lf = i < end ? buf.indexOf(i, end, (byte) '\n') : -1;
+    return lf < 0 ? end : lf;
   }
 
   /** Past the first {@code *}{@code /} at or after {@code i}, or the end. */
   private static int commentEnd(ByteBuf buf, int i, int end) {
-    for (; i + 1 < end; i++) {
-      if (buf.getByte(i) == '*' && buf.getByte(i + 1) == '/') {
-        return i + 2;
+    // ByteBuf.indexOf compares several bytes at a time: comments can be long (query tags).
+    while (i + 1 < end) {
+      int star = buf.indexOf(i, end - 1, (byte) '*');
+      if (star < 0) {
+        break;
       }
+      if (buf.getByte(star + 1) == '/') {
+        return star + 2;
+      }
+      i = star + 1;
     }
     return end;
   }
@@ -304,8 +374,8 @@ public final class SqlLexer {
     return b >= '0' && b <= '9';
   }
 
-  private static int identifierEnd(ByteBuf buf, int i, int end) {
-    while (i < end && IDENTIFIER[buf.getByte(i) & 0xff]) {
+  private static int wordEnd(ByteBuf buf, int i, int end) {
+    while (i < end && KIND[buf.getByte(i) & 0xff] == WORD) {
       i++;
     }
     return i;
@@ -313,7 +383,7 @@ public final class SqlLexer {
 
   /** A variable name: identifier bytes and dots ({@code @@session.sql_mode}, {@code @a.b}). */
   private static int nameEnd(ByteBuf buf, int i, int end) {
-    while (i < end && (IDENTIFIER[buf.getByte(i) & 0xff] || buf.getByte(i) == '.')) {
+    while (i < end && (KIND[buf.getByte(i) & 0xff] == WORD || buf.getByte(i) == '.')) {
       i++;
     }
     return i;

@@ -31,8 +31,8 @@ public enum Token {
   ASSIGN,
 
   /**
-   * Any other single byte, such as {@code ;}, {@code (} or {@code ,}: see {@link
-   * SqlLexer#symbol()}.
+   * Any other single byte, such as {@code ;}, {@code (} or {@code ,}: test it with {@link
+   * SqlLexer#isSymbol}.
    */
   SYMBOL,
 

@@ -63,6 +63,15 @@ class SqlLexerTest {
             "WORD db",
             "SYMBOL .",
             "WORD t");
+    assertThat(tokens("SAT KOLL LUAD xa XB sql_calc_found_rowz"))
+        .as("same length, first and last letter as a keyword")
+        .containsExactly(
+            "WORD SAT",
+            "WORD KOLL",
+            "WORD LUAD",
+            "WORD xa XA",
+            "WORD XB",
+            "WORD sql_calc_found_rowz");
     assertThat(tokens("KILLS LOCKS get_lock$"))
         .containsExactly("WORD KILLS", "WORD LOCKS", "WORD get_lock$");
   }
