@@ -31,7 +31,10 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class StatementScanBenchmark {
-  /** Typical statements: sysbench's, a driver's connect-time SET, a tagged query, a KILL. */
+  /**
+   * Typical statements: sysbench's, a batch of 50 rows as rewritten batches send it (9 KB), a
+   * driver's connect-time SET, a tagged query, a KILL.
+   */
   @Param({"point_select", "update", "insert", "driver_set", "commented_select", "kill_query"})
   public String statement;
 
@@ -50,6 +53,18 @@ public class StatementScanBenchmark {
             + "'83868641912-28773972837-60736120486-75162659906-27563526494-20381887404-"
             + "41576422241-93426793964-56405065102-33518432330', "
             + "'67847967377-48000963322-62604785301-91415491898-96926520291')";
+      case "batch_insert":
+        StringBuilder batch = new StringBuilder("INSERT INTO sbtest1 (id, k, c, pad) VALUES ");
+        for (int row = 0; row < 50; row++) {
+          batch
+              .append(row == 0 ? "" : ", ")
+              .append("(")
+              .append(50123 + row)
+              .append(", 49929, '83868641912-28773972837-60736120486-75162659906-27563526494-")
+              .append("20381887404-41576422241-93426793964-56405065102-33518432330', ")
+              .append("'67847967377-48000963322-62604785301-91415491898-96926520291')");
+        }
+        return batch.toString();
       case "driver_set":
         return "set autocommit=1, sql_mode = concat(@@sql_mode,',STRICT_TRANS_TABLES'),"
             + " session_track_schema=1, time_zone='+00:00'";

@@ -322,4 +322,48 @@ class SqlLexerTest {
           .containsExactly("WORD " + lower + " " + k.name(), "WORD " + k.name() + " " + k.name());
     }
   }
+
+  /**
+   * Where a quoted token ends, against a byte-by-byte reading of the server's rules, for random
+   * texts of quotes, backslashes and letters (the lexer searches several bytes at a time).
+   */
+  @Test
+  void quotedTextEndsWhereAByteByByteReadingEndsIt() {
+    java.util.Random random = new java.util.Random(20261210);
+    String alphabet = "a'\\\"` ";
+    for (int n = 0; n < 2000; n++) {
+      StringBuilder text = new StringBuilder().append("'\"`".charAt(random.nextInt(3)));
+      int length = random.nextInt(random.nextBoolean() ? 12 : 200);
+      for (int k = 0; k < length; k++) {
+        text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      byte[] bytes = text.toString().getBytes(StandardCharsets.US_ASCII);
+      for (boolean noBackslashEscapes : new boolean[] {false, true}) {
+        ByteBuf buf = Unpooled.wrappedBuffer(bytes);
+        SqlLexer lexer = new SqlLexer().reset(buf, 0, bytes.length, noBackslashEscapes);
+        lexer.next();
+        int quote = bytes[0];
+        assertThat(lexer.tokenEnd())
+            .as("%s, NO_BACKSLASH_ESCAPES %s", text, noBackslashEscapes)
+            .isEqualTo(referenceEnd(bytes, quote, quote != '`' && !noBackslashEscapes));
+        buf.release();
+      }
+    }
+  }
+
+  private static int referenceEnd(byte[] b, int quote, boolean escapes) {
+    int j = 1;
+    while (j < b.length) {
+      if (escapes && b[j] == '\\') {
+        j += 2;
+      } else if (b[j] == quote && j + 1 < b.length && b[j + 1] == quote) {
+        j += 2;
+      } else if (b[j] == quote) {
+        return j + 1;
+      } else {
+        j++;
+      }
+    }
+    return b.length;
+  }
 }
