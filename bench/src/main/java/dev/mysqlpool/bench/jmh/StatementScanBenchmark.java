@@ -35,7 +35,15 @@ public class StatementScanBenchmark {
    * Typical statements: sysbench's, a batch of 50 rows as rewritten batches send it (9 KB), a
    * driver's connect-time SET, a tagged query, a KILL.
    */
-  @Param({"point_select", "update", "insert", "driver_set", "commented_select", "kill_query"})
+  @Param({
+    "point_select",
+    "update",
+    "insert",
+    "batch_insert",
+    "driver_set",
+    "commented_select",
+    "kill_query"
+  })
   public String statement;
 
   private ByteBuf buf;
