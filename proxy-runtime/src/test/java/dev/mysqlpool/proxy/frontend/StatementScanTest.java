@@ -128,4 +128,111 @@ class StatementScanTest {
     assertThat(scan("SELECT 1;  ").flags & StatementScan.MULTI).isZero();
     assertThat(scan("use `other db`").flags & StatementScan.USE).isNotZero();
   }
+
+  @Test
+  void everyStatementOfAPacketIsClassified() {
+    StatementScan s = scan("SELECT 1; LOCK TABLES t WRITE");
+    assertThat(s.pin).as("LOCK TABLES in a second statement").isEqualTo("table_lock");
+    assertThat(s.flags & StatementScan.MULTI).isNotZero();
+    assertThat(scan("SELECT 1; CREATE TEMPORARY TABLE t (a INT)").pin).isEqualTo("temporary_table");
+    assertThat(scan("SELECT 1; SET unique_checks = 0").pinDetail).isEqualTo("unique_checks");
+    assertThat(scan("SET autocommit = 0; USE db").flags)
+        .isEqualTo(StatementScan.CARRIED_SET | StatementScan.USE | StatementScan.MULTI);
+    assertThat(scan("CREATE TABLE t (a INT); SELECT 'TEMPORARY'").pin)
+        .as("the word after CREATE in its own statement only")
+        .isNull();
+  }
+
+  @Test
+  void aCommentAfterTheLastSemicolonIsAStatementOfItsOwn() {
+    // The server answers "SELECT 1; -- c" with a result set and then an OK for the comment.
+    assertThat(scan("SELECT 1; -- c").flags & StatementScan.MULTI).isNotZero();
+    assertThat(scan("SELECT 1; /* c */").flags & StatementScan.MULTI).isNotZero();
+    assertThat(scan("SELECT 1 -- c; SELECT 2").flags & StatementScan.MULTI).isZero();
+    assertThat(scan("SELECT ';' /* ; */").flags & StatementScan.MULTI).isZero();
+  }
+
+  @Test
+  void commentsInsideASetAreNotAssignments() {
+    StatementScan s =
+        scan("SET /* driver */ autocommit = 1 /* , unique_checks = 0 */, time_zone = '+00:00'");
+    assertThat(s.pin).isNull();
+    assertThat(s.flags).isEqualTo(StatementScan.CARRIED_SET);
+    assertThat(scan("SET `autocommit` = 1").flags).isEqualTo(StatementScan.CARRIED_SET);
+    assertThat(scan("SET LOCAL sql_mode = '', @@local.time_zone = 'UTC'").flags)
+        .isEqualTo(StatementScan.CARRIED_SET);
+  }
+
+  @Test
+  void globalAndPersistentScopesAreNotCarried() {
+    assertThat(scan("SET PERSIST max_connections = 10").pinDetail)
+        .isEqualTo("global max_connections");
+    assertThat(scan("SET @@persist_only.max_connections = 10").pinDetail)
+        .isEqualTo("global max_connections");
+    assertThat(scan("SET @@GLOBAL.sql_mode = ''").pinDetail).isEqualTo("global sql_mode");
+    assertThat(scan("SET GLOBAL TRANSACTION READ ONLY").pinDetail).isEqualTo("global transaction");
+  }
+
+  @Test
+  void theFirstPinInTheTextWins() {
+    assertThat(scan("SET @x = GET_LOCK('a', 1)").pin).isEqualTo("named_lock");
+    assertThat(scan("SELECT GET_LOCK('a', 1), SQL_CALC_FOUND_ROWS 1").pin).isEqualTo("named_lock");
+  }
+
+  @Test
+  void noBackslashEscapesChangesWhereStringsEnd() {
+    String sql = "SELECT 'C:\\', GET_LOCK('a', 1)";
+    ByteBuf b = Unpooled.copiedBuffer(sql, StandardCharsets.UTF_8);
+    assertThat(scan.scan(b, 0, b.writerIndex(), true)).isZero();
+    assertThat(scan.pin)
+        .as("NO_BACKSLASH_ESCAPES: the string ends at its quote")
+        .isEqualTo("named_lock");
+    scan.scan(b, 0, b.writerIndex(), false);
+    assertThat(scan.pin).as("by default \\' is a quote inside the string").isNull();
+    b.release();
+  }
+
+  @Test
+  void executableCommentsPinWhateverTheirVersion() {
+    // MariaDB skips /*!99999 ... */; the scan does not know the version and errs towards pinning.
+    assertThat(scan("/*!99999 SELECT GET_LOCK('a', 1) */ SELECT 1").pin).isEqualTo("named_lock");
+    assertThat(scan("/*M!100000 LOCK TABLES t READ */").pin).isEqualTo("table_lock");
+    assertThat(scan("/* LOCK TABLES t READ */ SELECT 1").pin).isNull();
+  }
+
+  @Test
+  void lastInsertIdWithACommentForArgumentReadsIt() {
+    assertThat(scan("SELECT LAST_INSERT_ID(/* none */)").flags)
+        .isEqualTo(StatementScan.LAST_INSERT_ID);
+    assertThat(scan("SELECT LAST_INSERT_ID (7)").flags)
+        .isEqualTo(StatementScan.SETS_LAST_INSERT_ID);
+    assertThat(scan("SELECT @@session.last_insert_id").flags)
+        .isEqualTo(StatementScan.LAST_INSERT_ID);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "null",
+      value = {
+        "SELECT ROW_COUNT()                | ROW_COUNT()",
+        "select found_rows();              | found_rows()",
+        "'  SELECT\tRow_Count() ;  '      | Row_Count()",
+        "SELECT ROW_COUNT() -- the driver  | ROW_COUNT()",
+        "/* app */ SELECT FOUND_ROWS()     | FOUND_ROWS()",
+        "SELECT ROW_COUNT(); -- c          | null",
+        "SELECT ROW_COUNT(); SELECT 1      | null",
+        "SELECT ROW_COUNT( )               | null",
+        "SELECT ROW_COUNT() + 1            | null",
+        "SELECT ROW_COUNT(), 1             | null",
+        "SELECT ROW_COUNT() AS n           | null",
+        "SELECT LAST_INSERT_ID()           | null",
+        "SELECT ROW_COUNT                  | null",
+      })
+  void previousCountColumnIsTheNameAsWritten(String sql, String column) {
+    ByteBuf b = Unpooled.copiedBuffer("\u0003" + sql + "; x", StandardCharsets.UTF_8);
+    int end = b.writerIndex() - 3;
+    assertThat(StatementScan.previousCountColumn(b, 1, end)).isEqualTo(column);
+    b.release();
+  }
 }

@@ -1,0 +1,125 @@
+package dev.mysqlpool.proxy.sql;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * The SQL words the proxy reacts to, recognised case-insensitively by {@link SqlLexer}. Not a list
+ * of the server's reserved words: a word is here because some caller decides something on it.
+ * Function names ({@code GET_LOCK}) and system variable names ({@code IDENTITY}) are here too,
+ * since the lexer matches them the same way.
+ */
+public enum Keyword {
+  BACKUP,
+  CHARACTER,
+  CONCURRENT,
+  CONNECTION,
+  CREATE,
+  DATA,
+  FLUSH,
+  FOUND_ROWS,
+  GET_LOCK,
+  GLOBAL,
+  HANDLER,
+  IDENTITY,
+  INTO,
+  KILL,
+  LAST_INSERT_ID,
+  LOAD,
+  LOCAL,
+  LOCK,
+  LOW_PRIORITY,
+  PERSIST,
+  PERSIST_ONLY,
+  PREPARE,
+  QUERY,
+  ROW_COUNT,
+  SELECT,
+  SESSION,
+  SET,
+  SQL_CALC_FOUND_ROWS,
+  STATEMENT,
+  TEMPORARY,
+  TRANSACTION,
+  USE,
+  XA,
+  XML;
+
+  /**
+   * Open addressing on (length, first letter, last letter): most words of a statement are not
+   * keywords and miss at the first, empty slot.
+   */
+  private static final Keyword[] TABLE = new Keyword[128];
+
+  private static final int LONGEST;
+
+  static {
+    int longest = 0;
+    for (Keyword k : values()) {
+      longest = Math.max(longest, k.spelling.length);
+      int slot = slot(k.spelling.length, k.spelling[0], k.spelling[k.spelling.length - 1]);
+      while (TABLE[slot] != null) {
+        slot = (slot + 1) & (TABLE.length - 1);
+      }
+      TABLE[slot] = k;
+    }
+    LONGEST = longest;
+  }
+
+  /** Lower-case ASCII. */
+  private final byte[] spelling;
+
+  Keyword() {
+    this.spelling = name().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static int slot(int length, int first, int last) {
+    return (first * 7 + last * 3 + length * 13) & (TABLE.length - 1);
+  }
+
+  /**
+   * The keyword spelled by the bytes {@code [start, end)} of {@code buf} in any letter case, or
+   * null. Reads only those bytes.
+   */
+  static Keyword of(ByteBuf buf, int start, int end) {
+    return end - start < 2 ? null : of(buf, start, end, buf.getByte(start), buf.getByte(end - 1));
+  }
+
+  /**
+   * {@link #of(ByteBuf, int, int)} for a caller that has read the first and last byte already: the
+   * bytes between are read only for a word that looks like a keyword.
+   */
+  static Keyword of(ByteBuf buf, int start, int end, int firstByte, int lastByte) {
+    int length = end - start;
+    if (length < 2 || length > LONGEST) {
+      return null;
+    }
+    int first = lower(firstByte);
+    int last = lower(lastByte);
+    for (int slot = slot(length, first, last); ; slot = (slot + 1) & (TABLE.length - 1)) {
+      Keyword k = TABLE[slot];
+      if (k == null) {
+        return null;
+      }
+      byte[] s = k.spelling;
+      if (s.length == length && s[0] == first && s[length - 1] == last && matches(buf, start, s)) {
+        return k;
+      }
+    }
+  }
+
+  private static boolean matches(ByteBuf buf, int start, byte[] spelling) {
+    for (int i = 1; i < spelling.length - 1; i++) {
+      if (lower(buf.getByte(start + i)) != spelling[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** ASCII lower case; other bytes unchanged (a UTF-8 byte never folds onto a keyword letter). */
+  private static int lower(int b) {
+    return b >= 'A' && b <= 'Z' ? b | 0x20 : b;
+  }
+}
