@@ -10,6 +10,9 @@ import dev.mysqlpool.proxy.protocol.PacketCursor;
 import dev.mysqlpool.proxy.protocol.Packets;
 import dev.mysqlpool.proxy.protocol.ResponseTracker;
 import dev.mysqlpool.proxy.protocol.ServerStatus;
+import dev.mysqlpool.proxy.sql.Keyword;
+import dev.mysqlpool.proxy.sql.LoadLocal;
+import dev.mysqlpool.proxy.sql.SqlLexer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
@@ -180,24 +183,14 @@ final class BackendRelay implements BackendListener {
   private void inspectQuery(ByteBuf packet) {
     int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
     int end = packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet);
-    int i = start;
-    while (i < end && Character.isWhitespace(packet.getByte(i))) {
-      i++;
-    }
-    if (i >= end) {
-      return;
-    }
-    int c = packet.getByte(i) | 0x20;
-    if (c == 'u'
-        || c == '/'
-        || c == '-'
-        || c == '#'
+    Keyword first = SqlLexer.firstKeyword(packet, start, end);
+    if (first == Keyword.USE
         || ((session.capabilities & Capabilities.CLIENT_MULTI_STATEMENTS) != 0
-            && packet.indexOf(i, end, (byte) ';') >= 0)) {
-      // USE, or a statement the proxy cannot see through: the default database may change.
+            && packet.indexOf(start, end, (byte) ';') >= 0)) {
+      // USE, or statements the proxy does not follow one by one: the default database may change.
       backend.session().schemaUnknown();
     }
-    if (c == 'l' && LocalCommands.isLoadLocal(packet, i, end)) {
+    if (first == Keyword.LOAD && LoadLocal.matches(packet, start, end)) {
       loadLocalQueries++;
     }
   }

@@ -5,10 +5,10 @@ import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
 import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
 import dev.mysqlpool.proxy.protocol.Packets;
+import dev.mysqlpool.proxy.sql.Keyword;
+import dev.mysqlpool.proxy.sql.KillStatement;
+import dev.mysqlpool.proxy.sql.SqlLexer;
 import io.netty.buffer.ByteBuf;
-import java.nio.charset.StandardCharsets;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,14 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 final class LocalCommands {
   private static final Logger log = LoggerFactory.getLogger(LocalCommands.class);
-  private static final Pattern KILL =
-      Pattern.compile(
-          "\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d+)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
-  private static final Pattern LOAD_LOCAL =
-      Pattern.compile(
-          "\\s*LOAD\\s+(?:DATA|XML)\\s+(?:LOW_PRIORITY\\s+|CONCURRENT\\s+)?LOCAL\\s.*",
-          Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
-
   private final ClientSession session;
 
   /** A COM_CHANGE_USER waiting for the client's answer to an AuthSwitchRequest, or null. */
@@ -39,27 +31,21 @@ final class LocalCommands {
     this.session = session;
   }
 
-  /** Whether this COM_QUERY is a KILL the proxy must map to its own connection ids. */
+  /**
+   * Whether this COM_QUERY starts with KILL: every form is answered here, since an id the proxy
+   * gave means nothing to a backend, and {@code KILL USER} there would hit the pool's own
+   * connections.
+   */
   static boolean isKill(ByteBuf packet) {
-    int start = packet.readerIndex() + Packets.HEADER_SIZE + 1;
-    int len = Packets.payloadLength(packet) - 1;
-    if (len < 6 || len > 64) {
-      return false;
-    }
-    int i = start;
-    while (i < start + len && Character.isWhitespace(packet.getByte(i))) {
-      i++;
-    }
-    return i < start + len
-        && (packet.getByte(i) | 0x20) == 'k'
-        && KILL.matcher(packet.toString(start, len, StandardCharsets.UTF_8)).matches();
+    return SqlLexer.firstKeyword(packet, start(packet), end(packet)) == Keyword.KILL;
   }
 
-  /** Whether the statement from {@code i} to {@code end} is a LOAD DATA|XML ... LOCAL. */
-  static boolean isLoadLocal(ByteBuf packet, int i, int end) {
-    return LOAD_LOCAL
-        .matcher(packet.toString(i, Math.min(end - i, 256), StandardCharsets.UTF_8))
-        .matches();
+  private static int start(ByteBuf packet) {
+    return packet.readerIndex() + Packets.HEADER_SIZE + 1;
+  }
+
+  private static int end(ByteBuf packet) {
+    return packet.readerIndex() + Packets.HEADER_SIZE + Packets.payloadLength(packet);
   }
 
   /**
@@ -74,23 +60,24 @@ final class LocalCommands {
     } else if (command == Commands.COM_PROCESS_KILL) {
       kill(seq, packet.getUnsignedIntLE(packet.readerIndex() + Packets.HEADER_SIZE + 1), false);
     } else {
-      Matcher m =
-          KILL.matcher(
-              packet.toString(
-                  packet.readerIndex() + Packets.HEADER_SIZE + 1,
-                  Packets.payloadLength(packet) - 1,
-                  StandardCharsets.UTF_8));
-      if (!m.matches()) {
+      KillStatement k = KillStatement.parse(packet, start(packet), end(packet));
+      if (k == null) {
         throw new IllegalStateException("not a KILL statement");
+      } else if (!k.supported()) {
+        session.writeLocal(
+            Packets.err(
+                session.alloc(),
+                seq + 1,
+                ErrorCodes.NOT_SUPPORTED_YET,
+                "42000",
+                "mysqlpool: only KILL [QUERY | CONNECTION] <id> alone in its statement is supported"
+                    + " through the proxy, with an id from the proxy's greeting or CONNECTION_ID()"
+                    + " as the driver saw it at connect"));
+      } else if (k.threadId() < 0) {
+        unknownThread(seq, k.idText());
+      } else {
+        kill(seq, k.threadId(), k.queryOnly());
       }
-      long target;
-      try {
-        target = Long.parseLong(m.group(2));
-      } catch (NumberFormatException tooLong) {
-        unknownThread(seq, m.group(2));
-        return;
-      }
-      kill(seq, target, "QUERY".equalsIgnoreCase(m.group(1)));
     }
   }
 

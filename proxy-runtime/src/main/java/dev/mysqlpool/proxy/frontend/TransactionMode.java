@@ -8,6 +8,7 @@ import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
 import dev.mysqlpool.proxy.protocol.Packets;
 import dev.mysqlpool.proxy.protocol.ResponseTracker;
+import dev.mysqlpool.proxy.protocol.ServerStatus;
 import dev.mysqlpool.proxy.protocol.SessionStateInfo;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
@@ -117,8 +118,8 @@ final class TransactionMode implements SessionMode {
     if (scan == null) {
       scan = new StatementScan(relay.backend().session().variables());
     }
-    scan.scan(packet, start, end);
-    int flags = scan.flags | StatementScan.STATEMENT;
+    boolean noBackslashEscapes = (session.lastStatus() & ServerStatus.NO_BACKSLASH_ESCAPES) != 0;
+    int flags = scan.scan(packet, start, end, noBackslashEscapes) | StatementScan.STATEMENT;
     if (scan.pin != null) {
       pin(scan.pin, scan.pinDetail);
     }

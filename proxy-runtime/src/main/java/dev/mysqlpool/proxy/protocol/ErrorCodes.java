@@ -31,6 +31,9 @@ public final class ErrorCodes {
   /** ER_KILL_DENIED_ERROR. */
   public static final int KILL_DENIED = 1095;
 
+  /** ER_NOT_SUPPORTED_YET: a statement form the proxy cannot serve (e.g. KILL USER). */
+  public static final int NOT_SUPPORTED_YET = 1235;
+
   /** ER_HANDSHAKE_ERROR. */
   public static final int HANDSHAKE_ERROR = 1043;
 
