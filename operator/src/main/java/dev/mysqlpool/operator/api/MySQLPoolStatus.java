@@ -79,7 +79,7 @@ public class MySQLPoolStatus {
     public Integer podsDuringRollout;
 
     @JsonPropertyDescription(
-        "podsDuringRollout x perReplica: the most the proxies can open during a rolling update.")
+        "podsDuringRollout x (perReplica + 1 KILL connection): the most sessions the proxies can hold on the server during a rolling update (each proxy sends KILLs over one side connection outside its pool).")
     public Long maxDuringRollout;
 
     @JsonPropertyDescription("The backend's max_connections minus reservedConnections.")

@@ -13,8 +13,10 @@ import java.time.Instant;
  * at most that many pods fits in either direction: growing from r to r + k, the old proxies hold r
  * x old cap and the new ones k x new cap, at most (r + k) x old cap; shrinking to r - k, the
  * remaining proxies hold (r - k) x new cap and the stopping ones k x old cap, at most (r - k + k) x
- * new cap. Each step waits until the previous one has settled (the ConfigMap reloaded everywhere,
- * the stopped proxies gone) before the next.
+ * new cap. (Each cap here counts the pod's KILL connection, {@link
+ * Sizing#KILL_CONNECTIONS_PER_POD}, as the budget check does: one per pod, whatever its pool.) Each
+ * step waits until the previous one has settled (the ConfigMap reloaded everywhere, the stopped
+ * proxies gone) before the next.
  *
  * @param replicas the replica count to apply now
  * @param delay how long until the next step, or null when {@code replicas} is the spec's count

@@ -130,11 +130,23 @@ public record Admission(Plan plan, List<Check> checks, Check blocking) {
     return spec.backend.host.trim().toLowerCase(Locale.ROOT) + ":" + spec.backend.port;
   }
 
-  /** The most connections the pool's proxies were last allowed to open, from its status. */
+  /**
+   * The most connections the pool's proxies were last allowed to open, from its status. Recounted
+   * from podsDuringRollout and perReplica when the status has them: a status written before the
+   * KILL connection was counted says one connection per pod less than the proxies can hold, and a
+   * pool must not look as if it grew because the count changed.
+   */
   static long applied(MySQLPool pool) {
     MySQLPoolStatus s = pool.getStatus();
-    return s == null || s.sizing == null || s.sizing.maxDuringRollout == null
-        ? 0
-        : s.sizing.maxDuringRollout;
+    if (s == null || s.sizing == null) {
+      return 0;
+    }
+    long recorded = s.sizing.maxDuringRollout == null ? 0 : s.sizing.maxDuringRollout;
+    if (s.sizing.podsDuringRollout == null || s.sizing.perReplica == null) {
+      return recorded;
+    }
+    long recounted =
+        (long) s.sizing.podsDuringRollout * (s.sizing.perReplica + Sizing.KILL_CONNECTIONS_PER_POD);
+    return Math.max(recorded, recounted);
   }
 }

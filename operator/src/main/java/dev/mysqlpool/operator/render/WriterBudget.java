@@ -2,6 +2,7 @@ package dev.mysqlpool.operator.render;
 
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.validation.MySQLPoolValidator;
+import dev.mysqlpool.operator.validation.Sizing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -10,10 +11,11 @@ import java.util.Objects;
  * Several MySQLPools in front of one writer (same host and port) share its {@code max_connections}:
  * each pool is sized against the whole budget, so the operator adds them up. Every other pool
  * counts with the larger of what its status says was applied and what its spec asks for now, both
- * at their rolling-update maximum. A pool whose share would push the sum past its own budget is
- * blocked while it would grow (a new pool, more replicas, a bigger workload); a pool that stays the
- * same or shrinks still applies, since that never makes things worse. Either way its SizingValid
- * condition names the other pools and the numbers.
+ * at their rolling-update maximum ({@link Sizing#maxDuringRollout()}: every pod's pool and its KILL
+ * connection). A pool whose share would push the sum past its own budget is blocked while it would
+ * grow (a new pool, more replicas, a bigger workload); a pool that stays the same or shrinks still
+ * applies, since that never makes things worse. Either way its SizingValid condition names the
+ * other pools and the numbers.
  */
 final class WriterBudget {
   private WriterBudget() {}
@@ -47,7 +49,7 @@ final class WriterBudget {
             + writer
             + " can open "
             + sum
-            + " connections during rolling updates ("
+            + " connections during rolling updates, each pod's KILL connection included ("
             + String.join(" + ", parts)
             + "), above the budget of "
             + budget

@@ -11,17 +11,19 @@ import java.time.Duration;
  *
  * <p>required = ceil(peakTps x holdTime); total = ceil(required x safetyFactor); perReplica =
  * ceil(total / replicas), or {@code pool.maxConnections} when set. Everything the proxies can open
- * during a rolling update, {@link #podsDuringRollout(int)} x perReplica, must fit under {@code
- * max_connections - reserved}. When it does not, perReplica is clamped to fit (never exceed the
- * backend) and {@link #valid()} is false with a message that gives the numbers and the fixes; when
- * not even one connection per pod fits, {@link #usable()} is false as well. Idle limits are clamped
- * to the per-replica size, since the proxy refuses {@code maxIdle > maxConnections}.
+ * during a rolling update, {@link #podsDuringRollout(int)} x (perReplica + {@link
+ * #KILL_CONNECTIONS_PER_POD}), must fit under {@code max_connections - reserved}. When it does not,
+ * perReplica is clamped to fit (never exceed the backend) and {@link #valid()} is false with a
+ * message that gives the numbers and the fixes; when not even one pool connection per pod fits
+ * beside its KILL connection, {@link #usable()} is false as well. Idle limits are clamped to the
+ * per-replica size, since the proxy refuses {@code maxIdle > maxConnections}.
  *
  * @param required connections busy at the peak (exact, however large)
  * @param total connections wanted across all replicas (exact, however large)
  * @param perReplica each pod's pool.maxConnections after override and clamp
  * @param pods pods that can hold a pool at once during a rolling update
- * @param maxDuringRollout pods x perReplica
+ * @param maxDuringRollout pods x (perReplica + KILL_CONNECTIONS_PER_POD): the most sessions the
+ *     proxies can hold on the server during a rolling update
  * @param budget max_connections minus reserved
  * @param source Computed, Overridden or Clamped
  * @param minIdle the pool.minIdle to render (clamped), or null for the proxy's default
@@ -51,6 +53,15 @@ public record Sizing(
    * this).
    */
   public static final int SURGE = 1;
+
+  /**
+   * Sessions a proxy pod holds on the server beyond its pool's {@code pool.maxConnections}: the
+   * proxy sends {@code KILL QUERY} (query timeouts, clients' KILL QUERY) and the {@code KILL}s of
+   * clients that left mid-statement over at most one side connection per backend at a time, outside
+   * the pool (proxy-runtime/README.md, "What the server sees, at most"). A mass client disconnect
+   * opens it on every pod at once, so every pod counts it against the server's max_connections.
+   */
+  public static final int KILL_CONNECTIONS_PER_POD = 1;
 
   /** The largest pool one proxy accepts (the proxy's own range for pool.maxConnections). */
   public static final int PROXY_MAX = 100_000;
@@ -131,16 +142,16 @@ public record Sizing(
     String podsText =
         pods + " pods (" + replicas + " replicas + " + (pods - replicas) + " rolling)";
 
-    if (wanted <= PROXY_MAX && (long) pods * wanted <= budget) {
+    if (wanted <= PROXY_MAX && onServer(pods, wanted) <= budget) {
       int per = (int) wanted;
       String message =
           arithmetic
               + "; "
               + podsText
               + " x "
-              + per
+              + perPod(per)
               + " = "
-              + (long) pods * per
+              + onServer(pods, per)
               + " fits the backend budget of "
               + budget
               + " (max_connections "
@@ -162,7 +173,7 @@ public record Sizing(
           total,
           per,
           pods,
-          (long) pods * per,
+          onServer(pods, per),
           budget,
           source,
           idle.minIdle,
@@ -173,8 +184,12 @@ public record Sizing(
           message + idle.note);
     }
 
-    long needed = saturated(BigInteger.valueOf(pods).multiply(BigInteger.valueOf(wanted)));
-    int clamped = (int) Math.min(PROXY_MAX, budget / pods);
+    long needed =
+        saturated(
+            BigInteger.valueOf(pods)
+                .multiply(
+                    BigInteger.valueOf(wanted).add(BigInteger.valueOf(KILL_CONNECTIONS_PER_POD))));
+    int clamped = (int) Math.min(PROXY_MAX, budget / pods - KILL_CONNECTIONS_PER_POD);
     if (clamped < 1) {
       String message =
           "the backend budget of "
@@ -185,11 +200,17 @@ public record Sizing(
               + reserved
               + ") cannot give "
               + podsText
-              + " one connection each; "
+              + " one connection each beside its KILL connection ("
+              + pods
+              + " x "
+              + perPod(1)
+              + " = "
+              + onServer(pods, 1)
+              + "); "
               + arithmetic
               + ". Fix: fewer replicas (spec.replicas), fewer spec.backend.reservedConnections, or raise"
               + " the server's max_connections to at least "
-              + (pods + reserved);
+              + (onServer(pods, 1) + reserved);
       return new Sizing(
           required,
           total,
@@ -222,7 +243,7 @@ public record Sizing(
     String message =
         podsText
             + " x "
-            + wanted
+            + perPod(wanted)
             + " = "
             + needed
             + " connections exceed the backend budget of "
@@ -234,13 +255,19 @@ public record Sizing(
             + "); clamped to "
             + clamped
             + " per replica ("
-            + (long) pods * clamped
-            + " during a rollout, "
+            + pods
+            + " x "
+            + perPod(clamped)
+            + " = "
+            + onServer(pods, clamped)
+            + " during a rollout; "
+            + replicas
+            + " replicas x "
+            + clamped
+            + " = "
             + steady
-            + " steady"
-            + (steady < required
-                ? ", below the " + required + " the workload needs at its peak"
-                : "")
+            + " for the workload"
+            + (steady < required ? ", below the " + required + " it needs at its peak" : "")
             + "); "
             + arithmetic
             + ". "
@@ -251,7 +278,7 @@ public record Sizing(
         total,
         clamped,
         pods,
-        (long) pods * clamped,
+        onServer(pods, clamped),
         budget,
         "Clamped",
         idle.minIdle,
@@ -289,6 +316,22 @@ public record Sizing(
                   + note
                   + " (the proxy keeps idle connections inside maxConnections)");
     }
+  }
+
+  /** Sessions {@code pods} proxies with pools of {@code per} can hold on the server. */
+  private static long onServer(int pods, long per) {
+    return (long) pods * (per + KILL_CONNECTIONS_PER_POD);
+  }
+
+  /** One pod's share as a DBA reads it, e.g. "(50 + 1 KILL connection)". */
+  private static String perPod(long per) {
+    return "("
+        + per
+        + " + "
+        + KILL_CONNECTIONS_PER_POD
+        + " KILL connection"
+        + (KILL_CONNECTIONS_PER_POD == 1 ? "" : "s")
+        + ")";
   }
 
   private static BigInteger ceilDiv(BigInteger a, long b) {

@@ -427,11 +427,12 @@ class MySQLPoolReconcilerTest {
               assertThat(conditionLine("SizingValid")).isEqualTo("False ExceedsBackend");
               assertThat(condition("SizingValid").getMessage())
                   .startsWith(
-                      "4 pods (2 replicas + 2 rolling) x 50 = 200 connections exceed the backend"
-                          + " budget of 80 (max_connections 100 - reserved 20); clamped to 20 per"
-                          + " replica");
+                      "4 pods (2 replicas + 2 rolling) x (50 + 1 KILL connection) = 204"
+                          + " connections exceed the backend budget of 80 (max_connections 100 -"
+                          + " reserved 20); clamped to 19 per replica (4 x (19 + 1 KILL connection)"
+                          + " = 80 during a rollout;");
               assertThat(get(ConfigMap.class, "orders-config").getData().get("proxy.yaml"))
-                  .contains("maxConnections: 20");
+                  .contains("maxConnections: 19");
               assertThat(warnings()).contains("ExceedsBackend");
             });
   }

@@ -131,7 +131,8 @@ class ProxyConfigContractTest {
   @Test
   void aClampedPoolRendersTheClampedSize() throws IOException {
     ProxyConfig c = parse(Fixtures.pool(s -> s.backend.maxConnections = 100));
-    assertThat(c.pool().maxConnections()).isEqualTo(20); // (100 - 20) / 4 pods
+    // (100 - 20) / 4 pods - 1 KILL connection each: 4 x (19 + 1) = 80.
+    assertThat(c.pool().maxConnections()).isEqualTo(19);
   }
 
   @Test

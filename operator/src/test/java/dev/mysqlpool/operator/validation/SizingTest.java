@@ -17,7 +17,8 @@ class SizingTest {
         total,
         per,
         pods,
-        (long) pods * per,
+        // Every pod holds its pool and, during a mass client disconnect, one KILL connection.
+        (long) pods * (per + 1),
         budget,
         source,
         null,
@@ -35,7 +36,8 @@ class SizingTest {
         total,
         per,
         pods,
-        (long) pods * per,
+        // Every pod holds its pool and, during a mass client disconnect, one KILL connection.
+        (long) pods * (per + 1),
         budget,
         "Clamped",
         null,
@@ -110,15 +112,15 @@ class SizingTest {
             20,
             fits(50, 100, 80, 4, 480, "Overridden")),
         Arguments.of(
-            "exactly at the budget fits",
+            "exactly at the budget fits: 4 pods x (50 + 1 KILL connection) = 204",
             1000,
             50L,
             2.0,
             2,
             null,
-            220,
+            224,
             20,
-            fits(50, 100, 50, 4, 200, "Computed")),
+            fits(50, 100, 50, 4, 204, "Computed")),
         Arguments.of(
             "one over the budget is clamped",
             1000,
@@ -126,9 +128,19 @@ class SizingTest {
             2.0,
             2,
             null,
-            219,
+            223,
             20,
-            clamped(50, 100, 49, 4, 199, "ExceedsBackend")),
+            clamped(50, 100, 49, 4, 203, "ExceedsBackend")),
+        Arguments.of(
+            "4 x 50 = 200 alone would fit 200, but not with each pod's KILL connection",
+            1000,
+            50L,
+            2.0,
+            2,
+            null,
+            220,
+            20,
+            clamped(50, 100, 49, 4, 200, "ExceedsBackend")),
         Arguments.of(
             "an override over the budget is clamped",
             1000,
@@ -138,7 +150,7 @@ class SizingTest {
             1000,
             500,
             20,
-            clamped(50, 100, 120, 4, 480, "ExceedsBackend")),
+            clamped(50, 100, 119, 4, 480, "ExceedsBackend")),
         Arguments.of(
             "1,000,000 TPS x 1h needs more than any backend: exact, clamped, and said so",
             1_000_000,
@@ -148,7 +160,7 @@ class SizingTest {
             null,
             500,
             20,
-            clamped(3_600_000_000L, 7_200_000_000L, 120, 4, 480, "LoadExceedsBackend")),
+            clamped(3_600_000_000L, 7_200_000_000L, 119, 4, 480, "LoadExceedsBackend")),
         Arguments.of(
             "10,000,000 TPS x 150s does not throw",
             10_000_000,
@@ -158,15 +170,25 @@ class SizingTest {
             null,
             100_000,
             0,
-            clamped(1_500_000_000L, 15_000_000_000L, 980, 102, 100_000, "LoadExceedsBackend")),
+            clamped(1_500_000_000L, 15_000_000_000L, 979, 102, 100_000, "LoadExceedsBackend")),
         Arguments.of(
-            "a budget below one per pod is unusable",
+            "a budget of two per pod still gives each pod one pool connection beside its KILL one",
             1000,
             50L,
             2.0,
             2,
             null,
-            23,
+            28,
+            20,
+            clamped(50, 100, 1, 4, 8, "LoadExceedsBackend")),
+        Arguments.of(
+            "a budget below two per pod (one pool connection and the KILL connection) is unusable",
+            1000,
+            50L,
+            2.0,
+            2,
+            null,
+            27,
             20,
             new Sizing(
                 50,
@@ -174,7 +196,7 @@ class SizingTest {
                 0,
                 4,
                 0,
-                3,
+                7,
                 "Clamped",
                 null,
                 null,
@@ -220,15 +242,15 @@ class SizingTest {
   @Test
   void idleLimitsAreClampedToTheDerivedSizeAndSaySo() {
     // Issue 14: max_connections 169, 20 reserved, minIdle = maxIdle = 50 rendered maxIdle 50 over
-    // maxConnections 49, which the proxy refuses.
+    // maxConnections 49, which the proxy refuses. 149 / 4 pods - 1 KILL connection = 36.
     Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, 50, 50, 169, 20);
-    assertThat(s.perReplica()).isEqualTo(37);
-    assertThat(s.minIdle()).isEqualTo(37);
-    assertThat(s.maxIdle()).isEqualTo(37);
+    assertThat(s.perReplica()).isEqualTo(36);
+    assertThat(s.minIdle()).isEqualTo(36);
+    assertThat(s.maxIdle()).isEqualTo(36);
     assertThat(s.message())
         .endsWith(
-            "; idle limits clamped to the 37 connections per replica: pool.minIdle 50 -> 37,"
-                + " pool.maxIdle 50 -> 37 (the proxy keeps idle connections inside maxConnections)");
+            "; idle limits clamped to the 36 connections per replica: pool.minIdle 50 -> 36,"
+                + " pool.maxIdle 50 -> 36 (the proxy keeps idle connections inside maxConnections)");
     Sizing fits = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, 5, null, 500, 20);
     assertThat(fits.minIdle()).isEqualTo(5);
     assertThat(fits.maxIdle()).isNull();
@@ -240,8 +262,9 @@ class SizingTest {
     Sizing s = Sizing.compute(1_000_000, Duration.ofHours(1), 2, 2, null, null, null, 500, 20);
     assertThat(s.message())
         .contains(
-            "clamped to 120 per replica (480 during a rollout, 240 steady, below the"
-                + " 3600000000 the workload needs at its peak)")
+            "clamped to 119 per replica (4 x (119 + 1 KILL connection) = 480 during a rollout;"
+                + " 2 replicas x 119 = 238 for the workload, below the 3600000000 it needs at its"
+                + " peak)")
         .endsWith(
             "Fix: the workload needs 3600000000 connections busy at its peak, more than this"
                 + " backend can ever give; check spec.workload.peakTps and spec.workload.holdTime,"
@@ -254,8 +277,9 @@ class SizingTest {
     assertThat(s.message())
         .isEqualTo(
             "required 50 = ceil(1000 TPS x 50ms); total 100 = ceil(50 x 2); per replica 50"
-                + " = ceil(100 / 2 replicas); 4 pods (2 replicas + 2 rolling) x 50 = 200 fits the"
-                + " backend budget of 480 (max_connections 500 - reserved 20)");
+                + " = ceil(100 / 2 replicas); 4 pods (2 replicas + 2 rolling) x (50 + 1 KILL"
+                + " connection) = 204 fits the backend budget of 480 (max_connections 500 - reserved"
+                + " 20)");
   }
 
   @Test
@@ -263,22 +287,23 @@ class SizingTest {
     Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 4, null, null, null, 100, 10);
     assertThat(s.message())
         .isEqualTo(
-            "6 pods (4 replicas + 2 rolling) x 25 = 150 connections exceed the backend budget of 90"
-                + " (max_connections 100 - reserved 10); clamped to 15 per replica (90 during a"
-                + " rollout, 60 steady); required 50 = ceil(1000 TPS x 50ms); total 100 = ceil(50 x"
+            "6 pods (4 replicas + 2 rolling) x (25 + 1 KILL connection) = 156 connections exceed"
+                + " the backend budget of 90 (max_connections 100 - reserved 10); clamped to 14 per"
+                + " replica (6 x (14 + 1 KILL connection) = 90 during a rollout; 4 replicas x 14 ="
+                + " 56 for the workload); required 50 = ceil(1000 TPS x 50ms); total 100 = ceil(50 x"
                 + " 2); per replica 25 = ceil(100 / 4 replicas). Fix: fewer replicas"
                 + " (spec.replicas), a lower spec.workload.safetyFactor, or raise the server's"
-                + " max_connections to at least 160 (and spec.backend.maxConnections with it)");
+                + " max_connections to at least 166 (and spec.backend.maxConnections with it)");
   }
 
   @Test
   void aClampBelowTheWorkloadSaysSo() {
     Sizing s = Sizing.compute(1000, Duration.ofMillis(50), 2, 2, null, null, null, 80, 20);
-    assertThat(s.perReplica()).isEqualTo(15);
+    assertThat(s.perReplica()).isEqualTo(14);
     assertThat(s.message())
         .contains(
-            "clamped to 15 per replica (60 during a rollout, 30 steady, below the 50 the"
-                + " workload needs at its peak)");
+            "clamped to 14 per replica (4 x (14 + 1 KILL connection) = 60 during a rollout;"
+                + " 2 replicas x 14 = 28 for the workload, below the 50 it needs at its peak)");
   }
 
   @Test
@@ -287,9 +312,10 @@ class SizingTest {
     assertThat(s.message())
         .startsWith(
             "the backend budget of 3 (max_connections 23 - reserved 20) cannot give 4 pods"
-                + " (2 replicas + 2 rolling) one connection each;")
+                + " (2 replicas + 2 rolling) one connection each beside its KILL connection"
+                + " (4 x (1 + 1 KILL connection) = 8);")
         .endsWith(
             "Fix: fewer replicas (spec.replicas), fewer spec.backend.reservedConnections, or raise"
-                + " the server's max_connections to at least 24");
+                + " the server's max_connections to at least 28");
   }
 }
