@@ -97,7 +97,14 @@ public final class ClientAuthenticator {
     user = config.user(userName);
     password =
         user == null ? UNKNOWN_USER_PASSWORD : user.password().getBytes(StandardCharsets.UTF_8);
-    plugin = user == null ? config.frontend().defaultAuthPlugin() : config.authPlugin(user);
+    if (user != null) {
+      plugin = config.authPlugin(user);
+    } else {
+      // An unknown user pretends to have the plugin the client tried, so the steps do not tell
+      // "no such user" from "wrong password" (only a known user's differing plugin shows).
+      AuthPlugin asked = AuthPlugin.named(clientPlugin);
+      plugin = asked != null ? asked : config.frontend().defaultAuthPlugin();
+    }
     usedPassword = reply.length > 0;
     path = null;
     if (!plugin.pluginName().equals(clientPlugin)) {
