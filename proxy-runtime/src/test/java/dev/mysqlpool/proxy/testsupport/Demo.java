@@ -152,7 +152,7 @@ public final class Demo {
       " or, with nothing installed, the bundled client:",
       "   "
           + cli
-          + " --no-defaults --skip-ssl -h127.0.0.1 -P"
+          + " --no-defaults -h127.0.0.1 -P"
           + LISTEN_PORT
           + " -u"
           + EmbeddedMariaDb.APP_USER
