@@ -77,11 +77,6 @@ public final class ClientAuthenticator {
     this.sha2 = sha2;
   }
 
-  /** The scramble of the greeting, which every exchange on this connection answers. */
-  public byte[] seed() {
-    return seed;
-  }
-
   /** The connection is encrypted from now on (TLS after the SSLRequest). */
   public void secureTransport() {
     this.secure = true;
