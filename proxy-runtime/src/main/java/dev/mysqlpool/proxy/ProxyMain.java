@@ -64,7 +64,15 @@ public final class ProxyMain {
       System.out.println(configFile + ": configuration is valid");
       return;
     }
-    ProxyServer server = ProxyServer.start(config);
+    ProxyServer server;
+    try {
+      server = ProxyServer.start(config);
+    } catch (ConfigException e) {
+      // The certificate files, read at start.
+      System.err.println(configFile + ": " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     ConfigReloader reloader = new ConfigReloader(configFile, server, RELOAD_INTERVAL);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

@@ -16,6 +16,7 @@ import dev.mysqlpool.proxy.metrics.ProxyMetrics;
 import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.protocol.Capabilities;
+import dev.mysqlpool.proxy.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -57,10 +58,13 @@ public final class ProxyServer implements AutoCloseable {
   private final ProxyMetrics metrics;
   private final Channel listener;
   private final AdminServer admin;
+  private final ServerTls tls;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   private ProxyServer(ProxyConfig config) throws InterruptedException {
     this.config = config;
+    // First: unusable certificate files stop the start before any port or connection is opened.
+    this.tls = ServerTls.start(config.frontend().tls());
     this.boss = Transport.newGroup(1);
     this.workers = Transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
     this.pools = new LinkedHashMap<>();
@@ -77,7 +81,7 @@ public final class ProxyServer implements AutoCloseable {
       pools.put(b.name(), new BackendPool(b, config.pool(), workers, warm));
     }
     this.metrics = new ProxyMetrics();
-    this.frontend = new Frontend(config, pools, metrics);
+    this.frontend = new Frontend(config, pools, metrics, tls);
     for (BackendPool p : pools.values()) {
       PoolMeters.bind(metrics.registry(), p);
       p.start();
@@ -149,6 +153,11 @@ public final class ProxyServer implements AutoCloseable {
     return pools.get(backend);
   }
 
+  /** TLS toward clients (null when disabled), for tests and diagnostics. */
+  public ServerTls tls() {
+    return tls;
+  }
+
   /** Metrics, for tests and embedding. */
   public ProxyMetrics metrics() {
     return metrics;
@@ -157,9 +166,10 @@ public final class ProxyServer implements AutoCloseable {
   /**
    * Puts a reloaded configuration in force (see {@link ReloadPlan}, which makes {@code applied}):
    * new logins see its users at once, logged-in sessions keep theirs; every pool takes its new
-   * sizes and timers.
+   * sizes and timers. Settings that need a restart must be as running (ReloadPlan holds them so);
+   * tests call this directly to rotate a password without a file.
    */
-  void apply(ProxyConfig applied) {
+  public void apply(ProxyConfig applied) {
     frontend.config(applied);
     for (BackendPool p : pools.values()) {
       p.reconfigure(applied.pool());
@@ -231,6 +241,9 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   private void closeResources() {
+    if (tls != null) {
+      tls.close();
+    }
     for (BackendPool p : pools.values()) {
       p.close();
     }

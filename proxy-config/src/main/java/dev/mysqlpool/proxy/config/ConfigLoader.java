@@ -37,6 +37,7 @@ public final class ConfigLoader {
   private final List<String> problems = new ArrayList<>();
   private final Path baseDir;
   private final boolean readPasswordFiles;
+  private final FrontendSecurity security = new FrontendSecurity(this);
 
   private ConfigLoader(Path baseDir, boolean readPasswordFiles) {
     this.baseDir = baseDir;
@@ -130,20 +131,7 @@ public final class ConfigLoader {
                     "maxConcurrentConnects")));
     List<User> users = readUsers(top, backends);
 
-    Obj f =
-        top.child(
-            "frontend",
-            Set.of(
-                "maxClientConnections",
-                "clientIdleTimeout",
-                "handshakeTimeout",
-                "tcpKeepAliveIdle"));
-    Frontend frontend =
-        new Frontend(
-            f.integer("maxClientConnections", 10_000, 1, Integer.MAX_VALUE),
-            f.duration("clientIdleTimeout", Duration.ofHours(8), true),
-            f.duration("handshakeTimeout", Duration.ofSeconds(10), false),
-            f.duration("tcpKeepAliveIdle", Duration.ofSeconds(60), true));
+    Frontend frontend = security.frontend(top);
 
     Obj s = top.child("shutdown", Set.of("drainTimeout"));
     Shutdown shutdown = new Shutdown(s.duration("drainTimeout", Duration.ofSeconds(30), true));
@@ -193,7 +181,8 @@ public final class ConfigLoader {
                 "backend",
                 "backendUser",
                 "backendPassword",
-                "backendPasswordFile"));
+                "backendPasswordFile",
+                "authPlugin"));
     if (items.isEmpty()) {
       problems.add(
           "users: required; list at least one user with name and passwordFile (or password)");
@@ -205,6 +194,14 @@ public final class ConfigLoader {
         problems.add(u.path("name") + ": '" + name + "' is used twice; user names must be unique");
       }
       String password = secret(u, "password", "passwordFile", true);
+      if (password != null && password.isEmpty()) {
+        // Anyone who knows the user name could log in; MySQL's own default accounts were the
+        // classic hole.
+        problems.add(
+            u.path(u.has("password") ? "password" : "passwordFile")
+                + ": the password is empty; the proxy refuses accounts without a password, set"
+                + " one");
+      }
       String backend = u.string("backend", backends.isEmpty() ? null : backends.get(0).name());
       if (backend != null && backends.stream().noneMatch(b -> backend.equals(b.name()))) {
         problems.add(
@@ -221,7 +218,8 @@ public final class ConfigLoader {
               password,
               backend,
               backendUser,
-              backendPassword == null ? password : backendPassword));
+              backendPassword == null ? password : backendPassword,
+              security.authPlugin(u, "authPlugin", null)));
     }
     return users;
   }
@@ -335,12 +333,22 @@ public final class ConfigLoader {
         p.integer("maxConcurrentConnects", 2, 1, 1000));
   }
 
+  /** Records a problem: the field's path, what is wrong and the fix. */
+  void problem(String message) {
+    problems.add(message);
+  }
+
+  /** A path from the config file, resolved against the file's folder. */
+  Path resolve(String file) {
+    return baseDir == null ? Path.of(file) : baseDir.resolve(file);
+  }
+
   private Obj obj(JsonNode node, String path, Set<String> allowed) {
     return new Obj(node, path, allowed);
   }
 
   /** A YAML mapping being read, which knows its own path and which keys it allows. */
-  private final class Obj {
+  final class Obj {
     private final JsonNode node;
     private final String path;
 

@@ -29,9 +29,24 @@ public record ProxyConfig(
   /**
    * A MySQL account clients log in to the proxy with, and the account the proxy uses toward its
    * backend (the same one unless {@code backendUser} says otherwise).
+   *
+   * @param authPlugin the plugin this account logs in to the proxy with; null: {@code
+   *     frontend.defaultAuthPlugin}
    */
   public record User(
-      String name, String password, String backend, String backendUser, String backendPassword) {
+      String name,
+      String password,
+      String backend,
+      String backendUser,
+      String backendPassword,
+      AuthPlugin authPlugin) {
+
+    /** An account that logs in with {@code frontend.defaultAuthPlugin}. */
+    public User(
+        String name, String password, String backend, String backendUser, String backendPassword) {
+      this(name, password, backend, backendUser, backendPassword, null);
+    }
+
     @Override
     public String toString() {
       return "User[name="
@@ -40,7 +55,40 @@ public record ProxyConfig(
           + backend
           + ", backendUser="
           + backendUser
+          + (authPlugin == null ? "" : ", authPlugin=" + authPlugin.pluginName())
           + ", password=****]";
+    }
+  }
+
+  /** The authentication plugins a client can log in to the proxy with, by their MySQL names. */
+  public enum AuthPlugin {
+    /** SHA-1 challenge-response; what MariaDB accounts use by default. */
+    MYSQL_NATIVE_PASSWORD("mysql_native_password"),
+    /**
+     * SHA-256 with a per-user cache of successful logins (MySQL 8.0+ default): a fast challenge
+     * once the account is cached, else the password over TLS or RSA.
+     */
+    CACHING_SHA2_PASSWORD("caching_sha2_password");
+
+    private final String pluginName;
+
+    AuthPlugin(String pluginName) {
+      this.pluginName = pluginName;
+    }
+
+    /** The name on the wire and in the config file. */
+    public String pluginName() {
+      return pluginName;
+    }
+
+    /** The plugin of this name, or null. */
+    public static AuthPlugin named(String name) {
+      for (AuthPlugin p : values()) {
+        if (p.pluginName.equals(name)) {
+          return p;
+        }
+      }
+      return null;
     }
   }
 
@@ -75,12 +123,79 @@ public record ProxyConfig(
       Duration leakDetectionThreshold,
       int maxConcurrentConnects) {}
 
-  /** Limits toward clients. */
+  /**
+   * Limits toward clients, their authentication and TLS.
+   *
+   * @param maxPendingLogins connections still logging in (greeting sent, not yet authenticated),
+   *     across all clients
+   * @param maxPendingLoginsPerAddress the same, per client IP address (IPv6: per /64 prefix)
+   * @param defaultAuthPlugin the plugin the greeting offers, and users without their own {@code
+   *     authPlugin} log in with
+   */
   public record Frontend(
       int maxClientConnections,
       Duration clientIdleTimeout,
       Duration handshakeTimeout,
-      Duration tcpKeepAliveIdle) {}
+      Duration tcpKeepAliveIdle,
+      int maxPendingLogins,
+      int maxPendingLoginsPerAddress,
+      AuthPlugin defaultAuthPlugin,
+      Tls tls) {
+    public static final int DEFAULT_MAX_PENDING_LOGINS = 1000;
+    public static final int DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS = 100;
+    public static final AuthPlugin DEFAULT_AUTH_PLUGIN = AuthPlugin.MYSQL_NATIVE_PASSWORD;
+
+    /** These limits, with the defaults for pending logins, authentication and TLS. */
+    public Frontend(
+        int maxClientConnections,
+        Duration clientIdleTimeout,
+        Duration handshakeTimeout,
+        Duration tcpKeepAliveIdle) {
+      this(
+          maxClientConnections,
+          clientIdleTimeout,
+          handshakeTimeout,
+          tcpKeepAliveIdle,
+          DEFAULT_MAX_PENDING_LOGINS,
+          DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS,
+          DEFAULT_AUTH_PLUGIN,
+          Tls.DEFAULT);
+    }
+  }
+
+  /** Whether clients may, must or cannot use TLS. */
+  public enum TlsMode {
+    /** No TLS: the greeting does not offer it. */
+    DISABLED,
+    /** Offered; clients that do not ask for it log in in clear text. */
+    OPTIONAL,
+    /** Offered; a client that does not ask for it gets error 3159, as from a MySQL server. */
+    REQUIRED
+  }
+
+  /**
+   * TLS toward clients.
+   *
+   * @param certFile PEM certificate chain, leaf first; null: a self-signed certificate made at
+   *     start
+   * @param keyFile PEM private key of the leaf (PKCS#8, PKCS#1 or SEC1); null with certFile
+   * @param minVersion the oldest protocol accepted, {@code TLSv1.2} or {@code TLSv1.3}
+   * @param reloadInterval how often the files are checked for a new certificate (0: never)
+   */
+  public record Tls(
+      TlsMode mode, String certFile, String keyFile, String minVersion, Duration reloadInterval) {
+    public static final String DEFAULT_MIN_VERSION = "TLSv1.2";
+    public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(10);
+
+    /** Offered to clients that ask, with a self-signed certificate. */
+    public static final Tls DEFAULT =
+        new Tls(TlsMode.OPTIONAL, null, null, DEFAULT_MIN_VERSION, DEFAULT_RELOAD_INTERVAL);
+
+    /** Whether the proxy makes its own certificate (no files configured). */
+    public boolean selfSigned() {
+      return certFile == null;
+    }
+  }
 
   /** What SIGTERM does. */
   public record Shutdown(Duration drainTimeout) {}
@@ -102,6 +217,11 @@ public record ProxyConfig(
       }
     }
     throw new IllegalStateException("validated config names an unknown backend: " + user.backend());
+  }
+
+  /** The plugin this user logs in to the proxy with. */
+  public AuthPlugin authPlugin(User user) {
+    return user.authPlugin() != null ? user.authPlugin() : frontend.defaultAuthPlugin();
   }
 
   /** The user with this name, or null. */

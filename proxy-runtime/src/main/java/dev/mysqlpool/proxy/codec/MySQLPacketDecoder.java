@@ -35,9 +35,34 @@ public final class MySQLPacketDecoder extends ByteToMessageDecoder {
       };
 
   private boolean batch;
+  private int maxPayload = Integer.MAX_VALUE;
 
   public MySQLPacketDecoder() {
     setCumulator(COMPACTING_CUMULATOR);
+  }
+
+  /**
+   * Refuses packets whose header announces a payload above {@code maxPayload} bytes: the decoder
+   * then throws {@link PacketTooLargeException} as soon as the header arrives, having dropped what
+   * it buffered, so a peer cannot make it hold more than one read of data. Call on the channel's
+   * event loop; {@code Integer.MAX_VALUE} (the default) lifts the limit.
+   */
+  public void maxPayload(int maxPayload) {
+    this.maxPayload = maxPayload;
+  }
+
+  /**
+   * Hands over the bytes read but not yet decoded, as a retained slice the caller must release (or
+   * null when there are none), and forgets them. For a protocol switch (TLS after the SSLRequest):
+   * the client may already have sent the first bytes of the new protocol, which belong to the
+   * handler placed in front of this decoder. Call on the channel's event loop.
+   */
+  public ByteBuf takeBuffered() {
+    ByteBuf buffered = internalBuffer();
+    if (!buffered.isReadable()) {
+      return null;
+    }
+    return buffered.readRetainedSlice(buffered.readableBytes());
   }
 
   /**
@@ -54,7 +79,12 @@ public final class MySQLPacketDecoder extends ByteToMessageDecoder {
     int end = in.writerIndex();
     int i = start;
     while (end - i >= Packets.HEADER_SIZE) {
-      int next = i + Packets.HEADER_SIZE + in.getUnsignedMediumLE(i);
+      int length = in.getUnsignedMediumLE(i);
+      if (length > maxPayload) {
+        in.skipBytes(in.readableBytes());
+        throw new PacketTooLargeException(length, maxPayload);
+      }
+      int next = i + Packets.HEADER_SIZE + length;
       if (next > end) {
         break;
       }

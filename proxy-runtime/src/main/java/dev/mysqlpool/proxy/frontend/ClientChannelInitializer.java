@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
  * The pipeline of one accepted client connection: {@code decoder} (MySQL packets, reassembled),
  * {@code idle} (frontend.clientIdleTimeout, when set), then {@code login} ({@link ClientLogin}),
  * which replaces itself with {@code session} ({@link ClientSession}) once the client is
- * authenticated. Anything that must see the client's bytes before the login (TLS) goes in front of
- * the decoder.
+ * authenticated. TLS, when the client asks for it, goes in front of the decoder ({@code tls}, added
+ * by the login).
  */
 public final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
   private final Frontend frontend;
@@ -23,7 +23,10 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
 
   @Override
   protected void initChannel(SocketChannel ch) {
-    ch.pipeline().addLast("decoder", new MySQLPacketDecoder());
+    MySQLPacketDecoder decoder = new MySQLPacketDecoder();
+    // Until the client has logged in, nothing it sends may be large (see ClientLogin).
+    decoder.maxPayload(ClientLogin.MAX_LOGIN_PACKET);
+    ch.pipeline().addLast("decoder", decoder);
     Duration idle = frontend.config().frontend().clientIdleTimeout();
     if (!idle.isZero()) {
       ch.pipeline()

@@ -1,9 +1,12 @@
 package dev.mysqlpool.proxy.frontend;
 
+import dev.mysqlpool.proxy.auth.CachingSha2Server;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.config.ProxyConfig;
+import dev.mysqlpool.proxy.config.ProxyConfig.AuthPlugin;
 import dev.mysqlpool.proxy.metrics.ProxyMetrics;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
+import dev.mysqlpool.proxy.tls.ServerTls;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.netty.channel.EventLoop;
@@ -15,12 +18,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every client session shares: the config, the pools, the registry of sessions by the
- * connection id the proxy advertised (KILL uses it), metrics, and the draining flag.
+ * connection id the proxy advertised (KILL uses it), metrics, the draining flag, and what logins
+ * share: TLS, the caching_sha2_password cache and key, and the count of logins in progress.
  */
 public final class Frontend {
+  private static final Logger log = LoggerFactory.getLogger(Frontend.class);
+
   private volatile ProxyConfig config;
   final Map<String, BackendPool> pools;
   private final Function<EventLoop, Future<HandshakeV10>> greetings;
@@ -31,11 +39,18 @@ public final class Frontend {
   private final Map<String, Timer> acquireTimers = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicInteger open = new AtomicInteger();
+  private final ServerTls tls;
+  final CachingSha2Server sha2 = new CachingSha2Server();
+  final PendingLogins pendingLogins = new PendingLogins();
   private volatile boolean draining;
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
-  public Frontend(ProxyConfig config, Map<String, BackendPool> pools, ProxyMetrics metrics) {
-    this(config, pools, metrics, null);
+  /**
+   * @param tls TLS toward clients, or null when {@code frontend.tls.mode} is disabled
+   */
+  public Frontend(
+      ProxyConfig config, Map<String, BackendPool> pools, ProxyMetrics metrics, ServerTls tls) {
+    this(config, pools, metrics, tls, null);
   }
 
   /**
@@ -46,8 +61,13 @@ public final class Frontend {
       ProxyConfig config,
       Map<String, BackendPool> pools,
       ProxyMetrics metrics,
+      ServerTls tls,
       Function<EventLoop, Future<HandshakeV10>> greetings) {
     this.config = config;
+    this.tls = tls;
+    if (usesCachingSha2(config)) {
+      sha2.prepare();
+    }
     this.pools = pools;
     BackendPool first = pools.get(config.backends().get(0).name());
     this.greetings = greetings != null ? greetings : first::greeting;
@@ -72,6 +92,37 @@ public final class Frontend {
   /** Swaps the configuration for new logins; sessions already logged in keep their identity. */
   public void config(ProxyConfig next) {
     this.config = next;
+    if (usesCachingSha2(next)) {
+      sha2.prepare();
+    }
+  }
+
+  private static boolean usesCachingSha2(ProxyConfig c) {
+    for (var u : c.users()) {
+      if (c.authPlugin(u) == AuthPlugin.CACHING_SHA2_PASSWORD) {
+        return true;
+      }
+    }
+    return c.frontend().defaultAuthPlugin() == AuthPlugin.CACHING_SHA2_PASSWORD;
+  }
+
+  /** TLS toward clients; null when disabled. */
+  ServerTls tls() {
+    return tls;
+  }
+
+  /**
+   * A login or COM_CHANGE_USER failed: counted per client address and logged with the user name
+   * escaped, so a client cannot forge log lines through it.
+   */
+  void failedLogin(long clientId, String address, String userName) {
+    metrics.error("auth_failed");
+    metrics.failedLogin(address);
+    log.info(
+        "client #{} from {}: access denied for user '{}'",
+        clientId,
+        address,
+        LogText.escape(userName));
   }
 
   /** The handler of a newly accepted connection's login; it becomes a session once logged in. */

@@ -1,6 +1,6 @@
 package dev.mysqlpool.proxy.frontend;
 
-import dev.mysqlpool.proxy.config.ProxyConfig.User;
+import dev.mysqlpool.proxy.auth.ClientAuthenticator;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
 import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
@@ -24,7 +24,7 @@ final class LocalCommands {
   private static final Logger log = LoggerFactory.getLogger(LocalCommands.class);
   private final ClientSession session;
 
-  /** A COM_CHANGE_USER waiting for the client's answer to an AuthSwitchRequest, or null. */
+  /** A COM_CHANGE_USER whose authentication exchange awaits the client's next packet, or null. */
   private HandshakeResponse41 pendingChangeUser;
 
   LocalCommands(ClientSession session) {
@@ -129,45 +129,51 @@ final class LocalCommands {
   private void changeUser(ByteBuf packet) {
     HandshakeResponse41 hello =
         HandshakeResponse41.parseChangeUser(packet, session.capabilities, session.collation);
-    int seq = Packets.sequenceId(packet) + 1;
-    if (session.authenticator.needsSwitch(hello.authPlugin())) {
-      pendingChangeUser = hello;
-      session.writeLocal(session.authenticator.switchRequest(session.alloc(), seq));
-      return;
-    }
-    finishChangeUser(hello, seq, hello.authResponse());
+    pendingChangeUser = hello;
+    // The client answers the scramble of the login's greeting; one without plugin names can only
+    // answer with the 4.1 scramble.
+    String plugin = hello.authPlugin() != null ? hello.authPlugin() : "mysql_native_password";
+    changeUserStep(
+        Packets.sequenceId(packet) + 1,
+        session.authenticator.start(
+            session.frontend.config(), hello.user(), plugin, hello.authResponse()));
   }
 
-  /** Whether the next client packet answers this command's AuthSwitchRequest. */
+  /** Whether the next client packet continues this command's authentication exchange. */
   boolean awaitingAuthSwitch() {
     return pendingChangeUser != null;
   }
 
-  /** The client's answer to the AuthSwitchRequest of a COM_CHANGE_USER. */
+  /** The client's next packet in the authentication exchange of a COM_CHANGE_USER. */
   void onAuthSwitchReply(ByteBuf packet) {
-    HandshakeResponse41 hello = pendingChangeUser;
-    pendingChangeUser = null;
-    finishChangeUser(hello, Packets.sequenceId(packet) + 1, Packets.payload(packet));
+    changeUserStep(
+        Packets.sequenceId(packet) + 1, session.authenticator.next(Packets.payload(packet)));
   }
 
-  private void finishChangeUser(HandshakeResponse41 hello, int seq, byte[] reply) {
-    User user = session.authenticator.verify(session.frontend.config(), hello.user(), reply);
-    if (user == null) {
-      session.metrics().error("auth_failed");
-      log.info(
-          "client #{} from {}: access denied for user '{}'",
-          session.id,
-          session.remoteHost,
-          hello.user());
-      session.closeWithError(
-          seq,
-          ErrorCodes.ACCESS_DENIED,
-          "28000",
-          ClientLogin.accessDenied(hello.user(), session.remoteHost, reply));
-      return;
+  private void changeUserStep(int seq, ClientAuthenticator.Step step) {
+    HandshakeResponse41 hello = pendingChangeUser;
+    byte[] message = session.authenticator.message();
+    switch (step) {
+      case SEND_AND_WAIT -> session.writeLocal(Packets.packet(session.alloc(), seq, message));
+      case DENIED -> {
+        pendingChangeUser = null;
+        session.frontend.failedLogin(session.id, session.remoteHost, hello.user());
+        session.closeWithError(
+            seq,
+            ErrorCodes.ACCESS_DENIED,
+            "28000",
+            ClientLogin.accessDenied(
+                hello.user(), session.remoteHost, session.authenticator.usedPassword()));
+      }
+      case ACCEPTED -> {
+        pendingChangeUser = null;
+        if (message != null) {
+          session.writeLocal(Packets.packet(session.alloc(), seq++, message));
+        }
+        session.changedUser(session.authenticator.user(), hello.collation(), hello.database());
+        session.writeLocal(
+            Packets.ok(session.alloc(), seq, session.lastStatus(), session.capabilities));
+      }
     }
-    session.changedUser(user, hello.collation(), hello.database());
-    session.writeLocal(
-        Packets.ok(session.alloc(), seq, session.lastStatus(), session.capabilities));
   }
 }

@@ -28,6 +28,14 @@ public final class ProxyMetrics {
   private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> pins = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, AtomicInteger> pinnedNow = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> failedLogins = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> logins = new ConcurrentHashMap<>();
+
+  /**
+   * Failed logins are counted per client address up to this many addresses, then under {@code
+   * source="other"}: a spray from many addresses cannot blow up the metric's cardinality.
+   */
+  static final int MAX_FAILED_LOGIN_SOURCES = 1000;
 
   public ProxyMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -74,6 +82,42 @@ public final class ProxyMetrics {
                 Counter.builder("mysqlpool.errors")
                     .description("Errors by kind")
                     .tag("kind", k)
+                    .register(registry))
+        .increment();
+  }
+
+  /** A login (or COM_CHANGE_USER) failed from this client address. */
+  public void failedLogin(String source) {
+    Counter c = failedLogins.get(source);
+    if (c == null) {
+      String label = failedLogins.size() < MAX_FAILED_LOGIN_SOURCES ? source : "other";
+      c =
+          failedLogins.computeIfAbsent(
+              label,
+              l ->
+                  Counter.builder("mysqlpool.frontend.failed.logins")
+                      .description("Failed client logins by source address")
+                      .tag("source", l)
+                      .register(registry));
+    }
+    c.increment();
+  }
+
+  /**
+   * A client logged in with this plugin, its password proven this way ({@code challenge}, {@code
+   * fast}, {@code full_tls}, {@code full_rsa}), over TLS or not.
+   */
+  public void login(String plugin, String path, boolean tls) {
+    String key = plugin + '/' + path + '/' + tls;
+    logins
+        .computeIfAbsent(
+            key,
+            k ->
+                Counter.builder("mysqlpool.frontend.logins")
+                    .description("Successful client logins by plugin, proof and transport")
+                    .tag("plugin", plugin)
+                    .tag("path", path)
+                    .tag("tls", Boolean.toString(tls))
                     .register(registry))
         .increment();
   }

@@ -36,10 +36,11 @@ public final class Capabilities {
   public static final int CLIENT_QUERY_ATTRIBUTES = 1 << 27;
 
   /**
-   * What the proxy can offer a client. Left out: SSL (no TLS toward clients yet), COMPRESS (would
-   * need a compression hop per side), QUERY_ATTRIBUTES (changes the COM_QUERY layout the proxy
-   * inspects), CONNECT_WITH_DB toward backends (the proxy sets the schema itself), and MariaDB's
-   * extended flags (CACHE_METADATA changes result layout).
+   * What the proxy can offer a client, TLS aside (SSL is added to the greeting when {@code
+   * frontend.tls} is on). Left out: COMPRESS (would need a compression hop per side),
+   * QUERY_ATTRIBUTES (changes the COM_QUERY layout the proxy inspects), CONNECT_WITH_DB toward
+   * backends (the proxy sets the schema itself), and MariaDB's extended flags (CACHE_METADATA
+   * changes result layout).
    */
   public static final int PROXY_SUPPORTED =
       CLIENT_LONG_PASSWORD

@@ -34,6 +34,16 @@ public final class ErrorCodes {
   /** ER_NOT_SUPPORTED_YET: a statement form the proxy cannot serve (e.g. KILL USER). */
   public static final int NOT_SUPPORTED_YET = 1235;
 
+  /**
+   * ER_SECURE_TRANSPORT_REQUIRED (MySQL 5.7+): a client without TLS while {@code frontend.tls.mode}
+   * is required.
+   */
+  public static final int SECURE_TRANSPORT_REQUIRED = 3159;
+
+  /** The wording of {@link #SECURE_TRANSPORT_REQUIRED}, as a MySQL server sends it. */
+  public static final String SECURE_TRANSPORT_REQUIRED_MESSAGE =
+      "Connections using insecure transport are prohibited while --require_secure_transport=ON.";
+
   /** ER_HANDSHAKE_ERROR. */
   public static final int HANDSHAKE_ERROR = 1043;
 

@@ -41,10 +41,8 @@ public record HandshakeResponse41(
     int collation = p.readUnsignedByte();
     p.skipBytes(23);
     if (!p.isReadable()) {
-      throw new IllegalArgumentException(
-          (caps & Capabilities.CLIENT_SSL) != 0
-              ? "client asked for TLS, which this proxy does not offer to clients; connect with ssl disabled"
-              : "handshake response has no user name");
+      // An SSLRequest has this length too; the login recognises it before parsing.
+      throw new IllegalArgumentException("handshake response has no user name");
     }
     String user = Packets.readStringNul(p);
     byte[] auth;

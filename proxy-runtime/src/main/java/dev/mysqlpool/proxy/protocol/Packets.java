@@ -79,6 +79,33 @@ public final class Packets {
     return finish(buf);
   }
 
+  /**
+   * An OK packet carrying an info string, length-encoded as MariaDB writes it whatever the client's
+   * capabilities (its clients read it so): the login's OK with MariaDB's certificate proof.
+   */
+  public static ByteBuf ok(
+      ByteBufAllocator alloc, int seq, int status, int clientCapabilities, byte[] info) {
+    if (info == null) {
+      return ok(alloc, seq, status, clientCapabilities);
+    }
+    ByteBuf buf = start(alloc, 16 + info.length, seq);
+    buf.writeByte(OK);
+    buf.writeByte(0); // affected rows
+    buf.writeByte(0); // last insert id
+    buf.writeShortLE(status);
+    buf.writeShortLE(0); // warnings
+    writeLenencInt(buf, info.length);
+    buf.writeBytes(info);
+    return finish(buf);
+  }
+
+  /** A packet around a payload built elsewhere (an authentication step). */
+  public static ByteBuf packet(ByteBufAllocator alloc, int seq, byte[] payload) {
+    ByteBuf buf = start(alloc, payload.length, seq);
+    buf.writeBytes(payload);
+    return finish(buf);
+  }
+
   /** An ERR packet as a MySQL server writes it (protocol 4.1 layout). */
   public static ByteBuf err(
       ByteBufAllocator alloc, int seq, int code, String sqlState, String message) {

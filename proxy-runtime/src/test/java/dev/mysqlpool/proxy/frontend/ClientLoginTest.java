@@ -63,6 +63,10 @@ class ClientLoginTest {
   }
 
   private Frontend frontend(int maxClients) {
+    return frontend(maxClients, 100);
+  }
+
+  private Frontend frontend(int maxClients, int maxPendingPerAddress) {
     ProxyConfig config =
         ConfigLoader.parse(
             """
@@ -72,9 +76,10 @@ class ClientLoginTest {
               - {name: app, password: app-secret}
             frontend:
               maxClientConnections: %d
+              maxPendingLoginsPerAddress: %d
               handshakeTimeout: 2s
             """
-                .formatted(maxClients),
+                .formatted(maxClients, maxPendingPerAddress),
             dir);
     metrics = new ProxyMetrics();
     // Never started: a login needs no backend connection, only the greeting given below.
@@ -88,8 +93,9 @@ class ClientLoginTest {
             45,
             ServerStatus.AUTOCOMMIT,
             "mysql_native_password");
+    // TLS needs a real socket (the TLS ITs); these logins run in clear text.
     return new Frontend(
-        config, Map.of("primary", pool), metrics, loop -> loop.newSucceededFuture(server));
+        config, Map.of("primary", pool), metrics, null, loop -> loop.newSucceededFuture(server));
   }
 
   private EmbeddedChannel connect() {
@@ -246,5 +252,58 @@ class ClientLoginTest {
     first.finishAndReleaseAll();
     second.finishAndReleaseAll();
     assertThat(frontend.clientConnections()).isZero();
+  }
+
+  @Test
+  void aPacketAnnouncingMoreThan8KiBBeforeLoginIsRefusedFromItsHeader() {
+    EmbeddedChannel ch = new EmbeddedChannel(limitedDecoder(), frontend.newLogin());
+    greeting(ch);
+    ByteBuf huge = Unpooled.buffer();
+    huge.writeMediumLE(ClientLogin.MAX_LOGIN_PACKET + 1).writeByte(1).writeZero(100);
+    ch.writeInbound(huge);
+    assertThat(reply(ch)).containsExactly(Packets.ERR, ErrorCodes.PACKET_TOO_LARGE, 2);
+    ch.runPendingTasks();
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(metrics.scrape())
+        .contains("mysqlpool_errors_total{kind=\"login_packet_too_large\"} 1.0");
+    ch.finishAndReleaseAll();
+  }
+
+  private static MySQLPacketDecoder limitedDecoder() {
+    MySQLPacketDecoder d = new MySQLPacketDecoder();
+    d.maxPayload(ClientLogin.MAX_LOGIN_PACKET);
+    return d;
+  }
+
+  @Test
+  void pastMaxPendingLoginsPerAddressANewClientGets1040AndALoggedInOneFreesItsPlace() {
+    frontend = frontend(100, 1);
+    EmbeddedChannel first = connect();
+    HandshakeV10 g = greeting(first);
+    EmbeddedChannel second = connect();
+    assertThat(reply(second)).containsExactly(Packets.ERR, ErrorCodes.TOO_MANY_CONNECTIONS, 0);
+    second.runPendingTasks();
+    assertThat(second.isOpen()).isFalse();
+    first.writeInbound(
+        response("app", nativeAnswer("app-secret", g.seed()), "mysql_native_password"));
+    assertThat(reply(first)).containsExactly(Packets.OK, 0, 2);
+    EmbeddedChannel third = connect();
+    greeting(third);
+    assertThat(third.isOpen()).as("the first one is no longer logging in").isTrue();
+    first.finishAndReleaseAll();
+    second.finishAndReleaseAll();
+    third.finishAndReleaseAll();
+  }
+
+  @Test
+  void anSslRequestWhileTlsIsDisabledIsABadHandshake() {
+    EmbeddedChannel ch = connect();
+    greeting(ch);
+    ByteBuf request = Packets.start(ByteBufAllocator.DEFAULT, 32, 1);
+    request.writeIntLE(CLIENT_CAPS | Capabilities.CLIENT_SSL).writeIntLE(1 << 24).writeByte(45);
+    request.writeZero(23);
+    ch.writeInbound(Packets.finish(request));
+    assertThat(reply(ch)).containsExactly(Packets.ERR, ErrorCodes.HANDSHAKE_ERROR, 2);
+    ch.finishAndReleaseAll();
   }
 }

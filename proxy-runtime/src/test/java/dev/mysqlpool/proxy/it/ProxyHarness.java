@@ -20,8 +20,20 @@ final class ProxyHarness implements AutoCloseable {
   }
 
   static ProxyHarness start(String host, int port, String extraYaml) {
+    return start(host, port, "127.0.0.1", "", extraYaml);
+  }
+
+  /**
+   * @param listenHost a loopback address to listen on (127.0.0.2 for clients that treat 127.0.0.1
+   *     as local and skip checks there)
+   * @param extraUsers more items of the users list, each a line " - {name: ..., ...}\n"
+   */
+  static ProxyHarness start(
+      String host, int port, String listenHost, String extraUsers, String extraYaml) {
     String yaml =
-        "listen: {host: 127.0.0.1, port: 0}\n"
+        "listen: {host: "
+            + listenHost
+            + ", port: 0}\n"
             + "admin: {host: 127.0.0.1, port: 0}\n"
             + "backends:\n  - {name: primary, host: "
             + host
@@ -33,6 +45,7 @@ final class ProxyHarness implements AutoCloseable {
             + ", password: "
             + EmbeddedMariaDb.APP_PASSWORD
             + "}\n"
+            + extraUsers
             + extraYaml;
     try {
       return new ProxyHarness(ProxyServer.start(ConfigLoader.parse(yaml, null)));

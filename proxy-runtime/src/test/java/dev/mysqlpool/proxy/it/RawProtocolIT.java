@@ -111,8 +111,8 @@ class RawProtocolIT {
       assertThat(first.greeting.seed()).hasSize(20);
       assertThat(first.greeting.authPlugin()).isEqualTo(NativePassword.PLUGIN_NAME);
       assertThat(first.greeting.capabilities() & RawClient.CLIENT_SSL)
-          .as("the proxy offers no TLS to clients yet")
-          .isZero();
+          .as("the proxy offers TLS by default (frontend.tls.mode: optional)")
+          .isNotZero();
 
       assertThat(first.greeting.connectionId())
           .as("the proxy numbers its own sessions")

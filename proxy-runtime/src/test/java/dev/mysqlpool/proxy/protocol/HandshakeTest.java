@@ -223,20 +223,6 @@ class HandshakeTest {
   }
 
   @Test
-  void sslRequestIsRejectedWithAHint() {
-    // An SSLRequest is exactly the first 32 bytes of a HandshakeResponse41, with CLIENT_SSL set.
-    ByteBuf p = response(CLIENT_CAPS | Capabilities.CLIENT_SSL, 32);
-    try {
-      assertThatThrownBy(() -> HandshakeResponse41.parse(p))
-          .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage(
-              "client asked for TLS, which this proxy does not offer to clients; connect with ssl disabled");
-    } finally {
-      p.release();
-    }
-  }
-
-  @Test
   void responseWithoutUserNameIsRejected() {
     ByteBuf p = response(CLIENT_CAPS, 32);
     try {

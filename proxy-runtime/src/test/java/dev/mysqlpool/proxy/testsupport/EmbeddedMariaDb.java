@@ -356,13 +356,40 @@ public final class EmbeddedMariaDb implements AutoCloseable {
       String db,
       String sql,
       String... extraArgs) {
+    return runCli(true, host, port, user, password, db, sql, extraArgs);
+  }
+
+  /**
+   * Like {@link #runCli(String, int, String, String, String, String, String...)}, but with the
+   * client's own TLS defaults, as a user runs it: TLS on, and the server's certificate verified
+   * (against a CA given in {@code extraArgs}, or else by MariaDB's password-based proof).
+   */
+  public CliResult runCliWithTlsDefaults(
+      String host,
+      int port,
+      String user,
+      String password,
+      String db,
+      String sql,
+      String... extraArgs) {
+    return runCli(false, host, port, user, password, db, sql, extraArgs);
+  }
+
+  private CliResult runCli(
+      boolean skipSsl,
+      String host,
+      int port,
+      String user,
+      String password,
+      String db,
+      String sql,
+      String... extraArgs) {
     List<String> cmd =
         new ArrayList<>(
             List.of(
                 cliBinary().toString(),
                 "--no-defaults",
                 "--batch",
-                "--skip-ssl",
                 "--protocol=TCP",
                 "--connect-timeout=10",
                 "-h",
@@ -371,6 +398,9 @@ public final class EmbeddedMariaDb implements AutoCloseable {
                 Integer.toString(port),
                 "-u",
                 user));
+    if (skipSsl) {
+      cmd.add("--skip-ssl");
+    }
     cmd.addAll(List.of(extraArgs));
     if (db != null) {
       cmd.add("--database=" + db);
