@@ -250,17 +250,32 @@ class ClientTlsIT {
   }
 
   /** Runs a python3 script; its stdout trimmed, or null when it failed. */
+  /**
+   * Runs a Python script with the first interpreter that can: the one on PATH (which may be a pyenv
+   * or venv Python without Debian's packages), then the system's, where python3-pymysql installs.
+   * Null when none ran it.
+   */
   private static String python(String script) throws Exception {
+    for (String interpreter : new String[] {"python3", "/usr/bin/python3"}) {
+      String out = python(interpreter, script);
+      if (out != null) {
+        return out;
+      }
+    }
+    return null;
+  }
+
+  private static String python(String interpreter, String script) throws Exception {
     Process p;
     try {
-      p = new ProcessBuilder("python3", "-c", script).redirectErrorStream(true).start();
+      p = new ProcessBuilder(interpreter, "-c", script).redirectErrorStream(true).start();
     } catch (java.io.IOException e) {
-      return null; // no python3 at all
+      return null; // no such interpreter
     }
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
       if (!out.contains("No module named")) {
-        System.err.println("python3 failed: " + out);
+        System.err.println(interpreter + " failed: " + out);
       }
       return null;
     }
