@@ -227,7 +227,7 @@ public final class Demo {
         " or, with nothing installed, the bundled client:",
         "   "
             + db.cliBinary()
-            + " --no-defaults --skip-ssl -h127.0.0.1 -P"
+            + " --no-defaults -h127.0.0.1 -P"
             + Names.MYSQL_PORT
             + " -u"
             + user
