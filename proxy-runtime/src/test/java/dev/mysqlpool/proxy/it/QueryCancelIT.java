@@ -8,7 +8,6 @@ import dev.mysqlpool.proxy.backend.PoolStats;
 import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
 import dev.mysqlpool.proxy.testsupport.LeakGuard;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
 import java.sql.Statement;
@@ -224,40 +223,15 @@ class QueryCancelIT {
   }
 
   private static int running(String marker) throws SQLException {
-    try (Connection root = db.rootConnection()) {
-      return scalar(
-          root,
-          "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%"
-              + marker
-              + "%' AND ID <> CONNECTION_ID()");
-    }
+    return ServerProbes.running(db, marker);
   }
 
-  /** Whether a direct connection can lock the row at once; it is unlocked again before return. */
   private static boolean rowLockFree() throws SQLException {
-    try (Connection c = db.appConnection();
-        Statement s = c.createStatement()) {
-      c.setAutoCommit(false);
-      try {
-        s.executeQuery("SELECT id FROM " + TABLE + " WHERE id = 1 FOR UPDATE NOWAIT").close();
-        return true;
-      } catch (SQLException e) {
-        if (e.getErrorCode() == 1205) { // lock wait timeout, which NOWAIT reports at once
-          return false;
-        }
-        throw e;
-      } finally {
-        c.rollback();
-      }
-    }
+    return ServerProbes.rowLockFree(db, TABLE);
   }
 
   private static int scalar(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return ServerProbes.scalar(c, sql);
   }
 
   private static Duration since(long nanos) {

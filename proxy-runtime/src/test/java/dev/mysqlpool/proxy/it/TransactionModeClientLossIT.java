@@ -194,40 +194,15 @@ class TransactionModeClientLossIT {
   }
 
   private static int running(String marker) throws SQLException {
-    try (Connection root = db.rootConnection()) {
-      return scalar(
-          root,
-          "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%"
-              + marker
-              + "%' AND ID <> CONNECTION_ID()");
-    }
+    return ServerProbes.running(db, marker);
   }
 
-  /** Whether a direct connection can lock the row at once; it is unlocked again before return. */
   private static boolean rowLockFree() throws SQLException {
-    try (Connection c = db.appConnection();
-        Statement s = c.createStatement()) {
-      c.setAutoCommit(false);
-      try {
-        s.executeQuery("SELECT id FROM " + TABLE + " WHERE id = 1 FOR UPDATE NOWAIT").close();
-        return true;
-      } catch (SQLException e) {
-        if (e.getErrorCode() == 1205) { // lock wait timeout, which NOWAIT reports at once
-          return false;
-        }
-        throw e;
-      } finally {
-        c.rollback();
-      }
-    }
+    return ServerProbes.rowLockFree(db, TABLE);
   }
 
   private static int scalar(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return ServerProbes.scalar(c, sql);
   }
 
   /** A client of the proxy that can be lost abruptly. */
