@@ -64,8 +64,36 @@ public final class ConfigFile {
    * @param name referenced by users; lower-case letters, digits and '-'
    * @param host host name or IP address
    * @param port MySQL port
+   * @param tls the proxy's TLS toward it; null keeps the proxy's default ({@code preferred})
+   * @param serverPublicKeyFile a pinned PEM RSA key of the server, or null
    */
-  public record Backend(String name, String host, int port) {}
+  public record Backend(
+      String name, String host, int port, BackendTls tls, String serverPublicKeyFile) {
+
+    /** A backend with the proxy's default TLS and no pinned key. */
+    public Backend(String name, String host, int port) {
+      this(name, host, port, null, null);
+    }
+  }
+
+  /**
+   * The {@code tls} of a backend.
+   *
+   * @param mode one of MySQL's ssl-mode names: disabled, preferred, required, verify-ca,
+   *     verify-identity
+   * @param caFile a PEM CA bundle file, or null
+   */
+  public record BackendTls(String mode, String caFile) {}
+
+  /**
+   * The {@code frontend.tls} section.
+   *
+   * @param mode disabled, optional or required
+   * @param certFile PEM certificate chain (tls.crt of a kubernetes.io/tls Secret), or null for a
+   *     self-signed certificate
+   * @param keyFile PEM private key (tls.key), null exactly when certFile is
+   */
+  public record FrontendTls(String mode, String certFile, String keyFile) {}
 
   /**
    * A user whose password is read from a file.
@@ -97,6 +125,9 @@ public final class ConfigFile {
     public Duration clientIdleTimeout;
     public Duration handshakeTimeout;
     public Duration tcpKeepAliveIdle;
+    public Integer maxPendingLogins;
+    public Integer maxPendingLoginsPerAddress;
+    public FrontendTls tls;
   }
 
   /** The {@code shutdown} section; null fields keep the proxy's defaults. */
@@ -175,6 +206,13 @@ public final class ConfigFile {
       m.put("name", backend.name());
       m.put("host", backend.host());
       m.put("port", backend.port());
+      if (backend.tls() != null) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        put(t, "mode", backend.tls().mode());
+        put(t, "caFile", backend.tls().caFile());
+        m.put("tls", t);
+      }
+      put(m, "serverPublicKeyFile", backend.serverPublicKeyFile());
       b.add(m);
     }
     root.put("backends", b);
@@ -207,6 +245,15 @@ public final class ConfigFile {
     put(f, "clientIdleTimeout", frontend.clientIdleTimeout);
     put(f, "handshakeTimeout", frontend.handshakeTimeout);
     put(f, "tcpKeepAliveIdle", frontend.tcpKeepAliveIdle);
+    put(f, "maxPendingLogins", frontend.maxPendingLogins);
+    put(f, "maxPendingLoginsPerAddress", frontend.maxPendingLoginsPerAddress);
+    if (frontend.tls != null) {
+      Map<String, Object> t = new LinkedHashMap<>();
+      put(t, "mode", frontend.tls.mode());
+      put(t, "certFile", frontend.tls.certFile());
+      put(t, "keyFile", frontend.tls.keyFile());
+      f.put("tls", t);
+    }
     putSection(root, "frontend", f);
 
     Map<String, Object> s = new LinkedHashMap<>();

@@ -22,7 +22,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Reads the proxy's YAML config and validates all of it at once: every problem is reported with its
@@ -31,8 +30,6 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
   public static final int DEFAULT_LISTEN_PORT = 6033;
   public static final int DEFAULT_ADMIN_PORT = 9090;
-
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
   private final List<String> problems = new ArrayList<>();
   private final Path baseDir;
@@ -112,7 +109,7 @@ public final class ConfigLoader {
               + " is also listen.port; give the admin HTTP endpoint its own port");
     }
 
-    List<Backend> backends = readBackends(top);
+    List<Backend> backends = new BackendSettings(this).backends(top);
     Pool pool =
         readPool(
             top.child(
@@ -136,37 +133,6 @@ public final class ConfigLoader {
     Obj s = top.child("shutdown", Set.of("drainTimeout"));
     Shutdown shutdown = new Shutdown(s.duration("drainTimeout", Duration.ofSeconds(30), true));
     return new ProxyConfig(listen, admin, backends, users, pool, frontend, shutdown);
-  }
-
-  private List<Backend> readBackends(Obj top) {
-    List<Backend> backends = new ArrayList<>();
-    List<Obj> items = top.list("backends", Set.of("name", "host", "port"));
-    if (items.isEmpty() && !top.has("backends")) {
-      problems.add(
-          "backends: required; list at least one server, e.g. backends: [{name: primary, host: db, port: 3306}]");
-    } else if (items.isEmpty()) {
-      problems.add("backends: empty; list at least one server with name, host and port");
-    }
-    Set<String> names = new HashSet<>();
-    for (Obj b : items) {
-      String name = b.requiredString("name");
-      if (name != null) {
-        if (!NAME.matcher(name).matches()) {
-          problems.add(
-              b.path("name")
-                  + ": '"
-                  + name
-                  + "' is not a valid name; use lower-case letters, digits and '-'");
-        } else if (!names.add(name)) {
-          problems.add(
-              b.path("name") + ": '" + name + "' is used twice; backend names must be unique");
-        }
-      }
-      String host = b.requiredString("host");
-      int port = b.port("port", 3306);
-      backends.add(new Backend(name, host, port));
-    }
-    return backends;
   }
 
   private List<User> readUsers(Obj top, List<Backend> backends) {
@@ -338,6 +304,32 @@ public final class ConfigLoader {
     problems.add(message);
   }
 
+  /**
+   * A readable file named by a field, as an absolute path (relative ones resolve against the
+   * config's folder); null when the field is absent, a problem when the file cannot be read.
+   */
+  String readableFile(Obj o, String field) {
+    String f = o.string(field, null);
+    if (f == null) {
+      return null;
+    }
+    Path p = resolve(f).toAbsolutePath();
+    if (readPasswordFiles) {
+      try {
+        Files.newInputStream(p).close();
+      } catch (IOException e) {
+        problems.add(
+            o.path(field)
+                + ": cannot read "
+                + p
+                + " ("
+                + e.getClass().getSimpleName()
+                + "); mount the Secret there or fix the path");
+      }
+    }
+    return p.toString();
+  }
+
   /** A path from the config file, resolved against the file's folder. */
   Path resolve(String file) {
     return baseDir == null ? Path.of(file) : baseDir.resolve(file);
@@ -441,6 +433,22 @@ public final class ConfigLoader {
         return def;
       }
       return v;
+    }
+
+    boolean bool(String key, boolean def) {
+      if (!has(key)) {
+        return def;
+      }
+      JsonNode n = node.get(key);
+      if (n.isBoolean()) {
+        return n.booleanValue();
+      }
+      String t = n.asText();
+      if (t.equals("true") || t.equals("false")) {
+        return Boolean.parseBoolean(t);
+      }
+      problems.add(path(key) + ": '" + t + "' is not a boolean; use true or false");
+      return def;
     }
 
     int port(String key, int def) {

@@ -5,9 +5,6 @@ import dev.mysqlpool.proxy.config.ProxyConfig.AuthPlugin;
 import dev.mysqlpool.proxy.config.ProxyConfig.Frontend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Tls;
 import dev.mysqlpool.proxy.config.ProxyConfig.TlsMode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 
@@ -79,8 +76,8 @@ final class FrontendSecurity {
                   + modeText
                   + "' is not a TLS mode; use disabled, optional or required");
     }
-    String certFile = file(t, "certFile");
-    String keyFile = file(t, "keyFile");
+    String certFile = loader.readableFile(t, "certFile");
+    String keyFile = loader.readableFile(t, "keyFile");
     if (mode == TlsMode.DISABLED && (t.has("certFile") || t.has("keyFile"))) {
       loader.problem(
           t.path(t.has("certFile") ? "certFile" : "keyFile")
@@ -109,27 +106,6 @@ final class FrontendSecurity {
         keyFile,
         minVersion,
         t.duration("reloadInterval", Tls.DEFAULT_RELOAD_INTERVAL, true));
-  }
-
-  /** A readable file named by a field, as an absolute path (relative to the config's folder). */
-  private String file(Obj o, String field) {
-    String f = o.string(field, null);
-    if (f == null) {
-      return null;
-    }
-    Path p = loader.resolve(f).toAbsolutePath();
-    try {
-      Files.newInputStream(p).close();
-    } catch (IOException e) {
-      loader.problem(
-          o.path(field)
-              + ": cannot read "
-              + p
-              + " ("
-              + e.getClass().getSimpleName()
-              + "); mount the Secret there or fix the path");
-    }
-    return p.toString();
   }
 
   AuthPlugin authPlugin(Obj o, String field, AuthPlugin def) {

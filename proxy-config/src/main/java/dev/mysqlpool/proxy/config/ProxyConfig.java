@@ -23,8 +23,87 @@ public record ProxyConfig(
   /** The HTTP port for /healthz, /readyz, /metrics and /stats. */
   public record Admin(String host, int port) {}
 
-  /** A MySQL or MariaDB server the proxy pools connections to. */
-  public record Backend(String name, String host, int port) {}
+  /**
+   * A MySQL or MariaDB server the proxy pools connections to.
+   *
+   * @param tls how the proxy's own connections to this server use TLS
+   * @param serverPublicKeyFile a PEM RSA public key of the server, pinned: {@code
+   *     caching_sha2_password} full authentication over plain TCP encrypts the password with it;
+   *     null: that path needs TLS (or {@code allowPublicKeyRetrieval})
+   * @param allowPublicKeyRetrieval whether, over plain TCP with no pinned key, the proxy may ask
+   *     the server for its key; off by default because anyone on the path can answer with their own
+   */
+  public record Backend(
+      String name,
+      String host,
+      int port,
+      BackendTls tls,
+      String serverPublicKeyFile,
+      boolean allowPublicKeyRetrieval) {
+
+    /** A backend with the default TLS mode ({@code preferred}), no pinned key. */
+    public Backend(String name, String host, int port) {
+      this(name, host, port, BackendTls.DEFAULT, null, false);
+    }
+  }
+
+  /**
+   * How the proxy uses TLS toward a backend; the modes are MySQL's {@code ssl-mode} names.
+   *
+   * @param caFile PEM CA certificates that sign the server's certificate (e.g. the RDS bundle);
+   *     null: the JVM's default trust store. Read only by the verifying modes.
+   * @param minVersion the oldest protocol accepted, {@code TLSv1.2} or {@code TLSv1.3}
+   */
+  public record BackendTls(BackendTlsMode mode, String caFile, String minVersion) {
+    /** TLS when the server offers it, no verification: MySQL's and PgBouncer's default. */
+    public static final BackendTls DEFAULT =
+        new BackendTls(BackendTlsMode.PREFERRED, null, Tls.DEFAULT_MIN_VERSION);
+  }
+
+  /** MySQL's {@code ssl-mode} values, as the proxy applies them to its backend connections. */
+  public enum BackendTlsMode {
+    /** Plain TCP even when the server offers TLS. */
+    DISABLED("disabled"),
+    /** TLS when the server offers it, else plain TCP; the certificate is not checked. */
+    PREFERRED("preferred"),
+    /** TLS or no connection; the certificate is not checked. */
+    REQUIRED("required"),
+    /** TLS, and the server's certificate must chain to the CA. */
+    VERIFY_CA("verify-ca"),
+    /** As verify-ca, and the certificate must name the backend's host. */
+    VERIFY_IDENTITY("verify-identity");
+
+    private final String configName;
+
+    BackendTlsMode(String configName) {
+      this.configName = configName;
+    }
+
+    /** The name in the config file. */
+    public String configName() {
+      return configName;
+    }
+
+    /** Whether a connection without TLS is refused. */
+    public boolean requiresTls() {
+      return this != DISABLED && this != PREFERRED;
+    }
+
+    /** Whether the server's certificate is checked against a CA. */
+    public boolean verifiesCertificate() {
+      return this == VERIFY_CA || this == VERIFY_IDENTITY;
+    }
+
+    /** The mode with this config name, or null. */
+    public static BackendTlsMode named(String name) {
+      for (BackendTlsMode m : values()) {
+        if (m.configName.equals(name)) {
+          return m;
+        }
+      }
+      return null;
+    }
+  }
 
   /**
    * A MySQL account clients log in to the proxy with, and the account the proxy uses toward its
