@@ -80,7 +80,7 @@ public final class RenderCommand {
                   : pool.getMetadata().getNamespace())
               + "/"
               + pool.getMetadata().getName();
-      Admission admission = Admission.of(pool, settings, pools, null);
+      Admission admission = Admission.of(pool, settings, pools, List.of());
       if (admission.plan() == null) {
         err.println(id + " is invalid:");
         MySQLPoolValidator.validate(pool).forEach(e -> err.println("  - " + e));

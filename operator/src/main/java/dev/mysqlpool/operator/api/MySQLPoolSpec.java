@@ -71,6 +71,10 @@ public class MySQLPoolSpec {
   public int replicas = 2;
 
   @JsonPropertyDescription(
+      "TLS between clients and the proxies: the mode and a kubernetes.io/tls Secret (cert-manager's). Left out: optional, with a self-signed certificate.")
+  public FrontendTlsSpec tls;
+
+  @JsonPropertyDescription(
       "Overrides of the proxy's pool settings. Leave fields out to let the operator derive them (maxConnections, idleTimeout, maxLifetime) or the proxy default them.")
   public Pool pool = new Pool();
 
@@ -175,6 +179,10 @@ public class MySQLPoolSpec {
     @JsonPropertyDescription(
         "The server's wait_timeout in seconds. pool.maxLifetime and pool.idleTimeout must stay below it, or the server closes connections the pool still trusts.")
     public int waitTimeoutSeconds = 28800;
+
+    @JsonPropertyDescription(
+        "TLS from the proxies to the writer: the mode (MySQL's ssl-mode names) and the CA to verify it against.")
+    public BackendTlsSpec tls;
   }
 
   /** A reference to the Secret of users and passwords. */

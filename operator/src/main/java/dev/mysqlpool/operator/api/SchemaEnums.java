@@ -34,4 +34,28 @@ final class SchemaEnums {
     @JsonProperty("internet-facing")
     INTERNET_FACING
   }
+
+  /** spec.tls.mode. */
+  enum FrontendTlsMode {
+    @JsonProperty("disabled")
+    DISABLED,
+    @JsonProperty("optional")
+    OPTIONAL,
+    @JsonProperty("required")
+    REQUIRED
+  }
+
+  /** spec.backend.tls.mode: MySQL's ssl-mode names. */
+  enum BackendTlsMode {
+    @JsonProperty("disabled")
+    DISABLED,
+    @JsonProperty("preferred")
+    PREFERRED,
+    @JsonProperty("required")
+    REQUIRED,
+    @JsonProperty("verify-ca")
+    VERIFY_CA,
+    @JsonProperty("verify-identity")
+    VERIFY_IDENTITY
+  }
 }

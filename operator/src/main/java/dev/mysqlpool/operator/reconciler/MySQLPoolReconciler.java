@@ -15,6 +15,7 @@ import dev.mysqlpool.operator.render.Admission;
 import dev.mysqlpool.operator.render.Plan;
 import dev.mysqlpool.operator.render.RenderSettings;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -137,6 +138,17 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
             ? null
             : Credentials.check(
                 pool.getSpec().fillOptionalSections(), secret, pool.getMetadata().getNamespace());
+    Admission.Check certificates =
+        pool.getSpec() == null || pool.getSpec().backend == null
+            ? null
+            : certificates(pool, context);
+    List<Admission.Check> found = new ArrayList<>();
+    if (credentials != null) {
+      found.add(credentials);
+    }
+    if (certificates != null) {
+      found.add(certificates);
+    }
     ScaleStep step = scaleStep(pool, previous);
     MySQLPool subject = pool;
     if (pool.getSpec() != null && step.replicas() != pool.getSpec().replicas) {
@@ -144,18 +156,22 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       subject = JSON.convertValue(pool, MySQLPool.class);
       subject.getSpec().replicas = step.replicas();
     }
-    Admission admission =
-        Admission.of(subject, settings, poolsOnSameWriter(pool, context), credentials);
+    Admission admission = Admission.of(subject, settings, poolsOnSameWriter(pool, context), found);
     for (Admission.Check c : admission.checks()) {
       conditions.set(c.type(), c.ok(), c.reason(), c.message());
     }
     if (admission.plan() == null) {
-      for (String type :
-          List.of(
-              Admission.SIZING_VALID,
-              Admission.TIMEOUTS_VALID,
-              Admission.CONFIG_ACCEPTED,
-              Admission.CREDENTIALS_FOUND)) {
+      List<String> unchecked =
+          new ArrayList<>(
+              List.of(
+                  Admission.SIZING_VALID,
+                  Admission.TIMEOUTS_VALID,
+                  Admission.CONFIG_ACCEPTED,
+                  Admission.CREDENTIALS_FOUND));
+      if (certificates != null) {
+        unchecked.add(Admission.CERTIFICATES_FOUND);
+      }
+      for (String type : unchecked) {
         conditions.unknown(type, "InvalidSpec", "not checked while the spec is invalid");
       }
       metrics.forget(rid);
@@ -189,8 +205,9 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
     if (admission.renders() && step.delay() != null) {
       control.rescheduleAfter(step.delay());
     }
-    if (credentials != null && !credentials.ok()) {
-      // Nothing watches the Secret: look again soon, so a Secret created later takes effect.
+    if (credentials != null && !credentials.ok() || certificates != null && !certificates.ok()) {
+      // Nothing watches Secrets or ConfigMaps: look again soon, so one created later (e.g. by
+      // cert-manager) takes effect.
       control.rescheduleAfter(CREDENTIALS_RETRY);
     }
     return control;
@@ -224,6 +241,32 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
         .inNamespace(pool.getMetadata().getNamespace())
         .withName(name)
         .get();
+  }
+
+  /**
+   * The CertificatesFound check of the TLS Secret and CA bundle the pool names, each read by name;
+   * null when it names none.
+   */
+  private static Admission.Check certificates(MySQLPool pool, Context<MySQLPool> context) {
+    MySQLPoolSpec spec = pool.getSpec().fillOptionalSections();
+    String ns = pool.getMetadata().getNamespace();
+    var client = context.getClient();
+    String tlsName = spec.tls == null ? null : spec.tls.secretName;
+    var ca = spec.backend.tls == null ? null : spec.backend.tls.ca;
+    if (tlsName == null && ca == null) {
+      return null;
+    }
+    Secret tlsSecret =
+        tlsName == null ? null : client.secrets().inNamespace(ns).withName(tlsName).get();
+    Secret caSecret =
+        ca == null || ca.secretName == null
+            ? null
+            : client.secrets().inNamespace(ns).withName(ca.secretName).get();
+    ConfigMap caConfigMap =
+        ca == null || ca.configMapName == null
+            ? null
+            : client.configMaps().inNamespace(ns).withName(ca.configMapName).get();
+    return Certificates.check(spec, tlsSecret, caSecret, caConfigMap, ns);
   }
 
   /**

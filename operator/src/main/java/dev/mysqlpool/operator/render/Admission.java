@@ -32,6 +32,7 @@ public record Admission(Plan plan, List<Check> checks, Check blocking) {
   public static final String TIMEOUTS_VALID = "TimeoutsValid";
   public static final String CONFIG_ACCEPTED = "ConfigAccepted";
   public static final String CREDENTIALS_FOUND = "CredentialsFound";
+  public static final String CERTIFICATES_FOUND = "CertificatesFound";
 
   /**
    * One check's outcome, as a condition.
@@ -56,10 +57,12 @@ public record Admission(Plan plan, List<Check> checks, Check blocking) {
    * @param settings the operator's settings
    * @param others the other pools the operator sees (any writer; this picks those on the same
    *     writer)
-   * @param credentials the Secret check, or null where no cluster is asked ({@code render})
+   * @param found the checks of the objects the pool references in the cluster (its Secret of users,
+   *     its TLS Secret and CA bundle), each of which blocks when it failed; empty where no cluster
+   *     is asked ({@code render})
    */
   public static Admission of(
-      MySQLPool pool, RenderSettings settings, List<MySQLPool> others, Check credentials) {
+      MySQLPool pool, RenderSettings settings, List<MySQLPool> others, List<Check> found) {
     List<Check> checks = new ArrayList<>();
     List<FieldError> errors = MySQLPoolValidator.validate(pool);
     if (!errors.isEmpty()) {
@@ -114,9 +117,7 @@ public record Admission(Plan plan, List<Check> checks, Check blocking) {
                   refused.stream().map(FieldError::toString).collect(Collectors.joining("; ")),
                   true));
     }
-    if (credentials != null) {
-      checks.add(credentials);
-    }
+    checks.addAll(found);
     Check blocking = checks.stream().filter(c -> !c.ok() && c.blocks()).findFirst().orElse(null);
     return new Admission(plan, List.copyOf(checks), blocking);
   }

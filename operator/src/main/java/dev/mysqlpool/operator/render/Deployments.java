@@ -1,5 +1,7 @@
 package dev.mysqlpool.operator.render;
 
+import dev.mysqlpool.operator.api.BackendTlsSpec;
+import dev.mysqlpool.operator.api.FrontendTlsSpec;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.common.Names;
 import dev.mysqlpool.operator.validation.Sizing;
@@ -18,6 +20,8 @@ import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeProjection;
+import io.fabric8.kubernetes.api.model.VolumeProjectionBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import java.util.ArrayList;
@@ -33,12 +37,26 @@ import java.util.TreeMap;
  */
 public final class Deployments {
   /**
-   * Heap at 40% of the container's memory: Netty's direct buffers may take as much again (the JVM
-   * caps direct memory at the heap size), and the rest is metaspace, threads and the OS. The proxy
-   * image uses the same setting.
+   * Heap at 40% of the container's memory limit, Netty's direct buffers capped at {@link
+   * #DIRECT_MEMORY_PERCENT}; the remaining 35% holds metaspace, code cache, thread stacks, GC
+   * structures and the C heap (TLS included). Without an explicit cap the JVM lets direct memory
+   * grow as large as the heap, and 80% leaves too little for the rest. docs/sizing.md explains the
+   * split.
    */
   static final String PROXY_JVM_OPTIONS =
       "-XX:MaxRAMPercentage=40 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp";
+
+  /** Direct (off-heap) memory as a share of the container's memory limit. */
+  static final int DIRECT_MEMORY_PERCENT = 25;
+
+  /**
+   * The direct memory cap without a memory limit to derive it from: the proxy image's default, 25%
+   * of the default 512Mi limit.
+   */
+  static final long DEFAULT_DIRECT_MEMORY_MIB = 128;
+
+  /** The smallest direct memory cap rendered: Netty's pooled allocator needs a few chunks. */
+  static final long MIN_DIRECT_MEMORY_MIB = 32;
 
   /** The proxy's user and group; any non-root id works, the image must not need root. */
   public static final long PROXY_UID = 10001;
@@ -159,7 +177,7 @@ public final class Deployments {
             // The root file system is read-only: the JVM's and Netty's scratch files go to the /tmp
             // volume.
             .withName("JAVA_TOOL_OPTIONS")
-            .withValue(PROXY_JVM_OPTIONS)
+            .withValue(jvmOptions(resources(spec)))
             .endEnv()
             .addNewPort()
             .withName(Names.MYSQL_PORT_NAME)
@@ -174,7 +192,7 @@ public final class Deployments {
             .withStartupProbe(probe("/healthz", 2, 30))
             .withLivenessProbe(probe("/healthz", 10, 3))
             .withReadinessProbe(probe("/readyz", 5, 2))
-            .withResources(spec.pod.resources != null ? spec.pod.resources : defaultResources())
+            .withResources(resources(spec))
             .addNewVolumeMount()
             .withName(CONFIG_VOLUME)
             .withMountPath(Names.CONFIG_DIR)
@@ -204,6 +222,33 @@ public final class Deployments {
     return c.build();
   }
 
+  /** The container's resources: the user's, or the defaults. */
+  static ResourceRequirements resources(MySQLPoolSpec spec) {
+    return spec.pod.resources != null ? spec.pod.resources : defaultResources();
+  }
+
+  /** The JVM options of a container with {@code resources}: the direct memory cap derived. */
+  static String jvmOptions(ResourceRequirements resources) {
+    return PROXY_JVM_OPTIONS + " -XX:MaxDirectMemorySize=" + directMemoryMib(resources) + "m";
+  }
+
+  /**
+   * {@link #DIRECT_MEMORY_PERCENT} of the memory limit in MiB, at least {@link
+   * #MIN_DIRECT_MEMORY_MIB}; {@link #DEFAULT_DIRECT_MEMORY_MIB} when there is no limit.
+   */
+  static long directMemoryMib(ResourceRequirements resources) {
+    Quantity limit =
+        resources == null || resources.getLimits() == null
+            ? null
+            : resources.getLimits().get("memory");
+    if (limit == null) {
+      return DEFAULT_DIRECT_MEMORY_MIB;
+    }
+    long mib = limit.getNumericalAmount().longValue() / (1024 * 1024);
+    mib = mib * DIRECT_MEMORY_PERCENT / 100;
+    return Math.max(MIN_DIRECT_MEMORY_MIB, mib);
+  }
+
   static Probe probe(String path, int periodSeconds, int failureThreshold) {
     return new ProbeBuilder()
         .withNewHttpGet()
@@ -219,7 +264,8 @@ public final class Deployments {
   }
 
   /**
-   * One read-only projected volume: the config file and the password files next to it, mode 0440.
+   * One read-only projected volume: the config file, the password files and the TLS files next to
+   * it, mode 0440.
    */
   static List<Volume> volumes(Plan plan) {
     MySQLPoolSpec spec = plan.spec();
@@ -244,6 +290,7 @@ public final class Deployments {
             .withItems(passwordFiles)
             .endSecret()
             .endSource()
+            .addAllToSources(tlsSources(spec))
             .endProjected()
             .build();
     Volume tmp =
@@ -254,6 +301,45 @@ public final class Deployments {
             .endEmptyDir()
             .build();
     return List.of(config, tmp);
+  }
+
+  /**
+   * The certificate and key of spec.tls and the CA bundle of spec.backend.tls, as more sources of
+   * the same projected volume: the kubelet swaps a projected volume's files all at once when a
+   * source changes, so the proxy never reads a new certificate with an old key. Only names go into
+   * the pod template, never contents, so a renewed certificate does not roll the pods.
+   */
+  static List<VolumeProjection> tlsSources(MySQLPoolSpec spec) {
+    List<VolumeProjection> sources = new ArrayList<>();
+    if (spec.tls != null && spec.tls.secretName != null) {
+      sources.add(
+          new VolumeProjectionBuilder()
+              .withNewSecret()
+              .withName(spec.tls.secretName)
+              .withItems(
+                  new KeyToPath(
+                      FrontendTlsSpec.CERT_KEY,
+                      null,
+                      FrontendTlsSpec.DIR + "/" + FrontendTlsSpec.CERT_KEY),
+                  new KeyToPath(
+                      FrontendTlsSpec.KEY_KEY,
+                      null,
+                      FrontendTlsSpec.DIR + "/" + FrontendTlsSpec.KEY_KEY))
+              .endSecret()
+              .build());
+    }
+    BackendTlsSpec.CaSource ca = spec.backend.tls == null ? null : spec.backend.tls.ca;
+    if (ca != null) {
+      KeyToPath item = new KeyToPath(ca.key, null, ProxyConfigs.caFile(ca));
+      VolumeProjectionBuilder b = new VolumeProjectionBuilder();
+      if (ca.secretName != null) {
+        b.withNewSecret().withName(ca.secretName).withItems(item).endSecret();
+      } else {
+        b.withNewConfigMap().withName(ca.configMapName).withItems(item).endConfigMap();
+      }
+      sources.add(b.build());
+    }
+    return sources;
   }
 
   static ResourceRequirements defaultResources() {

@@ -1,5 +1,7 @@
 package dev.mysqlpool.operator.render;
 
+import dev.mysqlpool.operator.api.BackendTlsSpec;
+import dev.mysqlpool.operator.api.FrontendTlsSpec;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.common.Names;
 import dev.mysqlpool.operator.validation.FieldError;
@@ -82,7 +84,9 @@ public final class ProxyConfigs {
     f.listen.port = Names.MYSQL_PORT;
     f.admin.host = "0.0.0.0";
     f.admin.port = Names.ADMIN_PORT;
-    f.backends.add(new ConfigFile.Backend(BACKEND_NAME, spec.backend.host, spec.backend.port));
+    f.backends.add(
+        new ConfigFile.Backend(
+            BACKEND_NAME, spec.backend.host, spec.backend.port, backendTls(spec), null));
     for (MySQLPoolSpec.User u : spec.credentials.users) {
       f.users.add(new ConfigFile.User(u.name, Names.PASSWORD_DIR + "/" + u.name, u.backendUser));
     }
@@ -102,8 +106,43 @@ public final class ProxyConfigs {
     f.frontend.clientIdleTimeout = plan.timeouts().clientIdleTimeout();
     f.frontend.handshakeTimeout = Durations.parse(spec.frontend.handshakeTimeout);
     f.frontend.tcpKeepAliveIdle = plan.timeouts().tcpKeepAliveIdle();
+    f.frontend.tls = frontendTls(spec);
     f.shutdown.drainTimeout = plan.timeouts().drainTimeout();
     return f;
+  }
+
+  /**
+   * The files of spec.tls's Secret, where the pod's projected volume puts them (Deployments); null
+   * keeps the proxy's default, optional with a self-signed certificate. The paths never change, so
+   * a renewed certificate changes neither this file nor the pod template: the proxy re-reads the
+   * files.
+   */
+  static ConfigFile.FrontendTls frontendTls(MySQLPoolSpec spec) {
+    FrontendTlsSpec t = spec.tls;
+    if (t == null) {
+      return null;
+    }
+    if (t.secretName == null) {
+      return new ConfigFile.FrontendTls(t.mode, null, null);
+    }
+    return new ConfigFile.FrontendTls(
+        t.mode,
+        FrontendTlsSpec.DIR + "/" + FrontendTlsSpec.CERT_KEY,
+        FrontendTlsSpec.DIR + "/" + FrontendTlsSpec.KEY_KEY);
+  }
+
+  /** spec.backend.tls with the CA's file, or null for the proxy's default (preferred). */
+  static ConfigFile.BackendTls backendTls(MySQLPoolSpec spec) {
+    BackendTlsSpec t = spec.backend.tls;
+    if (t == null) {
+      return null;
+    }
+    return new ConfigFile.BackendTls(t.mode, t.ca == null ? null : caFile(t.ca));
+  }
+
+  /** The CA bundle's file, relative to the config file's folder: named like its key. */
+  static String caFile(BackendTlsSpec.CaSource ca) {
+    return BackendTlsSpec.DIR + "/" + ca.key;
   }
 
   /**
@@ -117,7 +156,11 @@ public final class ProxyConfigs {
     String section = m.group(1);
     String field = m.group(5);
     switch (section) {
-      case "pool", "frontend", "shutdown":
+      case "frontend":
+        return "tls".equals(field)
+            ? "spec.tls"
+            : "spec.frontend" + (field == null ? "" : "." + field);
+      case "pool", "shutdown":
         return "spec." + section + (field == null ? "" : "." + field);
       case "backends":
         return "spec.backend" + (field == null || field.equals("name") ? "" : "." + field);

@@ -81,6 +81,7 @@ public final class MySQLPoolValidator {
     pool(spec.pool, errors);
     durations(spec, errors);
     service(spec.service, errors);
+    TlsRules.check(spec, errors);
     pod(spec, errors);
     return errors;
   }

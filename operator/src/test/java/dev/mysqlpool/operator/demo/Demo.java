@@ -113,7 +113,7 @@ public final class Demo {
     pool.getSpec().backend.host = db.host();
     pool.getSpec().backend.port = db.port();
     pool.getSpec().backend.maxConnections = maxConnections(db);
-    Admission admission = Admission.of(pool, RenderSettings.defaults(), List.of(), null);
+    Admission admission = Admission.of(pool, RenderSettings.defaults(), List.of(), List.of());
     if (!admission.renders()) {
       throw new IllegalStateException(
           "the operator would refuse the demo pool: "

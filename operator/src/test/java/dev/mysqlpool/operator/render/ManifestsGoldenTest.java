@@ -2,6 +2,8 @@ package dev.mysqlpool.operator.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mysqlpool.operator.api.BackendTlsSpec;
+import dev.mysqlpool.operator.api.FrontendTlsSpec;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.testing.Fixtures;
@@ -55,9 +57,23 @@ class ManifestsGoldenTest {
                   s.service.nlbIdleTimeoutSeconds = 600;
                   s.service.deregistrationDelaySeconds = 60;
                   s.service.sourceRanges.add("203.0.113.0/24");
+                  s.tls = new FrontendTlsSpec();
+                  s.tls.mode = "required";
+                  s.tls.secretName = "orders-pool-tls";
                   s.service.annotations.put(
                       "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags",
                       "team=orders");
+                }),
+        Arguments.of(
+            "backend-verify-identity-rds-ca",
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.backend.tls = new BackendTlsSpec();
+                  s.backend.tls.mode = "verify-identity";
+                  s.backend.tls.ca = new BackendTlsSpec.CaSource();
+                  s.backend.tls.ca.configMapName = "rds-ca";
+                  s.backend.tls.ca.key = "global-bundle.pem";
+                  s.tls = new FrontendTlsSpec();
                 }),
         Arguments.of(
             "clamped-override-custom-pod",

@@ -37,7 +37,7 @@ class WriterBudgetTest {
   void aNewPoolThatWouldOversubscribeItsWriterIsBlockedAndSaysWhy() {
     MySQLPool orders = applied(big("orders", "db.example"), 100, 404);
     MySQLPool billing = big("billing", "DB.example");
-    Admission a = Admission.of(billing, RenderSettings.defaults(), List.of(orders), null);
+    Admission a = Admission.of(billing, RenderSettings.defaults(), List.of(orders), List.of());
     assertThat(a.renders()).isFalse();
     assertThat(a.blocking().reason()).isEqualTo("WriterOversubscribed");
     assertThat(a.blocking().message())
@@ -53,7 +53,7 @@ class WriterBudgetTest {
   void aPoolThatDoesNotGrowKeepsApplyingWithTheConditionFalse() {
     MySQLPool orders = applied(big("orders", "db.example"), 100, 404);
     MySQLPool billing = applied(big("billing", "db.example"), 100, 404);
-    Admission a = Admission.of(orders, RenderSettings.defaults(), List.of(billing), null);
+    Admission a = Admission.of(orders, RenderSettings.defaults(), List.of(billing), List.of());
     assertThat(a.renders()).as("shrinking or staying never makes the sum worse").isTrue();
     Admission.Check sizing =
         a.checks().stream().filter(c -> c.type().equals(Admission.SIZING_VALID)).findFirst().get();
@@ -66,7 +66,7 @@ class WriterBudgetTest {
     // An older operator wrote 4 pods x 100 = 400; the same proxies hold 404 on the server.
     MySQLPool orders = applied(big("orders", "db.example"), 100, 400);
     MySQLPool billing = applied(big("billing", "db.example"), 100, 400);
-    Admission a = Admission.of(orders, RenderSettings.defaults(), List.of(billing), null);
+    Admission a = Admission.of(orders, RenderSettings.defaults(), List.of(billing), List.of());
     assertThat(a.renders()).isTrue();
     assertThat(a.checks().get(1).message())
         .contains("808 connections")
@@ -81,14 +81,14 @@ class WriterBudgetTest {
                     big("billing", "other.example"),
                     RenderSettings.defaults(),
                     List.of(orders),
-                    null)
+                    List.of())
                 .renders())
         .isTrue();
     MySQLPool small = Fixtures.pool();
     small.getMetadata().setName("small");
     small.getSpec().backend.host = "db.example";
     MySQLPool ordersSmall = applied(Fixtures.pool(s -> s.backend.host = "db.example"), 50, 204);
-    Admission a = Admission.of(small, RenderSettings.defaults(), List.of(ordersSmall), null);
+    Admission a = Admission.of(small, RenderSettings.defaults(), List.of(ordersSmall), List.of());
     assertThat(a.renders()).isTrue();
     assertThat(a.checks().get(1).ok()).as("204 + 204 fit 480").isTrue();
   }
