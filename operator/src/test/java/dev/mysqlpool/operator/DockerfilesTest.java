@@ -81,6 +81,26 @@ class DockerfilesTest {
   }
 
   @Test
+  void theProxyImageCapsDirectMemoryExplicitly() {
+    Matcher env =
+        Pattern.compile("(?m)^ENV JAVA_TOOL_OPTIONS=\"([^\"]*)\"")
+            .matcher(Fixtures.read("proxy-runtime/Dockerfile"));
+    assertThat(env.find()).as("proxy-runtime/Dockerfile sets JAVA_TOOL_OPTIONS").isTrue();
+    Matcher direct = Pattern.compile("-XX:MaxDirectMemorySize=(\\d+)m").matcher(env.group(1));
+    assertThat(direct.find())
+        .as("Netty's direct buffers are capped by the image, not left to default to the heap size")
+        .isTrue();
+    Matcher heap = Pattern.compile("-XX:MaxRAMPercentage=(\\d+)").matcher(env.group(1));
+    assertThat(heap.find()).isTrue();
+    long defaultLimitMib = 512;
+    assertThat(
+            defaultLimitMib * Integer.parseInt(heap.group(1)) / 100
+                + Long.parseLong(direct.group(1)))
+        .as("heap + direct fit the operator's default 512Mi limit with a third to spare")
+        .isLessThanOrEqualTo(defaultLimitMib * 2 / 3);
+  }
+
+  @Test
   void theReadmeBuildsAndPushesTheImagesTheChartAndOperatorUse() {
     String version = System.getProperty("project.version", "").replace("-SNAPSHOT", "");
     String readme = Fixtures.read("README.md");

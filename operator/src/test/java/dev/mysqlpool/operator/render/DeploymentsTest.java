@@ -7,10 +7,14 @@ import dev.mysqlpool.operator.testing.Fixtures;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The Deployment's safety properties, stated one by one next to the golden files. */
 class DeploymentsTest {
@@ -156,5 +160,49 @@ class DeploymentsTest {
     assertThat(proxy(render()).getCommand())
         .containsExactly(
             "java", "-jar", "/app/proxy-runtime.jar", "--config", "/etc/mysqlpool/proxy.yaml");
+  }
+
+  @ParameterizedTest(name = "limit {0}: -XX:MaxDirectMemorySize={1}m")
+  @CsvSource({"512Mi, 128", "1Gi, 256", "2G, 476", "256Mi, 64", "100Mi, 32"})
+  void directMemoryIsAQuarterOfTheMemoryLimitSoHeapAndDirectLeaveRoomForTheRest(
+      String limit, long directMib) {
+    Container c =
+        proxy(
+            render(
+                s ->
+                    s.pod.resources =
+                        new ResourceRequirementsBuilder()
+                            .addToLimits("memory", new Quantity(limit))
+                            .build()));
+    String options = c.getEnv().get(0).getValue();
+    assertThat(c.getEnv().get(0).getName()).isEqualTo("JAVA_TOOL_OPTIONS");
+    assertThat(options)
+        .contains("-XX:MaxRAMPercentage=40")
+        .contains("-XX:MaxDirectMemorySize=" + directMib + "m");
+    long limitMib = new Quantity(limit).getNumericalAmount().longValue() >> 20;
+    if (limitMib >= 256) {
+      assertThat(limitMib * 40 / 100 + directMib)
+          .as("heap + direct leave at least a third of the limit for metaspace, threads, the OS")
+          .isLessThanOrEqualTo(limitMib * 2 / 3);
+    }
+  }
+
+  @Test
+  void withoutAMemoryLimitDirectMemoryKeepsTheImagesDefault() {
+    Container c =
+        proxy(
+            render(
+                s ->
+                    s.pod.resources =
+                        new ResourceRequirementsBuilder()
+                            .addToRequests("memory", new Quantity("4Gi"))
+                            .build()));
+    assertThat(c.getEnv().get(0).getValue()).endsWith("-XX:MaxDirectMemorySize=128m");
+    assertThat(Fixtures.read("proxy-runtime/Dockerfile"))
+        .as("the image's default is the same figure, for the default 512Mi limit")
+        .contains("-XX:MaxDirectMemorySize=128m");
+    assertThat(proxy(render()).getEnv().get(0).getValue())
+        .as("the default resources: limit 512Mi")
+        .endsWith("-XX:MaxDirectMemorySize=128m");
   }
 }
