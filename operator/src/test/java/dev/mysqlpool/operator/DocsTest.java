@@ -34,7 +34,8 @@ class DocsTest {
           && p.getActualTypeArguments()[0] instanceof Class<?> e
           && e.getEnclosingClass() == MySQLPoolSpec.class) {
         out.addAll(fields(e, path + "[]."));
-      } else if (t.getEnclosingClass() == MySQLPoolSpec.class) {
+      } else if (t.getEnclosingClass() == MySQLPoolSpec.class
+          || t.getPackage() == MySQLPoolSpec.class.getPackage()) {
         out.addAll(fields(t, path + "."));
       } else {
         out.add(path);
@@ -57,7 +58,9 @@ class DocsTest {
             "pool.maxLifetime",
             "service.sourceRanges",
             "pod.resources",
-            "replicas");
+            "replicas",
+            "tls.secretName",
+            "backend.tls.ca.configMapName");
     List<String> missing = fields.stream().filter(f -> !table.contains("`" + f + "`")).toList();
     assertThat(missing)
         .withFailMessage("operator/README.md's MySQLPool table lacks %s", missing)

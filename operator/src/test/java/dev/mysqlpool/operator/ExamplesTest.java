@@ -91,6 +91,15 @@ class ExamplesTest {
         for (var u : pool.getSpec().credentials.users) {
           Files.writeString(users.resolve(u.name), "secret\n");
         }
+        // The TLS files the pod would mount (the proxy opens them at start).
+        for (String mounted : List.of("tls/tls.crt", "tls/tls.key", "backend-ca/ca.crt")) {
+          Files.createDirectories(users.getParent().resolve(mounted).getParent());
+          Files.writeString(users.getParent().resolve(mounted), "pem\n");
+        }
+        var ca = pool.getSpec().backend.tls == null ? null : pool.getSpec().backend.tls.ca;
+        if (ca != null) {
+          Files.writeString(users.getParent().resolve("backend-ca").resolve(ca.key), "pem\n");
+        }
         var proxyPool = ConfigLoader.parse(ProxyConfigs.yaml(plan), users.getParent()).pool();
         assertThat(proxyPool.maxConnections())
             .as(id + ": the proxy reads the sized pool")
@@ -102,7 +111,7 @@ class ExamplesTest {
     }
     assertThat(pools)
         .as("the documented examples")
-        .contains("orders", "catalog", "reports", "payments", "carts");
+        .contains("orders", "catalog", "reports", "payments", "carts", "checkout");
   }
 
   @Test
@@ -119,6 +128,17 @@ class ExamplesTest {
     assertThat(byName.get("carts").getSpec().pool.mode)
         .as("an example of transaction mode")
         .isEqualTo("transaction");
+    MySQLPool checkout = byName.get("checkout");
+    assertThat(checkout.getSpec().service.scheme).isEqualTo("internet-facing");
+    assertThat(checkout.getSpec().tls.mode)
+        .as("internet-facing and TLS-only")
+        .isEqualTo("required");
+    assertThat(checkout.getSpec().backend.tls.mode).isEqualTo("verify-identity");
+    JsonNode certificate = docs(EXAMPLES.resolve("tls-pool.yaml")).get(0);
+    assertThat(certificate.path("kind").asText()).isEqualTo("Certificate");
+    assertThat(certificate.at("/spec/secretName").asText())
+        .as("the Certificate writes the Secret the pool mounts")
+        .isEqualTo(checkout.getSpec().tls.secretName);
     assertThat(Plan.of(byName.get("payments"), RenderSettings.defaults()).sizing().source())
         .isEqualTo("Overridden");
   }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.mysqlpool.operator.MySQLPoolOperator;
+import dev.mysqlpool.operator.api.BackendTlsSpec;
+import dev.mysqlpool.operator.api.FrontendTlsSpec;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.render.RenderSettings;
 import dev.mysqlpool.operator.testing.Fixtures;
@@ -221,6 +223,27 @@ class MySQLPoolE2E {
     assertThatThrownBy(() -> admin.resource(badCidr).create())
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining("spec.service.sourceRanges[0]");
+    MySQLPool caWithoutVerification =
+        Fixtures.pool(
+            s -> {
+              s.backend.tls = new BackendTlsSpec();
+              s.backend.tls.mode = "required";
+              s.backend.tls.ca = new BackendTlsSpec.CaSource();
+              s.backend.tls.ca.configMapName = "rds-ca";
+            });
+    assertThatThrownBy(() -> admin.resource(caWithoutVerification).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("ca is used only with mode verify-ca or verify-identity");
+    MySQLPool certificateWithTlsOff =
+        Fixtures.pool(
+            s -> {
+              s.tls = new FrontendTlsSpec();
+              s.tls.mode = "disabled";
+              s.tls.secretName = "orders-pool-tls";
+            });
+    assertThatThrownBy(() -> admin.resource(certificateWithTlsOff).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("secretName is not used with mode disabled");
   }
 
   @Test
