@@ -43,11 +43,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles a MySQLPool: validates it, sizes it, derives and checks its timeout chain, reads its
- * Secret by name, and only when all of that holds runs the workflow of dependents (ConfigMap,
- * ServiceAccount, Service, Deployment, PDB) and writes the connection Secret. A bad spec or a
- * missing Secret never throws: it becomes a condition and an Event, and the objects already running
- * keep their last good state. No informer caches Secrets; a pool whose Secret is missing looks
- * again every {@link #CREDENTIALS_RETRY}, so one that arrives late is picked up by itself.
+ * Secret of users and the TLS Secret and CA bundle it names by name, and only when all of that
+ * holds runs the workflow of dependents (ConfigMap, ServiceAccount, Service, Deployment, PDB) and
+ * writes the connection Secret. A bad spec or a missing Secret never throws: it becomes a condition
+ * and an Event, and the objects already running keep their last good state. No informer caches
+ * Secrets; a pool whose Secret (or CA ConfigMap) is missing looks again every {@link
+ * #CREDENTIALS_RETRY}, so one that arrives late is picked up by itself.
  */
 @Workflow(
     explicitInvocation = true,
