@@ -71,6 +71,8 @@ final class ProxyProcess implements AutoCloseable {
       List<String> extraJvmFlags) {
     int port = EmbeddedMariaDb.freePort();
     int adminPort = EmbeddedMariaDb.freePort();
+    // The backend leg is plain TCP, stated rather than left to the default (preferred, which
+    // would encrypt against a server that offers TLS): the direct and HAProxy baselines are plain.
     String config =
         "listen: {host: 127.0.0.1, port: "
             + port
@@ -80,7 +82,7 @@ final class ProxyProcess implements AutoCloseable {
             + "}\n"
             + "backends:\n  - {name: primary, host: 127.0.0.1, port: "
             + db.port()
-            + "}\n"
+            + ", tls: {mode: disabled}}\n"
             + "users:\n  - {name: "
             + EmbeddedMariaDb.APP_USER
             + ", password: "
