@@ -95,6 +95,29 @@ class BackendFullAuthenticationTest {
   }
 
   @Test
+  void verifyCaFindsTheIssuerInABundleOfManyCas(@TempDir Path dir) throws Exception {
+    // The RDS bundle holds dozens of CAs; every one is a trust anchor, wherever it sits.
+    StringBuilder bundle = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      if (i == 23) {
+        bundle.append(Files.readString(CA.writeCaPem(dir.resolve("ours.pem"))));
+      }
+      bundle.append(
+          Files.readString(TestPki.authority("region-" + i).writeCaPem(dir.resolve(i + ".pem"))));
+    }
+    Path caFile = Files.writeString(dir.resolve("bundle.pem"), bundle);
+    try (FakeMySql8 fake = FakeMySql8.start(FakeMySql8.GREET_CACHING_SHA2, true, serverTls)) {
+      Backend backend =
+          backend(fake, new BackendTls(BackendTlsMode.VERIFY_CA, caFile.toString(), "TLSv1.2"));
+      loginQueryResetPing(group, backend, fake, PASSWORD, CLASSIC_CLIENT);
+
+      assertThat(fake.sessions.get(0).transcript())
+          .withFailMessage("a login over TLS: %s", fake.sessions.get(0).transcript())
+          .contains("C1 SSLRequest", "S4 OK");
+    }
+  }
+
+  @Test
   void overPlainTcpAPinnedKeyEncryptsThePasswordWithoutAskingTheServerForOne(@TempDir Path dir)
       throws Exception {
     Path keyFile = Files.writeString(dir.resolve("public_key.pem"), FakeMySql8.publicKeyPem());
