@@ -20,9 +20,9 @@ import java.util.Map;
  * plain through the proxy and against TLS direct to the server, in one run on one server.
  *
  * <p>The shared server runs without TLS, so this section starts its own, with a certificate from a
- * CA made here, and its own {@code sbtest1}. Four targets, rounds interleaved: direct plain,
- * direct TLS, the proxy in plain TCP on both legs, and the proxy with TLS on both legs (the client
- * asks for it, {@code backends[].tls.mode: preferred} encrypts the backend leg), which is what a
+ * CA made here, and its own {@code sbtest1}. Four targets, rounds interleaved: direct plain, direct
+ * TLS, the proxy in plain TCP on both legs, and the proxy with TLS on both legs (the client asks
+ * for it, {@code backends[].tls.mode: preferred} encrypts the backend leg), which is what a
  * deployment with TLS everywhere runs. Clients use MariaDB Connector/J with {@code sslMode=trust}
  * (encryption without verification, so the figure is the cost of TLS, not of a trust store).
  */
@@ -87,8 +87,13 @@ final class TlsRatio {
     LoadGenerator gen = new LoadGenerator(o.rows());
     for (Target t : targets) {
       gen.run(
-          url(t), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD, Workload.POINT_SELECT,
-          clients, o.warmup() * 1000L, 1);
+          url(t),
+          EmbeddedMariaDb.APP_USER,
+          EmbeddedMariaDb.APP_PASSWORD,
+          Workload.POINT_SELECT,
+          clients,
+          o.warmup() * 1000L,
+          1);
     }
     Map<String, List<Result>> byTarget = new LinkedHashMap<>();
     for (int r = 0; r < o.rounds(); r++) {
