@@ -38,7 +38,8 @@ final class TlsRatio {
 
   /** Runs the rounds and returns the section as Markdown. */
   static String run(BenchMain.Options o, int clients) throws Exception {
-    Path dir = Files.createDirectories(o.workDir().resolve("tls-ratio"));
+    // Absolute: the server runs in its own folder.
+    Path dir = Files.createDirectories(o.workDir().resolve("tls-ratio")).toAbsolutePath();
     TestPki ca = TestPki.authority("bench-backend-ca");
     ca.issueServer("bench-mariadb").writeTo(dir);
     try (EmbeddedMariaDb db =
