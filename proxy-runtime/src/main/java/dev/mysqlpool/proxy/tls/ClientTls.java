@@ -25,8 +25,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The proxy's TLS toward one backend, as {@code backends[].tls} sets it: one client context per
- * backend, built once (the CA file is read here, not per connection), so the JDK's session cache
- * resumes sessions across the pool's logins.
+ * backend, built once (the CA file is read here, not per connection) and shared by all its logins,
+ * whose session cache can resume sessions with a server that allows it (MariaDB 11.4 does not).
  *
  * <p>{@code preferred} and {@code required} encrypt without checking the certificate (MySQL's
  * {@code ssl-mode} semantics); {@code verify-ca} checks the chain against {@code caFile} (every
