@@ -264,6 +264,13 @@ public final class BenchMain {
       section("burst", this::burst);
       section("idle", this::idle);
       section("slow-reader", () -> slowReader(targets.subList(0, 2)));
+      section(
+          "tls",
+          () -> {
+            String tls = TlsRatio.run(o, TARGET_CLIENTS);
+            System.out.print(tls);
+            md.append(tls);
+          });
       h2("Targets (issue 6)");
       for (String t : targetLines) {
         line("- " + t);

@@ -59,13 +59,31 @@ final class ProxyProcess implements AutoCloseable {
     return start(jar, workDir, name, db, "session", poolYaml, frontendYaml, extraJvmFlags);
   }
 
-  /** As above, with {@code pool.mode} {@code session} or {@code transaction}. */
+  /**
+   * As above, with {@code pool.mode} {@code session} or {@code transaction}, and the backend leg in
+   * plain TCP (stated rather than left to the default, preferred, which would encrypt against a
+   * server that offers TLS): the direct and HAProxy baselines are plain.
+   */
   static ProxyProcess start(
       Path jar,
       Path workDir,
       String name,
       EmbeddedMariaDb db,
       String mode,
+      String poolYaml,
+      String frontendYaml,
+      List<String> extraJvmFlags) {
+    return start(jar, workDir, name, db, mode, "disabled", poolYaml, frontendYaml, extraJvmFlags);
+  }
+
+  /** As above, with {@code backends[].tls.mode} {@code backendTlsMode}. */
+  static ProxyProcess start(
+      Path jar,
+      Path workDir,
+      String name,
+      EmbeddedMariaDb db,
+      String mode,
+      String backendTlsMode,
       String poolYaml,
       String frontendYaml,
       List<String> extraJvmFlags) {
@@ -80,7 +98,9 @@ final class ProxyProcess implements AutoCloseable {
             + "}\n"
             + "backends:\n  - {name: primary, host: 127.0.0.1, port: "
             + db.port()
-            + "}\n"
+            + ", tls: {mode: "
+            + backendTlsMode
+            + "}}\n"
             + "users:\n  - {name: "
             + EmbeddedMariaDb.APP_USER
             + ", password: "

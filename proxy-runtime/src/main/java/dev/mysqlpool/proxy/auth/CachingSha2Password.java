@@ -1,6 +1,6 @@
 package dev.mysqlpool.proxy.auth;
 
-import java.math.BigInteger;
+import dev.mysqlpool.proxy.tls.RsaPublicKeys;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
@@ -251,86 +251,14 @@ public final class CachingSha2Password {
     }
   }
 
-  /**
-   * PKCS#1 {@code RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }}, DER
-   * encoded.
-   */
+  /** PKCS#1 {@code RSAPublicKey}, DER encoded, read by the TLS package's DER reader. */
   private static RSAPublicKeySpec pkcs1(byte[] der) {
-    Der reader = new Der(der);
-    int sequenceEnd = reader.header(0x30, "SEQUENCE") + reader.pos;
-    if (sequenceEnd != der.length) {
-      throw Der.malformed(
-          "SEQUENCE length "
-              + (sequenceEnd - reader.pos)
-              + " does not fill "
-              + der.length
-              + " bytes");
-    }
-    BigInteger modulus = reader.integer("modulus");
-    BigInteger exponent = reader.integer("publicExponent");
-    if (reader.pos != der.length) {
-      throw Der.malformed((der.length - reader.pos) + " trailing bytes after publicExponent");
-    }
-    if (modulus.signum() <= 0 || exponent.signum() <= 0) {
-      throw Der.malformed("modulus and publicExponent must be positive");
-    }
-    return new RSAPublicKeySpec(modulus, exponent);
-  }
-
-  /** Just enough DER to read PKCS#1: definite lengths, short and long form. */
-  private static final class Der {
-    private final byte[] der;
-    private int pos;
-
-    Der(byte[] der) {
-      this.der = der;
-    }
-
-    /** Reads a tag and a length; returns the length, leaving {@code pos} at the content. */
-    int header(int tag, String what) {
-      if (pos >= der.length || (der[pos] & 0xff) != tag) {
-        throw malformed("expected " + what + " at byte " + pos);
-      }
-      pos++;
-      if (pos >= der.length) {
-        throw malformed("truncated length of " + what);
-      }
-      int first = der[pos++] & 0xff;
-      int length;
-      if (first < 0x80) {
-        length = first;
-      } else {
-        int count = first & 0x7f;
-        // Three length bytes already allow 16 MiB, far beyond any RSA key; more is garbage or an
-        // int overflow.
-        if (count == 0 || count > 3 || pos + count > der.length) {
-          throw malformed("bad length encoding of " + what);
-        }
-        length = 0;
-        for (int i = 0; i < count; i++) {
-          length = (length << 8) | (der[pos++] & 0xff);
-        }
-      }
-      if (length > der.length - pos) {
-        throw malformed(
-            what + " length " + length + " exceeds the remaining " + (der.length - pos) + " bytes");
-      }
-      return length;
-    }
-
-    BigInteger integer(String what) {
-      int length = header(0x02, "INTEGER " + what);
-      if (length == 0) {
-        throw malformed("empty INTEGER " + what);
-      }
-      BigInteger value = new BigInteger(Arrays.copyOfRange(der, pos, pos + length));
-      pos += length;
-      return value;
-    }
-
-    static IllegalArgumentException malformed(String detail) {
-      return new IllegalArgumentException(
-          "server public key (PEM type 'RSA PUBLIC KEY') is malformed PKCS#1: " + detail);
+    try {
+      return RsaPublicKeys.pkcs1(der);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "server public key (PEM type 'RSA PUBLIC KEY') is malformed PKCS#1: " + e.getMessage(),
+          e);
     }
   }
 

@@ -1,9 +1,12 @@
 package dev.mysqlpool.proxy.backend;
 
+import dev.mysqlpool.proxy.auth.CachingSha2Password;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
+import dev.mysqlpool.proxy.config.ConfigException;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.net.Transport;
+import dev.mysqlpool.proxy.tls.ClientTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -13,26 +16,83 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.interfaces.RSAPublicKey;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
  * Opens and logs in backend connections (TCP connect, then {@link BackendLogin}) within
  * pool.connectTimeout: the pool's own connections, and the side connections {@link KillQueue} sends
- * KILL over.
+ * KILL over. Holds what every login to the backend shares, read once: the TLS context and the
+ * pinned RSA key.
  */
 final class BackendConnector implements Logins {
   static final String TRACK_STATE_CHANGES = "SET SESSION session_track_state_change = ON";
 
   private final Backend backend;
   private final LongSupplier connectTimeoutMillis;
+  private final ClientTls tls;
+  private final RSAPublicKey serverPublicKey;
 
   /**
+   * Reads the backend's CA file and pinned key (blocking: call it where the config is applied).
+   *
    * @param connectTimeoutMillis pool.connectTimeout, read at each login (it may be reloaded)
+   * @throws ConfigException when the CA file or the key file is unusable
    */
   BackendConnector(Backend backend, LongSupplier connectTimeoutMillis) {
     this.backend = backend;
     this.connectTimeoutMillis = connectTimeoutMillis;
+    this.tls = ClientTls.forBackend(backend);
+    this.serverPublicKey = readPublicKey(backend);
+  }
+
+  private static RSAPublicKey readPublicKey(Backend backend) {
+    if (backend.serverPublicKeyFile() == null) {
+      return null;
+    }
+    String field = "backends[" + backend.name() + "].serverPublicKeyFile";
+    Path file = Path.of(backend.serverPublicKeyFile());
+    try {
+      return CachingSha2Password.parsePublicKey(Files.readString(file, StandardCharsets.US_ASCII));
+    } catch (IOException e) {
+      throw new ConfigException(
+          List.of(
+              field
+                  + ": cannot read "
+                  + file
+                  + " ("
+                  + e.getClass().getSimpleName()
+                  + "); mount the server's public_key.pem there or fix the path"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          List.of(
+              field
+                  + ": "
+                  + file
+                  + ": "
+                  + e.getMessage()
+                  + "; copy the server's caching_sha2_password_public_key_path file"));
+    }
+  }
+
+  /** TLS toward the backend; null when backends[].tls.mode is disabled. */
+  ClientTls tls() {
+    return tls;
+  }
+
+  /** The pinned key for caching_sha2_password over plain TCP, or null. */
+  RSAPublicKey serverPublicKey() {
+    return serverPublicKey;
+  }
+
+  Backend backend() {
+    return backend;
   }
 
   long connectTimeoutMillis() {

@@ -8,20 +8,25 @@ import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import dev.mysqlpool.proxy.protocol.Packets;
+import dev.mysqlpool.proxy.tls.ClientTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Drives the connection phase of one backend connection: HandshakeV10, HandshakeResponse41 with the
+ * Drives the connection phase of one backend connection: HandshakeV10, an SSLRequest and the TLS
+ * handshake when backends[].tls asks for it and the server offers it, HandshakeResponse41 with the
  * client's behaviour-changing capability flags, mysql_native_password or caching_sha2_password
- * (fast path, or full authentication with the server's RSA public key), AuthSwitchRequest; then,
- * for a pooled connection, turns state tracking on (transaction mode) and reads the session's
+ * (fast path, or full authentication: the password over TLS, else RSA-encrypted with the pinned
+ * key, or with a key fetched from the server only when allowed), AuthSwitchRequest; then, for a
+ * pooled connection, turns state tracking on (transaction mode) and reads the session's
  * wait_timeout and defaults. Replaced by the connection's own handler once logged in.
  */
 final class BackendLogin extends ChannelInboundHandlerAdapter {
@@ -39,6 +44,9 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
   private String plugin;
   private byte[] seed;
   private boolean publicKeyRequested;
+
+  /** An SSLRequest was sent: everything after it is encrypted. */
+  private boolean encrypted;
 
   BackendLogin(
       BackendConnector connector,
@@ -92,6 +100,69 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
             | (Capabilities.BACKEND_REQUIRED & greeting.capabilities());
     seed = greeting.seed();
     plugin = CACHING_SHA2.equals(greeting.authPlugin()) ? CACHING_SHA2 : NATIVE;
+    ClientTls tls = connector.tls();
+    boolean offered = (greeting.capabilities() & Capabilities.CLIENT_SSL) != 0;
+    if (tls != null && offered) {
+      startTls(ctx, tls);
+      return;
+    }
+    if (tls != null && tls.mode().requiresTls()) {
+      fail(
+          ctx,
+          "backend "
+              + connector.where()
+              + " does not offer TLS (no CLIENT_SSL in its greeting), and backends["
+              + connector.backend().name()
+              + "].tls.mode is "
+              + tls.mode().configName()
+              + "; give the server a certificate (ssl_cert, ssl_key), or set tls.mode to preferred");
+      return;
+    }
+    sendHandshakeResponse(ctx, 1);
+  }
+
+  /**
+   * Sends the SSLRequest (the handshake response cut after its filler) in clear, then puts TLS in
+   * front of the decoder; the real handshake response follows once the TLS handshake is done.
+   */
+  private void startTls(ChannelHandlerContext ctx, ClientTls tls) {
+    encrypted = true;
+    capabilities |= Capabilities.CLIENT_SSL;
+    ByteBuf request = Packets.start(ctx.alloc(), 32, 1);
+    request.writeIntLE(capabilities);
+    request.writeIntLE(MAX_PACKET);
+    request.writeByte(key.collation());
+    request.writeZero(23);
+    // Flushed into the channel's outbound buffer before the TLS handler exists: it leaves in clear.
+    ctx.writeAndFlush(Packets.finish(request), ctx.voidPromise());
+    SslHandler handler = tls.newHandler(ctx.alloc());
+    ctx.pipeline().addFirst("tls", handler);
+    handler
+        .handshakeFuture()
+        .addListener(
+            f -> {
+              if (f.isSuccess()) {
+                sendHandshakeResponse(ctx, 2);
+              } else {
+                promise.tryFailure(tlsFailure(tls, f.cause()));
+                ctx.close();
+              }
+            });
+  }
+
+  private BackendException tlsFailure(ClientTls tls, Throwable cause) {
+    return new BackendException(
+        "TLS to backend "
+            + connector.where()
+            + " failed (tls.mode "
+            + tls.mode().configName()
+            + (tls.mode().verifiesCertificate() ? ", against " + tls.trustSource() : "")
+            + "): "
+            + BackendConnector.rootMessage(cause),
+        cause);
+  }
+
+  private void sendHandshakeResponse(ChannelHandlerContext ctx, int sequenceId) {
     HandshakeResponse41 reply =
         new HandshakeResponse41(
             capabilities,
@@ -101,7 +172,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
             scramble(plugin, seed),
             null,
             plugin);
-    ctx.writeAndFlush(reply.write(ctx.alloc()), ctx.voidPromise());
+    ctx.writeAndFlush(reply.write(ctx.alloc(), sequenceId), ctx.voidPromise());
   }
 
   private void onAuthReply(ChannelHandlerContext ctx, ByteBuf packet) {
@@ -121,7 +192,8 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
                 + " rejected user '"
                 + key.user().backendUser()
                 + "': "
-                + Packets.describeError(packet));
+                + Packets.describeError(packet)
+                + insecureTransportHint(packet));
         return;
       case Packets.EOF:
         {
@@ -157,14 +229,17 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
           if (CACHING_SHA2.equals(plugin)
               && status == CachingSha2Password.PERFORM_FULL_AUTHENTICATION
               && length == 2) {
-            publicKeyRequested = true;
-            send(ctx, new byte[] {CachingSha2Password.REQUEST_PUBLIC_KEY}, nextSeq);
+            fullAuthentication(ctx, nextSeq);
             return;
           }
           if (CACHING_SHA2.equals(plugin) && publicKeyRequested) {
             String pem = packet.toString(payload + 1, length - 1, StandardCharsets.US_ASCII);
-            byte[] password = key.user().backendPassword().getBytes(StandardCharsets.UTF_8);
-            send(ctx, CachingSha2Password.encryptPassword(password, seed, pem), nextSeq);
+            byte[] password = password();
+            try {
+              send(ctx, CachingSha2Password.encryptPassword(password, seed, pem), nextSeq);
+            } finally {
+              Arrays.fill(password, (byte) 0);
+            }
             return;
           }
           fail(ctx, "backend " + connector.where() + " sent unexpected auth data during login");
@@ -181,6 +256,61 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * caching_sha2_password without a cached hash on the server: the password itself must go over, so
+   * never to a key an interceptor could have handed out (unless the user allowed exactly that).
+   */
+  private void fullAuthentication(ChannelHandlerContext ctx, int seq) {
+    byte[] password = password();
+    try {
+      if (encrypted) {
+        send(ctx, Arrays.copyOf(password, password.length + 1), seq);
+      } else if (connector.serverPublicKey() != null) {
+        send(
+            ctx,
+            CachingSha2Password.encryptPassword(password, seed, connector.serverPublicKey()),
+            seq);
+      } else if (connector.backend().allowPublicKeyRetrieval()) {
+        publicKeyRequested = true;
+        send(ctx, new byte[] {CachingSha2Password.REQUEST_PUBLIC_KEY}, seq);
+      } else {
+        String b = "backends[" + connector.backend().name() + "]";
+        fail(
+            ctx,
+            "backend "
+                + connector.where()
+                + " needs the password of user '"
+                + key.user().backendUser()
+                + "' (caching_sha2_password full authentication) over a connection without TLS;"
+                + " the proxy sends it only encrypted. Fix one of: use TLS ("
+                + b
+                + ".tls.mode preferred or stronger, with a server that offers TLS); pin the"
+                + " server's RSA key ("
+                + b
+                + ".serverPublicKeyFile); or let the proxy fetch the key from the server ("
+                + b
+                + ".allowPublicKeyRetrieval: true, which trusts whoever answers)");
+      }
+    } finally {
+      Arrays.fill(password, (byte) 0);
+    }
+  }
+
+  /** A server that requires TLS says so in its ERR; point at the setting that fixes it. */
+  private String insecureTransportHint(ByteBuf err) {
+    if (encrypted || !Packets.describeError(err).contains("insecure transport")) {
+      return "";
+    }
+    return "; the server requires TLS: set backends["
+        + connector.backend().name()
+        + "].tls.mode to preferred, required, verify-ca or verify-identity";
+  }
+
+  private byte[] password() {
+    String password = key.user().backendPassword();
+    return password == null ? new byte[0] : password.getBytes(StandardCharsets.UTF_8);
+  }
+
   private void send(ChannelHandlerContext ctx, byte[] data, int seq) {
     ByteBuf buf = Packets.start(ctx.alloc(), data.length, seq);
     buf.writeBytes(data);
@@ -188,8 +318,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
   }
 
   private byte[] scramble(String plugin, byte[] seed) {
-    String password = key.user().backendPassword();
-    byte[] pw = password == null ? new byte[0] : password.getBytes(StandardCharsets.UTF_8);
+    byte[] pw = password();
     return CACHING_SHA2.equals(plugin)
         ? CachingSha2Password.scramble(pw, seed)
         : NativePassword.scramble(pw, seed);
@@ -209,6 +338,12 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    SslHandler tls = ctx.pipeline().get(SslHandler.class);
+    if (tls != null && !tls.handshakeFuture().isSuccess()) {
+      promise.tryFailure(tlsFailure(connector.tls(), cause));
+      ctx.close();
+      return;
+    }
     promise.tryFailure(
         new BackendException(
             "login to backend "

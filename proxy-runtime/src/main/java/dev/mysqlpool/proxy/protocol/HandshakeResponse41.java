@@ -109,8 +109,13 @@ public record HandshakeResponse41(
    * attributes).
    */
   public ByteBuf write(ByteBufAllocator alloc) {
+    return write(alloc, 1);
+  }
+
+  /** Writes the reply with this sequence id: 2 when it follows an SSLRequest (TLS). */
+  public ByteBuf write(ByteBufAllocator alloc, int sequenceId) {
     byte[] userBytes = user.getBytes(StandardCharsets.UTF_8);
-    ByteBuf buf = Packets.start(alloc, 64 + userBytes.length + authResponse.length, 1);
+    ByteBuf buf = Packets.start(alloc, 64 + userBytes.length + authResponse.length, sequenceId);
     buf.writeIntLE(capabilities);
     buf.writeIntLE(maxPacketSize);
     buf.writeByte(collation);

@@ -265,14 +265,15 @@ class CachingSha2PasswordTest {
     assertThatThrownBy(() -> CachingSha2Password.parsePublicKey(truncated))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "server public key (PEM type 'RSA PUBLIC KEY') is malformed PKCS#1: SEQUENCE length 266 exceeds the"
-                + " remaining 263 bytes");
+            "server public key (PEM type 'RSA PUBLIC KEY') is malformed PKCS#1: malformed DER:"
+                + " length 266 runs past the end at byte 4");
 
     String notASequence = pem("RSA PUBLIC KEY", new byte[] {0x02, 0x01, 0x01});
     assertThatThrownBy(() -> CachingSha2Password.parsePublicKey(notASequence))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "server public key (PEM type 'RSA PUBLIC KEY') is malformed PKCS#1: expected SEQUENCE at byte 0");
+            "server public key (PEM type 'RSA PUBLIC KEY') is malformed PKCS#1: malformed DER:"
+                + " expected tag 0x30 at byte 0, found 0x02");
   }
 
   @Test

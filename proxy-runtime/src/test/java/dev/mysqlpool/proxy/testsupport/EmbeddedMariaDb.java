@@ -113,6 +113,9 @@ public final class EmbeddedMariaDb implements AutoCloseable {
 
   private final int preferredPort;
 
+  /** Server options after the defaults (a later option wins), e.g. TLS for one test's server. */
+  private List<String> extraServerArgs = List.of();
+
   private volatile int port;
   private Process watchdog;
   private ProcessHandle server;
@@ -164,7 +167,16 @@ public final class EmbeddedMariaDb implements AutoCloseable {
    * when done.
    */
   public static EmbeddedMariaDb startNew() {
+    return startNew(List.of());
+  }
+
+  /**
+   * As {@link #startNew()}, with server options added after the defaults, which they override: e.g.
+   * {@code --ssl --ssl-cert=...} in place of the default {@code --skip-ssl}.
+   */
+  public static EmbeddedMariaDb startNew(List<String> serverArgs) {
     EmbeddedMariaDb db = embedded(tempInstanceDir("mysqlpool-it-mariadb-"), 0, false, true);
+    db.extraServerArgs = List.copyOf(serverArgs);
     db.start();
     return db;
   }
@@ -804,6 +816,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
     if (runningAsRoot()) {
       server.add("--user=root");
     }
+    server.addAll(extraServerArgs);
     // The watchdog starts the server in the background, prints its pid, then waits for its stdin
     // (our pipe) to
     // close, which happens when we stop it or when this JVM exits for any reason, and then sends

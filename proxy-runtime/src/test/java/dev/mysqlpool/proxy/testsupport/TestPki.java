@@ -58,6 +58,11 @@ public final class TestPki {
 
   /** A server certificate and key for 127.0.0.1 and localhost, signed by this CA. */
   public Issued issueServer(String commonName) {
+    return issueServer(commonName, List.of("localhost", "127.0.0.1", "127.0.0.2"));
+  }
+
+  /** A server certificate and key for these names (host names, IP literals), signed by this CA. */
+  public Issued issueServer(String commonName, List<String> subjectAltNames) {
     KeyPair server = Certificates.newKeyPair();
     Instant now = Instant.now();
     X509Certificate cert =
@@ -65,7 +70,7 @@ public final class TestPki {
             new Certificates.Request(
                 commonName,
                 server.getPublic(),
-                List.of("localhost", "127.0.0.1", "127.0.0.2"),
+                subjectAltNames,
                 false,
                 now.minus(Duration.ofHours(1)),
                 now.plus(Duration.ofDays(30))),
