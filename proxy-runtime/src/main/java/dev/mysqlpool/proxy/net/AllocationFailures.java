@@ -32,6 +32,9 @@ public final class AllocationFailures {
 
   private volatile String lastMessage;
 
+  /** One per process: {@link Buffers#FAILURES}; tests make their own. */
+  AllocationFailures() {}
+
   /**
    * Counts {@code cause} when it is, or was caused by, an {@link OutOfMemoryError}: what a
    * pipeline's last handler calls from {@code exceptionCaught} before it closes its connection.
