@@ -128,7 +128,13 @@ class PipelinedClientsIT {
       await()
           .during(Duration.ofSeconds(2))
           .atMost(Duration.ofSeconds(10))
-          .until(() -> pendingReplyBytes() < BOUND);
+          .untilAsserted(
+              () ->
+                  assertThat(pendingReplyBytes())
+                      .as(
+                          "bytes of unread replies the proxy holds for a client that reads none"
+                              + " (mysqlpool_frontend_pending_reply_bytes)")
+                      .isLessThan(BOUND));
       try (Connection other = proxy.mariadb("");
           Statement s = other.createStatement();
           ResultSet rs = s.executeQuery("SELECT 42")) {
