@@ -17,6 +17,7 @@ import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.tls.ServerTls;
+import io.micrometer.core.instrument.Gauge;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -53,6 +54,10 @@ public final class ProxyServer implements AutoCloseable {
   private final ProxyConfig config;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
+
+  /** The admin endpoint's own thread: probes are answered however busy the MySQL side is. */
+  private final EventLoopGroup adminLoop;
+
   private final Map<String, BackendPool> pools;
   private final Frontend frontend;
   private final ProxyMetrics metrics;
@@ -67,6 +72,7 @@ public final class ProxyServer implements AutoCloseable {
     this.tls = ServerTls.start(config.frontend().tls());
     this.boss = Transport.newGroup(1);
     this.workers = Transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    this.adminLoop = Transport.newGroup(1);
     this.pools = new LinkedHashMap<>();
     for (Backend b : config.backends()) {
       User warmUser = firstUserOf(config, b);
@@ -81,6 +87,8 @@ public final class ProxyServer implements AutoCloseable {
       pools.put(b.name(), new BackendPool(b, config.pool(), workers, warm));
     }
     this.metrics = new ProxyMetrics();
+    metrics.bindMemory(
+        Buffers::usedDirectMemory, Buffers::maxDirectMemory, Buffers.FAILURES::count);
     this.frontend = new Frontend(config, pools, metrics, tls);
     for (BackendPool p : pools.values()) {
       PoolMeters.bind(metrics.registry(), p);
@@ -88,8 +96,10 @@ public final class ProxyServer implements AutoCloseable {
     }
     try {
       this.listener = bindListener();
-      this.admin =
-          AdminServer.start(config.admin().host(), config.admin().port(), boss, new Endpoints());
+      this.admin = AdminServer.start(config.admin(), adminLoop, new Endpoints());
+      Gauge.builder("mysqlpool.admin.connections", admin, AdminServer::openConnections)
+          .description("Connections open to the admin HTTP endpoint (at most admin.maxConnections)")
+          .register(metrics.registry());
     } catch (RuntimeException | InterruptedException e) {
       closeResources();
       throw e;
@@ -252,6 +262,7 @@ public final class ProxyServer implements AutoCloseable {
     }
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
   }
 
   /** One row of /stats, like ProxySQL's stats_mysql_connection_pool. */
@@ -329,7 +340,13 @@ public final class ProxyServer implements AutoCloseable {
   private final class Endpoints implements AdminEndpoints {
     @Override
     public boolean alive() {
-      return !stopped.get();
+      return !stopped.get() && Buffers.FAILURES.recentFailure() == null;
+    }
+
+    @Override
+    public String livenessDetail() {
+      String failure = Buffers.FAILURES.recentFailure();
+      return failure != null ? "not alive: " + failure + "\n" : "not alive: stopped\n";
     }
 
     @Override

@@ -46,6 +46,13 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
     differs(restart, "listen.port", running.listen().port(), file.listen().port());
     differs(restart, "admin.host", running.admin().host(), file.admin().host());
     differs(restart, "admin.port", running.admin().port(), file.admin().port());
+    differs(
+        restart,
+        "admin.maxConnections",
+        running.admin().maxConnections(),
+        file.admin().maxConnections());
+    differs(
+        restart, "admin.idleTimeout", running.admin().idleTimeout(), file.admin().idleTimeout());
     differs(restart, "backends", running.backends(), file.backends());
     Pool rp = running.pool();
     Pool fp = file.pool();

@@ -99,9 +99,13 @@ public final class ConfigLoader {
     Obj l = top.child("listen", Set.of("host", "port"));
     Listen listen =
         new Listen(l.string("host", "0.0.0.0"), l.integer("port", DEFAULT_LISTEN_PORT, 0, 65535));
-    Obj a = top.child("admin", Set.of("host", "port"));
+    Obj a = top.child("admin", Set.of("host", "port", "maxConnections", "idleTimeout"));
     Admin admin =
-        new Admin(a.string("host", "0.0.0.0"), a.integer("port", DEFAULT_ADMIN_PORT, 0, 65535));
+        new Admin(
+            a.string("host", "0.0.0.0"),
+            a.integer("port", DEFAULT_ADMIN_PORT, 0, 65535),
+            a.integer("maxConnections", Admin.DEFAULT_MAX_CONNECTIONS, 1, 100_000),
+            a.duration("idleTimeout", Admin.DEFAULT_IDLE_TIMEOUT, true));
     if (listen.port() == admin.port() && listen.port() > 0) {
       problems.add(
           "admin.port: "

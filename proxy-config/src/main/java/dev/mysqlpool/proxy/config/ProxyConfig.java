@@ -20,8 +20,22 @@ public record ProxyConfig(
   /** Where MySQL clients connect. */
   public record Listen(String host, int port) {}
 
-  /** The HTTP port for /healthz, /readyz, /metrics and /stats. */
-  public record Admin(String host, int port) {}
+  /**
+   * The HTTP port for /healthz, /readyz, /metrics and /stats.
+   *
+   * @param maxConnections admin connections kept open at most; a new one closes the least recently
+   *     active, so a probe is always served
+   * @param idleTimeout an admin connection with no request for this long is closed (0: never)
+   */
+  public record Admin(String host, int port, int maxConnections, Duration idleTimeout) {
+    public static final int DEFAULT_MAX_CONNECTIONS = 100;
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(2);
+
+    /** This address, with the default connection cap and idle timeout. */
+    public Admin(String host, int port) {
+      this(host, port, DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT);
+    }
+  }
 
   /**
    * A MySQL or MariaDB server the proxy pools connections to.

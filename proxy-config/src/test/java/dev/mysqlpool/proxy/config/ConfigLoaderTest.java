@@ -136,6 +136,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void adminConnectionCapAndIdleTimeoutAreReadAndChecked() {
+    ProxyConfig c =
+        ConfigLoader.parse(
+            BACKENDS + USERS + "admin: {maxConnections: 5, idleTimeout: 30s}\n", dir);
+    assertThat(c.admin())
+        .isEqualTo(
+            new ProxyConfig.Admin(
+                "0.0.0.0", ConfigLoader.DEFAULT_ADMIN_PORT, 5, Duration.ofSeconds(30)));
+    assertThat(ConfigLoader.parse(BACKENDS + USERS, dir).admin())
+        .as("documented defaults")
+        .isEqualTo(
+            new ProxyConfig.Admin(
+                "0.0.0.0", ConfigLoader.DEFAULT_ADMIN_PORT, 100, Duration.ofMinutes(2)));
+    assertThat(problems(BACKENDS + USERS + "admin: {maxConnections: 0, idleTimeout: soon}\n"))
+        .containsExactly(
+            "admin.maxConnections: 0 is out of range; use a value from 1 to 100000",
+            "admin.idleTimeout: 'soon' is not a duration; write it like 500ms, 30s, 5m or 1h");
+  }
+
+  @Test
   void maxLifetimeZeroMeansDeriveFromWaitTimeout() {
     ProxyConfig c = ConfigLoader.parse(BACKENDS + USERS + "pool: {maxLifetime: 0}\n", dir);
     assertThat(c.pool().maxLifetime())

@@ -13,6 +13,14 @@ public interface AdminEndpoints {
   /** Liveness for {@code /healthz}: false only when the process should be restarted. */
   boolean alive();
 
+  /**
+   * Why the process is not alive, returned as the {@code /healthz} 503 body. Called only when
+   * {@link #alive()} returned false.
+   */
+  default String livenessDetail() {
+    return "not alive\n";
+  }
+
   /** Readiness for {@code /readyz}: true while the proxy should receive new clients. */
   boolean ready();
 

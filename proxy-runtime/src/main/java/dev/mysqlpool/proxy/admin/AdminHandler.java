@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.mysqlpool.proxy.net.Buffers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -116,7 +117,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 version,
                 HttpResponseStatus.SERVICE_UNAVAILABLE,
                 TEXT_PLAIN,
-                utf8("not alive\n"),
+                utf8(lineOf(endpoints.livenessDetail(), "not alive\n")),
                 head);
       case "/readyz":
         if (endpoints.ready()) {
@@ -126,7 +127,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             version,
             HttpResponseStatus.SERVICE_UNAVAILABLE,
             TEXT_PLAIN,
-            utf8(lineOf(endpoints.readinessDetail())),
+            utf8(lineOf(endpoints.readinessDetail(), "not ready\n")),
             head);
       case "/metrics":
         return response(
@@ -146,6 +147,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Buffers.FAILURES.recordIfOutOfMemory(cause);
     // Reaches here for transport errors (resets, oversized headers already answered by the codec);
     // the
     // connection is of no further use, but the event loop and the other connections carry on.
@@ -186,9 +188,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     return query < 0 ? uri : uri.substring(0, query);
   }
 
-  private static String lineOf(String detail) {
+  private static String lineOf(String detail, String fallback) {
     if (detail == null || detail.isEmpty()) {
-      return "not ready\n";
+      return fallback;
     }
     return detail.endsWith("\n") ? detail : detail + "\n";
   }

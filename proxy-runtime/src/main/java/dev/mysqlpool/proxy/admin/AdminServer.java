@@ -1,5 +1,6 @@
 package dev.mysqlpool.proxy.admin;
 
+import dev.mysqlpool.proxy.config.ProxyConfig.Admin;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -18,15 +19,22 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The admin HTTP/1.1 endpoint: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus) and
  * {@code /stats} (JSON), GET or HEAD.
  *
- * <p>It runs on an event loop group the caller owns and shuts down; {@link #close()} closes only
+ * <p>At most {@code admin.maxConnections} connections stay open (a new one closes the least
+ * recently active, so probes are never refused), and one without traffic for {@code
+ * admin.idleTimeout} is closed.
+ *
+ * <p>It runs on an event loop group the caller owns and shuts down (the proxy gives it a thread of
+ * its own, so probes are answered however busy the MySQL side is); {@link #close()} closes only
  * this server's listening socket and its open connections. Requests are served on that group's
  * loops by calling {@link AdminEndpoints}, which therefore must not block.
  *
@@ -44,9 +52,15 @@ public final class AdminServer implements AutoCloseable {
   private final ChannelGroup channels;
   private final AtomicBoolean closed;
   private final int port;
+  private final AdminConnections connections;
 
-  private AdminServer(Channel serverChannel, ChannelGroup channels, AtomicBoolean closed) {
+  private AdminServer(
+      Channel serverChannel,
+      ChannelGroup channels,
+      AtomicBoolean closed,
+      AdminConnections connections) {
     this.channels = channels;
+    this.connections = connections;
     this.closed = closed;
     this.port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }
@@ -70,6 +84,19 @@ public final class AdminServer implements AutoCloseable {
   public static AdminServer start(
       String host, int port, EventLoopGroup group, AdminEndpoints endpoints)
       throws InterruptedException {
+    return start(new Admin(host, port), group, endpoints);
+  }
+
+  /**
+   * {@link #start(String, int, EventLoopGroup, AdminEndpoints)} with the address, the connection
+   * cap ({@link AdminConnections}) and the idle timeout of {@code config}.
+   */
+  public static AdminServer start(Admin config, EventLoopGroup group, AdminEndpoints endpoints)
+      throws InterruptedException {
+    String host = config.host();
+    int port = config.port();
+    long idleMillis = config.idleTimeout().toMillis();
+    AdminConnections connections = new AdminConnections(config.maxConnections());
     Class<? extends ServerChannel> channelType = serverChannelType(group);
     ChannelGroup channels = new DefaultChannelGroup("admin-http", GlobalEventExecutor.INSTANCE);
     AtomicBoolean closed = new AtomicBoolean();
@@ -91,7 +118,14 @@ public final class AdminServer implements AutoCloseable {
                       ch.close();
                       return;
                     }
+                    if (idleMillis > 0) {
+                      ch.pipeline()
+                          .addLast(
+                              "idle",
+                              new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                    }
                     ch.pipeline()
+                        .addLast("connections", connections)
                         .addLast(
                             "http",
                             new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192))
@@ -106,7 +140,12 @@ public final class AdminServer implements AutoCloseable {
           bind.cause());
     }
     channels.add(bind.channel());
-    return new AdminServer(bind.channel(), channels, closed);
+    return new AdminServer(bind.channel(), channels, closed, connections);
+  }
+
+  /** Admin connections open now (at most {@code admin.maxConnections}); any thread. */
+  public int openConnections() {
+    return connections.size();
   }
 
   /** The port actually bound, useful after asking for port 0. */

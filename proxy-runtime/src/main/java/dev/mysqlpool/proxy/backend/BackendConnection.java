@@ -1,5 +1,6 @@
 package dev.mysqlpool.proxy.backend;
 
+import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -186,6 +187,7 @@ public final class BackendConnection {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Buffers.FAILURES.recordIfOutOfMemory(cause);
       connection.pool.log().debug("backend {} failed", connection, cause);
       ctx.close();
     }

@@ -3,6 +3,7 @@ package dev.mysqlpool.proxy.backend;
 import dev.mysqlpool.proxy.auth.CachingSha2Password;
 import dev.mysqlpool.proxy.auth.NativePassword;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
+import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
@@ -338,6 +339,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Buffers.FAILURES.recordIfOutOfMemory(cause);
     SslHandler tls = ctx.pipeline().get(SslHandler.class);
     if (tls != null && !tls.handshakeFuture().isSuccess()) {
       promise.tryFailure(tlsFailure(connector.tls(), cause));

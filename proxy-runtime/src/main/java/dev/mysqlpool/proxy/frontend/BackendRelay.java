@@ -424,7 +424,8 @@ final class BackendRelay implements BackendListener {
   @Override
   public void onReadComplete(BackendConnection c) {
     if (c == backend && !session.closed()) {
-      flush();
+      // Flushes, and hands on client commands that waited for replies to go out.
+      session.resume();
     }
   }
 

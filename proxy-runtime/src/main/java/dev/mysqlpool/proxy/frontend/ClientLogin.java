@@ -7,6 +7,7 @@ import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.codec.PacketTooLargeException;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
+import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
 import dev.mysqlpool.proxy.protocol.HandshakeResponse41;
@@ -414,6 +415,7 @@ final class ClientLogin extends ChannelInboundHandlerAdapter implements ClientCo
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Buffers.FAILURES.recordIfOutOfMemory(cause);
     protocolError(cause);
   }
 

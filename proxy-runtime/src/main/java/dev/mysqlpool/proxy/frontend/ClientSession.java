@@ -7,6 +7,7 @@ import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import dev.mysqlpool.proxy.metrics.ProxyMetrics;
+import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
@@ -22,7 +23,6 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -41,8 +41,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Backpressure: both channels read only on demand. A reply is read from the backend only while
  * the client can take it, and commands are read from the client only while the backend can take
- * them, so a slow reader slows only its own backend connection and the proxy's memory stays
- * bounded.
+ * them and while the client keeps up (see {@link CommandBacklog}), so a slow reader slows only its
+ * own backend connection, a client that pipelines commands without reading gets no more replies
+ * buffered than a channel's high-water mark, and the proxy's memory stays bounded. Every reply, the
+ * proxy's own included, goes out in command order.
  */
 public final class ClientSession extends ChannelInboundHandlerAdapter implements ClientConnection {
   private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
@@ -84,11 +86,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
       };
 
-  /**
-   * Client packets read but not yet handled: waiting for a backend, or for replies before a local
-   * command.
-   */
-  private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
+  private final CommandBacklog queued;
 
   private boolean waitForIdle;
   private boolean closed;
@@ -120,6 +118,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.authenticator = authenticator;
     this.capabilities = capabilities;
     this.relay = new BackendRelay(this);
+    this.queued = new CommandBacklog(client, relay);
     this.local = new LocalCommands(this);
     become(user, collation, schema);
   }
@@ -155,7 +154,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
       } else if (closed || ending) {
         packet.release();
-      } else if (!queued.isEmpty() || acquiring || waitForIdle || relay.blocked()) {
+      } else if (!queued.isEmpty()
+          || acquiring
+          || waitForIdle
+          || relay.blocked()
+          || queued.clientBehind()) {
         queued.add(packet);
       } else {
         handle(packet);
@@ -180,9 +183,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return;
       case Commands.COM_PING:
         if (relay.backend() == null) {
-          int seq = Packets.sequenceId(packet) + 1;
-          packet.release();
-          writeLocal(Packets.ok(client.alloc(), seq, lastStatus, capabilities));
+          runLocal(packet, command);
           return;
         }
         break;
@@ -198,21 +199,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         break;
       default:
         if (!Commands.relayed(command)) {
-          int seq = Packets.sequenceId(packet) + 1;
-          packet.release();
-          frontend.metrics.error("unsupported_command");
-          writeLocal(
-              Packets.err(
-                  client.alloc(),
-                  seq,
-                  ErrorCodes.UNKNOWN_COMMAND,
-                  "08S01",
-                  "mysqlpool proxy does not support " + Commands.name(command)));
+          runLocal(packet, command);
           return;
         }
     }
     if (relay.backend() == null) {
-      queued.addFirst(packet);
+      queued.putBack(packet);
       acquire();
       return;
     }
@@ -225,7 +217,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   /** A command the proxy answers itself, after every reply before it has gone out. */
   private void runLocal(ByteBuf packet, int command) {
     if (relay.pending() > 0) {
-      queued.addFirst(packet);
+      queued.putBack(packet);
       waitForIdle = true;
       return;
     }
@@ -288,7 +280,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       frontend.metrics.error(
           cause instanceof AcquireTimeoutException ? "acquire_timeout" : "backend_unavailable");
       log.warn("client #{} ({}): {}", id, describe(), cause.getMessage());
-      ByteBuf first = queued.poll();
+      ByteBuf first = queued.next();
       int seq = Packets.sequenceId(first) + 1;
       first.release();
       writeLocal(
@@ -315,11 +307,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   /** Handles queued client packets for as long as nothing holds them back. */
   void drainQueue() {
-    while (!queued.isEmpty() && !acquiring && !waitForIdle && !relay.blocked() && !closed) {
-      handle(queued.poll());
+    while (!queued.isEmpty()
+        && !acquiring
+        && !waitForIdle
+        && !relay.blocked()
+        && !closed
+        && !queued.clientBehind()) {
+      handle(queued.next());
     }
     relay.flush();
     updateClientReading();
+  }
+
+  /** Replies went out or the client read some: carry on with what waits, or read again. */
+  void resume() {
+    if (queued.isEmpty()) {
+      relay.flush();
+      updateClientReading();
+    } else {
+      drainQueue();
+    }
   }
 
   /**
@@ -328,15 +335,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
    * ownership of {@code err}; true when it was written.
    */
   boolean answerWaitingCommand(ByteBuf err) {
-    ByteBuf first = queued.poll();
-    if (first == null) {
-      err.release();
-      return false;
-    }
-    Packets.setSequenceId(err, Packets.sequenceId(first) + 1);
-    first.release();
-    client.write(err, client.voidPromise());
-    return true;
+    return queued.answerFirst(err);
   }
 
   /** The reply to a client command is complete; {@code idle}: no other reply is owed. */
@@ -382,31 +381,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    boolean writable = client.isWritable();
     BackendConnection backend = relay.backend();
     if (backend != null) {
-      backend.channel().config().setAutoRead(client.isWritable());
+      backend.channel().config().setAutoRead(writable);
+    }
+    if (!writable || queued.isEmpty()) {
+      updateClientReading();
+    } else {
+      // Fired from inside a flush: handle the waiting commands once it has returned.
+      loop.execute(this::resume);
     }
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof IdleStateEvent && !closed && relay.pending() == 0 && !acquiring) {
-      log.info(
-          "client #{} ({}) idle for longer than frontend.clientIdleTimeout ({}); closing",
-          id,
-          describe(),
-          frontend.config().frontend().clientIdleTimeout());
-      frontend.metrics.error("client_idle_timeout");
-      client
-          .writeAndFlush(
-              Packets.err(
-                  client.alloc(),
-                  0,
-                  ErrorCodes.CLIENT_IDLE_TIMEOUT,
-                  "HY000",
-                  "The client was disconnected by the server because of inactivity"
-                      + " (frontend.clientIdleTimeout)"))
-          .addListener(f -> close());
+      local.disconnectIdle();
     }
   }
 
@@ -417,6 +408,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Buffers.FAILURES.recordIfOutOfMemory(cause);
     protocolError(cause);
   }
 
@@ -440,11 +432,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         .addListener(f -> close());
   }
 
-  /** Writes a reply the proxy made itself, in order behind what was forwarded, and flushes. */
+  /**
+   * Writes a reply the proxy made itself, in order behind what was forwarded; flushed with the rest
+   * when the read or the queue is done.
+   */
   void writeLocal(ByteBuf reply) {
     client.write(reply, client.voidPromise());
     relay.clientWritten();
-    relay.flush();
   }
 
   /**
@@ -459,7 +453,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             && !acquiring
             && !waitForIdle
             && !relay.blocked()
-            && !relay.backendFull();
+            && !relay.backendFull()
+            && !queued.clientBehind();
     if (client.config().isAutoRead() != want) {
       client.config().setAutoRead(want);
     }
@@ -529,10 +524,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     closed = true;
-    ByteBuf p;
-    while ((p = queued.poll()) != null) {
-      p.release();
-    }
+    queued.releaseAll();
     relay.releaseAtClose();
     mode.close();
     frontend.leave(this);

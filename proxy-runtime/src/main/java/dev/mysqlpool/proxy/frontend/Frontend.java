@@ -9,6 +9,7 @@ import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import dev.mysqlpool.proxy.tls.ServerTls;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import java.security.SecureRandom;
@@ -75,6 +76,15 @@ public final class Frontend {
     Gauge.builder("mysqlpool.frontend.client.connections", this, Frontend::clientConnections)
         .description("Client connections open to the proxy")
         .register(metrics.registry());
+    Gauge.builder("mysqlpool.frontend.pending.reply.bytes", this, Frontend::pendingReplyBytes)
+        .description(
+            "Bytes of replies waiting for clients to read them, with Netty's per-buffer overhead")
+        .register(metrics.registry());
+    Gauge.builder("mysqlpool.frontend.backpressured.clients", this, Frontend::backpressuredClients)
+        .description(
+            "Client connections not reading their replies: no more of their commands are read"
+                + " until they do")
+        .register(metrics.registry());
     for (String name : pools.keySet()) {
       queryTimers.put(name, metrics.queryTimer(name));
       acquireTimers.put(name, metrics.acquireTimer(name));
@@ -133,6 +143,35 @@ public final class Frontend {
   /** The server's greeting a login answers with (its version string, capabilities, collation). */
   Future<HandshakeV10> greeting(EventLoop loop) {
     return greetings.apply(loop);
+  }
+
+  /**
+   * Bytes of replies written for logged-in clients and not yet taken by their sockets; bounded per
+   * client by the channel's high-water mark, since a client that does not read gets no more of its
+   * commands read (see CommandBacklog). Any thread; O(clients), for a scrape.
+   */
+  long pendingReplyBytes() {
+    long sum = 0;
+    for (ClientConnection c : sessions.values()) {
+      if (c instanceof ClientSession s) {
+        ChannelOutboundBuffer out = s.client.unsafe().outboundBuffer();
+        if (out != null) {
+          sum += out.totalPendingWriteBytes();
+        }
+      }
+    }
+    return sum;
+  }
+
+  /** Logged-in clients whose replies are piling up (channel not writable). Any thread. */
+  int backpressuredClients() {
+    int n = 0;
+    for (ClientConnection c : sessions.values()) {
+      if (c instanceof ClientSession s && s.client.isActive() && !s.client.isWritable()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Client connections open right now. */

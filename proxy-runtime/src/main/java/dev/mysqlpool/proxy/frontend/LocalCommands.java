@@ -14,9 +14,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The commands a session answers itself rather than relaying: KILL (as COM_QUERY or
- * COM_PROCESS_KILL) with the connection ids the proxy advertised, and COM_CHANGE_USER, which the
- * proxy authenticates as it does a login. The session runs them only when no reply is owed, so
- * their answers go out in order.
+ * COM_PROCESS_KILL) with the connection ids the proxy advertised, COM_CHANGE_USER, which the proxy
+ * authenticates as it does a login, COM_PING while no backend is lent, and the commands it does not
+ * relay (1047); and the error before an idle client is disconnected. The session runs commands only
+ * when no reply is owed, so their answers go out in order.
  *
  * <p>Threading: the session's event loop. Packets passed in are read, never released here.
  */
@@ -49,36 +50,74 @@ final class LocalCommands {
   }
 
   /**
-   * Answers a COM_CHANGE_USER, COM_PROCESS_KILL or KILL statement.
+   * Answers a COM_CHANGE_USER, COM_PROCESS_KILL or KILL statement, a COM_PING while no backend is
+   * lent, or a command the proxy does not relay.
    *
    * @throws RuntimeException for a malformed packet (the session closes)
    */
   void run(ByteBuf packet, int command) {
     int seq = Packets.sequenceId(packet);
-    if (command == Commands.COM_CHANGE_USER) {
-      changeUser(packet);
-    } else if (command == Commands.COM_PROCESS_KILL) {
-      kill(seq, packet.getUnsignedIntLE(packet.readerIndex() + Packets.HEADER_SIZE + 1), false);
-    } else {
-      KillStatement k = KillStatement.parse(packet, start(packet), end(packet));
-      if (k == null) {
-        throw new IllegalStateException("not a KILL statement");
-      } else if (!k.supported()) {
+    switch (command) {
+      case Commands.COM_CHANGE_USER -> changeUser(packet);
+      case Commands.COM_PROCESS_KILL ->
+          kill(seq, packet.getUnsignedIntLE(packet.readerIndex() + Packets.HEADER_SIZE + 1), false);
+      case Commands.COM_QUERY -> killStatement(packet, seq);
+      case Commands.COM_PING ->
+          session.writeLocal(
+              Packets.ok(session.alloc(), seq + 1, session.lastStatus(), session.capabilities));
+      default -> {
+        session.metrics().error("unsupported_command");
         session.writeLocal(
             Packets.err(
                 session.alloc(),
                 seq + 1,
-                ErrorCodes.NOT_SUPPORTED_YET,
-                "42000",
-                "mysqlpool: only KILL [QUERY | CONNECTION] <id> alone in its statement is supported"
-                    + " through the proxy, with an id from the proxy's greeting or CONNECTION_ID()"
-                    + " as the driver saw it at connect"));
-      } else if (k.threadId() < 0) {
-        unknownThread(seq, k.idText());
-      } else {
-        kill(seq, k.threadId(), k.queryOnly());
+                ErrorCodes.UNKNOWN_COMMAND,
+                "08S01",
+                "mysqlpool proxy does not support " + Commands.name(command)));
       }
     }
+  }
+
+  private void killStatement(ByteBuf packet, int seq) {
+    KillStatement k = KillStatement.parse(packet, start(packet), end(packet));
+    if (k == null) {
+      throw new IllegalStateException("not a KILL statement");
+    } else if (!k.supported()) {
+      session.writeLocal(
+          Packets.err(
+              session.alloc(),
+              seq + 1,
+              ErrorCodes.NOT_SUPPORTED_YET,
+              "42000",
+              "mysqlpool: only KILL [QUERY | CONNECTION] <id> alone in its statement is supported"
+                  + " through the proxy, with an id from the proxy's greeting or CONNECTION_ID()"
+                  + " as the driver saw it at connect"));
+    } else if (k.threadId() < 0) {
+      unknownThread(seq, k.idText());
+    } else {
+      kill(seq, k.threadId(), k.queryOnly());
+    }
+  }
+
+  /** frontend.clientIdleTimeout passed with nothing in flight: error 4031, then close. */
+  void disconnectIdle() {
+    log.info(
+        "client #{} ({}) idle for longer than frontend.clientIdleTimeout ({}); closing",
+        session.id,
+        session.describe(),
+        session.frontend.config().frontend().clientIdleTimeout());
+    session.metrics().error("client_idle_timeout");
+    session
+        .client
+        .writeAndFlush(
+            Packets.err(
+                session.alloc(),
+                0,
+                ErrorCodes.CLIENT_IDLE_TIMEOUT,
+                "HY000",
+                "The client was disconnected by the server because of inactivity"
+                    + " (frontend.clientIdleTimeout)"))
+        .addListener(f -> session.close());
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.mysqlpool.proxy.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * The proxy's Prometheus registry and the meters the data path bumps (errors by kind, pins, query
@@ -30,6 +32,7 @@ public final class ProxyMetrics {
   private final ConcurrentHashMap<String, AtomicInteger> pinnedNow = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> failedLogins = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> logins = new ConcurrentHashMap<>();
+  private LongSupplier[] memorySources;
 
   /**
    * Failed logins are counted per client address up to this many addresses, then under {@code
@@ -42,6 +45,29 @@ public final class ProxyMetrics {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
+  }
+
+  /**
+   * Registers the meters of the process's buffer memory: {@code mysqlpool_memory_direct_used_bytes}
+   * and {@code mysqlpool_memory_direct_max_bytes} (what the proxy's allocator holds, and the
+   * limit), and {@code mysqlpool_memory_allocation_failures_total}. The suppliers are read at each
+   * scrape, from any thread.
+   */
+  public void bindMemory(
+      LongSupplier directUsed, LongSupplier directMax, LongSupplier allocationFailures) {
+    // Held here: meters keep only weak references to what they read.
+    memorySources = new LongSupplier[] {directUsed, directMax, allocationFailures};
+    Gauge.builder("mysqlpool.memory.direct.used.bytes", directUsed, s -> s.getAsLong())
+        .description("Direct memory held by the proxy's buffer allocator")
+        .register(registry);
+    Gauge.builder("mysqlpool.memory.direct.max.bytes", directMax, s -> s.getAsLong())
+        .description("The direct-memory limit (-XX:MaxDirectMemorySize)")
+        .register(registry);
+    FunctionCounter.builder(
+            "mysqlpool.memory.allocation.failures", allocationFailures, s -> s.getAsLong())
+        .description(
+            "Buffer allocations that failed for lack of memory; each closed its connection")
+        .register(registry);
   }
 
   /** Where owners of other state (the pools, the frontend) register their gauges. */

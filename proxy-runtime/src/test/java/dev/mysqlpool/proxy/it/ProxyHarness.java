@@ -30,11 +30,26 @@ final class ProxyHarness implements AutoCloseable {
    */
   static ProxyHarness start(
       String host, int port, String listenHost, String extraUsers, String extraYaml) {
+    return start(host, port, listenHost, "", extraUsers, extraYaml);
+  }
+
+  /**
+   * @param adminFields more fields of the admin section, each ", name: value"
+   */
+  static ProxyHarness start(
+      String host,
+      int port,
+      String listenHost,
+      String adminFields,
+      String extraUsers,
+      String extraYaml) {
     String yaml =
         "listen: {host: "
             + listenHost
             + ", port: 0}\n"
-            + "admin: {host: 127.0.0.1, port: 0}\n"
+            + "admin: {host: 127.0.0.1, port: 0"
+            + adminFields
+            + "}\n"
             + "backends:\n  - {name: primary, host: "
             + host
             + ", port: "

@@ -3,6 +3,7 @@ package dev.mysqlpool.proxy.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.mysqlpool.proxy.it.RawProtocolIT.RawClient;
 import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -20,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -169,6 +171,85 @@ class ProxyProcessIT {
     }
     assertThat(proxy.isAlive()).isTrue();
     assertThat(output()).doesNotContain("OutOfMemoryError").doesNotContain("LEAK");
+  }
+
+  @Test
+  void outOfDirectMemoryClosesOnlyTheGreedyClientIsCountedAndTurnsHealthzFalseForAWhile()
+      throws Exception {
+    int port = EmbeddedMariaDb.freePort();
+    int adminPort = EmbeddedMariaDb.freePort();
+    proxy =
+        launch(
+            config(port, adminPort, "frontend: {tls: {mode: disabled}}\n"),
+            "-Xmx64m",
+            "-XX:MaxDirectMemorySize=16m");
+    awaitListening(port);
+    HttpClient http = HttpClient.newHttpClient();
+    assertThat(get(http, adminPort, "/healthz").statusCode()).isEqualTo(200);
+    try (Connection bystander =
+            DriverManager.getConnection(url(port), "app", EmbeddedMariaDb.APP_PASSWORD);
+        Statement s = bystander.createStatement()) {
+      assertThat(scalar(s, "SELECT 1")).isEqualTo(1);
+      // A logged-in client announces a 16 MiB statement and sends it: the proxy buffers a packet
+      // whole before relaying it, which 16 MiB of direct memory cannot hold.
+      try (RawClient greedy = RawClient.login(port, "app", EmbeddedMariaDb.APP_PASSWORD)) {
+        assertThat(sendUntilClosed(greedy, 0xFFFFFF))
+            .as("the proxy closed the connection whose buffer could not be allocated")
+            .isTrue();
+      }
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                HttpResponse<String> h = get(http, adminPort, "/healthz");
+                assertThat(h.statusCode()).as("/healthz after the failure").isEqualTo(503);
+                assertThat(h.body()).contains("buffer allocation failed");
+              });
+      assertThat(get(http, adminPort, "/metrics").body())
+          .containsPattern("mysqlpool_memory_allocation_failures_total [1-9]")
+          .contains("mysqlpool_memory_direct_max_bytes 1.6777216E7");
+      assertThat(scalar(s, "SELECT 2")).as("the other client's session goes on").isEqualTo(2);
+      // No more failures: alive again, 10 s after the last one.
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> get(http, adminPort, "/healthz").statusCode() == 200);
+      assertThat(scalar(s, "SELECT 3")).isEqualTo(3);
+    }
+    assertThat(proxy.isAlive()).isTrue();
+    assertThat(output()).contains("a buffer allocation failed");
+  }
+
+  private static HttpResponse<String> get(HttpClient http, int adminPort, String path)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int scalar(Statement s, String sql) throws Exception {
+    try (ResultSet rs = s.executeQuery(sql)) {
+      assertThat(rs.next()).isTrue();
+      return rs.getInt(1);
+    }
+  }
+
+  /**
+   * Writes the header of a COM_QUERY of {@code length} bytes, then its bytes; true when the proxy
+   * closed the connection before the packet was complete.
+   */
+  private static boolean sendUntilClosed(RawClient c, int length) {
+    byte[] chunk = new byte[64 * 1024];
+    Arrays.fill(chunk, (byte) 'x');
+    try {
+      c.writeRaw(new byte[] {(byte) length, (byte) (length >>> 8), (byte) (length >>> 16), 0, 3});
+      for (int sent = 1; sent < length; sent += chunk.length) {
+        c.writeRaw(chunk);
+      }
+      c.socket.setSoTimeout(30_000);
+      return c.socket.getInputStream().read() == -1;
+    } catch (IOException closed) {
+      return true;
+    }
   }
 
   @Test

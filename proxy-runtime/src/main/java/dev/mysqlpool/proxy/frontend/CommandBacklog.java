@@ -1,0 +1,83 @@
+package dev.mysqlpool.proxy.frontend;
+
+import dev.mysqlpool.proxy.protocol.Packets;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import java.util.ArrayDeque;
+
+/**
+ * The client packets a {@link ClientSession} has read but not handled yet (waiting for a backend,
+ * for the replies before a local command, or for the client to read its replies), and the rule that
+ * holds a client's next commands back: while the client does not read its replies (its channel is
+ * not writable) or has {@link #MAX_COMMANDS_IN_FLIGHT} replies owed. While commands wait here the
+ * session reads nothing more from the client, so what a pipelining client can make the proxy hold
+ * is one read's worth of packets here plus a channel's high-water mark of replies.
+ *
+ * <p>Threading: the session's event loop. Ownership: packets added here are owned here until {@link
+ * #next()} hands them back, or {@link #releaseAll()} or {@link #answerFirst} releases them.
+ */
+final class CommandBacklog {
+  /**
+   * Replies owed by the backend beyond which the client's next commands wait unread: a server runs
+   * one command at a time, so a longer pipeline would only move the client's backlog from the
+   * kernel's socket buffers into the proxy's memory.
+   */
+  static final int MAX_COMMANDS_IN_FLIGHT = 128;
+
+  private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
+  private final Channel client;
+  private final BackendRelay relay;
+
+  CommandBacklog(Channel client, BackendRelay relay) {
+    this.client = client;
+    this.relay = relay;
+  }
+
+  /** Whether the client's next command must wait: it is not reading, or enough are in flight. */
+  boolean clientBehind() {
+    return !client.isWritable() || relay.pending() >= MAX_COMMANDS_IN_FLIGHT;
+  }
+
+  boolean isEmpty() {
+    return queued.isEmpty();
+  }
+
+  /** Queues a packet behind the others; takes ownership. */
+  void add(ByteBuf packet) {
+    queued.add(packet);
+  }
+
+  /** Puts a packet taken by {@link #next()} back in front; takes ownership. */
+  void putBack(ByteBuf packet) {
+    queued.addFirst(packet);
+  }
+
+  /** The first waiting packet, now owned by the caller, or null. */
+  ByteBuf next() {
+    return queued.poll();
+  }
+
+  /**
+   * Answers the first waiting command with {@code err} (its sequence id set to follow the
+   * command's) and drops the command. Takes ownership of {@code err}; true when it was written.
+   */
+  boolean answerFirst(ByteBuf err) {
+    ByteBuf first = queued.poll();
+    if (first == null) {
+      err.release();
+      return false;
+    }
+    Packets.setSequenceId(err, Packets.sequenceId(first) + 1);
+    first.release();
+    client.write(err, client.voidPromise());
+    return true;
+  }
+
+  /** The session ends: every waiting packet is released. */
+  void releaseAll() {
+    ByteBuf p;
+    while ((p = queued.poll()) != null) {
+      p.release();
+    }
+  }
+}

@@ -1,0 +1,187 @@
+package dev.mysqlpool.proxy.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mysqlpool.proxy.it.RawProtocolIT.RawClient;
+import dev.mysqlpool.proxy.net.Buffers;
+import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
+import dev.mysqlpool.proxy.testsupport.LeakGuard;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client that pipelines 100,000 commands and reads none of the replies cannot make the proxy
+ * buffer them: the proxy stops reading it once its replies pile up, holds at most about a channel's
+ * high-water mark for it (seen at /metrics as {@code mysqlpool_frontend_pending_reply_bytes}), and
+ * when the client finally reads, every reply arrives, in command order, the proxy's own errors
+ * included. Another client is served normally meanwhile. Once with PINGs the proxy answers itself
+ * (no backend yet), once with queries relayed to a session-mode backend.
+ */
+@ExtendWith(LeakGuard.class)
+class PipelinedClientsIT {
+  private static final Logger log = LoggerFactory.getLogger(PipelinedClientsIT.class);
+  private static final int COMMANDS = 100_000;
+
+  /**
+   * Every this many commands one is COM_TIME, which the proxy does not relay: its 1047 must come
+   * back at exactly its place, behind the replies still owed for the commands before it.
+   */
+  private static final int UNSUPPORTED_EVERY = 10_000;
+
+  private static final byte COM_PING = 0x0e;
+  private static final byte COM_TIME = 0x0f;
+
+  /**
+   * What the proxy may hold for the client's unread replies. Buffering the PINGs' would take about
+   * 10 MiB (100,000 replies of 11 bytes, each with 96 bytes of Netty's bookkeeping), the queries'
+   * about 100 MiB.
+   */
+  private static final int BOUND = 1 << 20;
+
+  private static ProxyHarness proxy;
+
+  @BeforeAll
+  static void start() {
+    proxy = ProxyHarness.start(EmbeddedMariaDb.shared(), "");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (proxy != null) {
+      proxy.close();
+    }
+  }
+
+  @Test
+  void hundredThousandPingsWithoutABackendStayBoundedAndAreAnsweredInOrder() throws Exception {
+    pipelineWithoutReading(new byte[] {COM_PING}, false);
+  }
+
+  /**
+   * Each reply a result set of about 1 KiB, so 100 MiB in all: far more than the kernel's socket
+   * buffers could hide.
+   */
+  @Test
+  void hundredThousandQueriesThroughASessionBackendStayBoundedAndAreAnsweredInOrder()
+      throws Exception {
+    pipelineWithoutReading(RawClient.queryPayload("SELECT REPEAT('x', 1000)"), true);
+  }
+
+  /**
+   * @param lendBackend the client runs a query first, so the pipeline goes to its backend, and each
+   *     reply is a result set
+   */
+  private void pipelineWithoutReading(byte[] command, boolean lendBackend) throws Exception {
+    byte[] wire = pipeline(command);
+    try (RawClient c =
+            RawClient.login(proxy.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
+        PeakSampler sampler =
+            new PeakSampler()
+                .probe("pendingReplyBytes", PipelinedClientsIT::pendingReplyBytes)
+                .probe("directMemory", () -> (int) Buffers.usedDirectMemory())) {
+      if (lendBackend) {
+        assertThat(c.query("SELECT 1").sets())
+            .as("a backend is lent before the pipeline")
+            .hasSize(1);
+      }
+      if (!lendBackend) {
+        // 1.1 MB of PING replies would fit in the kernel's socket buffers: a small receive window
+        // keeps them out. (The 100 MiB of query results cannot fit, and would take minutes to read
+        // through a window that small.)
+        c.socket.setReceiveBufferSize(4096);
+      }
+      long directBefore = Buffers.usedDirectMemory();
+      sampler.start(Duration.ofMillis(10));
+      sampler.loadStarts();
+      CompletableFuture<Void> writer =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  c.writeRaw(wire);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () ->
+                  assertThat(Metrics.value(proxy, "mysqlpool_frontend_backpressured_clients"))
+                      .as("the client that reads none of its replies is reported backpressured")
+                      .isGreaterThanOrEqualTo(1));
+      // As long as the client reads nothing, what the proxy holds for it stays bounded.
+      await()
+          .during(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(pendingReplyBytes())
+                      .as(
+                          "bytes of unread replies the proxy holds for a client that reads none"
+                              + " (mysqlpool_frontend_pending_reply_bytes)")
+                      .isLessThan(BOUND));
+      try (Connection other = proxy.mariadb("");
+          Statement s = other.createStatement();
+          ResultSet rs = s.executeQuery("SELECT 42")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).as("another client is served meanwhile").isEqualTo(42);
+      }
+
+      for (int i = 1; i <= COMMANDS; i++) {
+        if (i % UNSUPPORTED_EVERY == 0) {
+          assertThat(c.readErr().code())
+              .as("reply %d is the unsupported command's ERR, in its place", i)
+              .isEqualTo(1047);
+        } else if (lendBackend) {
+          assertThat(c.readResults().value(0, 0)).as("reply %d", i).hasSize(1000);
+        } else {
+          assertThat(c.readPayload()[0] & 0xff).as("reply %d is an OK", i).isZero();
+        }
+      }
+      writer.get(30, TimeUnit.SECONDS);
+      assertThat(c.command(COM_PING)[0]).as("the session carries on").isZero();
+      sampler.assertSampledWhileLoadRan(10);
+      int peak = sampler.peak("pendingReplyBytes");
+      log.info(
+          "{} pipelined {} without reading: peak pending reply bytes {}, direct memory {} -> peak {}",
+          COMMANDS,
+          lendBackend ? "1 KiB queries through a backend" : "PINGs",
+          peak,
+          directBefore,
+          sampler.peak("directMemory"));
+      assertThat(peak)
+          .as("bytes of unread replies the proxy held for the client at the peak")
+          .isLessThan(BOUND);
+    }
+  }
+
+  /** {@code COMMANDS} commands on the wire, every {@code UNSUPPORTED_EVERY}th one COM_TIME. */
+  private static byte[] pipeline(byte[] command) {
+    byte[] one = RawClient.commandPacket(command);
+    byte[] unsupported = RawClient.commandPacket(new byte[] {COM_TIME});
+    ByteArrayOutputStream out = new ByteArrayOutputStream(COMMANDS * one.length);
+    for (int i = 1; i <= COMMANDS; i++) {
+      out.writeBytes(i % UNSUPPORTED_EVERY == 0 ? unsupported : one);
+    }
+    return out.toByteArray();
+  }
+
+  private static int pendingReplyBytes() {
+    return (int) Metrics.value(proxy, "mysqlpool_frontend_pending_reply_bytes");
+  }
+}
