@@ -55,6 +55,10 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
         "pool.leakDetectionThreshold",
         rp.leakDetectionThreshold(),
         fp.leakDetectionThreshold());
+    differs(restart, "pool.tcpKeepAliveIdle", rp.tcpKeepAliveIdle(), fp.tcpKeepAliveIdle());
+    differs(
+        restart, "pool.tcpKeepAliveInterval", rp.tcpKeepAliveInterval(), fp.tcpKeepAliveInterval());
+    differs(restart, "pool.tcpKeepAliveCount", rp.tcpKeepAliveCount(), fp.tcpKeepAliveCount());
     var rf = running.frontend();
     var ff = file.frontend();
     differs(
@@ -83,7 +87,10 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
             fp.acquireTimeout(),
             fp.validationInterval(),
             rp.leakDetectionThreshold(),
-            fp.maxConcurrentConnects());
+            fp.maxConcurrentConnects(),
+            rp.tcpKeepAliveIdle(),
+            rp.tcpKeepAliveInterval(),
+            rp.tcpKeepAliveCount());
     changed(applies, "pool.maxConnections", rp.maxConnections(), fp.maxConnections());
     changed(applies, "pool.minIdle", rp.minIdle(), fp.minIdle());
     changed(applies, "pool.maxIdle", rp.maxIdle(), fp.maxIdle());

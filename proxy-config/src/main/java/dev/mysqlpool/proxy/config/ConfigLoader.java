@@ -128,7 +128,10 @@ public final class ConfigLoader {
                     "acquireTimeout",
                     "validationInterval",
                     "leakDetectionThreshold",
-                    "maxConcurrentConnects")));
+                    "maxConcurrentConnects",
+                    "tcpKeepAliveIdle",
+                    "tcpKeepAliveInterval",
+                    "tcpKeepAliveCount")));
     List<User> users = readUsers(top, backends);
 
     Frontend frontend = security.frontend(top);
@@ -319,6 +322,7 @@ public final class ConfigLoader {
               + Durations.format(leak)
               + " would warn about ordinary queries; use 0 (off) or at least 1s");
     }
+    BackendKeepAlive keepAlive = BackendKeepAlive.read(this, p);
     return new Pool(
         mode,
         max,
@@ -330,7 +334,10 @@ public final class ConfigLoader {
         p.duration("acquireTimeout", Duration.ofSeconds(5), false),
         p.duration("validationInterval", Duration.ofSeconds(30), true),
         leak,
-        p.integer("maxConcurrentConnects", 2, 1, 1000));
+        p.integer("maxConcurrentConnects", 2, 1, 1000),
+        keepAlive.idle(),
+        keepAlive.interval(),
+        keepAlive.count());
   }
 
   /** Records a problem: the field's path, what is wrong and the fix. */

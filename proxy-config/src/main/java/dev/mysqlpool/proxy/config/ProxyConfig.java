@@ -109,6 +109,10 @@ public record ProxyConfig(
    *
    * @param maxLifetime null when not set: the pool then derives it from the server's {@code
    *     wait_timeout}
+   * @param tcpKeepAliveIdle silence on a backend socket before TCP keepalive probes start; zero:
+   *     the kernel's defaults
+   * @param tcpKeepAliveInterval time between probes
+   * @param tcpKeepAliveCount unanswered probes before the kernel closes the socket
    */
   public record Pool(
       PoolMode mode,
@@ -121,7 +125,56 @@ public record ProxyConfig(
       Duration acquireTimeout,
       Duration validationInterval,
       Duration leakDetectionThreshold,
-      int maxConcurrentConnects) {}
+      int maxConcurrentConnects,
+      Duration tcpKeepAliveIdle,
+      Duration tcpKeepAliveInterval,
+      int tcpKeepAliveCount) {
+    /** Backend TCP keepalive: probes after 30s of silence, every 10s, 3 times: about a minute. */
+    public static final Duration DEFAULT_TCP_KEEPALIVE_IDLE = Duration.ofSeconds(30);
+
+    public static final Duration DEFAULT_TCP_KEEPALIVE_INTERVAL = Duration.ofSeconds(10);
+    public static final int DEFAULT_TCP_KEEPALIVE_COUNT = 3;
+
+    /** These limits and timers, with the default backend keepalive. */
+    public Pool(
+        PoolMode mode,
+        int maxConnections,
+        int minIdle,
+        int maxIdle,
+        Duration idleTimeout,
+        Duration maxLifetime,
+        Duration connectTimeout,
+        Duration acquireTimeout,
+        Duration validationInterval,
+        Duration leakDetectionThreshold,
+        int maxConcurrentConnects) {
+      this(
+          mode,
+          maxConnections,
+          minIdle,
+          maxIdle,
+          idleTimeout,
+          maxLifetime,
+          connectTimeout,
+          acquireTimeout,
+          validationInterval,
+          leakDetectionThreshold,
+          maxConcurrentConnects,
+          DEFAULT_TCP_KEEPALIVE_IDLE,
+          DEFAULT_TCP_KEEPALIVE_INTERVAL,
+          DEFAULT_TCP_KEEPALIVE_COUNT);
+    }
+
+    /**
+     * How long a backend that stopped answering can go unnoticed: keepalive idle plus interval
+     * times count; zero when keepalive is off.
+     */
+    public Duration keepAliveWindow() {
+      return tcpKeepAliveIdle.isZero()
+          ? Duration.ZERO
+          : tcpKeepAliveIdle.plus(tcpKeepAliveInterval.multipliedBy(tcpKeepAliveCount));
+    }
+  }
 
   /**
    * Limits toward clients, their authentication and TLS.

@@ -53,6 +53,15 @@ public final class BackendConnection {
   /** What the server session holds; see {@link ServerSession} for who writes it when. */
   final ServerSession session = new ServerSession();
 
+  /**
+   * When bytes last moved on the socket; null for channels the pool did not connect itself (test
+   * stubs).
+   */
+  final SocketActivity activity;
+
+  /** Why the pool closed this connection under its borrower, for the borrower's error; or null. */
+  volatile String closeReason;
+
   private volatile BackendListener listener;
 
   BackendConnection(
@@ -71,6 +80,7 @@ public final class BackendConnection {
     this.serverWaitTimeoutSeconds = serverWaitTimeoutSeconds;
     this.idleSinceNanos = createdNanos;
     this.validatedNanos = createdNanos;
+    this.activity = channel.pipeline().get(SocketActivity.class);
   }
 
   /** The server's thread id for this connection, as KILL wants it. */
@@ -99,6 +109,14 @@ public final class BackendConnection {
   /** What the server session holds: its default database and carried variables. */
   public ServerSession session() {
     return session;
+  }
+
+  /**
+   * Why the pool closed this connection while it was lent (e.g. the server stopped answering), or
+   * null when the server or the network closed it.
+   */
+  public String closeReason() {
+    return closeReason;
   }
 
   /** Installs who receives this connection's packets from now on. */

@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.backend;
 
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
+import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
 import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.net.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -14,7 +15,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Opens and logs in backend connections (TCP connect, then {@link BackendLogin}) within
@@ -25,24 +26,26 @@ final class BackendConnector implements Logins {
   static final String TRACK_STATE_CHANGES = "SET SESSION session_track_state_change = ON";
 
   private final Backend backend;
-  private final LongSupplier connectTimeoutMillis;
+  private final Supplier<Pool> settings;
 
   /**
-   * @param connectTimeoutMillis pool.connectTimeout, read at each login (it may be reloaded)
+   * @param settings the pool settings in force, read at each login (pool.connectTimeout may be
+   *     reloaded)
    */
-  BackendConnector(Backend backend, LongSupplier connectTimeoutMillis) {
+  BackendConnector(Backend backend, Supplier<Pool> settings) {
     this.backend = backend;
-    this.connectTimeoutMillis = connectTimeoutMillis;
+    this.settings = settings;
   }
 
   long connectTimeoutMillis() {
-    return connectTimeoutMillis.getAsLong();
+    return settings.get().connectTimeout().toMillis();
   }
 
   @Override
   public Future<BackendConnection> login(
       EventLoop loop, BackendPool pool, PoolKey key, boolean sideConnection) {
-    long timeoutMillis = connectTimeoutMillis();
+    Pool s = settings.get();
+    long timeoutMillis = s.connectTimeout().toMillis();
     Promise<BackendConnection> promise = loop.newPromise();
     BackendLogin auth = new BackendLogin(this, pool, key, promise, sideConnection);
     Bootstrap b =
@@ -53,11 +56,11 @@ final class BackendConnector implements Logins {
                 (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
             .option(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.SO_KEEPALIVE, true)
             .handler(
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(SocketActivity.NAME, new SocketActivity());
                     ch.pipeline().addLast("decoder", new MySQLPacketDecoder());
                     ch.pipeline().addLast("auth", auth);
                   }
@@ -75,6 +78,13 @@ final class BackendConnector implements Logins {
             },
             timeoutMillis,
             TimeUnit.MILLISECONDS);
+    // A server that vanished without a FIN (a failed-over host, a dropped NAT entry) is noticed
+    // within idle + interval x count rather than the kernel's two hours.
+    Transport.keepAlive(
+        b,
+        (int) s.tcpKeepAliveIdle().toSeconds(),
+        (int) s.tcpKeepAliveInterval().toSeconds(),
+        s.tcpKeepAliveCount());
     ChannelFuture cf = b.connect(backend.host(), backend.port());
     cf.addListener(
         f -> {

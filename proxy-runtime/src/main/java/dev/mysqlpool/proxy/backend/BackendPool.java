@@ -67,10 +67,7 @@ public final class BackendPool {
     this.group = group;
     LifetimePolicy lifetime = new LifetimePolicy(backend.name(), log, config.maxLifetime());
     // Read at each use, so a reloaded pool.connectTimeout applies to the next login and command.
-    Logins l =
-        logins != null
-            ? logins
-            : new BackendConnector(backend, () -> settings().connectTimeout().toMillis());
+    Logins l = logins != null ? logins : new BackendConnector(backend, this::settings);
     this.kills =
         new KillQueue(
             this,
@@ -89,7 +86,8 @@ public final class BackendPool {
             counters,
             kills);
     this.reset = new ConnectionReset(() -> settings().connectTimeout().toMillis());
-    this.housekeeper = new Housekeeper(core, lifetime, log, backend.name());
+    this.housekeeper =
+        new Housekeeper(core, lifetime, new StallProbe(this, l, log), log, backend.name());
   }
 
   /** Opens {@code minIdle} connections and starts the housekeeping timer. */

@@ -16,7 +16,8 @@ import org.slf4j.Logger;
  * ones above {@code minIdle} decay after {@code idleTimeout}, pings the others every {@code
  * validationInterval}, opens what is missing and probes a backend with nothing open. A ping is a
  * keepalive, not use: the connection keeps its idle clock, so pings at 30s do not stop a 10m
- * idleTimeout.
+ * idleTimeout. Lent connections that wait longer than the keepalive window for a reply go to {@link
+ * StallProbe}.
  */
 final class Housekeeper implements Runnable {
   static final long PERIOD_MILLIS = 250;
@@ -25,10 +26,13 @@ final class Housekeeper implements Runnable {
   private final LifetimePolicy lifetime;
   private final Logger log;
   private final String poolName;
+  private final StallProbe stalls;
 
-  Housekeeper(PoolCore core, LifetimePolicy lifetime, Logger log, String poolName) {
+  Housekeeper(
+      PoolCore core, LifetimePolicy lifetime, StallProbe stalls, Logger log, String poolName) {
     this.core = core;
     this.lifetime = lifetime;
+    this.stalls = stalls;
     this.log = log;
     this.poolName = poolName;
   }
@@ -45,6 +49,8 @@ final class Housekeeper implements Runnable {
     List<BackendConnection> toClose = new ArrayList<>();
     List<BackendConnection> toPing = new ArrayList<>();
     List<Create> creates;
+    List<BackendConnection> stalled;
+    long window = s.keepAliveWindow().toNanos();
     synchronized (core) {
       if (core.closedLocked()) {
         return;
@@ -70,6 +76,7 @@ final class Housekeeper implements Runnable {
       for (BackendConnection c : toPing) {
         core.pingingLocked(c);
       }
+      stalled = stalls.stalledLocked(core.openLocked(), now, window);
       creates = core.fillDemandLocked();
       Create probe = core.probeLocked(now);
       if (probe != null) {
@@ -82,6 +89,7 @@ final class Housekeeper implements Runnable {
       core.hangUp(c);
     }
     core.start(creates);
+    stalls.probe(stalled, window);
     for (BackendConnection c : toPing) {
       ping(c, s.connectTimeout().toMillis());
     }

@@ -389,6 +389,11 @@ final class PoolCore {
     return idle;
   }
 
+  /** The open connections, in any state. */
+  List<BackendConnection> openLocked() {
+    return slots.openConnections();
+  }
+
   /** Takes an idle connection out of the idle list for a validation ping. */
   void pingingLocked(BackendConnection c) {
     idle.takeForPing(c);

@@ -450,11 +450,13 @@ final class BackendRelay implements BackendListener {
         c,
         during ? " during a command" : "");
     session.pool().release(c, BackendPool.Release.DISCARD);
+    String why = c.closeReason();
     lost(
         "Lost connection to backend '"
             + session.pool().name()
             + "' "
             + (during ? "during query" : "while the session was idle")
+            + (why == null ? "" : ": " + why)
             + "; the session is closed");
   }
 

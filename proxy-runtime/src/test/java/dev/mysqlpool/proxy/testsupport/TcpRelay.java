@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * A TCP forwarder on 127.0.0.1 for fault injection: put it between the proxy and a backend, then
  * {@link #cutAll()} to make the backend look dead (every live connection is reset, new ones are
  * refused) and {@link #resume()} to bring it back, or {@link #holdNew()} to make new logins hang
- * until {@link #releaseHeld()}, without touching the shared server.
+ * until {@link #releaseHeld()}, or {@link #freeze()} it (nothing moves, nothing closes), without
+ * touching the shared server.
  *
  * <p>Plain {@code java.nio} on one selector thread, deliberately independent of Netty so that it
  * cannot share a bug, an allocator or a leak report with the proxy under test. Bytes are copied as
@@ -54,6 +55,7 @@ public final class TcpRelay implements AutoCloseable {
   private final AtomicInteger heldCount = new AtomicInteger();
   private final List<Pair> held = new ArrayList<>();
   private boolean holding;
+  private boolean frozen;
   private final int port;
   private ServerSocketChannel listener;
   private volatile boolean closed;
@@ -140,6 +142,26 @@ public final class TcpRelay implements AutoCloseable {
    */
   public void holdNew() {
     call(() -> holding = true);
+  }
+
+  /**
+   * Stops moving bytes on every relayed connection without closing any, and holds new ones as
+   * {@link #holdNew()} does: to the proxy it looks like a server that hangs while the network stays
+   * up (the relay's kernel still acknowledges data and keepalive probes). For good: {@link
+   * #close()} resets everything.
+   */
+  public void freeze() {
+    call(
+        () -> {
+          holding = true;
+          frozen = true;
+          for (Pair p : pairs) {
+            if (p.clientKey != null) {
+              p.clientKey.interestOps(0);
+              p.upstreamKey.interestOps(0);
+            }
+          }
+        });
   }
 
   /** Connects every held connection upstream, and new ones again as they come. */
@@ -415,6 +437,11 @@ public final class TcpRelay implements AutoCloseable {
     }
 
     private void update() {
+      if (frozen) {
+        clientKey.interestOps(0);
+        upstreamKey.interestOps(0);
+        return;
+      }
       if (!connected) {
         upstreamKey.interestOps(SelectionKey.OP_CONNECT);
         return;
