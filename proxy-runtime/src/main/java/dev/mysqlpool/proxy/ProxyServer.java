@@ -182,18 +182,23 @@ public final class ProxyServer implements AutoCloseable {
     return frontend.config();
   }
 
-  /** Whether the proxy reports ready. */
+  /**
+   * Whether the proxy reports ready: it can accept and hold clients (listening, not draining). The
+   * backends' state is reported apart ({@link #backendsUp()}), so that a database outage never
+   * deregisters every proxy from its load balancer at once.
+   */
   public boolean ready() {
-    return !frontend.draining() && !stopped.get() && anyBackendReachable();
+    return !frontend.draining() && !stopped.get() && listener.isActive();
   }
 
-  private boolean anyBackendReachable() {
+  /** Whether every backend is reachable, as /backendz and mysqlpool_backend_up report it. */
+  public boolean backendsUp() {
     for (BackendPool p : pools.values()) {
-      if (p.reachable()) {
-        return true;
+      if (!p.reachable()) {
+        return false;
       }
     }
-    return false;
+    return true;
   }
 
   /**
@@ -339,14 +344,29 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public String readinessDetail() {
-      if (frontend.draining()) {
+      if (frontend.draining() || stopped.get()) {
         return "draining: shutting down, not taking new clients\n";
       }
-      StringBuilder sb = new StringBuilder("no backend reachable:");
+      return "not listening for clients\n";
+    }
+
+    @Override
+    public boolean backendsUp() {
+      return ProxyServer.this.backendsUp();
+    }
+
+    @Override
+    public String backendDetail() {
+      StringBuilder sb = new StringBuilder();
       for (BackendPool p : pools.values()) {
-        sb.append(' ').append(p.name()).append(p.reachable() ? "=up" : "=down");
+        String why = p.reachable() ? null : p.unreachableBecause();
+        sb.append(p.name()).append(p.reachable() ? " up" : " down");
+        if (why != null) {
+          sb.append(": ").append(why.replace('\n', ' '));
+        }
+        sb.append('\n');
       }
-      return sb.append('\n').toString();
+      return sb.toString();
     }
 
     @Override

@@ -43,6 +43,7 @@ public final class BackendPool {
   private final ProxyConfig.PoolMode mode;
   private final EventLoopGroup group;
   private final PoolCore core;
+  private final ConnectionCreator creator;
   private final PoolCounters counters = new PoolCounters();
   private final GreetingCache greetings = new GreetingCache();
   private final ConnectionReset reset;
@@ -75,16 +76,8 @@ public final class BackendPool {
             () -> settings().connectTimeout().toMillis(),
             () -> settings().maxConnections(),
             log);
-    this.core =
-        new PoolCore(
-            this,
-            config,
-            warmKey,
-            new ConnectionCreator(this, l, group),
-            lifetime,
-            greetings,
-            counters,
-            kills);
+    this.creator = new ConnectionCreator(this, l, group);
+    this.core = new PoolCore(this, config, warmKey, creator, lifetime, greetings, counters, kills);
     this.reset = new ConnectionReset(() -> settings().connectTimeout().toMillis());
     this.housekeeper =
         new Housekeeper(core, lifetime, new StallProbe(this, l, log), log, backend.name());
@@ -140,6 +133,15 @@ public final class BackendPool {
    */
   public boolean reachable() {
     return core.reachable();
+  }
+
+  /**
+   * Why the backend is unreachable (the last login failure), or null while it is reachable. Any
+   * thread; never blocks.
+   */
+  public String unreachableBecause() {
+    Throwable t = creator.lastErrorIfDown();
+    return t == null ? null : String.valueOf(t.getMessage());
   }
 
   /**

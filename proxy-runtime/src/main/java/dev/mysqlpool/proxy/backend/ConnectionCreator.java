@@ -10,7 +10,7 @@ import java.util.function.BiConsumer;
 /**
  * Starts the logins the pool decided on, and remembers how the last ones went: after a failure the
  * next login waits a growing backoff (50ms doubling to 1s), the last error is kept for the acquire
- * timeout's message, and a pool with nothing open probes the backend by itself so /readyz follows
+ * timeout's message, and a pool with nothing open probes the backend by itself so /backendz follows
  * it.
  *
  * <p>Fields are guarded by the pool's lock ({@link PoolCore}), except {@link #reachable()}; {@link
@@ -26,7 +26,7 @@ final class ConnectionCreator {
   private final BackendPool pool;
   private final Logins logins;
   private final EventLoopGroup group;
-  private Throwable lastError;
+  private volatile Throwable lastError;
   private int consecutiveFailures;
   private long nextConnectNanos;
   private boolean retryScheduled;
@@ -96,8 +96,8 @@ final class ConnectionCreator {
 
   /**
    * Whether a pool with nothing open should try a login now: with no connection open nothing else
-   * tells whether the backend is up, and /readyz depends on it. An unready pod gets no clients, so
-   * it must find out by itself.
+   * tells whether the backend is up, and /backendz and mysqlpool_backend_up report it; clients may
+   * not come while it is down, so the pool must find out by itself.
    */
   boolean probeDue(long now) {
     if (now - nextProbeNanos < 0 || backoffLeftNanos(now) > 0) {
