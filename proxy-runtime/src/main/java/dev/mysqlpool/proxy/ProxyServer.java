@@ -3,9 +3,11 @@ package dev.mysqlpool.proxy;
 import dev.mysqlpool.proxy.admin.AdminEndpoints;
 import dev.mysqlpool.proxy.admin.AdminServer;
 import dev.mysqlpool.proxy.admin.PoolMeters;
+import dev.mysqlpool.proxy.admin.SwitchMeters;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.backend.PoolStats;
+import dev.mysqlpool.proxy.backend.SwitchStats;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
@@ -84,6 +86,9 @@ public final class ProxyServer implements AutoCloseable {
     this.frontend = new Frontend(config, pools, metrics, tls);
     for (BackendPool p : pools.values()) {
       PoolMeters.bind(metrics.registry(), p);
+      if (p.backend().role() == ProxyConfig.BackendRole.WRITER) {
+        SwitchMeters.bind(metrics.registry(), p);
+      }
       p.start();
     }
     try {
@@ -279,7 +284,8 @@ public final class ProxyServer implements AutoCloseable {
       long bytesSent,
       long bytesReceived,
       double avgLatencyMicros,
-      long serverWaitTimeoutSeconds) {}
+      long serverWaitTimeoutSeconds,
+      SwitchStats switchover) {}
 
   /** The /stats document. */
   /**
@@ -320,7 +326,8 @@ public final class ProxyServer implements AutoCloseable {
               t.bytesSent.sum(),
               t.bytesReceived.sum(),
               metrics.queryTimer(s.backend()).mean(TimeUnit.MICROSECONDS),
-              s.serverWaitTimeoutSeconds()));
+              s.serverWaitTimeoutSeconds(),
+              p.switchStats()));
     }
     return new Stats(
         ready(),

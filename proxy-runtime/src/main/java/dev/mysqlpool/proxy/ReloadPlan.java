@@ -59,6 +59,8 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
     differs(
         restart, "pool.tcpKeepAliveInterval", rp.tcpKeepAliveInterval(), fp.tcpKeepAliveInterval());
     differs(restart, "pool.tcpKeepAliveCount", rp.tcpKeepAliveCount(), fp.tcpKeepAliveCount());
+    differs(restart, "pool.switchoverTimeout", rp.switchoverTimeout(), fp.switchoverTimeout());
+    differs(restart, "pool.dnsTtl", rp.dnsTtl(), fp.dnsTtl());
     var rf = running.frontend();
     var ff = file.frontend();
     differs(
@@ -90,7 +92,9 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
             fp.maxConcurrentConnects(),
             rp.tcpKeepAliveIdle(),
             rp.tcpKeepAliveInterval(),
-            rp.tcpKeepAliveCount());
+            rp.tcpKeepAliveCount(),
+            rp.switchoverTimeout(),
+            rp.dnsTtl());
     changed(applies, "pool.maxConnections", rp.maxConnections(), fp.maxConnections());
     changed(applies, "pool.minIdle", rp.minIdle(), fp.minIdle());
     changed(applies, "pool.maxIdle", rp.maxIdle(), fp.maxIdle());

@@ -131,7 +131,9 @@ public final class ConfigLoader {
                     "maxConcurrentConnects",
                     "tcpKeepAliveIdle",
                     "tcpKeepAliveInterval",
-                    "tcpKeepAliveCount")));
+                    "tcpKeepAliveCount",
+                    "switchoverTimeout",
+                    "dnsTtl")));
     List<User> users = readUsers(top, backends);
 
     Frontend frontend = security.frontend(top);
@@ -143,7 +145,7 @@ public final class ConfigLoader {
 
   private List<Backend> readBackends(Obj top) {
     List<Backend> backends = new ArrayList<>();
-    List<Obj> items = top.list("backends", Set.of("name", "host", "port"));
+    List<Obj> items = top.list("backends", Set.of("name", "host", "port", "role"));
     if (items.isEmpty() && !top.has("backends")) {
       problems.add(
           "backends: required; list at least one server, e.g. backends: [{name: primary, host: db, port: 3306}]");
@@ -167,7 +169,7 @@ public final class ConfigLoader {
       }
       String host = b.requiredString("host");
       int port = b.port("port", 3306);
-      backends.add(new Backend(name, host, port));
+      backends.add(new Backend(name, host, port, FailoverFields.role(this, b)));
     }
     return backends;
   }
@@ -322,7 +324,7 @@ public final class ConfigLoader {
               + Durations.format(leak)
               + " would warn about ordinary queries; use 0 (off) or at least 1s");
     }
-    BackendKeepAlive keepAlive = BackendKeepAlive.read(this, p);
+    FailoverFields keepAlive = FailoverFields.read(this, p);
     return new Pool(
         mode,
         max,
@@ -337,7 +339,9 @@ public final class ConfigLoader {
         p.integer("maxConcurrentConnects", 2, 1, 1000),
         keepAlive.idle(),
         keepAlive.interval(),
-        keepAlive.count());
+        keepAlive.count(),
+        p.duration("switchoverTimeout", Pool.DEFAULT_SWITCHOVER_TIMEOUT, false),
+        FailoverFields.dnsTtl(this, p));
   }
 
   /** Records a problem: the field's path, what is wrong and the fix. */

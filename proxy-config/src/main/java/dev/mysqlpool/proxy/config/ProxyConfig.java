@@ -23,8 +23,31 @@ public record ProxyConfig(
   /** The HTTP port for /healthz, /readyz, /metrics and /stats. */
   public record Admin(String host, int port) {}
 
-  /** A MySQL or MariaDB server the proxy pools connections to. */
-  public record Backend(String name, String host, int port) {}
+  /**
+   * A MySQL or MariaDB server the proxy pools connections to.
+   *
+   * @param host a name (resolved again for new connections every {@code pool.dnsTtl}) or an address
+   * @param role {@link BackendRole#WRITER}: the pool checks that the server is writable and follows
+   *     the writer through a switchover or failover
+   */
+  public record Backend(String name, String host, int port, BackendRole role) {
+    /** A backend whose role the pool does not check. */
+    public Backend(String name, String host, int port) {
+      this(name, host, port, BackendRole.ANY);
+    }
+  }
+
+  /** What the pool expects of a backend server. */
+  public enum BackendRole {
+    /** Nothing: the pool does not read the server's role (the default). */
+    ANY,
+    /**
+     * A writer: after each login and validation the pool reads {@code @@global.read_only} (and
+     * {@code @@innodb_read_only}); a server that is read-only is not used, and a writer that turns
+     * read-only starts a switchover.
+     */
+    WRITER
+  }
 
   /**
    * A MySQL account clients log in to the proxy with, and the account the proxy uses toward its
@@ -113,6 +136,9 @@ public record ProxyConfig(
    *     the kernel's defaults
    * @param tcpKeepAliveInterval time between probes
    * @param tcpKeepAliveCount unanswered probes before the kernel closes the socket
+   * @param switchoverTimeout how long a borrower waits for a writer while the backend's writer
+   *     switches (instead of {@code acquireTimeout})
+   * @param dnsTtl how long a resolved backend host name is used before it is resolved again
    */
   public record Pool(
       PoolMode mode,
@@ -128,14 +154,19 @@ public record ProxyConfig(
       int maxConcurrentConnects,
       Duration tcpKeepAliveIdle,
       Duration tcpKeepAliveInterval,
-      int tcpKeepAliveCount) {
+      int tcpKeepAliveCount,
+      Duration switchoverTimeout,
+      Duration dnsTtl) {
+    public static final Duration DEFAULT_SWITCHOVER_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_DNS_TTL = Duration.ofSeconds(5);
+
     /** Backend TCP keepalive: probes after 30s of silence, every 10s, 3 times: about a minute. */
     public static final Duration DEFAULT_TCP_KEEPALIVE_IDLE = Duration.ofSeconds(30);
 
     public static final Duration DEFAULT_TCP_KEEPALIVE_INTERVAL = Duration.ofSeconds(10);
     public static final int DEFAULT_TCP_KEEPALIVE_COUNT = 3;
 
-    /** These limits and timers, with the default backend keepalive. */
+    /** These limits and timers, with the default backend keepalive, switchover and DNS TTL. */
     public Pool(
         PoolMode mode,
         int maxConnections,
@@ -162,7 +193,9 @@ public record ProxyConfig(
           maxConcurrentConnects,
           DEFAULT_TCP_KEEPALIVE_IDLE,
           DEFAULT_TCP_KEEPALIVE_INTERVAL,
-          DEFAULT_TCP_KEEPALIVE_COUNT);
+          DEFAULT_TCP_KEEPALIVE_COUNT,
+          DEFAULT_SWITCHOVER_TIMEOUT,
+          DEFAULT_DNS_TTL);
     }
 
     /**

@@ -44,6 +44,12 @@ public final class BackendConnection {
   int state = MAINTENANCE;
 
   /**
+   * Its server is no longer the writer, or its address no longer what the host name resolves to:
+   * closed when idle or given back, never lent again (see {@link WriterWatch}).
+   */
+  boolean retiring;
+
+  /**
    * A KILL for this connection's thread is on its way: once discarded, the connection keeps its
    * place under maxConnections until the KILL is done and the server closed it, and is not cut off
    * before (see {@link Hangup}). Written under the pool's lock.

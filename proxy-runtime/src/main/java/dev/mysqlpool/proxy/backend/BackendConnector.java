@@ -14,6 +14,8 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -27,6 +29,7 @@ final class BackendConnector implements Logins {
 
   private final Backend backend;
   private final Supplier<Pool> settings;
+  private final HostResolver resolver;
 
   /**
    * @param settings the pool settings in force, read at each login (pool.connectTimeout may be
@@ -35,6 +38,12 @@ final class BackendConnector implements Logins {
   BackendConnector(Backend backend, Supplier<Pool> settings) {
     this.backend = backend;
     this.settings = settings;
+    this.resolver = new HostResolver(backend.host(), () -> settings.get().dnsTtl().toNanos());
+  }
+
+  /** Where the backend's host name points now. */
+  HostResolver resolver() {
+    return resolver;
   }
 
   long connectTimeoutMillis() {
@@ -85,23 +94,43 @@ final class BackendConnector implements Logins {
         (int) s.tcpKeepAliveIdle().toSeconds(),
         (int) s.tcpKeepAliveInterval().toSeconds(),
         s.tcpKeepAliveCount());
-    ChannelFuture cf = b.connect(backend.host(), backend.port());
-    cf.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            promise.tryFailure(
-                new BackendException(
-                    "cannot connect to backend " + where() + ": " + rootMessage(f.cause()),
-                    f.cause()));
-          }
-        });
-    promise.addListener(
-        f -> {
-          deadline.cancel(false);
-          if (!f.isSuccess()) {
-            cf.channel().close();
-          }
-        });
+    resolver
+        .next(loop)
+        .addListener(
+            (Future<InetAddress> address) -> {
+              if (!address.isSuccess()) {
+                promise.tryFailure(
+                    new BackendException(
+                        "cannot resolve backend " + where() + ": " + rootMessage(address.cause()),
+                        address.cause()));
+                return;
+              }
+              if (promise.isDone()) {
+                return;
+              }
+              ChannelFuture cf = b.connect(new InetSocketAddress(address.getNow(), backend.port()));
+              cf.addListener(
+                  f -> {
+                    if (!f.isSuccess()) {
+                      promise.tryFailure(
+                          new BackendException(
+                              "cannot connect to backend "
+                                  + where()
+                                  + " at "
+                                  + address.getNow().getHostAddress()
+                                  + ": "
+                                  + rootMessage(f.cause()),
+                              f.cause()));
+                    }
+                  });
+              promise.addListener(
+                  f -> {
+                    if (!f.isSuccess()) {
+                      cf.channel().close();
+                    }
+                  });
+            });
+    promise.addListener(f -> deadline.cancel(false));
     return promise;
   }
 

@@ -44,6 +44,8 @@ public final class BackendPool {
   private final EventLoopGroup group;
   private final PoolCore core;
   private final ConnectionCreator creator;
+  private final HostResolver resolver;
+  private final WriterWatch watch;
   private final PoolCounters counters = new PoolCounters();
   private final GreetingCache greetings = new GreetingCache();
   private final ConnectionReset reset;
@@ -68,7 +70,10 @@ public final class BackendPool {
     this.group = group;
     LifetimePolicy lifetime = new LifetimePolicy(backend.name(), log, config.maxLifetime());
     // Read at each use, so a reloaded pool.connectTimeout applies to the next login and command.
-    Logins l = logins != null ? logins : new BackendConnector(backend, this::settings);
+    BackendConnector connector =
+        logins != null ? null : new BackendConnector(backend, this::settings);
+    Logins l = logins != null ? logins : connector;
+    this.resolver = connector == null ? null : connector.resolver();
     this.kills =
         new KillQueue(
             this,
@@ -78,6 +83,9 @@ public final class BackendPool {
             log);
     this.creator = new ConnectionCreator(this, l, group);
     this.core = new PoolCore(this, config, warmKey, creator, lifetime, greetings, counters, kills);
+    this.watch =
+        new WriterWatch(
+            this, core, l, resolver, log, backend.role() == ProxyConfig.BackendRole.WRITER);
     this.reset = new ConnectionReset(() -> settings().connectTimeout().toMillis());
     this.housekeeper =
         new Housekeeper(core, lifetime, new StallProbe(this, l, log), log, backend.name());
@@ -247,10 +255,53 @@ public final class BackendPool {
         next.maxIdle());
   }
 
+  /**
+   * A client's statement on {@code c} failed with a read-only error (1290, 1836, 1792): on a writer
+   * backend the pool checks the server's role at once. Any thread; never blocks.
+   *
+   * @param toldClient the client is told that the writer changed (counted in the switch stats)
+   * @return true when the backend is declared a writer, so the error may mean the writer changed
+   */
+  public boolean readOnlyError(BackendConnection c, boolean toldClient) {
+    if (!watch.writer()) {
+      return false;
+    }
+    if (toldClient) {
+      watch.clientErrored();
+    }
+    watch.readOnlyError(c);
+    return true;
+  }
+
+  /** Whether this backend is declared {@code role: writer}, so the pool follows its writer. */
+  public boolean followsWriter() {
+    return watch.writer();
+  }
+
+  /** The writer switches of this backend so far. */
+  public SwitchStats switchStats() {
+    return watch.stats();
+  }
+
+  WriterWatch watch() {
+    return watch;
+  }
+
+  /**
+   * Bounds the JVM's DNS cache to {@code ttl} (unless configured already), so re-resolving a
+   * backend name after {@code pool.dnsTtl} gets a fresh answer. Call before any name is resolved.
+   */
+  public static void boundJvmDnsCache(java.time.Duration ttl) {
+    HostResolver.boundJvmCache(ttl.toSeconds());
+  }
+
   /** Closes every connection and fails every waiter. */
   public void close() {
     if (housekeeping != null) {
       housekeeping.cancel(false);
+    }
+    if (resolver != null) {
+      resolver.close();
     }
     kills.close();
     core.close();

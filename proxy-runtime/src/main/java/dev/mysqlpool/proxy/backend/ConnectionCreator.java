@@ -39,13 +39,58 @@ final class ConnectionCreator {
     this.group = group;
   }
 
-  /** Starts each login; {@code done} gets its key and outcome. Call outside the pool's lock. */
+  /**
+   * Starts each login; {@code done} gets its key and outcome. Call outside the pool's lock. On a
+   * writer backend a login counts only once the server answered that it is writable: a read-only
+   * one is closed, reported to the {@link WriterWatch} and counted as a failed login (so the next
+   * one, after a backoff, resolves the name again).
+   */
   void start(List<Create> creates, BiConsumer<PoolKey, Future<BackendConnection>> done) {
     for (Create c : creates) {
       logins
           .login(c.loop(), pool, c.key(), false)
-          .addListener((Future<BackendConnection> f) -> done.accept(c.key(), f));
+          .addListener(
+              (Future<BackendConnection> f) -> {
+                if (!f.isSuccess() || !pool.watch().writer()) {
+                  done.accept(c.key(), f);
+                } else {
+                  checkRole(f.getNow(), c, done);
+                }
+              });
     }
+  }
+
+  private void checkRole(
+      BackendConnection conn, Create c, BiConsumer<PoolKey, Future<BackendConnection>> done) {
+    long timeout = pool.settings().connectTimeout().toMillis();
+    RoleCheck.readOnlyReason(conn, timeout)
+        .addListener(
+            (Future<String> r) -> {
+              if (r.isSuccess() && r.getNow() == null) {
+                pool.watch().writable(conn);
+                done.accept(c.key(), c.loop().newSucceededFuture(conn));
+                return;
+              }
+              String why =
+                  r.isSuccess()
+                      ? "is read-only (" + r.getNow() + "), not the writer"
+                      : "did not answer the role check: " + BackendConnector.rootMessage(r.cause());
+              if (r.isSuccess()) {
+                pool.watch().readOnly(conn, r.getNow());
+              }
+              Hangup.start(conn, timeout);
+              done.accept(
+                  c.key(),
+                  c.loop()
+                      .newFailedFuture(
+                          new BackendException(
+                              "backend '"
+                                  + pool.name()
+                                  + "' at "
+                                  + conn.channel.remoteAddress()
+                                  + " "
+                                  + why)));
+            });
   }
 
   /**

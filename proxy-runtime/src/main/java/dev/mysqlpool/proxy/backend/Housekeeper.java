@@ -90,9 +90,27 @@ final class Housekeeper implements Runnable {
     }
     core.start(creates);
     stalls.probe(stalled, window);
+    core.watch().checkAddresses();
     for (BackendConnection c : toPing) {
       ping(c, s.connectTimeout().toMillis());
     }
+  }
+
+  /** After the ping of a writer's connection: a server that turned read-only starts a switch. */
+  private void checkRole(BackendConnection c, long timeoutMillis) {
+    RoleCheck.readOnlyReason(c, timeoutMillis)
+        .addListener(
+            (Future<String> r) -> {
+              if (r.isSuccess() && r.getNow() == null) {
+                core.watch().writable(c);
+                core.giveBack(c, true);
+              } else if (r.isSuccess()) {
+                core.destroy(c, "its server is read-only now");
+                core.watch().readOnly(c, r.getNow());
+              } else {
+                core.destroy(c, "failed the role check");
+              }
+            });
   }
 
   private void ping(BackendConnection c, long timeoutMillis) {
@@ -102,7 +120,11 @@ final class Housekeeper implements Runnable {
             (Future<InternalCommand.Result> f) -> {
               if (f.isSuccess() && f.getNow().ok()) {
                 c.validatedNanos = System.nanoTime();
-                core.giveBack(c, true);
+                if (core.watch().writer()) {
+                  checkRole(c, timeoutMillis);
+                } else {
+                  core.giveBack(c, true);
+                }
               } else {
                 log.info(
                     "pool '{}': idle connection {} failed validation; replacing it", poolName, c);

@@ -91,6 +91,10 @@ final class PoolCore {
     return creator.reachable();
   }
 
+  WriterWatch watch() {
+    return pool.watch();
+  }
+
   synchronized PoolKey warmKey() {
     return warmKey;
   }
@@ -131,6 +135,11 @@ final class PoolCore {
       }
       creates = fillDemandLocked();
       timeoutMillis = settings.acquireTimeout().toMillis();
+      if (waiter != null && pool.watch().switching()) {
+        waiter.held = true;
+        pool.watch().held();
+        timeoutMillis = Math.max(timeoutMillis, settings.switchoverTimeout().toMillis());
+      }
     }
     start(creates);
     if (lent != null) {
@@ -346,19 +355,29 @@ final class PoolCore {
 
   private void timeOut(Waiter w) {
     PoolStats now;
+    long waited = System.nanoTime() - w.startNanos;
     synchronized (this) {
+      long extra = pool.watch().extraWaitNanos(waited, w.held);
+      if (extra > 0 && waiters.contains(w)) {
+        // The writer is switching: wait on, up to pool.switchoverTimeout.
+        w.held = true;
+        w.timeout = w.loop.schedule(() -> timeOut(w), extra, TimeUnit.NANOSECONDS);
+        return;
+      }
       if (!waiters.remove(w)) {
         return;
       }
       now = stats();
     }
+    long waitedMillis = TimeUnit.NANOSECONDS.toMillis(waited);
+    if (pool.watch().switching()) {
+      w.promise.tryFailure(pool.watch().switchoverTimedOut(waitedMillis));
+      return;
+    }
     counters.acquireTimeouts.increment();
     w.promise.tryFailure(
         AcquireTimeoutException.of(
-            now,
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.startNanos),
-            settings.maxConnections(),
-            creator.lastErrorIfDown()));
+            now, waitedMillis, settings.maxConnections(), creator.lastErrorIfDown()));
   }
 
   /** Opens what waiters and minIdle need now, within the cap; e.g. after a retry's backoff. */

@@ -368,7 +368,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     mode.onIdle();
   }
 
-  private boolean inTransaction() {
+  /**
+   * A statement the old writer refused goes again, first, on the connection the pool lends next
+   * (which waits for the new writer); takes ownership of {@code packet}.
+   */
+  void retryOnNewBackend(ByteBuf packet) {
+    if (closed) {
+      packet.release();
+      return;
+    }
+    queued.addFirst(packet);
+    acquire();
+  }
+
+  boolean inTransaction() {
     return (lastStatus & ServerStatus.IN_TRANS) != 0;
   }
 

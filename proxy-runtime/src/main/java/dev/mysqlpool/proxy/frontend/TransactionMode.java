@@ -291,6 +291,11 @@ final class TransactionMode implements SessionMode {
    * is taken first when a statement may have changed them.
    */
   @Override
+  public boolean movable() {
+    return pinReason == null;
+  }
+
+  @Override
   public void onIdle() {
     if (pinReason != null) {
       return;

@@ -46,6 +46,7 @@ public final class TcpRelay implements AutoCloseable {
   private static final long CONTROL_TIMEOUT_SECONDS = 10;
 
   private final InetSocketAddress target;
+  private final String bindHost;
   private final Selector selector;
   private final Thread loop;
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -60,10 +61,12 @@ public final class TcpRelay implements AutoCloseable {
   private ServerSocketChannel listener;
   private volatile boolean closed;
 
-  private TcpRelay(String targetHost, int targetPort) throws IOException {
+  private TcpRelay(String bindHost, int bindPort, String targetHost, int targetPort)
+      throws IOException {
     this.target = new InetSocketAddress(targetHost, targetPort);
+    this.bindHost = bindHost;
     this.selector = Selector.open();
-    this.listener = bind(0);
+    this.listener = bind(bindPort);
     this.port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
     this.loop = new Thread(this::run, "tcp-relay-" + port);
     this.loop.setDaemon(true);
@@ -74,10 +77,19 @@ public final class TcpRelay implements AutoCloseable {
    * targetHost:targetPort}.
    */
   public static TcpRelay start(String targetHost, int targetPort) {
+    return start("127.0.0.1", 0, targetHost, targetPort);
+  }
+
+  /**
+   * Starts a relay on {@code bindHost:bindPort} (a loopback address; port 0 for any free one), so
+   * that several relays can share one port on different addresses, as servers behind one DNS name
+   * on port 3306 do.
+   */
+  public static TcpRelay start(String bindHost, int bindPort, String targetHost, int targetPort) {
     try {
-      TcpRelay relay = new TcpRelay(targetHost, targetPort);
+      TcpRelay relay = new TcpRelay(bindHost, bindPort, targetHost, targetPort);
       relay.loop.start();
-      log.info("TCP relay 127.0.0.1:{} -> {}:{}", relay.port, targetHost, targetPort);
+      log.info("TCP relay {}:{} -> {}:{}", bindHost, relay.port, targetHost, targetPort);
       return relay;
     } catch (IOException e) {
       throw new UncheckedIOException(
@@ -85,9 +97,9 @@ public final class TcpRelay implements AutoCloseable {
     }
   }
 
-  /** Always {@code 127.0.0.1}. */
+  /** The address it listens on, {@code 127.0.0.1} unless started on another. */
   public String host() {
-    return "127.0.0.1";
+    return bindHost;
   }
 
   /**
@@ -205,7 +217,9 @@ public final class TcpRelay implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "TcpRelay[127.0.0.1:"
+    return "TcpRelay["
+        + bindHost
+        + ":"
         + port
         + " -> "
         + target.getHostString()
@@ -255,13 +269,14 @@ public final class TcpRelay implements AutoCloseable {
     ServerSocketChannel ch = ServerSocketChannel.open();
     try {
       ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-      ch.bind(new InetSocketAddress("127.0.0.1", p), 128);
+      ch.bind(new InetSocketAddress(bindHost, p), 128);
       ch.configureBlocking(false);
       ch.register(selector, SelectionKey.OP_ACCEPT);
       return ch;
     } catch (IOException e) {
       ch.close();
-      throw new IOException("cannot listen on 127.0.0.1:" + p + " (" + e.getMessage() + ")", e);
+      throw new IOException(
+          "cannot listen on " + bindHost + ":" + p + " (" + e.getMessage() + ")", e);
     }
   }
 
