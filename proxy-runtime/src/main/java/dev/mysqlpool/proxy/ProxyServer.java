@@ -72,10 +72,11 @@ public final class ProxyServer implements AutoCloseable {
     this.pools = new LinkedHashMap<>();
     for (Backend b : config.backends()) {
       User warmUser = firstUserOf(config, b);
-      // Transaction-mode backends always track session state (see ClientSession#acquire).
+      // Transaction-mode and writer backends always track session state (ClientSession#acquire).
       int warmCapabilities =
           WARM_CAPABILITIES
               | (config.pool().mode() == PoolMode.TRANSACTION
+                      || b.role() == ProxyConfig.BackendRole.WRITER
                   ? Capabilities.CLIENT_SESSION_TRACK
                   : 0);
       PoolKey warm =

@@ -47,7 +47,7 @@ public final class BackendConnection {
    * Its server is no longer the writer, or its address no longer what the host name resolves to:
    * closed when idle or given back, never lent again (see {@link WriterWatch}).
    */
-  boolean retiring;
+  volatile boolean retiring;
 
   /**
    * A KILL for this connection's thread is on its way: once discarded, the connection keeps its
@@ -123,6 +123,14 @@ public final class BackendConnection {
    */
   public String closeReason() {
     return closeReason;
+  }
+
+  /**
+   * Whether the pool retires this connection (its server is no longer the writer, or the host name
+   * left its address): a session holding it should move when it can.
+   */
+  public boolean retiring() {
+    return retiring;
   }
 
   /** Installs who receives this connection's packets from now on. */

@@ -131,6 +131,15 @@ public final class BackendPool {
     return mode == ProxyConfig.PoolMode.TRANSACTION;
   }
 
+  /**
+   * Whether connections run with the server's session-state tracking, so a client's session can
+   * move to another connection: in transaction mode, and for a writer backend in session mode
+   * (whose idle sessions move to the new writer after a switch).
+   */
+  public boolean tracksSessionState() {
+    return transactionMode() || backend.role() == ProxyConfig.BackendRole.WRITER;
+  }
+
   /** Traffic counters the sessions add to. */
   public PoolStats.Counters traffic() {
     return counters.traffic;

@@ -131,7 +131,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.schema = schema;
     this.pool = frontend.pools.get(user.backend());
     this.queryTimer = frontend.queryTimer(pool.name());
-    this.mode = pool.transactionMode() ? new TransactionMode(this, relay) : SessionMode.SESSION;
+    this.mode =
+        pool.transactionMode()
+            ? new TransactionMode(this, relay, false)
+            : pool.followsWriter() ? new TransactionMode(this, relay, true) : SessionMode.SESSION;
     this.poolKey = null;
     this.lastStatus = ServerStatus.AUTOCOMMIT;
   }

@@ -128,6 +128,11 @@ class WriterSwitch12IT {
     writerSwitch("transaction", 16);
   }
 
+  @Test
+  void sessionModeClientsFollowTheWriterFromAToB() throws Exception {
+    writerSwitch("session", CLIENTS + 8);
+  }
+
   private void writerSwitch(String mode, int maxConnections) throws Exception {
     try (WriterSwitchHarness h = new WriterSwitchHarness(dir)) {
       h.startProxy(
