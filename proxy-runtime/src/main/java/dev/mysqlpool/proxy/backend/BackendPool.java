@@ -268,17 +268,24 @@ public final class BackendPool {
    * A client's statement on {@code c} failed with a read-only error (1290, 1836, 1792): on a writer
    * backend the pool checks the server's role at once. Any thread; never blocks.
    *
+   * @param serverReadOnly the error's text says the server runs read-only (1290 for --read-only,
+   *     1836): that is the answer, and a switch starts at once; otherwise (1792, 1290 for another
+   *     option) the pool asks the server
    * @param toldClient the client is told that the writer changed (counted in the switch stats)
    * @return true when the backend is declared a writer, so the error may mean the writer changed
    */
-  public boolean readOnlyError(BackendConnection c, boolean toldClient) {
+  public boolean readOnlyError(BackendConnection c, boolean serverReadOnly, boolean toldClient) {
     if (!watch.writer()) {
       return false;
     }
     if (toldClient) {
       watch.clientErrored();
     }
-    watch.readOnlyError(c);
+    if (serverReadOnly) {
+      watch.readOnly(c, "a client's statement was refused as read-only");
+    } else {
+      watch.readOnlyError(c);
+    }
     return true;
   }
 

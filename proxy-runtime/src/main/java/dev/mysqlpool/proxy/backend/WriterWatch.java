@@ -105,9 +105,10 @@ final class WriterWatch {
   }
 
   /**
-   * A client's statement on {@code c} failed with a read-only error (1290, 1836, 1792): confirm at
-   * once over a side connection, as {@code c} is lent. A server that answers writable at another
-   * address means the name moved; the connections to the old one retire.
+   * A client's statement on {@code c} failed with an error that may mean read-only (1792, or 1290
+   * for another option than --read-only): confirm at once over a side connection, as {@code c} is
+   * lent. A server that answers writable at another address means the name moved; the connections
+   * to the old one retire.
    */
   void readOnlyError(BackendConnection c) {
     if (!writer || switching || !confirming.compareAndSet(false, true)) {

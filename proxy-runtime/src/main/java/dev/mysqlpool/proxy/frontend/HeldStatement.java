@@ -57,7 +57,7 @@ final class HeldStatement {
         || !WriterChange.saysReadOnly(err)) {
       return false;
     }
-    c.pool().readOnlyError(c, false);
+    c.pool().readOnlyError(c, true, false);
     session.metrics().error("writer_change_held");
     return true;
   }

@@ -70,7 +70,7 @@ final class WriterChange {
     }
     String server = err.toString(msg, Math.max(0, end - msg), StandardCharsets.UTF_8);
     boolean readOnlyServer = saysReadOnly(err);
-    if (!c.pool().readOnlyError(c, readOnlyServer) || !readOnlyServer) {
+    if (!c.pool().readOnlyError(c, readOnlyServer, readOnlyServer) || !readOnlyServer) {
       return null;
     }
     session.metrics().error("writer_changed");

@@ -1,6 +1,7 @@
 package dev.mysqlpool.proxy.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -131,6 +132,53 @@ class WriterSwitch12IT {
   @Test
   void sessionModeClientsFollowTheWriterFromAToB() throws Exception {
     writerSwitch("session", CLIENTS + 8);
+  }
+
+  @Test
+  void withoutANewWriterBorrowersFailAfterSwitchoverTimeoutAndThePoolRecoversByItself()
+      throws Exception {
+    try (WriterSwitchHarness h = new WriterSwitchHarness(dir)) {
+      h.relayB.cutAll(); // B does not answer yet
+      h.startProxy(
+          "pool: {mode: transaction, dnsTtl: 1s, switchoverTimeout: 3s, acquireTimeout: 1s,"
+              + " connectTimeout: 1s}\n");
+      try (Connection c =
+              DriverManager.getConnection(
+                  h.jdbcUrl(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD);
+          Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO sw VALUES (100, 1)");
+        h.a.execute("SET GLOBAL read_only = 1");
+        h.pointNameAt("127.0.0.3");
+
+        long start = System.nanoTime();
+        SQLException e =
+            catchThrowableOfType(
+                SQLException.class, () -> s.executeUpdate("INSERT INTO sw VALUES (100, 2)"));
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat((Throwable) e).as("a write while no writer answers").isNotNull();
+        assertThat(e.getMessage())
+            .contains("pool 'primary' (" + WriterSwitchHarness.HOST_NAME)
+            .contains("the writer is switching")
+            .contains("pool.switchoverTimeout (3000ms; waited");
+        assertThat(waitedMillis)
+            .as("the client waited switchoverTimeout, not acquireTimeout (1s)")
+            .isBetween(2500L, 10_000L);
+        assertThat(h.switchover().get("switchoverTimeouts").asLong()).isGreaterThanOrEqualTo(1);
+
+        h.relayB.resume();
+        await()
+            .atMost(Duration.ofSeconds(15))
+            .ignoreExceptions()
+            .untilAsserted(
+                () ->
+                    assertThat(s.executeUpdate("INSERT INTO sw VALUES (100, 3)"))
+                        .as("the same client connection writes again once B answers")
+                        .isEqualTo(1));
+        assertThat(rows(h.b)).contains("100/3");
+        assertThat(h.switchover().get("switching").asBoolean()).isFalse();
+      }
+      assertThat(h.output()).doesNotContain("LEAK");
+    }
   }
 
   private void writerSwitch(String mode, int maxConnections) throws Exception {
