@@ -8,8 +8,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12: the fields that let the pool follow a writer through a failover (backend keepalive),
- * with the exact message text of every refusal.
+ * Issue 12: the fields that let the pool follow a writer through a failover (backend keepalive,
+ * role, DNS TTL, switchover timeout), with the exact message text of every refusal.
  */
 class FailoverConfigTest {
   private static final String BASE =
@@ -65,5 +65,50 @@ class FailoverConfigTest {
     assertThat(problems("pool: {tcpKeepAliveCount: 0}\n")).hasSize(1);
     assertThat(problems("pool: {tcpKeepAliveCount: 0}\n").get(0))
         .startsWith("pool.tcpKeepAliveCount: 0 is out of range");
+  }
+
+  @Test
+  void writerFieldsDefaultToNoRoleCheckA5sTtlAndA30sSwitchover() {
+    ProxyConfig c = ConfigLoader.parse(BASE, null);
+    assertThat(c.backends().get(0).role()).isEqualTo(ProxyConfig.BackendRole.ANY);
+    assertThat(c.pool().dnsTtl()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.pool().switchoverTimeout()).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void writerFieldsAreRead() {
+    ProxyConfig c =
+        ConfigLoader.parse(
+            "backends:\n  - {name: primary, host: db, role: writer}\n"
+                + "users:\n  - {name: app, password: s3cret}\n"
+                + "pool: {dnsTtl: 0, switchoverTimeout: 1m}\n",
+            null);
+    assertThat(c.backends().get(0).role()).isEqualTo(ProxyConfig.BackendRole.WRITER);
+    assertThat(c.pool().dnsTtl()).isEqualTo(Duration.ZERO);
+    assertThat(c.pool().switchoverTimeout()).isEqualTo(Duration.ofMinutes(1));
+  }
+
+  @Test
+  void writerFieldsThatCannotWorkAreRefused() {
+    assertThat(
+            problems2(
+                "backends:\n  - {name: primary, host: db, role: primary}\n"
+                    + "users:\n  - {name: app, password: s3cret}\n"))
+        .containsExactly(
+            "backends[0].role: 'primary' is not a backend role; use writer (the pool checks the"
+                + " server is writable and follows it through a failover) or any");
+    assertThat(problems("pool: {dnsTtl: 2h}\n"))
+        .containsExactly(
+            "pool.dnsTtl: 2h would keep a failed-over writer's old address too long; use 0"
+                + " (resolve for every new connection) up to 1h, a few seconds is typical");
+    assertThat(problems("pool: {switchoverTimeout: 0}\n"))
+        .containsExactly("pool.switchoverTimeout: must be greater than 0, e.g. 5s");
+  }
+
+  private static List<String> problems2(String yaml) {
+    ConfigException e =
+        catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, null));
+    assertThat(e).withFailMessage("expected the config to be rejected:\n%s", yaml).isNotNull();
+    return e.problems();
   }
 }
