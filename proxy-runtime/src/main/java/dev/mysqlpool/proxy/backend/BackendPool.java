@@ -88,7 +88,7 @@ public final class BackendPool {
             this, core, l, resolver, log, backend.role() == ProxyConfig.BackendRole.WRITER);
     this.reset = new ConnectionReset(() -> settings().connectTimeout().toMillis());
     this.housekeeper =
-        new Housekeeper(core, lifetime, new StallProbe(this, l, log), log, backend.name());
+        new Housekeeper(core, lifetime, new StallProbe(this, l, log), watch, log, backend.name());
   }
 
   /** Opens {@code minIdle} connections and starts the housekeeping timer. */

@@ -27,10 +27,17 @@ final class Housekeeper implements Runnable {
   private final Logger log;
   private final String poolName;
   private final StallProbe stalls;
+  private final WriterWatch watch;
 
   Housekeeper(
-      PoolCore core, LifetimePolicy lifetime, StallProbe stalls, Logger log, String poolName) {
+      PoolCore core,
+      LifetimePolicy lifetime,
+      StallProbe stalls,
+      WriterWatch watch,
+      Logger log,
+      String poolName) {
     this.core = core;
+    this.watch = watch;
     this.lifetime = lifetime;
     this.stalls = stalls;
     this.log = log;
@@ -90,7 +97,7 @@ final class Housekeeper implements Runnable {
     }
     core.start(creates);
     stalls.probe(stalled, window);
-    core.watch().checkAddresses();
+    watch.checkAddresses();
     for (BackendConnection c : toPing) {
       ping(c, s.connectTimeout().toMillis());
     }
@@ -102,11 +109,11 @@ final class Housekeeper implements Runnable {
         .addListener(
             (Future<String> r) -> {
               if (r.isSuccess() && r.getNow() == null) {
-                core.watch().writable(c);
+                watch.writable(c);
                 core.giveBack(c, true);
               } else if (r.isSuccess()) {
                 core.destroy(c, "its server is read-only now");
-                core.watch().readOnly(c, r.getNow());
+                watch.readOnly(c, r.getNow());
               } else {
                 core.destroy(c, "failed the role check");
               }
@@ -120,7 +127,7 @@ final class Housekeeper implements Runnable {
             (Future<InternalCommand.Result> f) -> {
               if (f.isSuccess() && f.getNow().ok()) {
                 c.validatedNanos = System.nanoTime();
-                if (core.watch().writer()) {
+                if (watch.writer()) {
                   checkRole(c, timeoutMillis);
                 } else {
                   core.giveBack(c, true);

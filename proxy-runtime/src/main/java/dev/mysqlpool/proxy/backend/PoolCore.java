@@ -91,10 +91,6 @@ final class PoolCore {
     return creator.reachable();
   }
 
-  WriterWatch watch() {
-    return pool.watch();
-  }
-
   synchronized PoolKey warmKey() {
     return warmKey;
   }
@@ -134,12 +130,7 @@ final class PoolCore {
         waiters.add(waiter);
       }
       creates = fillDemandLocked();
-      timeoutMillis = settings.acquireTimeout().toMillis();
-      if (waiter != null && pool.watch().switching()) {
-        waiter.held = true;
-        pool.watch().held();
-        timeoutMillis = Math.max(timeoutMillis, settings.switchoverTimeout().toMillis());
-      }
+      timeoutMillis = pool.watch().waitMillis(settings, waiter);
     }
     start(creates);
     if (lent != null) {

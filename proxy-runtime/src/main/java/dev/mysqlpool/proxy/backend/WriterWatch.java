@@ -1,6 +1,7 @@
 package dev.mysqlpool.proxy.backend;
 
 import dev.mysqlpool.proxy.backend.ConnectionCreator.Create;
+import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
 import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -195,9 +196,20 @@ final class WriterWatch {
     return Math.max(0, left);
   }
 
-  /** A borrower started waiting during a switch. */
-  void held() {
-    clientsHeld.increment();
+  /**
+   * How long a new borrower may wait: {@code acquireTimeout}, or {@code switchoverTimeout} while
+   * the writer switches (the borrower then counts as held). Under the pool's lock.
+   *
+   * @param w the borrower, or null when it was served at once
+   */
+  long waitMillis(Pool s, Waiters.Waiter w) {
+    long millis = s.acquireTimeout().toMillis();
+    if (w != null && switching) {
+      w.held = true;
+      clientsHeld.increment();
+      millis = Math.max(millis, s.switchoverTimeout().toMillis());
+    }
+    return millis;
   }
 
   /** The error of a borrower that waited the whole switchoverTimeout. */
