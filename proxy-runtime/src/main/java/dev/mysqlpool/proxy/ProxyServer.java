@@ -59,6 +59,10 @@ public final class ProxyServer implements AutoCloseable {
   private final Frontend frontend;
   private final ProxyMetrics metrics;
   private final Channel listener;
+
+  /** SIGTERM came and the load balancer is given time to stop sending; still serving. */
+  private volatile boolean leaving;
+
   private final AdminServer admin;
   private final ServerTls tls;
   private final AtomicBoolean stopped = new AtomicBoolean();
@@ -194,7 +198,7 @@ public final class ProxyServer implements AutoCloseable {
    * deregisters every proxy from its load balancer at once.
    */
   public boolean ready() {
-    return !frontend.draining() && !stopped.get() && listener.isActive();
+    return !leaving && !frontend.draining() && !stopped.get() && listener.isActive();
   }
 
   /** Whether every backend is reachable, as /backendz and mysqlpool_backend_up report it. */
@@ -208,13 +212,28 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * Graceful stop as on SIGTERM: /readyz turns false and the listener closes at once, idle sessions
-   * close, busy ones close when their transaction ends, and whatever remains after
-   * shutdown.drainTimeout is closed.
+   * Graceful stop as on SIGTERM, in the order a load balancer needs: /readyz turns false first and
+   * the proxy keeps serving, new clients included, for shutdown.loadBalancerWait (the balancer's
+   * health checks notice and it stops sending); then the listener closes, idle sessions close, busy
+   * ones close when their transaction ends, and whatever remains after shutdown.drainTimeout is
+   * closed. Blocks the calling thread (the shutdown hook), never an event loop.
    */
   public void shutdown() {
     if (stopped.get()) {
       return;
+    }
+    Duration lbWait = config.shutdown().loadBalancerWait();
+    if (!lbWait.isZero()) {
+      leaving = true;
+      log.info(
+          "shutting down: /readyz answers 503 now; still serving for {} (shutdown.loadBalancerWait)"
+              + " so the load balancer stops sending, then draining",
+          lbWait);
+      try {
+        Thread.sleep(lbWait.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     Duration drain = config.shutdown().drainTimeout();
     log.info(
@@ -352,6 +371,10 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public String readinessDetail() {
+      if (leaving && !frontend.draining()) {
+        return "shutting down: waiting for the load balancer to stop sending"
+            + " (shutdown.loadBalancerWait), then draining\n";
+      }
       if (frontend.draining() || stopped.get()) {
         return "draining: shutting down, not taking new clients\n";
       }

@@ -76,6 +76,11 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
         "shutdown.drainTimeout",
         running.shutdown().drainTimeout(),
         file.shutdown().drainTimeout());
+    differs(
+        restart,
+        "shutdown.loadBalancerWait",
+        running.shutdown().loadBalancerWait(),
+        file.shutdown().loadBalancerWait());
 
     Pool pool =
         new Pool(

@@ -138,8 +138,11 @@ public final class ConfigLoader {
 
     Frontend frontend = security.frontend(top);
 
-    Obj s = top.child("shutdown", Set.of("drainTimeout"));
-    Shutdown shutdown = new Shutdown(s.duration("drainTimeout", Duration.ofSeconds(30), true));
+    Obj s = top.child("shutdown", Set.of("drainTimeout", "loadBalancerWait"));
+    Shutdown shutdown =
+        new Shutdown(
+            s.duration("drainTimeout", Duration.ofSeconds(30), true),
+            s.duration("loadBalancerWait", Duration.ZERO, true));
     return new ProxyConfig(listen, admin, backends, users, pool, frontend, shutdown);
   }
 

@@ -283,8 +283,19 @@ public record ProxyConfig(
     }
   }
 
-  /** What SIGTERM does. */
-  public record Shutdown(Duration drainTimeout) {}
+  /**
+   * What SIGTERM does.
+   *
+   * @param loadBalancerWait how long the proxy keeps serving, new clients included, after its
+   *     readiness turned false, so a load balancer's health checks see it and stop sending before
+   *     the listener closes; zero: the listener closes at once
+   */
+  public record Shutdown(Duration drainTimeout, Duration loadBalancerWait) {
+    /** Drain only: the listener closes at once. */
+    public Shutdown(Duration drainTimeout) {
+      this(drainTimeout, Duration.ZERO);
+    }
+  }
 
   /**
    * This configuration with other users; used to tell a users-only change from one that needs a

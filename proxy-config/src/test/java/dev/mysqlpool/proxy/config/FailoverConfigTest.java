@@ -105,6 +105,21 @@ class FailoverConfigTest {
         .containsExactly("pool.switchoverTimeout: must be greater than 0, e.g. 5s");
   }
 
+  @Test
+  void loadBalancerWaitIsOffUnlessSet() {
+    assertThat(ConfigLoader.parse(BASE, null).shutdown().loadBalancerWait())
+        .isEqualTo(Duration.ZERO);
+    assertThat(
+            ConfigLoader.parse(BASE + "shutdown: {loadBalancerWait: 25s}\n", null)
+                .shutdown()
+                .loadBalancerWait())
+        .isEqualTo(Duration.ofSeconds(25));
+    assertThat(problems("shutdown: {loadBalancerWait: soon}\n"))
+        .containsExactly(
+            "shutdown.loadBalancerWait: 'soon' is not a duration; write it like 500ms, 30s, 5m or"
+                + " 1h");
+  }
+
   private static List<String> problems2(String yaml) {
     ConfigException e =
         catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, null));

@@ -26,6 +26,9 @@ final class HostResolver implements AutoCloseable {
   /** Resolved addresses and when. */
   private record Answer(List<InetAddress> addresses, long atNanos) {}
 
+  /** Background refreshes run at most this often, even with a TTL of 0. */
+  private static final long MIN_REFRESH_NANOS = 1_000_000_000L;
+
   private final String host;
   private final LongSupplier ttlNanos;
   private final ExecutorService lookups;
@@ -89,7 +92,8 @@ final class HostResolver implements AutoCloseable {
    */
   void refreshIfStale(Runnable changed) {
     Answer a = answer;
-    if (a != null && System.nanoTime() - a.atNanos < ttlNanos.getAsLong()
+    long ttl = Math.max(ttlNanos.getAsLong(), MIN_REFRESH_NANOS);
+    if (a != null && System.nanoTime() - a.atNanos < ttl
         || !refreshing.compareAndSet(false, true)) {
       return;
     }

@@ -143,11 +143,13 @@ final class WriterWatch {
   }
 
   /**
-   * From the housekeeping pass: resolves the host name again when its answer is older than {@code
-   * pool.dnsTtl}; connections to an address it no longer gives retire.
+   * From the housekeeping pass, for a writer: resolves the host name again when its answer is older
+   * than {@code pool.dnsTtl} (at most once a second); connections to an address it no longer gives
+   * retire. Other backends only resolve again for new connections: a name that answers with a
+   * changing subset of its servers would otherwise churn connections.
    */
   void checkAddresses() {
-    if (resolver != null) {
+    if (writer && resolver != null) {
       resolver.refreshIfStale(() -> retire(resolver.current()));
     }
   }
