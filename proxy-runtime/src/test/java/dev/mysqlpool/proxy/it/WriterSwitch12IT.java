@@ -234,6 +234,7 @@ class WriterSwitch12IT {
         Set<String> onB = rows(h.b);
         int errors = 0;
         int afterSwitch = 0;
+        long longestPause = 0;
         for (Client c : clients) {
           assertThat(c.crashed).as("client %d's connection", c.id).isNull();
           assertThat(c.connectionValidAtEnd)
@@ -253,6 +254,7 @@ class WriterSwitch12IT {
                   .contains(WRITER_CHANGED);
             } else if (o.startNanos() > readOnlyDone) {
               afterSwitch++;
+              longestPause = Math.max(longestPause, o.endNanos() - o.startNanos());
               assertThat(onB)
                   .as("client %d's transaction %d, started after the switch, is on B", c.id, o.n())
                   .contains(c.id + "/" + o.n());
@@ -271,11 +273,13 @@ class WriterSwitch12IT {
         assertThat(h.output()).doesNotContain("LEAK");
         log.info(
             "{} mode: switch took {}ms (read_only at +{}ms); {} transactions committed after it,"
-                + " {} errors (in flight at the switch); clients held {}, errored {}",
+                + " the longest took {}ms; {} errors (in flight at the switch); clients held {},"
+                + " errored {}",
             mode,
             sw.get("lastSwitchMillis").asLong(),
             TimeUnit.NANOSECONDS.toMillis(readOnlyDone - switchStart),
             afterSwitch,
+            TimeUnit.NANOSECONDS.toMillis(longestPause),
             errors,
             sw.get("clientsHeld").asLong(),
             sw.get("clientsErrored").asLong());
