@@ -77,25 +77,27 @@ final class WriterWatch {
   /** A new or validated connection's server is writable: a switch in progress is over. */
   void writable(BackendConnection c) {
     role = "writer";
-    if (switching) {
-      switching = false;
-      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - switchStartedNanos);
+    if (switching && endSwitch()) {
+      long millis = lastSwitchMillis;
       lastSwitchMillis = millis;
       log.warn(
           "pool '{}': writer switch done in {}ms: {} is writable", pool.name(), millis, address(c));
     }
   }
 
-  /** {@code c}'s server is read-only: a writer that was, starts a switch. */
+  /**
+   * {@code c}'s server is read-only: a writer that was, starts a switch. A connection already
+   * retiring is known to be on the old writer; its errors start nothing.
+   */
   void readOnly(BackendConnection c, String why) {
-    role = "read-only";
-    lastReadOnly = "backend '" + pool.name() + "' at " + address(c) + " is read-only (" + why + ")";
-    if (switching) {
+    if (c.retiring) {
       return;
     }
-    switching = true;
-    switchStartedNanos = System.nanoTime();
-    switches.increment();
+    role = "read-only";
+    lastReadOnly = "backend '" + pool.name() + "' at " + address(c) + " is read-only (" + why + ")";
+    if (switching || !startSwitch()) {
+      return;
+    }
     log.warn(
         "pool '{}': {}: the writer is switching; retiring every connection, borrowers wait up to"
             + " pool.switchoverTimeout ({}ms)",
@@ -103,6 +105,27 @@ final class WriterWatch {
         lastReadOnly,
         pool.settings().switchoverTimeout().toMillis());
     retire(null);
+  }
+
+  /** Starts a switch; false when one runs already (several threads may see read-only at once). */
+  private synchronized boolean startSwitch() {
+    if (switching) {
+      return false;
+    }
+    switchStartedNanos = System.nanoTime();
+    switches.increment();
+    switching = true;
+    return true;
+  }
+
+  /** Ends the switch; false when another thread ended it first. */
+  private synchronized boolean endSwitch() {
+    if (!switching) {
+      return false;
+    }
+    switching = false;
+    lastSwitchMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - switchStartedNanos);
+    return true;
   }
 
   /**
