@@ -66,7 +66,8 @@ final class BackendSettings {
                 + tls.mode().configName()
                 + " (the password goes over TLS); remove it");
       }
-      backends.add(new Backend(name, host, port, tls, publicKey, retrieval));
+      backends.add(
+          new Backend(name, host, port, FailoverFields.role(loader, b), tls, publicKey, retrieval));
     }
     return backends;
   }

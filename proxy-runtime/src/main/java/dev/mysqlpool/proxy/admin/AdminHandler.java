@@ -92,6 +92,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     boolean known =
         path.equals("/healthz")
             || path.equals("/readyz")
+            || path.equals("/backendz")
             || path.equals("/metrics")
             || path.equals("/stats");
     if (!known) {
@@ -127,6 +128,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             HttpResponseStatus.SERVICE_UNAVAILABLE,
             TEXT_PLAIN,
             utf8(lineOf(endpoints.readinessDetail())),
+            head);
+      case "/backendz":
+        return response(
+            version,
+            endpoints.backendsUp() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+            TEXT_PLAIN,
+            utf8(lineOf(endpoints.backendDetail())),
             head);
       case "/metrics":
         return response(

@@ -366,7 +366,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    if (!pool.transactionMode()) {
+    if (!pool.tracksSessionState()) {
       readSessionDefaults(ch, probe, null);
       return;
     }
