@@ -340,6 +340,7 @@ class ChartTest {
             "MySQLPoolAcquireTimeouts",
             "MySQLPoolBackendConnectErrors",
             "MySQLPoolBackendDown",
+            "MySQLPoolWriterSwitchStuck",
             "MySQLPoolProxyMemoryHigh",
             "MySQLPoolProxyHeapHigh",
             "MySQLPoolSizingInvalid");
@@ -350,6 +351,8 @@ class ChartTest {
     assertThat(free.path("labels").path("team").asText()).isEqualTo("dba");
     assertThat(alerts.get("MySQLPoolAcquireTimeouts").path("expr").asText())
         .contains("mysqlpool_pool_acquire_timeouts_total");
+    assertThat(alerts.get("MySQLPoolWriterSwitchStuck").path("expr").asText())
+        .contains("mysqlpool_backend_switching");
     assertThat(alerts.get("MySQLPoolSizingInvalid").path("expr").asText())
         .contains("mysqlpool_operator_sizing_valid");
     for (JsonNode a : alerts.values()) {
@@ -400,7 +403,7 @@ class ChartTest {
             "mysqlpool_errors_total",
             "state=~\"used|free|pending",
             "mysqlpool_sessions_pinned");
-    assertThat(titles).contains("Pinned sessions (transaction mode)");
+    assertThat(titles).contains("Pinned sessions (transaction mode)", "Writer role and switches");
     assertThat(knownMetrics())
         .containsAll(
             metricNames(exprs.toString()).stream()

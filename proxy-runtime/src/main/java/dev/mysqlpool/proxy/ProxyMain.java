@@ -1,5 +1,6 @@
 package dev.mysqlpool.proxy;
 
+import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.config.ConfigException;
 import dev.mysqlpool.proxy.config.ConfigLoader;
 import dev.mysqlpool.proxy.config.ProxyConfig;
@@ -60,6 +61,9 @@ public final class ProxyMain {
       return;
     }
     log.info("effective configuration (passwords masked): {}", config);
+    // Before any name is resolved: the JVM reads its cache TTL once, and a longer one would hand a
+    // failed-over writer's old address to new backend connections.
+    BackendPool.boundJvmDnsCache(config.pool().dnsTtl());
     if (checkOnly) {
       System.out.println(configFile + ": configuration is valid");
       return;

@@ -3,9 +3,11 @@ package dev.mysqlpool.proxy;
 import dev.mysqlpool.proxy.admin.AdminEndpoints;
 import dev.mysqlpool.proxy.admin.AdminServer;
 import dev.mysqlpool.proxy.admin.PoolMeters;
+import dev.mysqlpool.proxy.admin.SwitchMeters;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.backend.PoolStats;
+import dev.mysqlpool.proxy.backend.SwitchStats;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
@@ -62,6 +64,10 @@ public final class ProxyServer implements AutoCloseable {
   private final Frontend frontend;
   private final ProxyMetrics metrics;
   private final Channel listener;
+
+  /** SIGTERM came and the load balancer is given time to stop sending; still serving. */
+  private volatile boolean leaving;
+
   private final AdminServer admin;
   private final ServerTls tls;
   private final AtomicBoolean stopped = new AtomicBoolean();
@@ -76,10 +82,11 @@ public final class ProxyServer implements AutoCloseable {
     this.pools = new LinkedHashMap<>();
     for (Backend b : config.backends()) {
       User warmUser = firstUserOf(config, b);
-      // Transaction-mode backends always track session state (see ClientSession#acquire).
+      // Transaction-mode and writer backends always track session state (ClientSession#acquire).
       int warmCapabilities =
           WARM_CAPABILITIES
               | (config.pool().mode() == PoolMode.TRANSACTION
+                      || b.role() == ProxyConfig.BackendRole.WRITER
                   ? Capabilities.CLIENT_SESSION_TRACK
                   : 0);
       PoolKey warm =
@@ -92,6 +99,9 @@ public final class ProxyServer implements AutoCloseable {
     this.frontend = new Frontend(config, pools, metrics, tls);
     for (BackendPool p : pools.values()) {
       PoolMeters.bind(metrics.registry(), p);
+      if (p.backend().role() == ProxyConfig.BackendRole.WRITER) {
+        SwitchMeters.bind(metrics.registry(), p);
+      }
       p.start();
     }
     try {
@@ -192,28 +202,48 @@ public final class ProxyServer implements AutoCloseable {
     return frontend.config();
   }
 
-  /** Whether the proxy reports ready. */
+  /**
+   * Whether the proxy reports ready: it can accept and hold clients (listening, not draining). The
+   * backends' state is reported apart ({@link #backendsUp()}), so that a database outage never
+   * deregisters every proxy from its load balancer at once.
+   */
   public boolean ready() {
-    return !frontend.draining() && !stopped.get() && anyBackendReachable();
+    return !leaving && !frontend.draining() && !stopped.get() && listener.isActive();
   }
 
-  private boolean anyBackendReachable() {
+  /** Whether every backend is reachable, as /backendz and mysqlpool_backend_up report it. */
+  public boolean backendsUp() {
     for (BackendPool p : pools.values()) {
-      if (p.reachable()) {
-        return true;
+      if (!p.reachable()) {
+        return false;
       }
     }
-    return false;
+    return true;
   }
 
   /**
-   * Graceful stop as on SIGTERM: /readyz turns false and the listener closes at once, idle sessions
-   * close, busy ones close when their transaction ends, and whatever remains after
-   * shutdown.drainTimeout is closed.
+   * Graceful stop as on SIGTERM, in the order a load balancer needs: /readyz turns false first and
+   * the proxy keeps serving, new clients included, for shutdown.loadBalancerWait (the balancer's
+   * health checks notice and it stops sending); then the listener closes, idle sessions close, busy
+   * ones close when their transaction ends, and whatever remains after shutdown.drainTimeout is
+   * closed. Blocks the calling thread (the shutdown hook), never an event loop.
    */
   public void shutdown() {
     if (stopped.get()) {
       return;
+    }
+    Duration lbWait = config.shutdown().loadBalancerWait();
+    if (!lbWait.isZero()) {
+      leaving = true;
+      log.info(
+          "shutting down: /readyz answers 503 now; still serving for {} (shutdown.loadBalancerWait)"
+              + " so the load balancer stops sending, then draining",
+          lbWait);
+      try {
+        Thread.sleep(lbWait.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     Duration drain = config.shutdown().drainTimeout();
     log.info(
@@ -285,7 +315,8 @@ public final class ProxyServer implements AutoCloseable {
       long bytesSent,
       long bytesReceived,
       double avgLatencyMicros,
-      long serverWaitTimeoutSeconds) {}
+      long serverWaitTimeoutSeconds,
+      SwitchStats switchover) {}
 
   /** The /stats document. */
   /**
@@ -326,7 +357,8 @@ public final class ProxyServer implements AutoCloseable {
               t.bytesSent.sum(),
               t.bytesReceived.sum(),
               metrics.queryTimer(s.backend()).mean(TimeUnit.MICROSECONDS),
-              s.serverWaitTimeoutSeconds()));
+              s.serverWaitTimeoutSeconds(),
+              p.switchStats()));
     }
     return new Stats(
         ready(),
@@ -356,14 +388,33 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public String readinessDetail() {
-      if (frontend.draining()) {
+      if (leaving && !frontend.draining()) {
+        return "shutting down: waiting for the load balancer to stop sending"
+            + " (shutdown.loadBalancerWait), then draining\n";
+      }
+      if (frontend.draining() || stopped.get()) {
         return "draining: shutting down, not taking new clients\n";
       }
-      StringBuilder sb = new StringBuilder("no backend reachable:");
+      return "not listening for clients\n";
+    }
+
+    @Override
+    public boolean backendsUp() {
+      return ProxyServer.this.backendsUp();
+    }
+
+    @Override
+    public String backendDetail() {
+      StringBuilder sb = new StringBuilder();
       for (BackendPool p : pools.values()) {
-        sb.append(' ').append(p.name()).append(p.reachable() ? "=up" : "=down");
+        String why = p.reachable() ? null : p.unreachableBecause();
+        sb.append(p.name()).append(p.reachable() ? " up" : " down");
+        if (why != null) {
+          sb.append(": ").append(why.replace('\n', ' '));
+        }
+        sb.append('\n');
       }
-      return sb.append('\n').toString();
+      return sb.toString();
     }
 
     @Override

@@ -62,6 +62,12 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
         "pool.leakDetectionThreshold",
         rp.leakDetectionThreshold(),
         fp.leakDetectionThreshold());
+    differs(restart, "pool.tcpKeepAliveIdle", rp.tcpKeepAliveIdle(), fp.tcpKeepAliveIdle());
+    differs(
+        restart, "pool.tcpKeepAliveInterval", rp.tcpKeepAliveInterval(), fp.tcpKeepAliveInterval());
+    differs(restart, "pool.tcpKeepAliveCount", rp.tcpKeepAliveCount(), fp.tcpKeepAliveCount());
+    differs(restart, "pool.switchoverTimeout", rp.switchoverTimeout(), fp.switchoverTimeout());
+    differs(restart, "pool.dnsTtl", rp.dnsTtl(), fp.dnsTtl());
     var rf = running.frontend();
     var ff = file.frontend();
     differs(
@@ -77,6 +83,11 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
         "shutdown.drainTimeout",
         running.shutdown().drainTimeout(),
         file.shutdown().drainTimeout());
+    differs(
+        restart,
+        "shutdown.loadBalancerWait",
+        running.shutdown().loadBalancerWait(),
+        file.shutdown().loadBalancerWait());
 
     Pool pool =
         new Pool(
@@ -90,7 +101,12 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
             fp.acquireTimeout(),
             fp.validationInterval(),
             rp.leakDetectionThreshold(),
-            fp.maxConcurrentConnects());
+            fp.maxConcurrentConnects(),
+            rp.tcpKeepAliveIdle(),
+            rp.tcpKeepAliveInterval(),
+            rp.tcpKeepAliveCount(),
+            rp.switchoverTimeout(),
+            rp.dnsTtl());
     changed(applies, "pool.maxConnections", rp.maxConnections(), fp.maxConnections());
     changed(applies, "pool.minIdle", rp.minIdle(), fp.minIdle());
     changed(applies, "pool.maxIdle", rp.maxIdle(), fp.maxIdle());

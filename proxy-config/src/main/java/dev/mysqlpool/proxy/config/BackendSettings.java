@@ -32,7 +32,13 @@ final class BackendSettings {
         top.list(
             "backends",
             Set.of(
-                "name", "host", "port", "tls", "serverPublicKeyFile", "allowPublicKeyRetrieval"));
+                "name",
+                "host",
+                "port",
+                "role",
+                "tls",
+                "serverPublicKeyFile",
+                "allowPublicKeyRetrieval"));
     if (items.isEmpty() && !top.has("backends")) {
       loader.problem(
           "backends: required; list at least one server, e.g. backends: [{name: primary, host: db, port: 3306}]");
@@ -66,7 +72,8 @@ final class BackendSettings {
                 + tls.mode().configName()
                 + " (the password goes over TLS); remove it");
       }
-      backends.add(new Backend(name, host, port, tls, publicKey, retrieval));
+      backends.add(
+          new Backend(name, host, port, FailoverFields.role(loader, b), tls, publicKey, retrieval));
     }
     return backends;
   }

@@ -129,13 +129,21 @@ public final class ConfigLoader {
                     "acquireTimeout",
                     "validationInterval",
                     "leakDetectionThreshold",
-                    "maxConcurrentConnects")));
+                    "maxConcurrentConnects",
+                    "tcpKeepAliveIdle",
+                    "tcpKeepAliveInterval",
+                    "tcpKeepAliveCount",
+                    "switchoverTimeout",
+                    "dnsTtl")));
     List<User> users = readUsers(top, backends);
 
     Frontend frontend = security.frontend(top);
 
-    Obj s = top.child("shutdown", Set.of("drainTimeout"));
-    Shutdown shutdown = new Shutdown(s.duration("drainTimeout", Duration.ofSeconds(30), true));
+    Obj s = top.child("shutdown", Set.of("drainTimeout", "loadBalancerWait"));
+    Shutdown shutdown =
+        new Shutdown(
+            s.duration("drainTimeout", Duration.ofSeconds(30), true),
+            s.duration("loadBalancerWait", Duration.ZERO, true));
     return new ProxyConfig(listen, admin, backends, users, pool, frontend, shutdown);
   }
 
@@ -289,6 +297,7 @@ public final class ConfigLoader {
               + Durations.format(leak)
               + " would warn about ordinary queries; use 0 (off) or at least 1s");
     }
+    FailoverFields keepAlive = FailoverFields.read(this, p);
     return new Pool(
         mode,
         max,
@@ -300,7 +309,12 @@ public final class ConfigLoader {
         p.duration("acquireTimeout", Duration.ofSeconds(5), false),
         p.duration("validationInterval", Duration.ofSeconds(30), true),
         leak,
-        p.integer("maxConcurrentConnects", 2, 1, 1000));
+        p.integer("maxConcurrentConnects", 2, 1, 1000),
+        keepAlive.idle(),
+        keepAlive.interval(),
+        keepAlive.count(),
+        p.duration("switchoverTimeout", Pool.DEFAULT_SWITCHOVER_TIMEOUT, false),
+        FailoverFields.dnsTtl(this, p));
   }
 
   /** Records a problem: the field's path, what is wrong and the fix. */

@@ -40,6 +40,9 @@ public record ProxyConfig(
   /**
    * A MySQL or MariaDB server the proxy pools connections to.
    *
+   * @param host a name (resolved again for new connections every {@code pool.dnsTtl}) or an address
+   * @param role {@link BackendRole#WRITER}: the pool checks that the server is writable and follows
+   *     the writer through a switchover or failover
    * @param tls how the proxy's own connections to this server use TLS
    * @param serverPublicKeyFile a PEM RSA public key of the server, pinned: {@code
    *     caching_sha2_password} full authentication over plain TCP encrypts the password with it;
@@ -51,13 +54,19 @@ public record ProxyConfig(
       String name,
       String host,
       int port,
+      BackendRole role,
       BackendTls tls,
       String serverPublicKeyFile,
       boolean allowPublicKeyRetrieval) {
 
-    /** A backend with the default TLS mode ({@code preferred}), no pinned key. */
+    /** A backend whose role the pool does not check, with the default TLS, no pinned key. */
     public Backend(String name, String host, int port) {
-      this(name, host, port, BackendTls.DEFAULT, null, false);
+      this(name, host, port, BackendRole.ANY);
+    }
+
+    /** A backend with the default TLS mode ({@code preferred}), no pinned key. */
+    public Backend(String name, String host, int port, BackendRole role) {
+      this(name, host, port, role, BackendTls.DEFAULT, null, false);
     }
   }
 
@@ -117,6 +126,18 @@ public record ProxyConfig(
       }
       return null;
     }
+  }
+
+  /** What the pool expects of a backend server. */
+  public enum BackendRole {
+    /** Nothing: the pool does not read the server's role (the default). */
+    ANY,
+    /**
+     * A writer: after each login and validation the pool reads {@code @@global.read_only} (and
+     * {@code @@innodb_read_only}); a server that is read-only is not used, and a writer that turns
+     * read-only starts a switchover.
+     */
+    WRITER
   }
 
   /**
@@ -202,6 +223,13 @@ public record ProxyConfig(
    *
    * @param maxLifetime null when not set: the pool then derives it from the server's {@code
    *     wait_timeout}
+   * @param tcpKeepAliveIdle silence on a backend socket before TCP keepalive probes start; zero:
+   *     the kernel's defaults
+   * @param tcpKeepAliveInterval time between probes
+   * @param tcpKeepAliveCount unanswered probes before the kernel closes the socket
+   * @param switchoverTimeout how long a borrower waits for a writer while the backend's writer
+   *     switches (instead of {@code acquireTimeout})
+   * @param dnsTtl how long a resolved backend host name is used before it is resolved again
    */
   public record Pool(
       PoolMode mode,
@@ -214,7 +242,63 @@ public record ProxyConfig(
       Duration acquireTimeout,
       Duration validationInterval,
       Duration leakDetectionThreshold,
-      int maxConcurrentConnects) {}
+      int maxConcurrentConnects,
+      Duration tcpKeepAliveIdle,
+      Duration tcpKeepAliveInterval,
+      int tcpKeepAliveCount,
+      Duration switchoverTimeout,
+      Duration dnsTtl) {
+    public static final Duration DEFAULT_SWITCHOVER_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_DNS_TTL = Duration.ofSeconds(5);
+
+    /** Backend TCP keepalive: probes after 30s of silence, every 10s, 3 times: about a minute. */
+    public static final Duration DEFAULT_TCP_KEEPALIVE_IDLE = Duration.ofSeconds(30);
+
+    public static final Duration DEFAULT_TCP_KEEPALIVE_INTERVAL = Duration.ofSeconds(10);
+    public static final int DEFAULT_TCP_KEEPALIVE_COUNT = 3;
+
+    /** These limits and timers, with the default backend keepalive, switchover and DNS TTL. */
+    public Pool(
+        PoolMode mode,
+        int maxConnections,
+        int minIdle,
+        int maxIdle,
+        Duration idleTimeout,
+        Duration maxLifetime,
+        Duration connectTimeout,
+        Duration acquireTimeout,
+        Duration validationInterval,
+        Duration leakDetectionThreshold,
+        int maxConcurrentConnects) {
+      this(
+          mode,
+          maxConnections,
+          minIdle,
+          maxIdle,
+          idleTimeout,
+          maxLifetime,
+          connectTimeout,
+          acquireTimeout,
+          validationInterval,
+          leakDetectionThreshold,
+          maxConcurrentConnects,
+          DEFAULT_TCP_KEEPALIVE_IDLE,
+          DEFAULT_TCP_KEEPALIVE_INTERVAL,
+          DEFAULT_TCP_KEEPALIVE_COUNT,
+          DEFAULT_SWITCHOVER_TIMEOUT,
+          DEFAULT_DNS_TTL);
+    }
+
+    /**
+     * How long a backend that stopped answering can go unnoticed: keepalive idle plus interval
+     * times count; zero when keepalive is off.
+     */
+    public Duration keepAliveWindow() {
+      return tcpKeepAliveIdle.isZero()
+          ? Duration.ZERO
+          : tcpKeepAliveIdle.plus(tcpKeepAliveInterval.multipliedBy(tcpKeepAliveCount));
+    }
+  }
 
   /**
    * Limits toward clients, their authentication and TLS.
@@ -290,8 +374,19 @@ public record ProxyConfig(
     }
   }
 
-  /** What SIGTERM does. */
-  public record Shutdown(Duration drainTimeout) {}
+  /**
+   * What SIGTERM does.
+   *
+   * @param loadBalancerWait how long the proxy keeps serving, new clients included, after its
+   *     readiness turned false, so a load balancer's health checks see it and stop sending before
+   *     the listener closes; zero: the listener closes at once
+   */
+  public record Shutdown(Duration drainTimeout, Duration loadBalancerWait) {
+    /** Drain only: the listener closes at once. */
+    public Shutdown(Duration drainTimeout) {
+      this(drainTimeout, Duration.ZERO);
+    }
+  }
 
   /**
    * This configuration with other users; used to tell a users-only change from one that needs a

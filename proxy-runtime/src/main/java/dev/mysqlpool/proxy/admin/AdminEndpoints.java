@@ -21,14 +21,27 @@ public interface AdminEndpoints {
     return "not alive\n";
   }
 
-  /** Readiness for {@code /readyz}: true while the proxy should receive new clients. */
+  /**
+   * Readiness for {@code /readyz}: true while this proxy can accept and hold clients. It does not
+   * depend on the backends: a database outage or failover must not take every proxy out of its load
+   * balancer at once (clients are held or get MySQL errors instead, and the proxy is back the
+   * moment the database is).
+   */
   boolean ready();
 
   /**
-   * Why the proxy is not ready, returned as the {@code /readyz} 503 body, for example {@code "pool
-   * orders-rw: 0 of 8 backends connected"}. Called only when {@link #ready()} returned false.
+   * Why the proxy is not ready, returned as the {@code /readyz} 503 body, for example {@code
+   * "draining: shutting down"}. Called only when {@link #ready()} returned false.
    */
   String readinessDetail();
+
+  /** For {@code /backendz}: true when every backend is reachable. */
+  boolean backendsUp();
+
+  /**
+   * The {@code /backendz} body: one line per backend, {@code name up} or {@code name down: why}.
+   */
+  String backendDetail();
 
   /**
    * The Prometheus text exposition (format 0.0.4) served at {@code /metrics}, e.g. a registry's

@@ -93,6 +93,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     boolean known =
         path.equals("/healthz")
             || path.equals("/readyz")
+            || path.equals("/backendz")
             || path.equals("/metrics")
             || path.equals("/stats");
     if (!known) {
@@ -128,6 +129,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             HttpResponseStatus.SERVICE_UNAVAILABLE,
             TEXT_PLAIN,
             utf8(lineOf(endpoints.readinessDetail(), "not ready\n")),
+            head);
+      case "/backendz":
+        return response(
+            version,
+            endpoints.backendsUp() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+            TEXT_PLAIN,
+            utf8(lineOf(endpoints.backendDetail(), "backends unknown\n")),
             head);
       case "/metrics":
         return response(

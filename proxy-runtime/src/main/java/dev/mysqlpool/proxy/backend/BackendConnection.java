@@ -45,6 +45,12 @@ public final class BackendConnection {
   int state = MAINTENANCE;
 
   /**
+   * Its server is no longer the writer, or its address no longer what the host name resolves to:
+   * closed when idle or given back, never lent again (see {@link WriterWatch}).
+   */
+  volatile boolean retiring;
+
+  /**
    * A KILL for this connection's thread is on its way: once discarded, the connection keeps its
    * place under maxConnections until the KILL is done and the server closed it, and is not cut off
    * before (see {@link Hangup}). Written under the pool's lock.
@@ -53,6 +59,15 @@ public final class BackendConnection {
 
   /** What the server session holds; see {@link ServerSession} for who writes it when. */
   final ServerSession session = new ServerSession();
+
+  /**
+   * When bytes last moved on the socket; null for channels the pool did not connect itself (test
+   * stubs).
+   */
+  final SocketActivity activity;
+
+  /** Why the pool closed this connection under its borrower, for the borrower's error; or null. */
+  volatile String closeReason;
 
   private volatile BackendListener listener;
 
@@ -72,6 +87,7 @@ public final class BackendConnection {
     this.serverWaitTimeoutSeconds = serverWaitTimeoutSeconds;
     this.idleSinceNanos = createdNanos;
     this.validatedNanos = createdNanos;
+    this.activity = channel.pipeline().get(SocketActivity.class);
   }
 
   /** The server's thread id for this connection, as KILL wants it. */
@@ -100,6 +116,22 @@ public final class BackendConnection {
   /** What the server session holds: its default database and carried variables. */
   public ServerSession session() {
     return session;
+  }
+
+  /**
+   * Why the pool closed this connection while it was lent (e.g. the server stopped answering), or
+   * null when the server or the network closed it.
+   */
+  public String closeReason() {
+    return closeReason;
+  }
+
+  /**
+   * Whether the pool retires this connection (its server is no longer the writer, or the host name
+   * left its address): a session holding it should move when it can.
+   */
+  public boolean retiring() {
+    return retiring;
   }
 
   /** Installs who receives this connection's packets from now on. */

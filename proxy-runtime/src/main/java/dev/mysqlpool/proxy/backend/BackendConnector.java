@@ -4,6 +4,7 @@ import dev.mysqlpool.proxy.auth.CachingSha2Password;
 import dev.mysqlpool.proxy.codec.MySQLPacketDecoder;
 import dev.mysqlpool.proxy.config.ConfigException;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
+import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
 import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.tls.ClientTls;
@@ -17,13 +18,15 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.interfaces.RSAPublicKey;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Opens and logs in backend connections (TCP connect, then {@link BackendLogin}) within
@@ -35,19 +38,22 @@ final class BackendConnector implements Logins {
   static final String TRACK_STATE_CHANGES = "SET SESSION session_track_state_change = ON";
 
   private final Backend backend;
-  private final LongSupplier connectTimeoutMillis;
+  private final Supplier<Pool> settings;
+  private final HostResolver resolver;
   private final ClientTls tls;
   private final RSAPublicKey serverPublicKey;
 
   /**
    * Reads the backend's CA file and pinned key (blocking: call it where the config is applied).
    *
-   * @param connectTimeoutMillis pool.connectTimeout, read at each login (it may be reloaded)
+   * @param settings the pool settings in force, read at each login (pool.connectTimeout may be
+   *     reloaded)
    * @throws ConfigException when the CA file or the key file is unusable
    */
-  BackendConnector(Backend backend, LongSupplier connectTimeoutMillis) {
+  BackendConnector(Backend backend, Supplier<Pool> settings) {
     this.backend = backend;
-    this.connectTimeoutMillis = connectTimeoutMillis;
+    this.settings = settings;
+    this.resolver = new HostResolver(backend.host(), () -> settings.get().dnsTtl().toNanos());
     this.tls = ClientTls.forBackend(backend);
     this.serverPublicKey = readPublicKey(backend);
   }
@@ -91,18 +97,24 @@ final class BackendConnector implements Logins {
     return serverPublicKey;
   }
 
+  /** Where the backend's host name points now. */
+  HostResolver resolver() {
+    return resolver;
+  }
+
   Backend backend() {
     return backend;
   }
 
   long connectTimeoutMillis() {
-    return connectTimeoutMillis.getAsLong();
+    return settings.get().connectTimeout().toMillis();
   }
 
   @Override
   public Future<BackendConnection> login(
       EventLoop loop, BackendPool pool, PoolKey key, boolean sideConnection) {
-    long timeoutMillis = connectTimeoutMillis();
+    Pool s = settings.get();
+    long timeoutMillis = s.connectTimeout().toMillis();
     Promise<BackendConnection> promise = loop.newPromise();
     BackendLogin auth = new BackendLogin(this, pool, key, promise, sideConnection);
     Bootstrap b =
@@ -113,11 +125,11 @@ final class BackendConnector implements Logins {
                 (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
             .option(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.SO_KEEPALIVE, true)
             .handler(
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(SocketActivity.NAME, new SocketActivity());
                     ch.pipeline().addLast("decoder", new MySQLPacketDecoder());
                     ch.pipeline().addLast("auth", auth);
                   }
@@ -135,23 +147,50 @@ final class BackendConnector implements Logins {
             },
             timeoutMillis,
             TimeUnit.MILLISECONDS);
-    ChannelFuture cf = b.connect(backend.host(), backend.port());
-    cf.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            promise.tryFailure(
-                new BackendException(
-                    "cannot connect to backend " + where() + ": " + rootMessage(f.cause()),
-                    f.cause()));
-          }
-        });
-    promise.addListener(
-        f -> {
-          deadline.cancel(false);
-          if (!f.isSuccess()) {
-            cf.channel().close();
-          }
-        });
+    // A server that vanished without a FIN (a failed-over host, a dropped NAT entry) is noticed
+    // within idle + interval x count rather than the kernel's two hours.
+    Transport.keepAlive(
+        b,
+        (int) s.tcpKeepAliveIdle().toSeconds(),
+        (int) s.tcpKeepAliveInterval().toSeconds(),
+        s.tcpKeepAliveCount());
+    resolver
+        .next(loop)
+        .addListener(
+            (Future<InetAddress> address) -> {
+              if (!address.isSuccess()) {
+                promise.tryFailure(
+                    new BackendException(
+                        "cannot resolve backend " + where() + ": " + rootMessage(address.cause()),
+                        address.cause()));
+                return;
+              }
+              if (promise.isDone()) {
+                return;
+              }
+              ChannelFuture cf = b.connect(new InetSocketAddress(address.getNow(), backend.port()));
+              cf.addListener(
+                  f -> {
+                    if (!f.isSuccess()) {
+                      promise.tryFailure(
+                          new BackendException(
+                              "cannot connect to backend "
+                                  + where()
+                                  + " at "
+                                  + address.getNow().getHostAddress()
+                                  + ": "
+                                  + rootMessage(f.cause()),
+                              f.cause()));
+                    }
+                  });
+              promise.addListener(
+                  f -> {
+                    if (!f.isSuccess()) {
+                      cf.channel().close();
+                    }
+                  });
+            });
+    promise.addListener(f -> deadline.cancel(false));
     return promise;
   }
 

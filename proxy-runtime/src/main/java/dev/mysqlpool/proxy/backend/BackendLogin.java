@@ -368,7 +368,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    if (!pool.transactionMode()) {
+    if (!pool.tracksSessionState()) {
       readSessionDefaults(ch, probe, null);
       return;
     }

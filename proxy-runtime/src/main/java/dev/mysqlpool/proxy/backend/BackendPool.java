@@ -43,6 +43,9 @@ public final class BackendPool {
   private final ProxyConfig.PoolMode mode;
   private final EventLoopGroup group;
   private final PoolCore core;
+  private final ConnectionCreator creator;
+  private final HostResolver resolver;
+  private final WriterWatch watch;
   private final PoolCounters counters = new PoolCounters();
   private final GreetingCache greetings = new GreetingCache();
   private final ConnectionReset reset;
@@ -67,10 +70,10 @@ public final class BackendPool {
     this.group = group;
     LifetimePolicy lifetime = new LifetimePolicy(backend.name(), log, config.maxLifetime());
     // Read at each use, so a reloaded pool.connectTimeout applies to the next login and command.
-    Logins l =
-        logins != null
-            ? logins
-            : new BackendConnector(backend, () -> settings().connectTimeout().toMillis());
+    BackendConnector connector =
+        logins != null ? null : new BackendConnector(backend, this::settings);
+    Logins l = logins != null ? logins : connector;
+    this.resolver = connector == null ? null : connector.resolver();
     this.kills =
         new KillQueue(
             this,
@@ -78,18 +81,14 @@ public final class BackendPool {
             () -> settings().connectTimeout().toMillis(),
             () -> settings().maxConnections(),
             log);
-    this.core =
-        new PoolCore(
-            this,
-            config,
-            warmKey,
-            new ConnectionCreator(this, l, group),
-            lifetime,
-            greetings,
-            counters,
-            kills);
+    this.creator = new ConnectionCreator(this, l, group);
+    this.core = new PoolCore(this, config, warmKey, creator, lifetime, greetings, counters, kills);
+    this.watch =
+        new WriterWatch(
+            this, core, l, resolver, log, backend.role() == ProxyConfig.BackendRole.WRITER);
     this.reset = new ConnectionReset(() -> settings().connectTimeout().toMillis());
-    this.housekeeper = new Housekeeper(core, lifetime, log, backend.name());
+    this.housekeeper =
+        new Housekeeper(core, lifetime, new StallProbe(this, l, log), watch, log, backend.name());
   }
 
   /** Opens {@code minIdle} connections and starts the housekeeping timer. */
@@ -132,6 +131,15 @@ public final class BackendPool {
     return mode == ProxyConfig.PoolMode.TRANSACTION;
   }
 
+  /**
+   * Whether connections run with the server's session-state tracking, so a client's session can
+   * move to another connection: in transaction mode, and for a writer backend in session mode
+   * (whose idle sessions move to the new writer after a switch).
+   */
+  public boolean tracksSessionState() {
+    return transactionMode() || backend.role() == ProxyConfig.BackendRole.WRITER;
+  }
+
   /** Traffic counters the sessions add to. */
   public PoolStats.Counters traffic() {
     return counters.traffic;
@@ -142,6 +150,15 @@ public final class BackendPool {
    */
   public boolean reachable() {
     return core.reachable();
+  }
+
+  /**
+   * Why the backend is unreachable (the last login failure), or null while it is reachable. Any
+   * thread; never blocks.
+   */
+  public String unreachableBecause() {
+    Throwable t = creator.lastErrorIfDown();
+    return t == null ? null : String.valueOf(t.getMessage());
   }
 
   /**
@@ -247,10 +264,60 @@ public final class BackendPool {
         next.maxIdle());
   }
 
+  /**
+   * A client's statement on {@code c} failed with a read-only error (1290, 1836, 1792): on a writer
+   * backend the pool checks the server's role at once. Any thread; never blocks.
+   *
+   * @param serverReadOnly the error's text says the server runs read-only (1290 for --read-only,
+   *     1836): that is the answer, and a switch starts at once; otherwise (1792, 1290 for another
+   *     option) the pool asks the server
+   * @param toldClient the client is told that the writer changed (counted in the switch stats)
+   * @return true when the backend is declared a writer, so the error may mean the writer changed
+   */
+  public boolean readOnlyError(BackendConnection c, boolean serverReadOnly, boolean toldClient) {
+    if (!watch.writer()) {
+      return false;
+    }
+    if (toldClient) {
+      watch.clientErrored();
+    }
+    if (serverReadOnly) {
+      watch.readOnly(c, "a client's statement was refused as read-only");
+    } else {
+      watch.readOnlyError(c);
+    }
+    return true;
+  }
+
+  /** Whether this backend is declared {@code role: writer}, so the pool follows its writer. */
+  public boolean followsWriter() {
+    return watch.writer();
+  }
+
+  /** The writer switches of this backend so far. */
+  public SwitchStats switchStats() {
+    return watch.stats();
+  }
+
+  WriterWatch watch() {
+    return watch;
+  }
+
+  /**
+   * Bounds the JVM's DNS cache to {@code ttl} (unless configured already), so re-resolving a
+   * backend name after {@code pool.dnsTtl} gets a fresh answer. Call before any name is resolved.
+   */
+  public static void boundJvmDnsCache(java.time.Duration ttl) {
+    HostResolver.boundJvmCache(ttl.toSeconds());
+  }
+
   /** Closes every connection and fails every waiter. */
   public void close() {
     if (housekeeping != null) {
       housekeeping.cancel(false);
+    }
+    if (resolver != null) {
+      resolver.close();
     }
     kills.close();
     core.close();

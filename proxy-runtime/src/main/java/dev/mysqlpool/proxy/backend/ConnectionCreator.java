@@ -10,7 +10,7 @@ import java.util.function.BiConsumer;
 /**
  * Starts the logins the pool decided on, and remembers how the last ones went: after a failure the
  * next login waits a growing backoff (50ms doubling to 1s), the last error is kept for the acquire
- * timeout's message, and a pool with nothing open probes the backend by itself so /readyz follows
+ * timeout's message, and a pool with nothing open probes the backend by itself so /backendz follows
  * it.
  *
  * <p>Fields are guarded by the pool's lock ({@link PoolCore}), except {@link #reachable()}; {@link
@@ -26,7 +26,7 @@ final class ConnectionCreator {
   private final BackendPool pool;
   private final Logins logins;
   private final EventLoopGroup group;
-  private Throwable lastError;
+  private volatile Throwable lastError;
   private int consecutiveFailures;
   private long nextConnectNanos;
   private boolean retryScheduled;
@@ -39,13 +39,58 @@ final class ConnectionCreator {
     this.group = group;
   }
 
-  /** Starts each login; {@code done} gets its key and outcome. Call outside the pool's lock. */
+  /**
+   * Starts each login; {@code done} gets its key and outcome. Call outside the pool's lock. On a
+   * writer backend a login counts only once the server answered that it is writable: a read-only
+   * one is closed, reported to the {@link WriterWatch} and counted as a failed login (so the next
+   * one, after a backoff, resolves the name again).
+   */
   void start(List<Create> creates, BiConsumer<PoolKey, Future<BackendConnection>> done) {
     for (Create c : creates) {
       logins
           .login(c.loop(), pool, c.key(), false)
-          .addListener((Future<BackendConnection> f) -> done.accept(c.key(), f));
+          .addListener(
+              (Future<BackendConnection> f) -> {
+                if (!f.isSuccess() || !pool.watch().writer()) {
+                  done.accept(c.key(), f);
+                } else {
+                  checkRole(f.getNow(), c, done);
+                }
+              });
     }
+  }
+
+  private void checkRole(
+      BackendConnection conn, Create c, BiConsumer<PoolKey, Future<BackendConnection>> done) {
+    long timeout = pool.settings().connectTimeout().toMillis();
+    RoleCheck.readOnlyReason(conn, timeout)
+        .addListener(
+            (Future<String> r) -> {
+              if (r.isSuccess() && r.getNow() == null) {
+                pool.watch().writable(conn);
+                done.accept(c.key(), c.loop().newSucceededFuture(conn));
+                return;
+              }
+              String why =
+                  r.isSuccess()
+                      ? "is read-only (" + r.getNow() + "), not the writer"
+                      : "did not answer the role check: " + BackendConnector.rootMessage(r.cause());
+              if (r.isSuccess()) {
+                pool.watch().readOnly(conn, r.getNow());
+              }
+              Hangup.start(conn, timeout);
+              done.accept(
+                  c.key(),
+                  c.loop()
+                      .newFailedFuture(
+                          new BackendException(
+                              "backend '"
+                                  + pool.name()
+                                  + "' at "
+                                  + conn.channel.remoteAddress()
+                                  + " "
+                                  + why)));
+            });
   }
 
   /**
@@ -96,8 +141,8 @@ final class ConnectionCreator {
 
   /**
    * Whether a pool with nothing open should try a login now: with no connection open nothing else
-   * tells whether the backend is up, and /readyz depends on it. An unready pod gets no clients, so
-   * it must find out by itself.
+   * tells whether the backend is up, and /backendz and mysqlpool_backend_up report it; clients may
+   * not come while it is down, so the pool must find out by itself.
    */
   boolean probeDue(long now) {
     if (now - nextProbeNanos < 0 || backoffLeftNanos(now) > 0) {

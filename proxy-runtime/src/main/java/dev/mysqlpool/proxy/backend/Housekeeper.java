@@ -16,7 +16,8 @@ import org.slf4j.Logger;
  * ones above {@code minIdle} decay after {@code idleTimeout}, pings the others every {@code
  * validationInterval}, opens what is missing and probes a backend with nothing open. A ping is a
  * keepalive, not use: the connection keeps its idle clock, so pings at 30s do not stop a 10m
- * idleTimeout.
+ * idleTimeout. Lent connections that wait longer than the keepalive window for a reply go to {@link
+ * StallProbe}.
  */
 final class Housekeeper implements Runnable {
   static final long PERIOD_MILLIS = 250;
@@ -25,10 +26,20 @@ final class Housekeeper implements Runnable {
   private final LifetimePolicy lifetime;
   private final Logger log;
   private final String poolName;
+  private final StallProbe stalls;
+  private final WriterWatch watch;
 
-  Housekeeper(PoolCore core, LifetimePolicy lifetime, Logger log, String poolName) {
+  Housekeeper(
+      PoolCore core,
+      LifetimePolicy lifetime,
+      StallProbe stalls,
+      WriterWatch watch,
+      Logger log,
+      String poolName) {
     this.core = core;
+    this.watch = watch;
     this.lifetime = lifetime;
+    this.stalls = stalls;
     this.log = log;
     this.poolName = poolName;
   }
@@ -45,6 +56,8 @@ final class Housekeeper implements Runnable {
     List<BackendConnection> toClose = new ArrayList<>();
     List<BackendConnection> toPing = new ArrayList<>();
     List<Create> creates;
+    List<BackendConnection> stalled;
+    long window = s.keepAliveWindow().toNanos();
     synchronized (core) {
       if (core.closedLocked()) {
         return;
@@ -70,6 +83,7 @@ final class Housekeeper implements Runnable {
       for (BackendConnection c : toPing) {
         core.pingingLocked(c);
       }
+      stalled = stalls.stalledLocked(core.openLocked(), now, window);
       creates = core.fillDemandLocked();
       Create probe = core.probeLocked(now);
       if (probe != null) {
@@ -82,9 +96,28 @@ final class Housekeeper implements Runnable {
       core.hangUp(c);
     }
     core.start(creates);
+    stalls.probe(stalled, window);
+    watch.checkAddresses();
     for (BackendConnection c : toPing) {
       ping(c, s.connectTimeout().toMillis());
     }
+  }
+
+  /** After the ping of a writer's connection: a server that turned read-only starts a switch. */
+  private void checkRole(BackendConnection c, long timeoutMillis) {
+    RoleCheck.readOnlyReason(c, timeoutMillis)
+        .addListener(
+            (Future<String> r) -> {
+              if (r.isSuccess() && r.getNow() == null) {
+                watch.writable(c);
+                core.giveBack(c, true);
+              } else if (r.isSuccess()) {
+                core.destroy(c, "its server is read-only now");
+                watch.readOnly(c, r.getNow());
+              } else {
+                core.destroy(c, "failed the role check");
+              }
+            });
   }
 
   private void ping(BackendConnection c, long timeoutMillis) {
@@ -94,7 +127,11 @@ final class Housekeeper implements Runnable {
             (Future<InternalCommand.Result> f) -> {
               if (f.isSuccess() && f.getNow().ok()) {
                 c.validatedNanos = System.nanoTime();
-                core.giveBack(c, true);
+                if (watch.writer()) {
+                  checkRole(c, timeoutMillis);
+                } else {
+                  core.giveBack(c, true);
+                }
               } else {
                 log.info(
                     "pool '{}': idle connection {} failed validation; replacing it", poolName, c);

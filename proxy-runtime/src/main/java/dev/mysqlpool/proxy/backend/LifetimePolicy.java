@@ -62,7 +62,7 @@ final class LifetimePolicy {
   }
 
   boolean retired(BackendConnection c, long now) {
-    return now - c.retireAtNanos >= 0;
+    return c.retiring || now - c.retireAtNanos >= 0;
   }
 
   /**

@@ -130,7 +130,7 @@ final class PoolCore {
         waiters.add(waiter);
       }
       creates = fillDemandLocked();
-      timeoutMillis = settings.acquireTimeout().toMillis();
+      timeoutMillis = pool.watch().waitMillis(settings, waiter);
     }
     start(creates);
     if (lent != null) {
@@ -346,19 +346,29 @@ final class PoolCore {
 
   private void timeOut(Waiter w) {
     PoolStats now;
+    long waited = System.nanoTime() - w.startNanos;
     synchronized (this) {
+      long extra = pool.watch().extraWaitNanos(waited, w.held);
+      if (extra > 0 && waiters.contains(w)) {
+        // The writer is switching: wait on, up to pool.switchoverTimeout.
+        w.held = true;
+        w.timeout = w.loop.schedule(() -> timeOut(w), extra, TimeUnit.NANOSECONDS);
+        return;
+      }
       if (!waiters.remove(w)) {
         return;
       }
       now = stats();
     }
+    long waitedMillis = TimeUnit.NANOSECONDS.toMillis(waited);
+    if (pool.watch().switching()) {
+      w.promise.tryFailure(pool.watch().switchoverTimedOut(waitedMillis));
+      return;
+    }
     counters.acquireTimeouts.increment();
     w.promise.tryFailure(
         AcquireTimeoutException.of(
-            now,
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.startNanos),
-            settings.maxConnections(),
-            creator.lastErrorIfDown()));
+            now, waitedMillis, settings.maxConnections(), creator.lastErrorIfDown()));
   }
 
   /** Opens what waiters and minIdle need now, within the cap; e.g. after a retry's backoff. */
@@ -387,6 +397,11 @@ final class PoolCore {
 
   IdleConnections idleLocked() {
     return idle;
+  }
+
+  /** The open connections, in any state. */
+  List<BackendConnection> openLocked() {
+    return slots.openConnections();
   }
 
   /** Takes an idle connection out of the idle list for a validation ping. */

@@ -36,6 +36,10 @@ final class Waiters implements Iterable<Waiters.Waiter> {
     return true;
   }
 
+  boolean contains(Waiter w) {
+    return queue.contains(w);
+  }
+
   boolean isEmpty() {
     return queue.isEmpty();
   }
@@ -130,6 +134,9 @@ final class Waiters implements Iterable<Waiters.Waiter> {
 
     /** Set right after the waiter is queued, outside the lock; read only by whoever serves it. */
     volatile ScheduledFuture<?> timeout;
+
+    /** It waited on past acquireTimeout because the writer was switching. */
+    boolean held;
 
     Waiter(
         Promise<BackendConnection> promise,

@@ -64,6 +64,8 @@ final class BackendRelay implements BackendListener {
   private boolean optionChanged;
   private boolean flushBackend;
   private boolean flushClient;
+  private boolean retryWanted;
+  private final HeldStatement held = new HeldStatement();
 
   /** Byte counts are added to the shared counters once per read batch, not per packet. */
   private long unreportedBytesSent;
@@ -141,6 +143,7 @@ final class BackendRelay implements BackendListener {
 
   /** Sends a client command (its first packet); takes ownership. */
   void send(ByteBuf packet, int command, int flags) {
+    held.sent(session, backend, packet, command);
     if (command == Commands.COM_QUERY) {
       inspectQuery(packet);
     } else if (command == Commands.COM_INIT_DB) {
@@ -227,6 +230,7 @@ final class BackendRelay implements BackendListener {
     }
     BackendConnection c = backend;
     backend = null;
+    held.reset();
     c.listener(null);
     c.channel().config().setAutoRead(true);
     flushBackend = false;
@@ -342,6 +346,23 @@ final class BackendRelay implements BackendListener {
           }
         }
         session.nextClientSeq = Packets.sequenceId(packet) + 1;
+        if (done && tracker.lastWasError() && WriterChange.isReadOnlyError(packet)) {
+          if (held.retryLater(session, c, packet)) {
+            // Refused by a server that is no longer the writer, before the client's transaction
+            // changed anything there: the client waits for the new writer instead.
+            forward(packets, forwardFrom, cursor.start());
+            forwardFrom = cursor.end();
+            retryWanted = true;
+            break;
+          }
+          ByteBuf replacement = WriterChange.error(session, c, packet);
+          if (replacement != null) {
+            forward(packets, forwardFrom, cursor.start());
+            forwardFrom = cursor.end();
+            client.write(replacement, client.voidPromise());
+            flushClient = true;
+          }
+        }
         if (done) {
           forward(packets, forwardFrom, cursor.end());
           forwardFrom = cursor.end();
@@ -354,6 +375,15 @@ final class BackendRelay implements BackendListener {
       forward(packets, forwardFrom, packets.writerIndex());
     } finally {
       packets.release();
+    }
+    if (retryWanted) {
+      retryWanted = false;
+      releaseWanted = false;
+      ByteBuf again = held.take();
+      flush();
+      release(BackendPool.Release.DISCARD);
+      session.retryOnNewBackend(again);
+      return;
     }
     if (releaseWanted) {
       releaseWanted = false;
@@ -404,6 +434,7 @@ final class BackendRelay implements BackendListener {
   }
 
   private void replyDone(int flags) {
+    held.answered();
     session.mode().onReplyDone(flags, tracker);
     BackendPool pool = session.pool();
     pool.traffic().queries.increment();
@@ -443,6 +474,7 @@ final class BackendRelay implements BackendListener {
     }
     boolean during = tracker.pending() > 0;
     backend = null;
+    held.reset();
     session.metrics().error("backend_lost");
     log.warn(
         "client #{} ({}): backend connection {} closed{}",
@@ -451,11 +483,13 @@ final class BackendRelay implements BackendListener {
         c,
         during ? " during a command" : "");
     session.pool().release(c, BackendPool.Release.DISCARD);
+    String why = c.closeReason();
     lost(
         "Lost connection to backend '"
             + session.pool().name()
             + "' "
             + (during ? "during query" : "while the session was idle")
+            + (why == null ? "" : ": " + why)
             + "; the session is closed");
   }
 

@@ -130,7 +130,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.schema = schema;
     this.pool = frontend.pools.get(user.backend());
     this.queryTimer = frontend.queryTimer(pool.name());
-    this.mode = pool.transactionMode() ? new TransactionMode(this, relay) : SessionMode.SESSION;
+    this.mode =
+        pool.transactionMode()
+            ? new TransactionMode(this, relay, false)
+            : pool.followsWriter() ? new TransactionMode(this, relay, true) : SessionMode.SESSION;
     this.poolKey = null;
     this.lastStatus = ServerStatus.AUTOCOMMIT;
   }
@@ -367,7 +370,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     mode.onIdle();
   }
 
-  private boolean inTransaction() {
+  /**
+   * A statement the old writer refused goes again, first, on the connection the pool lends next
+   * (which waits for the new writer); takes ownership of {@code packet}.
+   */
+  void retryOnNewBackend(ByteBuf packet) {
+    if (closed) {
+      packet.release();
+      return;
+    }
+    queued.putBack(packet);
+    acquire();
+  }
+
+  boolean inTransaction() {
     return (lastStatus & ServerStatus.IN_TRANS) != 0;
   }
 

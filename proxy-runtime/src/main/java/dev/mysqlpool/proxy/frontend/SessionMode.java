@@ -41,6 +41,12 @@ interface SessionMode {
    */
   void onIdle();
 
+  /**
+   * Whether the client's session could continue on another backend connection now (nothing pins
+   * it): a statement a read-only server refused is then sent again to the new writer.
+   */
+  boolean movable();
+
   /** Why the client keeps its backend connection, for the leak warning. */
   String holdReason();
 
@@ -76,6 +82,11 @@ interface SessionMode {
 
         @Override
         public void onIdle() {}
+
+        @Override
+        public boolean movable() {
+          return false;
+        }
 
         @Override
         public String holdReason() {

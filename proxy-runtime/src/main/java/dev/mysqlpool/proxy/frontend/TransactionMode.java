@@ -32,6 +32,13 @@ final class TransactionMode implements SessionMode {
   private final ClientSession session;
   private final BackendRelay relay;
 
+  /**
+   * Session mode on a writer backend: the client keeps its connection as in session mode, and
+   * everything else works as here, so that when its writer switches the idle session moves to the
+   * new writer with its carried state, unless something pins it.
+   */
+  private final boolean sticky;
+
   /** Made with the first backend's server family (which variables it carries), then reused. */
   private StatementScan scan;
 
@@ -102,9 +109,15 @@ final class TransactionMode implements SessionMode {
   /** LAST_INSERT_ID(expr) ran: the next snapshot brings the value back. */
   private boolean lastInsertIdFromSnapshot;
 
-  TransactionMode(ClientSession session, BackendRelay relay) {
+  TransactionMode(ClientSession session, BackendRelay relay, boolean sticky) {
     this.session = session;
     this.relay = relay;
+    this.sticky = sticky;
+  }
+
+  /** Whether the connection stays with the client now: session mode, and it is not retiring. */
+  private boolean staying() {
+    return sticky && !relay.backend().retiring();
   }
 
   /**
@@ -291,11 +304,26 @@ final class TransactionMode implements SessionMode {
    * is taken first when a statement may have changed them.
    */
   @Override
+  public boolean movable() {
+    return pinReason == null;
+  }
+
+  @Override
   public void onIdle() {
     if (pinReason != null) {
       return;
     }
     ServerSession server = relay.backend().session();
+    if (staying()) {
+      // Kept current, so that a move after a writer switch takes the client's state along.
+      if (varsDirty || !server.schemaKnown()) {
+        relay.sendOwnNow(
+            snapshot,
+            Packets.command(
+                session.alloc(), Commands.COM_QUERY, server.variables().snapshotQuery()));
+      }
+      return;
+    }
     if (diagnosticsPending) {
       ResponseTracker tracker = relay.tracker();
       if (!warningsChecked && tracker.lastWarnings() == 0 && !tracker.lastWasError()) {
@@ -340,7 +368,9 @@ final class TransactionMode implements SessionMode {
     }
     server.record(row.get(0), vars);
     varsDirty = false;
-    giveBack(server);
+    if (!staying()) {
+      giveBack(server);
+    }
   }
 
   /**
@@ -385,6 +415,9 @@ final class TransactionMode implements SessionMode {
 
   @Override
   public String holdReason() {
+    if (sticky) {
+      return SessionMode.SESSION.holdReason();
+    }
     return pinReason != null
         ? "in transaction mode this client is pinned to it (" + pinReason + ")"
         : "in transaction mode a client keeps its backend while a transaction is open: a"

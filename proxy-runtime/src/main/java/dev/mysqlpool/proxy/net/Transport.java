@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.net;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -33,6 +34,21 @@ public final class Transport {
   /** Sets the server channel type on a bootstrap whose groups came from {@link #newGroup}. */
   public static ServerBootstrap serverChannel(ServerBootstrap b) {
     return b.channel(NioServerSocketChannel.class);
+  }
+
+  /**
+   * TCP keepalive on an outgoing socket: probes after {@code idleSeconds} of silence, then every
+   * {@code intervalSeconds}, {@code count} times, before the kernel gives up on the peer. Zero
+   * {@code idleSeconds} leaves the kernel's defaults (about two hours).
+   */
+  public static Bootstrap keepAlive(Bootstrap b, int idleSeconds, int intervalSeconds, int count) {
+    b.option(ChannelOption.SO_KEEPALIVE, true);
+    if (idleSeconds <= 0) {
+      return b;
+    }
+    return b.option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), idleSeconds)
+        .option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), intervalSeconds)
+        .option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT), count);
   }
 
   /**

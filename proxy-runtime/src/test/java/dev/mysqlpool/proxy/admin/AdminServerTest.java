@@ -100,12 +100,28 @@ class AdminServerTest {
   @Test
   void readyzIs503WithDetailWhenNotReady() throws Exception {
     endpoints.ready = false;
-    endpoints.readinessDetail = "pool orders-rw: 0 of 8 backends connected";
+    endpoints.readinessDetail = "draining: shutting down, not taking new clients";
     HttpResponse<String> response = get("/readyz");
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(response.body())
         .withFailMessage("the 503 body must say why, for kubectl describe")
-        .isEqualTo("pool orders-rw: 0 of 8 backends connected\n");
+        .isEqualTo("draining: shutting down, not taking new clients\n");
+  }
+
+  @Test
+  void backendzReportsTheBackendsApartFromReadiness() throws Exception {
+    endpoints.backendsUp = false;
+    endpoints.backendDetail = "orders-rw down: cannot connect to backend 'orders-rw'\n";
+    HttpResponse<String> response = get("/backendz");
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.body())
+        .isEqualTo("orders-rw down: cannot connect to backend 'orders-rw'\n");
+    assertThat(get("/readyz").statusCode())
+        .withFailMessage("/readyz must not follow the backends: an NLB would drop every proxy")
+        .isEqualTo(200);
+    endpoints.backendsUp = true;
+    endpoints.backendDetail = "orders-rw up\n";
+    assertThat(get("/backendz").statusCode()).isEqualTo(200);
   }
 
   @Test
@@ -345,6 +361,8 @@ class AdminServerTest {
     volatile boolean alive = true;
     volatile boolean ready = true;
     volatile String readinessDetail = "";
+    volatile boolean backendsUp = true;
+    volatile String backendDetail = "orders-rw up\n";
     volatile boolean failStats;
     volatile Object stats = new Stats(List.of(new PoolStats("orders-rw", 3, 5)), "PT1H");
 
@@ -361,6 +379,16 @@ class AdminServerTest {
     @Override
     public String readinessDetail() {
       return readinessDetail;
+    }
+
+    @Override
+    public boolean backendsUp() {
+      return backendsUp;
+    }
+
+    @Override
+    public String backendDetail() {
+      return backendDetail;
     }
 
     @Override

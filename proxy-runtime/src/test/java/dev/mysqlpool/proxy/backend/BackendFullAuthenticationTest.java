@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
+import dev.mysqlpool.proxy.config.ProxyConfig.BackendRole;
 import dev.mysqlpool.proxy.config.ProxyConfig.BackendTls;
 import dev.mysqlpool.proxy.config.ProxyConfig.BackendTlsMode;
 import dev.mysqlpool.proxy.testsupport.LeakGuard;
@@ -124,7 +125,13 @@ class BackendFullAuthenticationTest {
     try (FakeMySql8 fake = FakeMySql8.start(FakeMySql8.GREET_CACHING_SHA2, false)) {
       Backend backend =
           new Backend(
-              "mysql8", "127.0.0.1", fake.port(), BackendTls.DEFAULT, keyFile.toString(), false);
+              "mysql8",
+              "127.0.0.1",
+              fake.port(),
+              BackendRole.ANY,
+              BackendTls.DEFAULT,
+              keyFile.toString(),
+              false);
       loginQueryResetPing(group, backend, fake, PASSWORD, CLASSIC_CLIENT);
 
       assertTranscript(
@@ -208,7 +215,7 @@ class BackendFullAuthenticationTest {
   }
 
   private static Backend backend(FakeMySql8 fake, BackendTls tls) {
-    return new Backend("mysql8", "127.0.0.1", fake.port(), tls, null, false);
+    return new Backend("mysql8", "127.0.0.1", fake.port(), BackendRole.ANY, tls, null, false);
   }
 
   /** The last login failure the pool reports to a borrower that timed out. */

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mysqlpool.proxy.backend.BackendPool.Release;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
+import dev.mysqlpool.proxy.config.ProxyConfig.BackendRole;
 import dev.mysqlpool.proxy.config.ProxyConfig.BackendTls;
 import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
 import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
@@ -362,7 +363,8 @@ class CachingSha2LoginTest {
    * exchange, not the policy ({@link BackendFullAuthenticationTest} checks that).
    */
   static Backend retrievingKey(FakeMySql8 fake) {
-    return new Backend("mysql8", "127.0.0.1", fake.port(), BackendTls.DEFAULT, null, true);
+    return new Backend(
+        "mysql8", "127.0.0.1", fake.port(), BackendRole.ANY, BackendTls.DEFAULT, null, true);
   }
 
   static BackendPool pool(

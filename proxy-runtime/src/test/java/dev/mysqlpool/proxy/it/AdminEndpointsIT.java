@@ -42,9 +42,11 @@ class AdminEndpointsIT {
   }
 
   @Test
-  void healthAndReadinessReflectTheBackend() throws Exception {
+  void healthReadinessAndBackendHealth() throws Exception {
     assertThat(get("/healthz").statusCode()).isEqualTo(200);
-    await().atMost(Duration.ofSeconds(10)).until(() -> get("/readyz").statusCode() == 200);
+    assertThat(get("/readyz").statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> get("/backendz").statusCode() == 200);
+    assertThat(get("/backendz").body()).isEqualTo("primary up\n");
   }
 
   @Test

@@ -38,10 +38,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Proxy A serves two backends: {@code crashy} (a server of this test's own, which is crashed)
  * for user {@code app}, and {@code steady} (the shared server) for user {@code other}. Proxy B
- * serves only {@code crashy}, with one idle connection kept open, so its {@code /readyz} shows that
- * backend's state alone. Sixteen client threads run short transactions through proxy A that also
- * leave session state behind (a user variable, a temporary table) while the server is killed and
- * started again.
+ * serves only {@code crashy}, with one idle connection kept open, so its {@code /backendz} shows
+ * that backend's state alone. Sixteen client threads run short transactions through proxy A that
+ * also leave session state behind (a user variable, a temporary table) while the server is killed
+ * and started again.
  */
 @ExtendWith(LeakGuard.class)
 class BackendFailureIT {
@@ -311,7 +311,7 @@ class BackendFailureIT {
                   assertThat(all)
                       .as("every client has committed a few transactions before the crash")
                       .allMatch(c -> c.committed.get() >= 3));
-      assertThat(status(proxyB.server.adminPort(), "/readyz")).isEqualTo(200);
+      assertThat(status(proxyB.server.adminPort(), "/backendz")).isEqualTo(200);
       int steadyBefore = total(steadyClients);
 
       long crashedAt = System.nanoTime();
@@ -321,9 +321,12 @@ class BackendFailureIT {
           .atMost(Duration.ofSeconds(5))
           .untilAsserted(
               () ->
-                  assertThat(status(proxyB.server.adminPort(), "/readyz"))
-                      .as("/readyz of the proxy whose only backend is down")
+                  assertThat(status(proxyB.server.adminPort(), "/backendz"))
+                      .as("/backendz of the proxy whose only backend is down")
                       .isEqualTo(503));
+      assertThat(status(proxyB.server.adminPort(), "/readyz"))
+          .as("/readyz stays 200 through a backend outage, so an NLB keeps every proxy (issue 12)")
+          .isEqualTo(200);
       await()
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(
@@ -335,6 +338,9 @@ class BackendFailureIT {
       assertThat(status(proxyA.adminPort(), "/readyz"))
           .as("/readyz of the two-backend proxy: it can still serve the other backend")
           .isEqualTo(200);
+      assertThat(status(proxyA.adminPort(), "/backendz"))
+          .as("/backendz of the two-backend proxy: one of its backends is down")
+          .isEqualTo(503);
       int crashyDuringOutage = total(crashyClients);
 
       crashy.start();
@@ -357,8 +363,8 @@ class BackendFailureIT {
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(
               () ->
-                  assertThat(status(proxyB.server.adminPort(), "/readyz"))
-                      .as("/readyz after the server is back")
+                  assertThat(status(proxyB.server.adminPort(), "/backendz"))
+                      .as("/backendz after the server is back")
                       .isEqualTo(200));
       assertThat(crashyUp()).isTrue();
       assertThat(total(steadyClients))

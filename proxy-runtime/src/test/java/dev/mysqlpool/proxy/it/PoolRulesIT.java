@@ -415,10 +415,16 @@ class PoolRulesIT {
           .hasStackTraceContaining("pool 'primary'")
           .hasStackTraceContaining("last backend error");
       HttpClient http = HttpClient.newHttpClient();
+      HttpRequest backendz =
+          HttpRequest.newBuilder(URI.create(proxy.adminUrl("/backendz"))).build();
       HttpRequest readyz = HttpRequest.newBuilder(URI.create(proxy.adminUrl("/readyz"))).build();
       await()
           .atMost(Duration.ofSeconds(5))
-          .until(() -> http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
+          .until(
+              () -> http.send(backendz, HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
+      assertThat(http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode())
+          .as("/readyz stays 200 while the backend is down (issue 12)")
+          .isEqualTo(200);
       relay.resume();
       await()
           .atMost(Duration.ofSeconds(10))
@@ -429,7 +435,7 @@ class PoolRulesIT {
                   return scalar(c, "SELECT 5") == 5;
                 }
               });
-      assertThat(http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode())
+      assertThat(http.send(backendz, HttpResponse.BodyHandlers.ofString()).statusCode())
           .isEqualTo(200);
     }
   }

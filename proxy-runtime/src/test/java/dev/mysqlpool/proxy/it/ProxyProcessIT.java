@@ -299,4 +299,79 @@ class ProxyProcessIT {
     assertThat(proxy.waitFor(20, TimeUnit.SECONDS)).as("the proxy exits after draining").isTrue();
     assertThat(output()).contains("draining");
   }
+
+  /**
+   * Issue 12: the order a load balancer needs. /readyz goes red first while the proxy still serves
+   * (new clients too, as the balancer sends until its health checks notice); then the listener
+   * closes and the transaction in flight still commits; the process exits within loadBalancerWait +
+   * drainTimeout.
+   */
+  @Test
+  void sigtermFailsHealthFirstServesWhileTheBalancerNoticesThenDrains() throws Exception {
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS app.lb_drain (id INT PRIMARY KEY)", "DELETE FROM app.lb_drain");
+    int port = EmbeddedMariaDb.freePort();
+    int adminPort = EmbeddedMariaDb.freePort();
+    proxy =
+        launch(config(port, adminPort, "shutdown: {loadBalancerWait: 3s, drainTimeout: 10s}\n"));
+    awaitListening(port);
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest readyz =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz")).build();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+    Connection inTx = DriverManager.getConnection(url(port), "app", EmbeddedMariaDb.APP_PASSWORD);
+    inTx.setAutoCommit(false);
+    try (Statement s = inTx.createStatement()) {
+      s.executeUpdate("INSERT INTO lb_drain VALUES (1)");
+    }
+
+    long sigterm = System.nanoTime();
+    proxy.destroy(); // SIGTERM
+    await()
+        .atMost(Duration.ofSeconds(2))
+        .ignoreExceptions()
+        .until(() -> http.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
+    try (Connection late =
+            DriverManager.getConnection(url(port), "app", EmbeddedMariaDb.APP_PASSWORD);
+        Statement s = late.createStatement();
+        ResultSet rs = s.executeQuery("SELECT 7")) {
+      rs.next();
+      assertThat(rs.getInt(1))
+          .as("a client the balancer still sends after /readyz went red is served")
+          .isEqualTo(7);
+    }
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm))
+        .as("that client came within shutdown.loadBalancerWait")
+        .isLessThan(3000);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              try (Socket s = new Socket("127.0.0.1", port)) {
+                return false;
+              } catch (ConnectException refused) {
+                return true;
+              }
+            });
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm))
+        .as("the listener closes only after shutdown.loadBalancerWait")
+        .isGreaterThanOrEqualTo(2900);
+    try (Statement s = inTx.createStatement()) {
+      s.executeUpdate("INSERT INTO lb_drain VALUES (2)");
+    }
+    inTx.commit();
+    inTx.close();
+    assertThat(proxy.waitFor(15, TimeUnit.SECONDS)).as("the proxy exits after draining").isTrue();
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm))
+        .as("exit within loadBalancerWait (3s) + drainTimeout (10s)")
+        .isLessThan(13_000);
+    try (Connection c = db.appConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM app.lb_drain")) {
+      rs.next();
+      assertThat(rs.getInt(1)).as("the transaction in flight at SIGTERM committed").isEqualTo(2);
+    }
+  }
 }

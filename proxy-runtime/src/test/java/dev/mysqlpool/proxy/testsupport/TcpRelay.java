@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * A TCP forwarder on 127.0.0.1 for fault injection: put it between the proxy and a backend, then
  * {@link #cutAll()} to make the backend look dead (every live connection is reset, new ones are
  * refused) and {@link #resume()} to bring it back, or {@link #holdNew()} to make new logins hang
- * until {@link #releaseHeld()}, without touching the shared server.
+ * until {@link #releaseHeld()}, or {@link #freeze()} it (nothing moves, nothing closes), without
+ * touching the shared server.
  *
  * <p>Plain {@code java.nio} on one selector thread, deliberately independent of Netty so that it
  * cannot share a bug, an allocator or a leak report with the proxy under test. Bytes are copied as
@@ -45,6 +46,7 @@ public final class TcpRelay implements AutoCloseable {
   private static final long CONTROL_TIMEOUT_SECONDS = 10;
 
   private final InetSocketAddress target;
+  private final String bindHost;
   private final Selector selector;
   private final Thread loop;
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -54,14 +56,17 @@ public final class TcpRelay implements AutoCloseable {
   private final AtomicInteger heldCount = new AtomicInteger();
   private final List<Pair> held = new ArrayList<>();
   private boolean holding;
+  private boolean frozen;
   private final int port;
   private ServerSocketChannel listener;
   private volatile boolean closed;
 
-  private TcpRelay(String targetHost, int targetPort) throws IOException {
+  private TcpRelay(String bindHost, int bindPort, String targetHost, int targetPort)
+      throws IOException {
     this.target = new InetSocketAddress(targetHost, targetPort);
+    this.bindHost = bindHost;
     this.selector = Selector.open();
-    this.listener = bind(0);
+    this.listener = bind(bindPort);
     this.port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
     this.loop = new Thread(this::run, "tcp-relay-" + port);
     this.loop.setDaemon(true);
@@ -72,10 +77,19 @@ public final class TcpRelay implements AutoCloseable {
    * targetHost:targetPort}.
    */
   public static TcpRelay start(String targetHost, int targetPort) {
+    return start("127.0.0.1", 0, targetHost, targetPort);
+  }
+
+  /**
+   * Starts a relay on {@code bindHost:bindPort} (a loopback address; port 0 for any free one), so
+   * that several relays can share one port on different addresses, as servers behind one DNS name
+   * on port 3306 do.
+   */
+  public static TcpRelay start(String bindHost, int bindPort, String targetHost, int targetPort) {
     try {
-      TcpRelay relay = new TcpRelay(targetHost, targetPort);
+      TcpRelay relay = new TcpRelay(bindHost, bindPort, targetHost, targetPort);
       relay.loop.start();
-      log.info("TCP relay 127.0.0.1:{} -> {}:{}", relay.port, targetHost, targetPort);
+      log.info("TCP relay {}:{} -> {}:{}", bindHost, relay.port, targetHost, targetPort);
       return relay;
     } catch (IOException e) {
       throw new UncheckedIOException(
@@ -83,9 +97,9 @@ public final class TcpRelay implements AutoCloseable {
     }
   }
 
-  /** Always {@code 127.0.0.1}. */
+  /** The address it listens on, {@code 127.0.0.1} unless started on another. */
   public String host() {
-    return "127.0.0.1";
+    return bindHost;
   }
 
   /**
@@ -142,6 +156,26 @@ public final class TcpRelay implements AutoCloseable {
     call(() -> holding = true);
   }
 
+  /**
+   * Stops moving bytes on every relayed connection without closing any, and holds new ones as
+   * {@link #holdNew()} does: to the proxy it looks like a server that hangs while the network stays
+   * up (the relay's kernel still acknowledges data and keepalive probes). For good: {@link
+   * #close()} resets everything.
+   */
+  public void freeze() {
+    call(
+        () -> {
+          holding = true;
+          frozen = true;
+          for (Pair p : pairs) {
+            if (p.clientKey != null) {
+              p.clientKey.interestOps(0);
+              p.upstreamKey.interestOps(0);
+            }
+          }
+        });
+  }
+
   /** Connects every held connection upstream, and new ones again as they come. */
   public void releaseHeld() {
     call(
@@ -183,7 +217,9 @@ public final class TcpRelay implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "TcpRelay[127.0.0.1:"
+    return "TcpRelay["
+        + bindHost
+        + ":"
         + port
         + " -> "
         + target.getHostString()
@@ -233,13 +269,14 @@ public final class TcpRelay implements AutoCloseable {
     ServerSocketChannel ch = ServerSocketChannel.open();
     try {
       ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-      ch.bind(new InetSocketAddress("127.0.0.1", p), 128);
+      ch.bind(new InetSocketAddress(bindHost, p), 128);
       ch.configureBlocking(false);
       ch.register(selector, SelectionKey.OP_ACCEPT);
       return ch;
     } catch (IOException e) {
       ch.close();
-      throw new IOException("cannot listen on 127.0.0.1:" + p + " (" + e.getMessage() + ")", e);
+      throw new IOException(
+          "cannot listen on " + bindHost + ":" + p + " (" + e.getMessage() + ")", e);
     }
   }
 
@@ -415,6 +452,11 @@ public final class TcpRelay implements AutoCloseable {
     }
 
     private void update() {
+      if (frozen) {
+        clientKey.interestOps(0);
+        upstreamKey.interestOps(0);
+        return;
+      }
       if (!connected) {
         upstreamKey.interestOps(SelectionKey.OP_CONNECT);
         return;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mysqlpool.proxy.config.ConfigException;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
+import dev.mysqlpool.proxy.config.ProxyConfig.BackendRole;
 import dev.mysqlpool.proxy.config.ProxyConfig.BackendTls;
 import dev.mysqlpool.proxy.config.ProxyConfig.BackendTlsMode;
 import java.nio.file.Files;
@@ -51,6 +52,12 @@ class ClientTlsTest {
 
   private static Backend backend(BackendTlsMode mode, String caFile) {
     return new Backend(
-        "primary", "127.0.0.1", 3306, new BackendTls(mode, caFile, "TLSv1.2"), null, false);
+        "primary",
+        "127.0.0.1",
+        3306,
+        BackendRole.ANY,
+        new BackendTls(mode, caFile, "TLSv1.2"),
+        null,
+        false);
   }
 }
