@@ -55,6 +55,11 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
         "pool.leakDetectionThreshold",
         rp.leakDetectionThreshold(),
         fp.leakDetectionThreshold());
+    differs(
+        restart,
+        "pool.maxPreparedStatementsPerConnection",
+        rp.maxPreparedStatementsPerConnection(),
+        fp.maxPreparedStatementsPerConnection());
     var rf = running.frontend();
     var ff = file.frontend();
     differs(
@@ -83,7 +88,8 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
             fp.acquireTimeout(),
             fp.validationInterval(),
             rp.leakDetectionThreshold(),
-            fp.maxConcurrentConnects());
+            fp.maxConcurrentConnects(),
+            rp.maxPreparedStatementsPerConnection());
     changed(applies, "pool.maxConnections", rp.maxConnections(), fp.maxConnections());
     changed(applies, "pool.minIdle", rp.minIdle(), fp.minIdle());
     changed(applies, "pool.maxIdle", rp.maxIdle(), fp.maxIdle());

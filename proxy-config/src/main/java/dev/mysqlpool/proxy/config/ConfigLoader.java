@@ -128,7 +128,8 @@ public final class ConfigLoader {
                     "acquireTimeout",
                     "validationInterval",
                     "leakDetectionThreshold",
-                    "maxConcurrentConnects")));
+                    "maxConcurrentConnects",
+                    "maxPreparedStatementsPerConnection")));
     List<User> users = readUsers(top, backends);
 
     Frontend frontend = security.frontend(top);
@@ -330,7 +331,12 @@ public final class ConfigLoader {
         p.duration("acquireTimeout", Duration.ofSeconds(5), false),
         p.duration("validationInterval", Duration.ofSeconds(30), true),
         leak,
-        p.integer("maxConcurrentConnects", 2, 1, 1000));
+        p.integer("maxConcurrentConnects", 2, 1, 1000),
+        p.integer(
+            "maxPreparedStatementsPerConnection",
+            Pool.DEFAULT_MAX_PREPARED_STATEMENTS_PER_CONNECTION,
+            0,
+            100_000));
   }
 
   /** Records a problem: the field's path, what is wrong and the fix. */

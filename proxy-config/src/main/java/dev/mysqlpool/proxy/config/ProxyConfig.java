@@ -109,6 +109,9 @@ public record ProxyConfig(
    *
    * @param maxLifetime null when not set: the pool then derives it from the server's {@code
    *     wait_timeout}
+   * @param maxPreparedStatementsPerConnection transaction mode: server-side prepared statements
+   *     each backend connection keeps (least recently used closed beyond); 0 turns sharing off, and
+   *     COM_STMT_PREPARE pins its client as before
    */
   public record Pool(
       PoolMode mode,
@@ -121,7 +124,38 @@ public record ProxyConfig(
       Duration acquireTimeout,
       Duration validationInterval,
       Duration leakDetectionThreshold,
-      int maxConcurrentConnects) {}
+      int maxConcurrentConnects,
+      int maxPreparedStatementsPerConnection) {
+    public static final int DEFAULT_MAX_PREPARED_STATEMENTS_PER_CONNECTION = 100;
+
+    /** These limits, with the default bound of prepared statements per connection. */
+    public Pool(
+        PoolMode mode,
+        int maxConnections,
+        int minIdle,
+        int maxIdle,
+        Duration idleTimeout,
+        Duration maxLifetime,
+        Duration connectTimeout,
+        Duration acquireTimeout,
+        Duration validationInterval,
+        Duration leakDetectionThreshold,
+        int maxConcurrentConnects) {
+      this(
+          mode,
+          maxConnections,
+          minIdle,
+          maxIdle,
+          idleTimeout,
+          maxLifetime,
+          connectTimeout,
+          acquireTimeout,
+          validationInterval,
+          leakDetectionThreshold,
+          maxConcurrentConnects,
+          DEFAULT_MAX_PREPARED_STATEMENTS_PER_CONNECTION);
+    }
+  }
 
   /**
    * Limits toward clients, their authentication and TLS.

@@ -56,15 +56,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   final int capabilities;
   User user;
   int collation;
-  private String schema;
+  String schema;
 
   private BackendPool pool;
   private SessionMode mode;
   private Timer queryTimer;
 
-  /**
-   * The key of the connections this session borrows; kept, since it borrows once per transaction.
-   */
+  /** The key of the connections this session borrows; kept: it borrows once per transaction. */
   private PoolKey poolKey;
 
   private final BackendRelay relay;
@@ -85,8 +83,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       };
 
   /**
-   * Client packets read but not yet handled: waiting for a backend, or for replies before a local
-   * command.
+   * Client packets not yet handled: waiting for a backend, or for replies before a local command.
    */
   private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
 
@@ -173,6 +170,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     int command = Packets.firstByte(packet);
+    if (mode.onStatementCommand(packet, command)) {
+      return;
+    }
     switch (command) {
       case Commands.COM_QUIT:
         packet.release();
