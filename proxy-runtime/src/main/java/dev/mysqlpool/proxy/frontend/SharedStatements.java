@@ -46,6 +46,7 @@ final class SharedStatements {
 
   private static final int UNKNOWN_STMT_HANDLER = 1243;
   private static final int NO_OPEN_CURSOR = 1421;
+  private static final int NEED_REPREPARE = 1615;
 
   private final ClientSession session;
   private final BackendRelay relay;
@@ -71,6 +72,7 @@ final class SharedStatements {
   private int parkedCommand;
   private ClientStatement parkedFor;
   private final Reprepare reprepare = new Reprepare();
+  private final ExecuteReplies executeReplies = new ExecuteReplies();
   private final ProxyCommand quiet =
       new ProxyCommand(false, false) {
         @Override
@@ -340,6 +342,11 @@ final class SharedStatements {
           flags |= CURSOR_EXECUTE;
           cursorCalls.add(s);
         }
+        if (s.shared != null) {
+          executeReplies.inFlight.add(s.shared);
+          relay.send(packet, command, flags, executeReplies);
+          return;
+        }
         break;
       case Commands.COM_STMT_FETCH:
         flags = CURSOR_FETCH;
@@ -392,6 +399,49 @@ final class SharedStatements {
     }
     entry.types = s.types;
     return ExecutePacket.withTypes(session.alloc(), packet, flag, s.types);
+  }
+
+  /**
+   * Sees the first packet of each execute's reply: a result with another number of columns than the
+   * cached prepare reply says (a DDL since; the server prepared the statement again by itself)
+   * means later prepares must not be answered from the cache.
+   */
+  private final class ExecuteReplies extends ReplyWatcher {
+    final ArrayDeque<SharedStatement> inFlight = new ArrayDeque<>(4);
+    private boolean first = true;
+
+    @Override
+    void onPacket(ByteBuf packet, boolean last) {
+      if (first) {
+        SharedStatement s = inFlight.poll();
+        if (s != null) {
+          check(s, packet);
+        }
+      }
+      first = last;
+    }
+
+    private void check(SharedStatement s, ByteBuf packet) {
+      int header = Packets.firstByte(packet);
+      int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+      if (header == Packets.ERR) {
+        if (packet.getUnsignedShortLE(payload + 1) == NEED_REPREPARE) {
+          // The server gave up preparing it again: the next execute prepares it anew.
+          cache.invalidate(s);
+          ServerStatements here = relay.backend().session().statements();
+          ServerStatements.Entry entry = here.get(s);
+          if (entry != null) {
+            here.remove(s);
+            closeOnServer(entry.serverId);
+          }
+        }
+      } else if (header != Packets.OK
+          && header != Packets.LOCAL_INFILE
+          && header != Packets.EOF
+          && Packets.getLenencInt(packet, payload) != s.columns()) {
+        cache.invalidate(s);
+      }
+    }
   }
 
   // ----------------------------------------------------------------------- preparing again
@@ -585,6 +635,7 @@ final class SharedStatements {
     openCursors = 0;
     longData = 0;
     cursorCalls.clear();
+    executeReplies.inFlight.clear();
     statements.clear();
     lastPrepared = null;
   }

@@ -92,6 +92,14 @@ public final class StatementCache {
     return s;
   }
 
+  /**
+   * The server answered an execute of {@code s} differently from its cached prepare reply (a DDL
+   * changed its columns): later prepares go to a backend again and cache what it says then.
+   */
+  public void invalidate(SharedStatement s) {
+    entries.remove(s.key(), s);
+  }
+
   /** A prepare was answered from the cache. */
   public void hit() {
     hits.increment();
