@@ -114,13 +114,16 @@ public final class ServerSession {
     current = vars.clone();
   }
 
-  /** The client session whose statement last set this session's LAST_INSERT_ID(), or 0. */
+  /**
+   * The owner token of the client session whose statement last set this session's LAST_INSERT_ID(),
+   * or 0.
+   */
   public long lastInsertIdOwner() {
     return lastInsertIdOwner;
   }
 
-  public void lastInsertIdOwner(long clientId) {
-    lastInsertIdOwner = clientId;
+  public void lastInsertIdOwner(long ownerToken) {
+    lastInsertIdOwner = ownerToken;
   }
 
   /** Transaction mode: the shared prepared statements this session holds. */

@@ -1,7 +1,6 @@
 package dev.mysqlpool.proxy.frontend;
 
 import dev.mysqlpool.proxy.backend.BackendConnection;
-import dev.mysqlpool.proxy.backend.ServerSession;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.Packets;
@@ -15,13 +14,9 @@ import dev.mysqlpool.proxy.stmt.StatementCache;
 import dev.mysqlpool.proxy.stmt.StatementKey;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.collection.IntObjectHashMap;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Transaction mode's server-side prepared statements, for one client: the client sees statement ids
@@ -46,7 +41,6 @@ final class SharedStatements {
 
   private static final int UNKNOWN_STMT_HANDLER = 1243;
   private static final int NO_OPEN_CURSOR = 1421;
-  private static final int NEED_REPREPARE = 1615;
 
   private final ClientSession session;
   private final BackendRelay relay;
@@ -66,20 +60,8 @@ final class SharedStatements {
   private int openCursors;
   private int longData;
 
-  /** A statement command that waits for its statement to be prepared on the lent backend. */
-  private ByteBuf parked;
-
-  private int parkedCommand;
-  private ClientStatement parkedFor;
-  private final Reprepare reprepare = new Reprepare();
-  private final ExecuteReplies executeReplies = new ExecuteReplies();
-  private final ProxyCommand quiet =
-      new ProxyCommand(false, false) {
-        @Override
-        void done(String error, List<String> firstRow) {
-          relay.wantRelease();
-        }
-      };
+  private final StatementReprepare reprepare;
+  private final ExecuteReplies executeReplies;
 
   SharedStatements(
       ClientSession session,
@@ -92,6 +74,8 @@ final class SharedStatements {
     this.mode = mode;
     this.cache = cache;
     this.bound = bound;
+    this.reprepare = new StatementReprepare(this, session, relay, cache);
+    this.executeReplies = new ExecuteReplies(this, cache);
   }
 
   /** See {@link SessionMode#onStatementCommand}. */
@@ -153,7 +137,7 @@ final class SharedStatements {
         packet,
         Commands.COM_STMT_PREPARE,
         0,
-        new PrepareReply(add(null), key, flags, scan.pin, scan.pinDetail));
+        new PrepareReply(this, add(null), key, flags, scan.pin, scan.pinDetail));
     return true;
   }
 
@@ -169,56 +153,8 @@ final class SharedStatements {
     return s;
   }
 
-  /** Follows a client prepare's reply: gives the client its id and caches the reply. */
-  private final class PrepareReply extends ReplyWatcher {
-    private final ClientStatement statement;
-    private final StatementKey key;
-    private final int scanFlags;
-    private final String pin;
-    private final String pinDetail;
-    private boolean first = true;
-    private boolean failed;
-    private int serverId;
-    private int params;
-    private int columns;
-    private final ByteArrayOutputStream reply = new ByteArrayOutputStream(256);
-
-    PrepareReply(
-        ClientStatement statement, StatementKey key, int scanFlags, String pin, String pinDetail) {
-      this.statement = statement;
-      this.key = key;
-      this.scanFlags = scanFlags;
-      this.pin = pin;
-      this.pinDetail = pinDetail;
-    }
-
-    @Override
-    void onPacket(ByteBuf packet, boolean last) {
-      if (first) {
-        first = false;
-        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
-        failed = Packets.firstByte(packet) != Packets.OK;
-        if (!failed) {
-          serverId = packet.getIntLE(payload + 1);
-          columns = packet.getUnsignedShortLE(payload + 5);
-          params = packet.getUnsignedShortLE(payload + 7);
-          packet.setIntLE(payload + 1, statement.id);
-        }
-      }
-      if (!failed) {
-        try {
-          packet.getBytes(packet.readerIndex(), reply, packet.readableBytes());
-        } catch (IOException e) {
-          throw new UncheckedIOException(e); // not from a byte array
-        }
-      }
-      if (last) {
-        prepared(this);
-      }
-    }
-  }
-
-  private void prepared(PrepareReply r) {
+  /** A client's prepare was answered by the lent backend. */
+  void prepared(PrepareReply r) {
     ClientStatement s = r.statement;
     if (r.failed) {
       forget(s);
@@ -245,7 +181,7 @@ final class SharedStatements {
     }
   }
 
-  private void closeOnServer(int serverId) {
+  void closeOnServer(int serverId) {
     ByteBuf close = Packets.start(session.alloc(), 5, 0);
     close.writeByte(Commands.COM_STMT_CLOSE);
     close.writeIntLE(serverId);
@@ -283,7 +219,7 @@ final class SharedStatements {
     }
     ServerStatements.Entry entry = relay.backend().session().statements().get(s.shared);
     if (entry == null) {
-      park(packet, command, s);
+      reprepare.park(packet, command, s);
       return true;
     }
     ExecutePacket.statementId(packet, entry.serverId);
@@ -323,6 +259,28 @@ final class SharedStatements {
   }
 
   /** Sends a statement command whose id is the server's now; entry is null for id -1. */
+  /**
+   * The statement of a command {@link StatementReprepare} held was prepared on the lent connection
+   * as {@code serverId}: the command goes now.
+   */
+  void reprepared(ByteBuf packet, int command, ClientStatement s, int serverId) {
+    ServerStatements here = relay.backend().session().statements();
+    remember(here, s.shared, serverId);
+    ServerStatements.Entry entry = here.get(s.shared);
+    ExecutePacket.statementId(packet, entry.serverId);
+    send(packet, command, s, entry);
+  }
+
+  /** The server lost {@code s} on the lent connection (1615): it is prepared anew next time. */
+  void dropHere(SharedStatement s) {
+    ServerStatements here = relay.backend().session().statements();
+    ServerStatements.Entry entry = here.get(s);
+    if (entry != null) {
+      here.remove(s);
+      closeOnServer(entry.serverId);
+    }
+  }
+
   private void send(ByteBuf packet, int command, ClientStatement s, ServerStatements.Entry entry) {
     int flags = 0;
     switch (command) {
@@ -343,7 +301,7 @@ final class SharedStatements {
           cursorCalls.add(s);
         }
         if (s.shared != null) {
-          executeReplies.inFlight.add(s.shared);
+          executeReplies.expect(s.shared);
           relay.send(packet, command, flags, executeReplies);
           return;
         }
@@ -401,143 +359,6 @@ final class SharedStatements {
     return ExecutePacket.withTypes(session.alloc(), packet, flag, s.types);
   }
 
-  /**
-   * Sees the first packet of each execute's reply: a result with another number of columns than the
-   * cached prepare reply says (a DDL since; the server prepared the statement again by itself)
-   * means later prepares must not be answered from the cache.
-   */
-  private final class ExecuteReplies extends ReplyWatcher {
-    final ArrayDeque<SharedStatement> inFlight = new ArrayDeque<>(4);
-    private boolean first = true;
-
-    @Override
-    void onPacket(ByteBuf packet, boolean last) {
-      if (first) {
-        SharedStatement s = inFlight.poll();
-        if (s != null) {
-          check(s, packet);
-        }
-      }
-      first = last;
-    }
-
-    private void check(SharedStatement s, ByteBuf packet) {
-      int header = Packets.firstByte(packet);
-      int payload = packet.readerIndex() + Packets.HEADER_SIZE;
-      if (header == Packets.ERR) {
-        if (packet.getUnsignedShortLE(payload + 1) == NEED_REPREPARE) {
-          // The server gave up preparing it again: the next execute prepares it anew.
-          cache.invalidate(s);
-          ServerStatements here = relay.backend().session().statements();
-          ServerStatements.Entry entry = here.get(s);
-          if (entry != null) {
-            here.remove(s);
-            closeOnServer(entry.serverId);
-          }
-        }
-      } else if (header != Packets.OK
-          && header != Packets.LOCAL_INFILE
-          && header != Packets.EOF
-          && Packets.getLenencInt(packet, payload) != s.columns()) {
-        cache.invalidate(s);
-      }
-    }
-  }
-
-  // ----------------------------------------------------------------------- preparing again
-
-  /**
-   * Holds a statement command while its statement is prepared on the lent connection, which has not
-   * seen it; client commands wait behind (the prepare blocks them).
-   */
-  private void park(ByteBuf packet, int command, ClientStatement s) {
-    parked = packet;
-    parkedCommand = command;
-    parkedFor = s;
-    cache.reprepared();
-    ServerSession server = relay.backend().session();
-    String schema = s.shared.key().schema();
-    String current = server.schema();
-    boolean otherSchema = schema != null && !schema.equals(current);
-    if (otherSchema) {
-      // The client changed its database since it prepared: the statement's names resolve in the
-      // one it was prepared in, as on the server it was prepared on.
-      relay.sendOwn(quiet, Packets.command(session.alloc(), Commands.COM_INIT_DB, schema));
-    }
-    reprepare.serverId = 0;
-    relay.sendOwn(reprepare, s.shared.preparePacket(session.alloc(), Commands.COM_STMT_PREPARE));
-    if (otherSchema) {
-      if (current != null) {
-        relay.sendOwn(quiet, Packets.command(session.alloc(), Commands.COM_INIT_DB, current));
-      } else {
-        server.schemaIs(schema);
-      }
-    }
-  }
-
-  /** The prepare of a parked command's statement on the lent connection; its reply is consumed. */
-  private final class Reprepare extends ProxyCommand {
-    int serverId;
-    private ByteBuf error;
-
-    Reprepare() {
-      super(true, false);
-    }
-
-    @Override
-    void onPacket(ByteBuf packet) {
-      if (serverId != 0 || error != null) {
-        return;
-      }
-      if (Packets.firstByte(packet) == Packets.OK) {
-        serverId = packet.getIntLE(packet.readerIndex() + Packets.HEADER_SIZE + 1);
-      } else {
-        error = packet.retainedSlice();
-      }
-    }
-
-    @Override
-    void done(String failure, List<String> firstRow) {
-      ByteBuf packet = parked;
-      ClientStatement s = parkedFor;
-      int command = parkedCommand;
-      parked = null;
-      parkedFor = null;
-      if (packet == null) {
-        releaseError();
-        return;
-      }
-      if (error != null) {
-        // The statement no longer prepares (a table was dropped): its command gets the error a
-        // server that had kept it would give at execute.
-        ByteBuf err = error;
-        error = null;
-        int seq = Packets.sequenceId(packet) + 1;
-        packet.release();
-        if (Commands.expectsResponse(command)) {
-          Packets.setSequenceId(err, seq);
-          session.writeLocal(err);
-        } else {
-          err.release();
-        }
-        relay.wantRelease();
-        return;
-      }
-      BackendConnection backend = relay.backend();
-      remember(backend.session().statements(), s.shared, serverId);
-      ServerStatements.Entry entry = backend.session().statements().get(s.shared);
-      ExecutePacket.statementId(packet, entry.serverId);
-      send(packet, command, s, entry);
-    }
-
-    void releaseError() {
-      if (error != null) {
-        error.release();
-        error = null;
-      }
-    }
-  }
-
   // ------------------------------------------------------------------------- close, cursors
 
   private void close(ByteBuf packet) {
@@ -563,7 +384,7 @@ final class SharedStatements {
         ByteBuf reset = Packets.start(session.alloc(), 5, 0);
         reset.writeByte(Commands.COM_STMT_RESET);
         reset.writeIntLE(entry.serverId);
-        relay.sendOwn(quiet, Packets.finish(reset));
+        relay.sendOwn(reprepare.quiet, Packets.finish(reset));
       }
     }
     // The statement stays prepared on the server and in the cache for whoever prepares it next.
@@ -620,12 +441,7 @@ final class SharedStatements {
 
   /** The session ends or starts over: its statements are gone, and nothing holds its backend. */
   void close() {
-    if (parked != null) {
-      parked.release();
-      parked = null;
-      parkedFor = null;
-    }
-    reprepare.releaseError();
+    reprepare.close();
     if (openCursors > 0) {
       session.metrics().pinned(CURSOR, -1);
     }
@@ -635,7 +451,7 @@ final class SharedStatements {
     openCursors = 0;
     longData = 0;
     cursorCalls.clear();
-    executeReplies.inFlight.clear();
+    executeReplies.clear();
     statements.clear();
     lastPrepared = null;
   }

@@ -13,6 +13,7 @@ import dev.mysqlpool.proxy.protocol.SessionStateInfo;
 import dev.mysqlpool.proxy.stmt.SharedStatement;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,6 +90,15 @@ final class TransactionMode implements SessionMode {
 
   private long lastInsertId;
 
+  /**
+   * Who this session is to a server session's LAST_INSERT_ID() owner mark: a token of its own, new
+   * after each COM_RESET_CONNECTION (and COM_CHANGE_USER, which makes a new mode), so that backends
+   * it inserted on before no longer count as holding its value (now 0).
+   */
+  private long lastInsertIdOwner;
+
+  private static final AtomicLong OWNER_TOKENS = new AtomicLong();
+
   /** What ROW_COUNT() and FOUND_ROWS() would return after the client's last statement. */
   private long rowCount = -1;
 
@@ -109,6 +119,7 @@ final class TransactionMode implements SessionMode {
   TransactionMode(ClientSession session, BackendRelay relay) {
     this.session = session;
     this.relay = relay;
+    this.lastInsertIdOwner = OWNER_TOKENS.decrementAndGet();
     int bound = session.frontend.config().pool().maxPreparedStatementsPerConnection();
     this.statements =
         bound > 0
@@ -184,9 +195,10 @@ final class TransactionMode implements SessionMode {
   /** Gives the lent backend what a statement reads of the client's previous ones. */
   private void beforeStatement(int flags) {
     ServerSession server = relay.backend().session();
-    if ((flags & StatementScan.LAST_INSERT_ID) != 0 && server.lastInsertIdOwner() != session.id) {
+    if ((flags & StatementScan.LAST_INSERT_ID) != 0
+        && server.lastInsertIdOwner() != lastInsertIdOwner) {
       inject("SET @@SESSION.last_insert_id = " + lastInsertId);
-      server.lastInsertIdOwner(session.id);
+      server.lastInsertIdOwner(lastInsertIdOwner);
     }
     if ((flags & StatementScan.SETS_LAST_INSERT_ID) != 0) {
       lastInsertIdFromSnapshot = true;
@@ -335,7 +347,7 @@ final class TransactionMode implements SessionMode {
     }
     if (tracker.lastInsertId() != 0) {
       lastInsertId = tracker.lastInsertId();
-      relay.backend().session().lastInsertIdOwner(session.id);
+      relay.backend().session().lastInsertIdOwner(lastInsertIdOwner);
     }
     relay.wantRelease();
   }
@@ -393,7 +405,7 @@ final class TransactionMode implements SessionMode {
     if (lastInsertIdFromSnapshot) {
       lastInsertIdFromSnapshot = false;
       lastInsertId = Long.parseUnsignedLong(row.get(size + 1));
-      server.lastInsertIdOwner(session.id);
+      server.lastInsertIdOwner(lastInsertIdOwner);
     }
     server.record(row.get(0), vars);
     varsDirty = false;
@@ -409,6 +421,7 @@ final class TransactionMode implements SessionMode {
   private void afterClientReset() {
     boolean optionSet = SET_OPTION.equals(pinReason);
     forget();
+    lastInsertIdOwner = OWNER_TOKENS.decrementAndGet();
     if (statements != null) {
       statements.afterReset(relay.backend());
     }
@@ -416,7 +429,7 @@ final class TransactionMode implements SessionMode {
       pin(SET_OPTION, null);
     }
     varsDirty = true;
-    relay.backend().session().lastInsertIdOwner(session.id);
+    relay.backend().session().lastInsertIdOwner(lastInsertIdOwner);
     inject(TRACK_STATE_CHANGES);
   }
 
