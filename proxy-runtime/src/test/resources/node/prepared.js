@@ -63,6 +63,18 @@ async function withMariadb(out) {
       ['mariadb', 'three', Buffer.from([]), -2.25, '1999-12-31 23:59:59'],
     ]);
     out.push(['mariadb batch', Array.isArray(batch) ? batch.map(okPacket) : okPacket(batch)]);
+    // With bulk (the connector's default): one COM_STMT_BULK_EXECUTE, one aggregated result.
+    const c = await mariadb.createConnection({ ...opts, bulk: true });
+    try {
+      const bulk = await c.batch('INSERT INTO ' + table + ' (k, s, b, d, t) VALUES (?, ?, ?, ?, ?)', [
+        ['bulk', 'b1', Buffer.from([1]), 0.5, '2020-02-02 02:02:02'],
+        ['bulk', null, null, null, null],
+      ]);
+      out.push(['mariadb bulk batch', Array.isArray(bulk) ? bulk.map(okPacket) : okPacket(bulk)]);
+      out.push(['mariadb bulk rows', await c.execute('SELECT k, s, b, d, t FROM ' + table + ' WHERE k = ? ORDER BY id', ['bulk'])]);
+    } finally {
+      await c.end();
+    }
     out.push(['mariadb rows', await b.execute('SELECT k, s, b, d, t FROM ' + table + ' WHERE k = ? ORDER BY id', ['mariadb'])]);
   } finally {
     await a.end();

@@ -87,6 +87,7 @@ final class SharedStatements {
         close(packet);
         return true;
       case Commands.COM_STMT_EXECUTE:
+      case Commands.COM_STMT_BULK_EXECUTE:
       case Commands.COM_STMT_SEND_LONG_DATA:
       case Commands.COM_STMT_RESET:
       case Commands.COM_STMT_FETCH:
@@ -125,6 +126,8 @@ final class SharedStatements {
       ClientStatement s = add(cached);
       packet.release();
       session.writeLocal(cached.replyFor(session.alloc(), s.id));
+      // A connection borrowed for this prepare goes back at once.
+      session.maybeRelease();
       return true;
     }
     if (relay.backend() == null) {
@@ -241,7 +244,9 @@ final class SharedStatements {
     String name =
         command == Commands.COM_STMT_EXECUTE
             ? "mysqld_stmt_execute"
-            : command == Commands.COM_STMT_FETCH ? "mysqld_stmt_fetch" : "mysqld_stmt_reset";
+            : command == Commands.COM_STMT_BULK_EXECUTE
+                ? "mysqld_stmt_bulk_execute"
+                : command == Commands.COM_STMT_FETCH ? "mysqld_stmt_fetch" : "mysqld_stmt_reset";
     answerError(
         packet,
         UNKNOWN_STMT_HANDLER,
@@ -256,6 +261,7 @@ final class SharedStatements {
     int seq = Packets.sequenceId(packet) + 1;
     packet.release();
     session.writeLocal(Packets.err(session.alloc(), seq, code, "HY000", message));
+    session.maybeRelease();
   }
 
   /** Sends a statement command whose id is the server's now; entry is null for id -1. */
@@ -305,6 +311,18 @@ final class SharedStatements {
           relay.send(packet, command, flags, executeReplies);
           return;
         }
+        break;
+      case Commands.COM_STMT_BULK_EXECUTE:
+        // Carries its parameter types with every batch (MariaDB Connector/J and the Node.js
+        // connector send them), and opens no cursor.
+        if (s.longData) {
+          s.longData = false;
+          longData(-1);
+        }
+        flags =
+            s.shared != null
+                ? mode.onPreparedExecute(s.shared)
+                : mode.onCommand(Commands.COM_STMT_EXECUTE);
         break;
       case Commands.COM_STMT_FETCH:
         flags = CURSOR_FETCH;

@@ -55,7 +55,9 @@ final class StatementReprepare extends ProxyCommand {
     ServerSession server = relay.backend().session();
     String schema = s.shared.key().schema();
     String current = server.schema();
-    boolean otherSchema = schema != null && !schema.equals(current);
+    // Only from a known database the proxy can switch back to; otherwise names resolve in the
+    // client's current one.
+    boolean otherSchema = schema != null && current != null && !schema.equals(current);
     if (otherSchema) {
       // The client changed its database since it prepared: the statement's names resolve in the
       // one it was prepared in, as on the server it was prepared on.
@@ -63,11 +65,7 @@ final class StatementReprepare extends ProxyCommand {
     }
     relay.sendOwn(this, s.shared.preparePacket(session.alloc(), Commands.COM_STMT_PREPARE));
     if (otherSchema) {
-      if (current != null) {
-        relay.sendOwn(quiet, Packets.command(session.alloc(), Commands.COM_INIT_DB, current));
-      } else {
-        server.schemaIs(schema);
-      }
+      relay.sendOwn(quiet, Packets.command(session.alloc(), Commands.COM_INIT_DB, current));
     }
   }
 

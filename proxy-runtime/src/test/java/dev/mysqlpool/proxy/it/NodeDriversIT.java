@@ -27,9 +27,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * installed from the npm registry into {@code target/node-drivers} once. Skips, saying why, when
  * node or npm is missing or the registry cannot be reached; never downloads Node itself.
  *
- * <p>{@code batch()} runs with {@code bulk: false}: the proxy does not offer MariaDB's
- * STMT_BULK_OPERATIONS yet (see the README's "Not yet"), so with bulk on a direct connection would
- * answer with one aggregated result and the proxy with one per row.
+ * <p>{@code batch()} runs twice: with {@code bulk: false} (one execute per row) and with bulk (one
+ * COM_STMT_BULK_EXECUTE and one aggregated result, which needs MariaDB's STMT_BULK_OPERATIONS
+ * offered through the proxy).
  */
 @ExtendWith(LeakGuard.class)
 class NodeDriversIT {

@@ -408,4 +408,71 @@ class PreparedStatementSharingIT {
       }
     }
   }
+
+  /**
+   * A MariaDB Connector/J batch of 20 inserts: its update counts, the rows, and how many
+   * COM_STMT_EXECUTEs the server counted meanwhile (one per row when the batch does not go as one
+   * COM_STMT_BULK_EXECUTE).
+   */
+  private String bulkBatch(Connection c, int owner) throws SQLException {
+    StringBuilder out = new StringBuilder();
+    int before;
+    try (Connection root = db.rootConnection()) {
+      before = globalStatus(root, "Com_stmt_execute");
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT INTO app.pss (owner, n, s) VALUES (?, ?, ?)")) {
+      for (int i = 0; i < 20; i++) {
+        ps.setInt(1, owner);
+        ps.setInt(2, i);
+        if (i % 4 == 0) {
+          ps.setNull(3, Types.VARCHAR);
+        } else {
+          ps.setString(3, "bulk " + i);
+        }
+        ps.addBatch();
+      }
+      out.append(java.util.Arrays.toString(ps.executeBatch()));
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT COUNT(*), SUM(n), COUNT(s) FROM app.pss WHERE owner = ?")) {
+      ps.setInt(1, owner);
+      out.append(' ').append(row(ps));
+    }
+    try (Connection root = db.rootConnection()) {
+      return out.append(" executes: ")
+          .append(globalStatus(root, "Com_stmt_execute") - before)
+          .toString();
+    }
+  }
+
+  @Test
+  void mariadbBatchesRunAsOneBulkExecuteThroughBothModes() throws Exception {
+    String params = MARIADB_PARAMS + "&useBulkStmts=true";
+    db.execute("DELETE FROM app.pss WHERE owner IN (501, 502, 503)");
+    String direct;
+    try (Connection d = direct(false, params)) {
+      direct = bulkBatch(d, 501);
+    }
+    assertThat(Integer.parseInt(direct.substring(direct.indexOf("executes: ") + 10)))
+        .as("directly, the batch is one COM_STMT_BULK_EXECUTE: %s", direct)
+        .isLessThan(20);
+    proxy = ProxyHarness.start(db, "pool: {mode: session, maxConnections: 2}\n");
+    try (Connection c = proxy.mariadb(params)) {
+      assertThat(bulkBatch(c, 502)).as("session mode").isEqualTo(direct);
+    }
+    proxy.close();
+    start(1, 8);
+    try (Connection c = proxy.mariadb(params);
+        Connection other = proxy.mariadb(params)) {
+      // Another client prepares it first, so this client's prepare comes from the cache and its
+      // bulk execute goes to a connection with the proxy's ids mapped.
+      try (PreparedStatement ps =
+          other.prepareStatement("INSERT INTO app.pss (owner, n, s) VALUES (?, ?, ?)")) {
+        assertThat(ps.getParameterMetaData().getParameterCount()).isEqualTo(3);
+      }
+      assertThat(bulkBatch(c, 503)).as("transaction mode").isEqualTo(direct);
+    }
+    assertThat(Metrics.value(proxy, "mysqlpool_session_pins_total")).isZero();
+  }
 }
