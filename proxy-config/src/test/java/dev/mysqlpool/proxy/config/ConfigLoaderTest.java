@@ -65,6 +65,7 @@ class ConfigLoaderTest {
           validationInterval: 0
           leakDetectionThreshold: 1h
           maxConcurrentConnects: 4
+          maxPreparedStatementsPerConnection: 0
         frontend:
           maxClientConnections: 500
           clientIdleTimeout: 0
@@ -96,7 +97,8 @@ class ConfigLoaderTest {
                 Duration.ofMillis(1500),
                 Duration.ZERO,
                 Duration.ofHours(1),
-                4));
+                4,
+                0));
     assertThat(c.frontend())
         .isEqualTo(
             new ProxyConfig.Frontend(
@@ -267,6 +269,10 @@ class ConfigLoaderTest {
         .containsExactly("pool.maxConnections: 0 is out of range; use a value from 1 to 100000");
     assertThat(problems(BACKENDS + USERS + "pool: {maxConnections: 2.5}\n"))
         .containsExactly("pool.maxConnections: '2.5' is not a whole number");
+    assertThat(problems(BACKENDS + USERS + "pool: {maxPreparedStatementsPerConnection: -1}\n"))
+        .containsExactly(
+            "pool.maxPreparedStatementsPerConnection: -1 is out of range; use a value from 0 to"
+                + " 100000");
     assertThat(problems("backends:\n  - {name: primary, host: db, port: 70000}\n" + USERS))
         .containsExactly("backends[0].port: 70000 is out of range; use a value from 1 to 65535");
   }
