@@ -338,9 +338,11 @@ class PreparedStatementSharingIT {
   }
 
   @Test
-  void longDataBlobsArriveWholeThroughBothDrivers() throws Exception {
+  void blobsOver16MiBArriveWholeThroughBothDrivers() throws Exception {
     start(2, 8);
-    byte[] blob = new byte[3 * 1024 * 1024 + 17];
+    // Over 16 MiB: Connector/J streams it with COM_STMT_SEND_LONG_DATA, MariaDB Connector/J sends
+    // it inside the execute, which then spans several 16 MiB packets.
+    byte[] blob = new byte[17 * 1024 * 1024 + 17];
     new Random(13).nextBytes(blob);
     db.execute("DELETE FROM app.pss_blob");
     int id = 0;
@@ -352,6 +354,11 @@ class PreparedStatementSharingIT {
         ins.setInt(1, id);
         ins.setBinaryStream(2, new ByteArrayInputStream(blob), blob.length);
         assertThat(ins.executeUpdate()).isEqualTo(1);
+        if (mysql) {
+          assertThat(Metrics.value(proxy, "mysqlpool_session_pins_total", "reason=\"long_data\""))
+              .as("Connector/J sent long data, which held the connection until the execute")
+              .isEqualTo(1.0);
+        }
         sel.setInt(1, id);
         try (ResultSet rs = sel.executeQuery()) {
           assertThat(rs.next()).isTrue();
