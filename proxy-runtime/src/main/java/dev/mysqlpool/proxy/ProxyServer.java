@@ -18,6 +18,7 @@ import dev.mysqlpool.proxy.metrics.ProxyMetrics;
 import dev.mysqlpool.proxy.net.Buffers;
 import dev.mysqlpool.proxy.net.Transport;
 import dev.mysqlpool.proxy.protocol.Capabilities;
+import dev.mysqlpool.proxy.stmt.StatementCache;
 import dev.mysqlpool.proxy.tls.ServerTls;
 import io.micrometer.core.instrument.Gauge;
 import io.netty.bootstrap.ServerBootstrap;
@@ -322,6 +323,8 @@ public final class ProxyServer implements AutoCloseable {
   /**
    * @param pinnedSessions transaction mode: client sessions pinned to one backend connection right
    *     now, by reason
+   * @param preparedStatements transaction mode: server-side statements open on all backend
+   *     connections, and how often the proxy's statement cache answered a prepare
    */
   public record Stats(
       boolean ready,
@@ -329,6 +332,7 @@ public final class ProxyServer implements AutoCloseable {
       String poolMode,
       int clientConnections,
       Map<String, Integer> pinnedSessions,
+      StatementCache.Stats preparedStatements,
       List<StatsRow> backends) {}
 
   /** A snapshot of every pool, as served at /stats. */
@@ -366,6 +370,7 @@ public final class ProxyServer implements AutoCloseable {
         config.pool().mode().name().toLowerCase(Locale.ROOT),
         frontend.clientConnections(),
         metrics.pinnedSessions(),
+        frontend.preparedStatements(),
         rows);
   }
 

@@ -68,6 +68,11 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
     differs(restart, "pool.tcpKeepAliveCount", rp.tcpKeepAliveCount(), fp.tcpKeepAliveCount());
     differs(restart, "pool.switchoverTimeout", rp.switchoverTimeout(), fp.switchoverTimeout());
     differs(restart, "pool.dnsTtl", rp.dnsTtl(), fp.dnsTtl());
+    differs(
+        restart,
+        "pool.maxPreparedStatementsPerConnection",
+        rp.maxPreparedStatementsPerConnection(),
+        fp.maxPreparedStatementsPerConnection());
     var rf = running.frontend();
     var ff = file.frontend();
     differs(
@@ -106,7 +111,8 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
             rp.tcpKeepAliveInterval(),
             rp.tcpKeepAliveCount(),
             rp.switchoverTimeout(),
-            rp.dnsTtl());
+            rp.dnsTtl(),
+            rp.maxPreparedStatementsPerConnection());
     changed(applies, "pool.maxConnections", rp.maxConnections(), fp.maxConnections());
     changed(applies, "pool.minIdle", rp.minIdle(), fp.minIdle());
     changed(applies, "pool.maxIdle", rp.maxIdle(), fp.maxIdle());

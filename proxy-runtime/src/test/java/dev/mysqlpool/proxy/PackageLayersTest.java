@@ -31,10 +31,11 @@ class PackageLayersTest {
           Map.entry("codec", 2),
           Map.entry("tls", 2),
           Map.entry("auth", 3),
-          Map.entry("backend", 4),
-          Map.entry("frontend", 5),
-          Map.entry("admin", 6),
-          Map.entry("", 7));
+          Map.entry("stmt", 4),
+          Map.entry("backend", 5),
+          Map.entry("frontend", 6),
+          Map.entry("admin", 7),
+          Map.entry("", 8));
 
   private static final Pattern IMPORT =
       Pattern.compile(

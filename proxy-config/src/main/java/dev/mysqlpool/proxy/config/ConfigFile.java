@@ -117,6 +117,7 @@ public final class ConfigFile {
     public Duration validationInterval;
     public Duration leakDetectionThreshold;
     public Integer maxConcurrentConnects;
+    public Integer maxPreparedStatementsPerConnection;
   }
 
   /** The {@code frontend} section; null fields keep the proxy's defaults. */
@@ -238,6 +239,7 @@ public final class ConfigFile {
     put(p, "validationInterval", pool.validationInterval);
     put(p, "leakDetectionThreshold", pool.leakDetectionThreshold);
     put(p, "maxConcurrentConnects", pool.maxConcurrentConnects);
+    put(p, "maxPreparedStatementsPerConnection", pool.maxPreparedStatementsPerConnection);
     putSection(root, "pool", p);
 
     Map<String, Object> f = new LinkedHashMap<>();

@@ -134,7 +134,8 @@ public final class ConfigLoader {
                     "tcpKeepAliveInterval",
                     "tcpKeepAliveCount",
                     "switchoverTimeout",
-                    "dnsTtl")));
+                    "dnsTtl",
+                    "maxPreparedStatementsPerConnection")));
     List<User> users = readUsers(top, backends);
 
     Frontend frontend = security.frontend(top);
@@ -314,7 +315,12 @@ public final class ConfigLoader {
         keepAlive.interval(),
         keepAlive.count(),
         p.duration("switchoverTimeout", Pool.DEFAULT_SWITCHOVER_TIMEOUT, false),
-        FailoverFields.dnsTtl(this, p));
+        FailoverFields.dnsTtl(this, p),
+        p.integer(
+            "maxPreparedStatementsPerConnection",
+            Pool.DEFAULT_MAX_PREPARED_STATEMENTS_PER_CONNECTION,
+            0,
+            100_000));
   }
 
   /** Records a problem: the field's path, what is wrong and the fix. */

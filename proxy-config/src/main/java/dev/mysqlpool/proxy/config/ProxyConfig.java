@@ -230,6 +230,9 @@ public record ProxyConfig(
    * @param switchoverTimeout how long a borrower waits for a writer while the backend's writer
    *     switches (instead of {@code acquireTimeout})
    * @param dnsTtl how long a resolved backend host name is used before it is resolved again
+   * @param maxPreparedStatementsPerConnection transaction mode: server-side prepared statements
+   *     each backend connection keeps (least recently used closed beyond); 0 turns sharing off, and
+   *     COM_STMT_PREPARE pins its client as before
    */
   public record Pool(
       PoolMode mode,
@@ -247,7 +250,9 @@ public record ProxyConfig(
       Duration tcpKeepAliveInterval,
       int tcpKeepAliveCount,
       Duration switchoverTimeout,
-      Duration dnsTtl) {
+      Duration dnsTtl,
+      int maxPreparedStatementsPerConnection) {
+    public static final int DEFAULT_MAX_PREPARED_STATEMENTS_PER_CONNECTION = 100;
     public static final Duration DEFAULT_SWITCHOVER_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_DNS_TTL = Duration.ofSeconds(5);
 
@@ -257,7 +262,10 @@ public record ProxyConfig(
     public static final Duration DEFAULT_TCP_KEEPALIVE_INTERVAL = Duration.ofSeconds(10);
     public static final int DEFAULT_TCP_KEEPALIVE_COUNT = 3;
 
-    /** These limits and timers, with the default backend keepalive, switchover and DNS TTL. */
+    /**
+     * These limits and timers, with the default backend keepalive, switchover, DNS TTL and bound of
+     * prepared statements per connection.
+     */
     public Pool(
         PoolMode mode,
         int maxConnections,
@@ -286,7 +294,8 @@ public record ProxyConfig(
           DEFAULT_TCP_KEEPALIVE_INTERVAL,
           DEFAULT_TCP_KEEPALIVE_COUNT,
           DEFAULT_SWITCHOVER_TIMEOUT,
-          DEFAULT_DNS_TTL);
+          DEFAULT_DNS_TTL,
+          DEFAULT_MAX_PREPARED_STATEMENTS_PER_CONNECTION);
     }
 
     /**

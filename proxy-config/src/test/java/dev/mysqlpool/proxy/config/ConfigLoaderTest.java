@@ -65,6 +65,7 @@ class ConfigLoaderTest {
           validationInterval: 0
           leakDetectionThreshold: 1h
           maxConcurrentConnects: 4
+          maxPreparedStatementsPerConnection: 0
         frontend:
           maxClientConnections: 500
           clientIdleTimeout: 0
@@ -96,7 +97,13 @@ class ConfigLoaderTest {
                 Duration.ofMillis(1500),
                 Duration.ZERO,
                 Duration.ofHours(1),
-                4));
+                4,
+                ProxyConfig.Pool.DEFAULT_TCP_KEEPALIVE_IDLE,
+                ProxyConfig.Pool.DEFAULT_TCP_KEEPALIVE_INTERVAL,
+                ProxyConfig.Pool.DEFAULT_TCP_KEEPALIVE_COUNT,
+                ProxyConfig.Pool.DEFAULT_SWITCHOVER_TIMEOUT,
+                ProxyConfig.Pool.DEFAULT_DNS_TTL,
+                0));
     assertThat(c.frontend())
         .isEqualTo(
             new ProxyConfig.Frontend(
@@ -287,6 +294,10 @@ class ConfigLoaderTest {
         .containsExactly("pool.maxConnections: 0 is out of range; use a value from 1 to 100000");
     assertThat(problems(BACKENDS + USERS + "pool: {maxConnections: 2.5}\n"))
         .containsExactly("pool.maxConnections: '2.5' is not a whole number");
+    assertThat(problems(BACKENDS + USERS + "pool: {maxPreparedStatementsPerConnection: -1}\n"))
+        .containsExactly(
+            "pool.maxPreparedStatementsPerConnection: -1 is out of range; use a value from 0 to"
+                + " 100000");
     assertThat(problems("backends:\n  - {name: primary, host: db, port: 70000}\n" + USERS))
         .containsExactly("backends[0].port: 70000 is out of range; use a value from 1 to 65535");
   }

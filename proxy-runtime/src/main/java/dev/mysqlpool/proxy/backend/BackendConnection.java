@@ -206,6 +206,7 @@ public final class BackendConnection {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+      connection.session.statements().clear();
       connection.pool.onChannelClosed(connection);
       BackendListener l = connection.listener;
       if (l != null) {

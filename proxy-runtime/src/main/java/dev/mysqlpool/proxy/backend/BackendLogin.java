@@ -172,7 +172,12 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
             key.user().backendUser(),
             scramble(plugin, seed),
             null,
-            plugin);
+            plugin,
+            // COM_STMT_BULK_EXECUTE needs it on the connection; it changes no packet layout, so
+            // every connection to a MariaDB server has it, whatever its clients asked for.
+            greeting.mariadb()
+                ? greeting.mariadbCapabilities() & Capabilities.MARIADB_PROXY_SUPPORTED
+                : 0);
     ctx.writeAndFlush(reply.write(ctx.alloc(), sequenceId), ctx.voidPromise());
   }
 

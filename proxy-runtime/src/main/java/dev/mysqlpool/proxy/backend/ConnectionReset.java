@@ -38,7 +38,11 @@ final class ConnectionReset {
                 done.trySuccess(
                     "COM_RESET_CONNECTION failed: "
                         + (f.isSuccess() ? f.getNow().error() : f.cause().getMessage()));
-              } else if (c.session.variables() != null) {
+                return;
+              }
+              // The server dropped its prepared statements.
+              c.session.statements().clear();
+              if (c.session.variables() != null) {
                 afterResetInTransactionMode(c, done);
               } else {
                 done.trySuccess(null);

@@ -1,5 +1,6 @@
 package dev.mysqlpool.proxy.backend;
 
+import dev.mysqlpool.proxy.stmt.ServerStatements;
 import java.util.List;
 
 /**
@@ -22,6 +23,9 @@ public final class ServerSession {
   private String[] current;
 
   private long lastInsertIdOwner;
+
+  /** Transaction mode: the shared prepared statements the server holds for this session. */
+  private final ServerStatements statements = new ServerStatements();
 
   /**
    * A fresh login (or a reset) left this snapshot: the default database, the carried variables in
@@ -110,12 +114,20 @@ public final class ServerSession {
     current = vars.clone();
   }
 
-  /** The client session whose statement last set this session's LAST_INSERT_ID(), or 0. */
+  /**
+   * The owner token of the client session whose statement last set this session's LAST_INSERT_ID(),
+   * or 0.
+   */
   public long lastInsertIdOwner() {
     return lastInsertIdOwner;
   }
 
-  public void lastInsertIdOwner(long clientId) {
-    lastInsertIdOwner = clientId;
+  public void lastInsertIdOwner(long ownerToken) {
+    lastInsertIdOwner = ownerToken;
+  }
+
+  /** Transaction mode: the shared prepared statements this session holds. */
+  public ServerStatements statements() {
+    return statements;
   }
 }

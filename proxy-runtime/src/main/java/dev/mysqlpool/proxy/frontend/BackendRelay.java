@@ -143,6 +143,14 @@ final class BackendRelay implements BackendListener {
 
   /** Sends a client command (its first packet); takes ownership. */
   void send(ByteBuf packet, int command, int flags) {
+    send(packet, command, flags, null);
+  }
+
+  /**
+   * Sends a client command (its first packet) whose reply {@code watcher} sees on its way to the
+   * client (or null); takes ownership.
+   */
+  void send(ByteBuf packet, int command, int flags, ReplyWatcher watcher) {
     held.sent(session, backend, packet, command);
     if (command == Commands.COM_QUERY) {
       inspectQuery(packet);
@@ -153,7 +161,7 @@ final class BackendRelay implements BackendListener {
       optionChanged = true;
     }
     if (Commands.expectsResponse(command)) {
-      tracker.expect(command, flags, null);
+      tracker.expect(command, flags, watcher);
       commandsSinceLend++;
       if (tracker.pending() == 1) {
         commandStartNanos = System.nanoTime();
@@ -207,6 +215,12 @@ final class BackendRelay implements BackendListener {
       blockingOwn++;
     }
     tracker.expect(Packets.firstByte(command), 0, own);
+    backend.channel().write(command, backend.channel().voidPromise());
+    flushBackend = true;
+  }
+
+  /** Sends a command of the proxy's own that the server does not answer (COM_STMT_CLOSE). */
+  void sendQuiet(ByteBuf command) {
     backend.channel().write(command, backend.channel().voidPromise());
     flushBackend = true;
   }
@@ -309,7 +323,7 @@ final class BackendRelay implements BackendListener {
           lost("the backend sent an unexpected packet");
           return;
         }
-        if (owner != null) {
+        if (owner instanceof ProxyCommand) {
           forward(packets, forwardFrom, cursor.start());
           forwardFrom = cursor.end();
           onOwnPacket((ProxyCommand) owner, packet, rowPacket);
@@ -320,6 +334,9 @@ final class BackendRelay implements BackendListener {
             }
           }
           continue;
+        }
+        if (owner != null) {
+          ((ReplyWatcher) owner).onPacket(packet, done);
         }
         if (tracker.localInfileRequested() && !uploading) {
           if (loadLocalQueries == 0) {
@@ -392,6 +409,7 @@ final class BackendRelay implements BackendListener {
   }
 
   private void onOwnPacket(ProxyCommand own, ByteBuf packet, boolean rowPacket) {
+    own.onPacket(packet);
     if (Packets.firstByte(packet) == Packets.ERR && !rowPacket) {
       ownError = Packets.describeError(packet);
       if (own.answersWaitingCommand && !ownErrorAnswered) {

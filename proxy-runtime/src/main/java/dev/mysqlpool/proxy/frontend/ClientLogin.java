@@ -188,7 +188,8 @@ final class ClientLogin extends ChannelInboundHandlerAdapter implements ClientCo
             capabilities,
             server.collation(),
             ServerStatus.AUTOCOMMIT,
-            config.frontend().defaultAuthPlugin().pluginName());
+            config.frontend().defaultAuthPlugin().pluginName(),
+            server.mariadbCapabilities() & Capabilities.MARIADB_PROXY_SUPPORTED);
     phase = Phase.RESPONSE;
     client.writeAndFlush(greeting.write(client.alloc()), client.voidPromise());
   }

@@ -58,15 +58,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   final int capabilities;
   User user;
   int collation;
-  private String schema;
+  String schema;
 
   private BackendPool pool;
   private SessionMode mode;
   private Timer queryTimer;
 
-  /**
-   * The key of the connections this session borrows; kept, since it borrows once per transaction.
-   */
+  /** The key of the connections this session borrows; kept: it borrows once per transaction. */
   private PoolKey poolKey;
 
   private final BackendRelay relay;
@@ -179,6 +177,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     int command = Packets.firstByte(packet);
+    if (mode.onStatementCommand(packet, command)) {
+      return;
+    }
     switch (command) {
       case Commands.COM_QUIT:
         packet.release();

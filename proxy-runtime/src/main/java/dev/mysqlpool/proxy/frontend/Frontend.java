@@ -6,6 +6,7 @@ import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.AuthPlugin;
 import dev.mysqlpool.proxy.metrics.ProxyMetrics;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
+import dev.mysqlpool.proxy.stmt.StatementCache;
 import dev.mysqlpool.proxy.tls.ServerTls;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -43,6 +44,10 @@ public final class Frontend {
   private final ServerTls tls;
   final CachingSha2Server sha2 = new CachingSha2Server();
   final PendingLogins pendingLogins = new PendingLogins();
+
+  /** Transaction mode: the prepared statements clients share. */
+  final StatementCache statementCache;
+
   private volatile boolean draining;
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
@@ -73,6 +78,7 @@ public final class Frontend {
     BackendPool first = pools.get(config.backends().get(0).name());
     this.greetings = greetings != null ? greetings : first::greeting;
     this.metrics = metrics;
+    this.statementCache = new StatementCache(metrics.registry());
     Gauge.builder("mysqlpool.frontend.client.connections", this, Frontend::clientConnections)
         .description("Client connections open to the proxy")
         .register(metrics.registry());
@@ -114,6 +120,11 @@ public final class Frontend {
       }
     }
     return c.frontend().defaultAuthPlugin() == AuthPlugin.CACHING_SHA2_PASSWORD;
+  }
+
+  /** What /stats shows of the prepared statements clients share (transaction mode). */
+  public StatementCache.Stats preparedStatements() {
+    return statementCache.stats();
   }
 
   /** TLS toward clients; null when disabled. */

@@ -1,5 +1,6 @@
 package dev.mysqlpool.proxy.frontend;
 
+import io.netty.buffer.ByteBuf;
 import java.util.List;
 
 /**
@@ -22,6 +23,12 @@ abstract class ProxyCommand {
     this.blocking = blocking;
     this.answersWaitingCommand = answersWaitingCommand;
   }
+
+  /**
+   * One packet of the reply, before {@link #done}: read it in place or retain what must outlive the
+   * call; the relay releases it.
+   */
+  void onPacket(ByteBuf packet) {}
 
   /**
    * The reply is complete.

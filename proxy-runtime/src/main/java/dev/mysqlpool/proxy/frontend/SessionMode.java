@@ -18,6 +18,16 @@ interface SessionMode {
    */
   int onQuery(ByteBuf packet);
 
+  /**
+   * A client command arrived (called for each, before anything else): the mode may take the
+   * statement commands (COM_STMT_PREPARE, EXECUTE, SEND_LONG_DATA, CLOSE, RESET, FETCH).
+   *
+   * @return true when the mode took the packet (answered it, sent it, or holds it until it can);
+   *     false to relay it as any other command, after borrowing a backend connection when none is
+   *     lent (the mode is then asked again)
+   */
+  boolean onStatementCommand(ByteBuf packet, int command);
+
   /** Another command that the backend answers is about to go; returns its flags. */
   int onCommand(int command);
 
@@ -62,6 +72,11 @@ interface SessionMode {
         @Override
         public int onQuery(ByteBuf packet) {
           return 0;
+        }
+
+        @Override
+        public boolean onStatementCommand(ByteBuf packet, int command) {
+          return false; // statement ids are the server's, relayed untouched
         }
 
         @Override

@@ -10,8 +10,10 @@ import dev.mysqlpool.proxy.protocol.Packets;
 import dev.mysqlpool.proxy.protocol.ResponseTracker;
 import dev.mysqlpool.proxy.protocol.ServerStatus;
 import dev.mysqlpool.proxy.protocol.SessionStateInfo;
+import dev.mysqlpool.proxy.stmt.SharedStatement;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,9 @@ final class TransactionMode implements SessionMode {
    * new writer with its carried state, unless something pins it.
    */
   private final boolean sticky;
+
+  /** Prepared statements shared between backends; null when pinning is configured instead. */
+  private final SharedStatements statements;
 
   /** Made with the first backend's server family (which variables it carries), then reused. */
   private StatementScan scan;
@@ -92,6 +97,15 @@ final class TransactionMode implements SessionMode {
 
   private long lastInsertId;
 
+  /**
+   * Who this session is to a server session's LAST_INSERT_ID() owner mark: a token of its own, new
+   * after each COM_RESET_CONNECTION (and COM_CHANGE_USER, which makes a new mode), so that backends
+   * it inserted on before no longer count as holding its value (now 0).
+   */
+  private long lastInsertIdOwner;
+
+  private static final AtomicLong OWNER_TOKENS = new AtomicLong();
+
   /** What ROW_COUNT() and FOUND_ROWS() would return after the client's last statement. */
   private long rowCount = -1;
 
@@ -113,6 +127,12 @@ final class TransactionMode implements SessionMode {
     this.session = session;
     this.relay = relay;
     this.sticky = sticky;
+    this.lastInsertIdOwner = OWNER_TOKENS.decrementAndGet();
+    int bound = session.frontend.config().pool().maxPreparedStatementsPerConnection();
+    this.statements =
+        bound > 0
+            ? new SharedStatements(session, relay, this, session.frontend.statementCache, bound)
+            : null;
   }
 
   /** Whether the connection stays with the client now: session mode, and it is not retiring. */
@@ -131,31 +151,72 @@ final class TransactionMode implements SessionMode {
     if (scan == null) {
       scan = new StatementScan(relay.backend().session().variables());
     }
-    boolean noBackslashEscapes = (session.lastStatus() & ServerStatus.NO_BACKSLASH_ESCAPES) != 0;
-    int flags = scan.scan(packet, start, end, noBackslashEscapes) | StatementScan.STATEMENT;
-    if (scan.pin != null) {
-      pin(scan.pin, scan.pinDetail);
-    }
-    if ((flags & (StatementScan.CARRIED_SET | StatementScan.USE)) != 0) {
-      varsDirty = true;
-    }
-    if (pinReason != null) {
+    int flags = scanStatement(packet, start, end) | StatementScan.STATEMENT;
+    if (!applyScan(flags, scan.pin, scan.pinDetail)) {
       return flags;
     }
     if ((flags & StatementScan.PREVIOUS_COUNTS) != 0 && relay.commandsSinceLend() == 0) {
       answerPreviousCounts(packet, start, end);
       return -1;
     }
+    beforeStatement(flags);
+    return flags;
+  }
+
+  /**
+   * Scans SQL text (a COM_QUERY's, or a COM_STMT_PREPARE's for every later execute); the pin reason
+   * the scan found is in {@link #scan}. Needs a lent backend the first time.
+   */
+  int scanStatement(ByteBuf packet, int start, int end) {
+    if (scan == null) {
+      scan = new StatementScan(relay.backend().session().variables());
+    }
+    return scan.scan(packet, start, end, noBackslashEscapes());
+  }
+
+  StatementScan scan() {
+    return scan;
+  }
+
+  boolean noBackslashEscapes() {
+    return (session.lastStatus() & ServerStatus.NO_BACKSLASH_ESCAPES) != 0;
+  }
+
+  /**
+   * A shared prepared statement is about to execute: what its text's scan found applies as for a
+   * COM_QUERY. Returns the flags to send it with.
+   */
+  int onPreparedExecute(SharedStatement s) {
+    int flags = s.scanFlags() | StatementScan.STATEMENT;
+    if (applyScan(flags, s.pin(), s.pinDetail())) {
+      beforeStatement(flags);
+    }
+    return flags;
+  }
+
+  /** Pins or marks what a statement changes; false when the session is pinned. */
+  private boolean applyScan(int flags, String pin, String pinDetail) {
+    if (pin != null) {
+      pin(pin, pinDetail);
+    }
+    if ((flags & (StatementScan.CARRIED_SET | StatementScan.USE)) != 0) {
+      varsDirty = true;
+    }
+    return pinReason == null;
+  }
+
+  /** Gives the lent backend what a statement reads of the client's previous ones. */
+  private void beforeStatement(int flags) {
     ServerSession server = relay.backend().session();
-    if ((flags & StatementScan.LAST_INSERT_ID) != 0 && server.lastInsertIdOwner() != session.id) {
+    if ((flags & StatementScan.LAST_INSERT_ID) != 0
+        && server.lastInsertIdOwner() != lastInsertIdOwner) {
       inject("SET @@SESSION.last_insert_id = " + lastInsertId);
-      server.lastInsertIdOwner(session.id);
+      server.lastInsertIdOwner(lastInsertIdOwner);
     }
     if ((flags & StatementScan.SETS_LAST_INSERT_ID) != 0) {
       lastInsertIdFromSnapshot = true;
       varsDirty = true;
     }
-    return flags;
   }
 
   /**
@@ -194,6 +255,11 @@ final class TransactionMode implements SessionMode {
                   + " them in the same transaction as that statement, or use pool.mode session"));
     }
     session.maybeRelease();
+  }
+
+  @Override
+  public boolean onStatementCommand(ByteBuf packet, int command) {
+    return statements != null && statements.onCommand(packet, command);
   }
 
   @Override
@@ -272,6 +338,9 @@ final class TransactionMode implements SessionMode {
 
   @Override
   public void onReplyDone(int flags, ResponseTracker tracker) {
+    if ((flags & SharedStatements.CURSOR_CALLS) != 0) {
+      statements.cursorReplyDone(flags, tracker);
+    }
     if ((flags & StatementScan.STATEMENT) != 0) {
       if (tracker.lastWasError()) {
         rowCount = -1;
@@ -291,7 +360,7 @@ final class TransactionMode implements SessionMode {
     }
     if (tracker.lastInsertId() != 0) {
       lastInsertId = tracker.lastInsertId();
-      relay.backend().session().lastInsertIdOwner(session.id);
+      relay.backend().session().lastInsertIdOwner(lastInsertIdOwner);
     }
     relay.wantRelease();
   }
@@ -310,7 +379,7 @@ final class TransactionMode implements SessionMode {
 
   @Override
   public void onIdle() {
-    if (pinReason != null) {
+    if (pinReason != null || (statements != null && statements.holding())) {
       return;
     }
     ServerSession server = relay.backend().session();
@@ -364,7 +433,7 @@ final class TransactionMode implements SessionMode {
     if (lastInsertIdFromSnapshot) {
       lastInsertIdFromSnapshot = false;
       lastInsertId = Long.parseUnsignedLong(row.get(size + 1));
-      server.lastInsertIdOwner(session.id);
+      server.lastInsertIdOwner(lastInsertIdOwner);
     }
     server.record(row.get(0), vars);
     varsDirty = false;
@@ -382,11 +451,15 @@ final class TransactionMode implements SessionMode {
   private void afterClientReset() {
     boolean optionSet = SET_OPTION.equals(pinReason);
     forget();
+    lastInsertIdOwner = OWNER_TOKENS.decrementAndGet();
+    if (statements != null) {
+      statements.afterReset(relay.backend());
+    }
     if (optionSet) {
       pin(SET_OPTION, null);
     }
     varsDirty = true;
-    relay.backend().session().lastInsertIdOwner(session.id);
+    relay.backend().session().lastInsertIdOwner(lastInsertIdOwner);
     inject(TRACK_STATE_CHANGES);
   }
 
@@ -396,7 +469,7 @@ final class TransactionMode implements SessionMode {
   }
 
   /** From now on this session keeps its backend connection until it leaves or resets. */
-  private void pin(String reason, String detail) {
+  void pin(String reason, String detail) {
     if (pinReason != null) {
       return;
     }
@@ -438,6 +511,9 @@ final class TransactionMode implements SessionMode {
 
   @Override
   public void close() {
+    if (statements != null) {
+      statements.close();
+    }
     if (pinReason != null) {
       session.metrics().pinned(pinReason, -1);
       pinReason = null;

@@ -39,8 +39,8 @@ public final class Capabilities {
    * What the proxy can offer a client, TLS aside (SSL is added to the greeting when {@code
    * frontend.tls} is on). Left out: COMPRESS (would need a compression hop per side),
    * QUERY_ATTRIBUTES (changes the COM_QUERY layout the proxy inspects), CONNECT_WITH_DB toward
-   * backends (the proxy sets the schema itself), and MariaDB's extended flags (CACHE_METADATA
-   * changes result layout).
+   * backends (the proxy sets the schema itself). MariaDB's extended flags: {@link
+   * #MARIADB_PROXY_SUPPORTED}.
    */
   public static final int PROXY_SUPPORTED =
       CLIENT_LONG_PASSWORD
@@ -92,6 +92,20 @@ public final class Capabilities {
           | CLIENT_PLUGIN_AUTH
           | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
           | CLIENT_RESERVED;
+
+  /**
+   * MariaDB's extended capability (bit 34, bit 2 of the extended word) that allows
+   * COM_STMT_BULK_EXECUTE: one command for a whole batch of parameter rows.
+   */
+  public static final int MARIADB_CLIENT_STMT_BULK_OPERATIONS = 1 << 2;
+
+  /**
+   * MariaDB's extended capabilities the proxy passes between clients and MariaDB backends (both
+   * sides must have them). Left out: PROGRESS (progress reports inside replies), EXTENDED_METADATA
+   * and CACHE_METADATA (they change result layouts, and the proxy pools connections across clients
+   * that differ in them).
+   */
+  public static final int MARIADB_PROXY_SUPPORTED = MARIADB_CLIENT_STMT_BULK_OPERATIONS;
 
   private Capabilities() {}
 }

@@ -34,6 +34,9 @@ public final class Commands {
   public static final int COM_STMT_FETCH = 0x1c;
   public static final int COM_RESET_CONNECTION = 0x1f;
 
+  /** MariaDB: executes a prepared statement for a batch of parameter rows. */
+  public static final int COM_STMT_BULK_EXECUTE = 0xfa;
+
   private static final String[] NAMES = new String[256];
 
   static {
@@ -72,6 +75,7 @@ public final class Commands {
       "COM_RESET_CONNECTION"
     };
     System.arraycopy(n, 0, NAMES, 0, n.length);
+    NAMES[COM_STMT_BULK_EXECUTE] = "COM_STMT_BULK_EXECUTE";
   }
 
   private Commands() {}
@@ -110,6 +114,7 @@ public final class Commands {
       case COM_SET_OPTION:
       case COM_STMT_FETCH:
       case COM_RESET_CONNECTION:
+      case COM_STMT_BULK_EXECUTE:
         return true;
       default:
         return false;

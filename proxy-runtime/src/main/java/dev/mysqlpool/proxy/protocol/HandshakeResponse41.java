@@ -19,7 +19,20 @@ public record HandshakeResponse41(
     String user,
     byte[] authResponse,
     String database,
-    String authPlugin) {
+    String authPlugin,
+    int mariadbCapabilities) {
+
+  /** A reply without MariaDB's extended capabilities. */
+  public HandshakeResponse41(
+      int capabilities,
+      int maxPacketSize,
+      int collation,
+      String user,
+      byte[] authResponse,
+      String database,
+      String authPlugin) {
+    this(capabilities, maxPacketSize, collation, user, authResponse, database, authPlugin, 0);
+  }
 
   /**
    * Parses the packet (reader index at its header).
@@ -39,7 +52,11 @@ public record HandshakeResponse41(
     }
     int maxPacket = p.readIntLE();
     int collation = p.readUnsignedByte();
-    p.skipBytes(23);
+    p.skipBytes(19);
+    int mariadbCaps = (caps & Capabilities.CLIENT_LONG_PASSWORD) == 0 ? p.readIntLE() : 0;
+    if ((caps & Capabilities.CLIENT_LONG_PASSWORD) != 0) {
+      p.skipBytes(4);
+    }
     if (!p.isReadable()) {
       // An SSLRequest has this length too; the login recognises it before parsing.
       throw new IllegalArgumentException("handshake response has no user name");
@@ -67,7 +84,14 @@ public record HandshakeResponse41(
       plugin = Packets.readStringNul(p);
     }
     return new HandshakeResponse41(
-        caps, maxPacket, collation, user, auth == null ? new byte[0] : auth, db, plugin);
+        caps,
+        maxPacket,
+        collation,
+        user,
+        auth == null ? new byte[0] : auth,
+        db,
+        plugin,
+        mariadbCaps);
   }
 
   /**
@@ -119,7 +143,8 @@ public record HandshakeResponse41(
     buf.writeIntLE(capabilities);
     buf.writeIntLE(maxPacketSize);
     buf.writeByte(collation);
-    buf.writeZero(23);
+    buf.writeZero(19);
+    buf.writeIntLE(mariadbCapabilities);
     buf.writeBytes(userBytes);
     buf.writeByte(0);
     Packets.writeLenencInt(buf, authResponse.length);

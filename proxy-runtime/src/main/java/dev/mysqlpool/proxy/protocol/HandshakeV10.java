@@ -20,7 +20,28 @@ public record HandshakeV10(
     int capabilities,
     int collation,
     int status,
-    String authPlugin) {
+    String authPlugin,
+    int mariadbCapabilities) {
+
+  /** A greeting without MariaDB's extended capabilities. */
+  public HandshakeV10(
+      String serverVersion,
+      long connectionId,
+      byte[] seed,
+      int capabilities,
+      int collation,
+      int status,
+      String authPlugin) {
+    this(serverVersion, connectionId, seed, capabilities, collation, status, authPlugin, 0);
+  }
+
+  /**
+   * Whether MariaDB's extended capabilities are in the greeting: a MariaDB server clears
+   * CLIENT_LONG_PASSWORD (its CLIENT_MYSQL) and puts them in the last four reserved bytes.
+   */
+  public boolean mariadb() {
+    return (capabilities & Capabilities.CLIENT_LONG_PASSWORD) == 0;
+  }
 
   /** Parses the greeting payload (the packet's reader index at its header). */
   public static HandshakeV10 parse(ByteBuf packet) {
@@ -40,12 +61,17 @@ public record HandshakeV10(
     int collation = 0;
     int status = 0;
     int authDataLength = 0;
+    int mariadbCaps = 0;
     if (p.isReadable()) {
       collation = p.readUnsignedByte();
       status = p.readUnsignedShortLE();
       caps |= p.readUnsignedShortLE() << 16;
       authDataLength = p.readUnsignedByte();
-      p.skipBytes(10);
+      p.skipBytes(6);
+      mariadbCaps = p.readIntLE();
+      if ((caps & Capabilities.CLIENT_LONG_PASSWORD) != 0) {
+        mariadbCaps = 0; // a MySQL server: reserved bytes
+      }
     }
     byte[] seed = part1;
     if ((caps & Capabilities.CLIENT_SECURE_CONNECTION) != 0) {
@@ -62,7 +88,8 @@ public record HandshakeV10(
     if ((caps & Capabilities.CLIENT_PLUGIN_AUTH) != 0 && p.isReadable()) {
       plugin = Packets.readStringNul(p);
     }
-    return new HandshakeV10(version, connectionId, seed, caps, collation, status, plugin);
+    return new HandshakeV10(
+        version, connectionId, seed, caps, collation, status, plugin, mariadbCaps);
   }
 
   /** Writes this greeting as a packet with sequence id 0. The seed must be 20 bytes. */
@@ -80,7 +107,8 @@ public record HandshakeV10(
     buf.writeShortLE(status);
     buf.writeShortLE(capabilities >>> 16);
     buf.writeByte(seed.length + 1);
-    buf.writeZero(10);
+    buf.writeZero(6);
+    buf.writeIntLE(mariadb() ? mariadbCapabilities : 0);
     buf.writeBytes(seed, 8, seed.length - 8);
     buf.writeByte(0);
     Packets.writeStringNul(buf, authPlugin);

@@ -426,6 +426,7 @@ public final class ResponseTracker {
     switch (command) {
       case Commands.COM_QUERY:
       case Commands.COM_STMT_EXECUTE:
+      case Commands.COM_STMT_BULK_EXECUTE:
       case Commands.COM_PROCESS_INFO:
       case Commands.COM_STMT_PREPARE:
         phase = FIRST;

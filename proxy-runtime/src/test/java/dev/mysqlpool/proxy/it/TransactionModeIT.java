@@ -364,8 +364,12 @@ class TransactionModeIT {
   }
 
   @Test
-  void serverPreparedStatementsPinAndStillWork() throws Exception {
-    start(2);
+  void serverPreparedStatementsPinWhenSharingIsOff() throws Exception {
+    proxy =
+        ProxyHarness.start(
+            db,
+            "pool: {mode: transaction, maxConnections: 2, acquireTimeout: 20s,"
+                + " maxPreparedStatementsPerConnection: 0}\n");
     try (Connection c = proxy.mysql("useServerPrepStmts=true");
         Connection other = proxy.mysql("")) {
       try (PreparedStatement ps = c.prepareStatement("SELECT ? + 1")) {

@@ -233,4 +233,60 @@ class HandshakeTest {
       p.release();
     }
   }
+
+  @Test
+  void mariadbExtendedCapabilitiesTravelInTheReservedBytesOnlyWithoutClientMysql() {
+    int mariadbCaps = Capabilities.PROXY_SUPPORTED & ~Capabilities.CLIENT_LONG_PASSWORD;
+    HandshakeV10 greeting =
+        new HandshakeV10(
+            "11.4.5-MariaDB",
+            7,
+            SEED,
+            mariadbCaps,
+            45,
+            ServerStatus.AUTOCOMMIT,
+            "mysql_native_password",
+            Capabilities.MARIADB_CLIENT_STMT_BULK_OPERATIONS);
+    ByteBuf packet = greeting.write(ALLOC);
+    try {
+      HandshakeV10 parsed = HandshakeV10.parse(packet);
+      assertThat(parsed.mariadb()).isTrue();
+      assertThat(parsed.mariadbCapabilities())
+          .isEqualTo(Capabilities.MARIADB_CLIENT_STMT_BULK_OPERATIONS);
+      assertThat(parsed.seed()).isEqualTo(SEED);
+    } finally {
+      packet.release();
+    }
+    HandshakeV10 mysql =
+        new HandshakeV10(
+            "8.4.3", 7, SEED, Capabilities.PROXY_SUPPORTED, 45, 2, "mysql_native_password", 4);
+    ByteBuf mysqlPacket = mysql.write(ALLOC);
+    try {
+      assertThat(HandshakeV10.parse(mysqlPacket).mariadbCapabilities())
+          .as("a MySQL greeting (CLIENT_MYSQL set) has reserved bytes there")
+          .isZero();
+    } finally {
+      mysqlPacket.release();
+    }
+    HandshakeResponse41 reply =
+        new HandshakeResponse41(
+            CLIENT_CAPS & ~Capabilities.CLIENT_LONG_PASSWORD,
+            1 << 24,
+            45,
+            "app",
+            new byte[20],
+            "app",
+            "mysql_native_password",
+            Capabilities.MARIADB_CLIENT_STMT_BULK_OPERATIONS);
+    ByteBuf replyPacket = reply.write(ALLOC);
+    try {
+      HandshakeResponse41 parsed = HandshakeResponse41.parse(replyPacket);
+      assertThat(parsed.mariadbCapabilities())
+          .isEqualTo(Capabilities.MARIADB_CLIENT_STMT_BULK_OPERATIONS);
+      assertThat(parsed.user()).isEqualTo("app");
+      assertThat(parsed.database()).isEqualTo("app");
+    } finally {
+      replyPacket.release();
+    }
+  }
 }
