@@ -30,8 +30,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Issue 11, backend side: a real MariaDB 11.4 with a certificate from the test's own CA and {@code
  * require_secure_transport=ON}, as hardened RDS and Azure servers run. The proxy logs in over TLS
  * and checks the certificate as {@code backends[].tls} says; a login it cannot make leaves the
- * backend down in {@code /readyz} and the reason, naming the backend and what did not match, in the
- * log.
+ * backend down in {@code /backendz} (while {@code /readyz} stays 200: the proxy itself can hold
+ * clients) and the reason, naming the backend and what did not match, there and in the log.
  *
  * <p>The server's certificate names only {@code localhost}, so {@code verify-identity} passes for
  * that name and fails for {@code 127.0.0.1}, the same server.
@@ -77,7 +77,8 @@ class BackendTlsIT {
             .withFailMessage("the backend session the client got must be encrypted")
             .isNotBlank();
       }
-      assertThat(proxy.readyz()).isEqualTo("200 ready");
+      assertThat(proxy.get("/readyz")).isEqualTo("200 ready");
+      assertThat(proxy.get("/backendz")).isEqualTo("200 primary up");
     }
   }
 
@@ -90,7 +91,9 @@ class BackendTlsIT {
           .atMost(Duration.ofSeconds(20))
           .untilAsserted(
               () -> {
-                assertThat(proxy.readyz()).isEqualTo("503 no backend reachable: primary=down");
+                assertThat(proxy.get("/backendz"))
+                    .startsWith("503 primary down: TLS to backend 'primary'");
+                assertThat(proxy.get("/readyz")).isEqualTo("200 ready");
                 assertThat(log.messages())
                     .anySatisfy(
                         m ->
@@ -124,7 +127,7 @@ class BackendTlsIT {
           .atMost(Duration.ofSeconds(20))
           .untilAsserted(
               () -> {
-                assertThat(proxy.readyz()).startsWith("503 ");
+                assertThat(proxy.get("/backendz")).startsWith("503 primary down: ");
                 assertThat(log.messages())
                     .anySatisfy(
                         m ->
@@ -145,7 +148,7 @@ class BackendTlsIT {
           .atMost(Duration.ofSeconds(20))
           .untilAsserted(
               () -> {
-                assertThat(proxy.readyz()).startsWith("503 ");
+                assertThat(proxy.get("/backendz")).startsWith("503 primary down: ");
                 assertThat(log.messages())
                     .anySatisfy(
                         m ->
@@ -203,12 +206,11 @@ class BackendTlsIT {
           EmbeddedMariaDb.APP_PASSWORD);
     }
 
-    /** Status code and body of /readyz, e.g. {@code 200 ready}. */
-    String readyz() throws Exception {
+    /** Status code and body of an admin endpoint, e.g. {@code 200 ready} for /readyz. */
+    String get(String path) throws Exception {
       HttpResponse<String> r =
           http.send(
-              HttpRequest.newBuilder(
-                      URI.create("http://127.0.0.1:" + server.adminPort() + "/readyz"))
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + path))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       return r.statusCode() + " " + r.body().strip();
