@@ -8,7 +8,6 @@ import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Frontend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Listen;
 import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
-import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.Shutdown;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import java.io.IOException;
@@ -114,28 +113,7 @@ public final class ConfigLoader {
     }
 
     List<Backend> backends = new BackendSettings(this).backends(top);
-    Pool pool =
-        readPool(
-            top.child(
-                "pool",
-                Set.of(
-                    "mode",
-                    "maxConnections",
-                    "minIdle",
-                    "maxIdle",
-                    "idleTimeout",
-                    "maxLifetime",
-                    "connectTimeout",
-                    "acquireTimeout",
-                    "validationInterval",
-                    "leakDetectionThreshold",
-                    "maxConcurrentConnects",
-                    "tcpKeepAliveIdle",
-                    "tcpKeepAliveInterval",
-                    "tcpKeepAliveCount",
-                    "switchoverTimeout",
-                    "dnsTtl",
-                    "maxPreparedStatementsPerConnection")));
+    Pool pool = new PoolSettings(this).pool(top);
     List<User> users = readUsers(top, backends);
 
     Frontend frontend = security.frontend(top);
@@ -245,82 +223,6 @@ public final class ConfigLoader {
               + inline);
     }
     return null;
-  }
-
-  private Pool readPool(Obj p) {
-    String modeText = p.string("mode", "session");
-    PoolMode mode = PoolMode.SESSION;
-    if ("transaction".equals(modeText)) {
-      mode = PoolMode.TRANSACTION;
-    } else if (modeText != null && !modeText.equals("session")) {
-      problems.add(
-          p.path("mode")
-              + ": '"
-              + modeText
-              + "' is not a pool mode; use 'session' or 'transaction'");
-    }
-    int max = p.integer("maxConnections", 20, 1, 100_000);
-    int minIdle = p.integer("minIdle", 0, 0, 100_000);
-    int maxIdle = p.integer("maxIdle", max, 0, 100_000);
-    if (minIdle > maxIdle) {
-      problems.add(
-          p.path("minIdle")
-              + ": "
-              + minIdle
-              + " is above pool.maxIdle ("
-              + maxIdle
-              + "); lower minIdle or raise maxIdle");
-    }
-    if (maxIdle > max) {
-      problems.add(
-          p.path("maxIdle")
-              + ": "
-              + maxIdle
-              + " is above pool.maxConnections ("
-              + max
-              + "); idle connections are part of maxConnections, so lower maxIdle");
-    }
-    Duration maxLifetime = p.duration("maxLifetime", null, true);
-    if (maxLifetime != null && maxLifetime.isZero()) {
-      maxLifetime = null;
-    } else if (maxLifetime != null && maxLifetime.toMillis() < 1000) {
-      problems.add(
-          p.path("maxLifetime")
-              + ": "
-              + Durations.format(maxLifetime)
-              + " is too short; use at least 1s, or leave it out to derive it from the server's wait_timeout");
-    }
-    Duration leak = p.duration("leakDetectionThreshold", Duration.ZERO, true);
-    if (!leak.isZero() && leak.toMillis() < 1000) {
-      problems.add(
-          p.path("leakDetectionThreshold")
-              + ": "
-              + Durations.format(leak)
-              + " would warn about ordinary queries; use 0 (off) or at least 1s");
-    }
-    FailoverFields keepAlive = FailoverFields.read(this, p);
-    return new Pool(
-        mode,
-        max,
-        minIdle,
-        maxIdle,
-        p.duration("idleTimeout", Duration.ofMinutes(10), true),
-        maxLifetime,
-        p.duration("connectTimeout", Duration.ofSeconds(5), false),
-        p.duration("acquireTimeout", Duration.ofSeconds(5), false),
-        p.duration("validationInterval", Duration.ofSeconds(30), true),
-        leak,
-        p.integer("maxConcurrentConnects", 2, 1, 1000),
-        keepAlive.idle(),
-        keepAlive.interval(),
-        keepAlive.count(),
-        p.duration("switchoverTimeout", Pool.DEFAULT_SWITCHOVER_TIMEOUT, false),
-        FailoverFields.dnsTtl(this, p),
-        p.integer(
-            "maxPreparedStatementsPerConnection",
-            Pool.DEFAULT_MAX_PREPARED_STATEMENTS_PER_CONNECTION,
-            0,
-            100_000));
   }
 
   /** Records a problem: the field's path, what is wrong and the fix. */
