@@ -233,7 +233,7 @@ public record TimeoutChain(
                   + ") clashes with preStop ("
                   + preStop
                   + "s) + shutdown.loadBalancerWait ("
-                  + (lbWait.isZero() ? "0" : Durations.format(lbWait))
+                  + Durations.format(lbWait)
                   + ") + spec.shutdown.drainTimeout ("
                   + Durations.format(drain)
                   + "): the kubelet kills the proxy"
