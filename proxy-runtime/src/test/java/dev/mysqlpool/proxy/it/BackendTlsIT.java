@@ -30,8 +30,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Issue 11, backend side: a real MariaDB 11.4 with a certificate from the test's own CA and {@code
  * require_secure_transport=ON}, as hardened RDS and Azure servers run. The proxy logs in over TLS
  * and checks the certificate as {@code backends[].tls} says; a login it cannot make leaves the
- * backend down in {@code /readyz} and the reason, naming the backend and what did not match, in the
- * log.
+ * backend down in {@code /backendz} (while {@code /readyz} stays 200: the proxy still takes
+ * clients) and the reason, naming the backend and what did not match, in the log.
  *
  * <p>The server's certificate names only {@code localhost}, so {@code verify-identity} passes for
  * that name and fails for {@code 127.0.0.1}, the same server.
@@ -90,7 +90,8 @@ class BackendTlsIT {
           .atMost(Duration.ofSeconds(20))
           .untilAsserted(
               () -> {
-                assertThat(proxy.readyz()).isEqualTo("503 no backend reachable: primary=down");
+                assertThat(proxy.get("/backendz")).startsWith("503 primary down: ");
+                assertThat(proxy.readyz()).isEqualTo("200 ready");
                 assertThat(log.messages())
                     .anySatisfy(
                         m ->
@@ -124,7 +125,8 @@ class BackendTlsIT {
           .atMost(Duration.ofSeconds(20))
           .untilAsserted(
               () -> {
-                assertThat(proxy.readyz()).startsWith("503 ");
+                assertThat(proxy.get("/backendz")).startsWith("503 primary down: ");
+                assertThat(proxy.readyz()).isEqualTo("200 ready");
                 assertThat(log.messages())
                     .anySatisfy(
                         m ->
@@ -145,7 +147,8 @@ class BackendTlsIT {
           .atMost(Duration.ofSeconds(20))
           .untilAsserted(
               () -> {
-                assertThat(proxy.readyz()).startsWith("503 ");
+                assertThat(proxy.get("/backendz")).startsWith("503 primary down: ");
+                assertThat(proxy.readyz()).isEqualTo("200 ready");
                 assertThat(log.messages())
                     .anySatisfy(
                         m ->
@@ -205,10 +208,14 @@ class BackendTlsIT {
 
     /** Status code and body of /readyz, e.g. {@code 200 ready}. */
     String readyz() throws Exception {
+      return get("/readyz");
+    }
+
+    /** Status code and body of an admin path, e.g. {@code 503 primary down: ...}. */
+    String get(String path) throws Exception {
       HttpResponse<String> r =
           http.send(
-              HttpRequest.newBuilder(
-                      URI.create("http://127.0.0.1:" + server.adminPort() + "/readyz"))
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + path))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       return r.statusCode() + " " + r.body().strip();
