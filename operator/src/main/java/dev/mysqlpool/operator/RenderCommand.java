@@ -116,6 +116,8 @@ public final class RenderCommand {
               + Durations.format(plan.timeouts().maxLifetime())
               + ", drainTimeout "
               + Durations.format(plan.timeouts().drainTimeout())
+              + ", loadBalancerWait "
+              + Durations.format(plan.timeouts().loadBalancerWait())
               + ", preStop "
               + plan.timeouts().preStopDelaySeconds()
               + "s"

@@ -83,7 +83,7 @@ public class MySQLPoolSpec {
   public Frontend frontend = new Frontend();
 
   @JsonPropertyDescription(
-      "How a proxy pod stops: preStop delay (covers the NLB deregistration), drain, and the grace period that must hold both.")
+      "How a proxy pod stops: behind an NLB it fails its health check, serves until the NLB stopped sending, then drains, all inside the deregistration delay and the grace period.")
   public Shutdown shutdown = new Shutdown();
 
   @JsonPropertyDescription(
@@ -151,7 +151,7 @@ public class MySQLPoolSpec {
     @Required
     @Size(min = 1, max = 253)
     @JsonPropertyDescription(
-        "Host name or IP address of the MySQL writer, e.g. orders.cluster-abc.eu-west-1.rds.amazonaws.com.")
+        "Host name or IP address of the MySQL writer, e.g. orders.cluster-abc.eu-west-1.rds.amazonaws.com: the cluster (writer) endpoint, never a reader endpoint. The proxies follow it as a writer: they check after each login that the server is writable and, when it turns read-only (failover, switchover), hold clients while the name moves to the new writer (pool.switchoverTimeout), resolving it again every pool.dnsTtl.")
     public String host;
 
     @Default("3306")
@@ -320,6 +320,32 @@ public class MySQLPoolSpec {
     @JsonPropertyDescription(
         "Most backend connections a proxy opens at the same time, so a burst cannot stampede the server. Proxy default: 2.")
     public Integer maxConcurrentConnects;
+
+    @Pattern(DURATION_PATTERN)
+    @JsonPropertyDescription(
+        "During a writer switch (failover, switchover: the writer turned read-only), a client that needs a backend connection waits up to this long for the host name to lead to a writable server, then gets error 9001 naming the backend and the wait. Like RDS Proxy's connection borrow timeout, but only while switching; acquireTimeout applies otherwise. Proxy default: 30s.")
+    public String switchoverTimeout;
+
+    @Pattern(DURATION_PATTERN)
+    @JsonPropertyDescription(
+        "How long the proxy uses a resolved backend.host before resolving it again; connections to an address the name left retire. 0 resolves for every new connection; at most 1h. Keep it near the endpoint's own DNS TTL (Aurora and RDS: 5s). Proxy default: 5s.")
+    public String dnsTtl;
+
+    @Pattern(DURATION_PATTERN)
+    @JsonPropertyDescription(
+        "TCP keepalive idle time on backend sockets: silence before probes start, whole seconds; 0 keeps the kernel's defaults (about 2h). With interval and count it bounds how long a session hangs on a writer that vanished without closing. Proxy default: 30s.")
+    public String tcpKeepAliveIdle;
+
+    @Pattern(DURATION_PATTERN)
+    @JsonPropertyDescription(
+        "Time between TCP keepalive probes on backend sockets, whole seconds. Proxy default: 10s.")
+    public String tcpKeepAliveInterval;
+
+    @Min(1)
+    @Max(127)
+    @JsonPropertyDescription(
+        "Unanswered TCP keepalive probes before a backend socket is closed. Proxy default: 3 (a dead writer is noticed within idle + interval x count, 60s).")
+    public Integer tcpKeepAliveCount;
   }
 
   /** Overrides of the proxy's {@code frontend} section. */
@@ -350,19 +376,19 @@ public class MySQLPoolSpec {
   public static class Shutdown {
     @Pattern(DURATION_PATTERN)
     @JsonPropertyDescription(
-        "After SIGTERM the proxy refuses new clients and waits this long for sessions to end. Default: 30s.")
+        "How long the proxy waits for sessions in a transaction to end once its listener closed. Default: 30s; behind an NLB at most what the deregistration delay leaves after the load-balancer wait (see docs/timeouts.md).")
     public String drainTimeout;
 
     @Min(0)
     @Max(3600)
     @JsonPropertyDescription(
-        "Seconds the preStop hook waits before SIGTERM, while the NLB deregisters the pod. Derived: deregistrationDelaySeconds + 5 behind an NLB, 5 behind a ClusterIP. Must cover the deregistration delay.")
+        "Seconds the preStop hook waits before SIGTERM. Derived: 0 behind an NLB (at SIGTERM the proxy fails its health check and keeps serving until the NLB stopped sending: shutdown.loadBalancerWait), 5 behind a ClusterIP. Behind an NLB, preStop + load-balancer wait + drainTimeout must fit in service.deregistrationDelaySeconds.")
     public Integer preStopDelaySeconds;
 
     @Min(1)
     @Max(7200)
     @JsonPropertyDescription(
-        "The pod's terminationGracePeriodSeconds. Derived: preStop + drainTimeout + 10. Must exceed preStop + drainTimeout.")
+        "The pod's terminationGracePeriodSeconds. Derived: preStop + load-balancer wait + drainTimeout + 10. Must exceed their sum.")
     public Integer terminationGracePeriodSeconds;
   }
 
@@ -393,12 +419,12 @@ public class MySQLPoolSpec {
         "The NLB listener's TCP idle timeout in seconds (AWS default 350). The proxy's client idle timeout and TCP keepalive are kept below it.")
     public int nlbIdleTimeoutSeconds = 350;
 
-    @Default("30")
+    @Default("60")
     @Min(0)
     @Max(3600)
     @JsonPropertyDescription(
-        "The target group's deregistration delay in seconds. Connection termination is enabled, so the NLB closes what is left after it; the preStop delay covers it.")
-    public int deregistrationDelaySeconds = 30;
+        "The target group's deregistration delay in seconds. Connection termination is enabled, so the NLB resets what is still open when it ends: it must hold the proxy's whole shutdown, the load-balancer wait (25s: 2 failed health checks 10s apart + 5s) plus shutdown.drainTimeout.")
+    public int deregistrationDelaySeconds = 60;
 
     @JsonPropertyDescription(
         "Extra Service annotations. Keys the operator manages (type, scheme, target type, attributes, health checks) are refused: set the matching field instead.")

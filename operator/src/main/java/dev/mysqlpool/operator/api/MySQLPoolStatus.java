@@ -147,6 +147,10 @@ public class MySQLPoolStatus {
     @JsonPropertyDescription("shutdown.drainTimeout as rendered.")
     public String drainTimeout;
 
+    @JsonPropertyDescription(
+        "shutdown.loadBalancerWait as rendered: how long a stopping proxy keeps serving with its health check failing (behind an NLB).")
+    public String loadBalancerWait;
+
     @JsonPropertyDescription("The preStop delay in seconds.")
     public Integer preStopDelaySeconds;
 
@@ -164,6 +168,7 @@ public class MySQLPoolStatus {
           && Objects.equals(idleTimeout, t.idleTimeout)
           && Objects.equals(maxLifetime, t.maxLifetime)
           && Objects.equals(drainTimeout, t.drainTimeout)
+          && Objects.equals(loadBalancerWait, t.loadBalancerWait)
           && Objects.equals(preStopDelaySeconds, t.preStopDelaySeconds)
           && Objects.equals(terminationGracePeriodSeconds, t.terminationGracePeriodSeconds);
     }
@@ -176,6 +181,7 @@ public class MySQLPoolStatus {
           idleTimeout,
           maxLifetime,
           drainTimeout,
+          loadBalancerWait,
           preStopDelaySeconds,
           terminationGracePeriodSeconds);
     }

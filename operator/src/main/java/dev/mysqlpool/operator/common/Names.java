@@ -36,6 +36,17 @@ public final class Names {
   public static final String ADMIN_PORT_NAME = "admin";
   public static final int ADMIN_PORT = 9090;
 
+  /** The proxy's readiness endpoint: the readiness probe and the NLB health check both hit it. */
+  public static final String READY_PATH = "/readyz";
+
+  /** The NLB health check's interval in seconds (AWS Load Balancer Controller annotation). */
+  public static final int NLB_HEALTHCHECK_INTERVAL_SECONDS = 10;
+
+  /**
+   * Checks in a row that turn an NLB target healthy, and the same number that turn it unhealthy.
+   */
+  public static final int NLB_HEALTHCHECK_THRESHOLD = 2;
+
   /** The proxy container's name. */
   public static final String CONTAINER = "proxy";
 

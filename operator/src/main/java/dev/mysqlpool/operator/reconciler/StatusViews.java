@@ -36,6 +36,7 @@ final class StatusViews {
     out.idleTimeout = Durations.format(t.idleTimeout());
     out.maxLifetime = Durations.format(t.maxLifetime());
     out.drainTimeout = Durations.format(t.drainTimeout());
+    out.loadBalancerWait = Durations.format(t.loadBalancerWait());
     out.preStopDelaySeconds = t.preStopDelaySeconds();
     out.terminationGracePeriodSeconds = t.terminationGracePeriodSeconds();
     return out;

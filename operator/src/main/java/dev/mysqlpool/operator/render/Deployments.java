@@ -30,10 +30,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The proxy Deployment: probes on the admin port, a preStop delay that covers the NLB
- * deregistration, a grace period that holds preStop plus drain, a rolling update that never drops
- * below the replica count (and that the sizing counts one surge pod for), spread across zones,
- * non-root and read-only with every capability dropped.
+ * The proxy Deployment: probes on the admin port ({@code /healthz} for startup and liveness, {@code
+ * /readyz} for readiness; never {@code /backendz}, or a database outage would take every pod out or
+ * restart it), a grace period that holds preStop, the proxy's load-balancer wait and its drain
+ * (TimeoutChain), a rolling update that never drops below the replica count (and that the sizing
+ * counts one surge pod for), spread across zones, non-root and read-only with every capability
+ * dropped.
  */
 public final class Deployments {
   /**
@@ -191,7 +193,7 @@ public final class Deployments {
             .endPort()
             .withStartupProbe(probe("/healthz", 2, 30))
             .withLivenessProbe(probe("/healthz", 10, 3))
-            .withReadinessProbe(probe("/readyz", 5, 2))
+            .withReadinessProbe(probe(Names.READY_PATH, 5, 2))
             .withResources(resources(spec))
             .addNewVolumeMount()
             .withName(CONFIG_VOLUME)
@@ -211,8 +213,9 @@ public final class Deployments {
             .endCapabilities()
             .endSecurityContext();
     if (preStop > 0) {
-      // Keep serving while the NLB deregisters the pod; SIGTERM (and the proxy's drain) comes
-      // after.
+      // Behind a ClusterIP: keep serving while the endpoints update; SIGTERM (and the proxy's
+      // drain) comes after. Behind an NLB the proxy itself keeps serving after SIGTERM
+      // (shutdown.loadBalancerWait) and there is no preStop unless the user asks for one.
       c.withNewLifecycle()
           .withNewPreStop()
           .withNewSleep((long) preStop)

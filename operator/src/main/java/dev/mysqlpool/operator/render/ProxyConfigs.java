@@ -12,6 +12,7 @@ import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -28,6 +29,9 @@ import java.util.regex.Pattern;
 public final class ProxyConfigs {
   /** The backend's name in the proxy config. */
   public static final String BACKEND_NAME = "writer";
+
+  /** The backend's role in the proxy config: spec.backend is the writer endpoint. */
+  public static final String BACKEND_ROLE = "writer";
 
   private static final Pattern PROXY_FIELD =
       Pattern.compile("^([A-Za-z]+)(\\[(\\d+)\\])?(\\.(\\w+))?");
@@ -86,7 +90,14 @@ public final class ProxyConfigs {
     f.admin.port = Names.ADMIN_PORT;
     f.backends.add(
         new ConfigFile.Backend(
-            BACKEND_NAME, spec.backend.host, spec.backend.port, backendTls(spec), null));
+            BACKEND_NAME,
+            spec.backend.host,
+            spec.backend.port,
+            // spec.backend names the writer endpoint (the schema says so): the proxy checks it is
+            // writable and follows it through a failover.
+            BACKEND_ROLE,
+            backendTls(spec),
+            null));
     for (MySQLPoolSpec.User u : spec.credentials.users) {
       f.users.add(new ConfigFile.User(u.name, Names.PASSWORD_DIR + "/" + u.name, u.backendUser));
     }
@@ -102,12 +113,19 @@ public final class ProxyConfigs {
     f.pool.validationInterval = Durations.parse(p.validationInterval);
     f.pool.leakDetectionThreshold = Durations.parse(p.leakDetectionThreshold);
     f.pool.maxConcurrentConnects = p.maxConcurrentConnects;
+    f.pool.switchoverTimeout = Durations.parse(p.switchoverTimeout);
+    f.pool.dnsTtl = Durations.parse(p.dnsTtl);
+    f.pool.tcpKeepAliveIdle = Durations.parse(p.tcpKeepAliveIdle);
+    f.pool.tcpKeepAliveInterval = Durations.parse(p.tcpKeepAliveInterval);
+    f.pool.tcpKeepAliveCount = p.tcpKeepAliveCount;
     f.frontend.maxClientConnections = spec.frontend.maxClientConnections;
     f.frontend.clientIdleTimeout = plan.timeouts().clientIdleTimeout();
     f.frontend.handshakeTimeout = Durations.parse(spec.frontend.handshakeTimeout);
     f.frontend.tcpKeepAliveIdle = plan.timeouts().tcpKeepAliveIdle();
     f.frontend.tls = frontendTls(spec);
     f.shutdown.drainTimeout = plan.timeouts().drainTimeout();
+    Duration lbWait = plan.timeouts().loadBalancerWait();
+    f.shutdown.loadBalancerWait = lbWait.isZero() ? null : lbWait;
     return f;
   }
 

@@ -11,15 +11,15 @@ import java.util.TreeMap;
 /**
  * The Service clients connect to. As a LoadBalancer it is annotated for the AWS Load Balancer
  * Controller: an NLB in IP target mode whose listener idle timeout, deregistration delay and health
- * check (the proxy's {@code /readyz}) come from the spec. Only the MySQL port is exposed; the admin
- * port stays inside the cluster.
+ * check come from the spec. The health check hits the proxy's {@code /readyz}, which stays 200
+ * while the database is down (never {@code /backendz}: a database outage would deregister every
+ * target); its threshold and interval set how long the proxy keeps serving after SIGTERM ({@code
+ * shutdown.loadBalancerWait}, TimeoutChain). Only the MySQL port is exposed; the admin port stays
+ * inside the cluster.
  */
 public final class Services {
   /** The annotation prefix of the AWS Load Balancer Controller. */
   public static final String AWS = "service.beta.kubernetes.io/aws-load-balancer-";
-
-  static final int HEALTHCHECK_INTERVAL_SECONDS = 10;
-  static final int HEALTHCHECK_THRESHOLD = 2;
 
   private Services() {}
 
@@ -86,10 +86,10 @@ public final class Services {
         attributes == null || attributes.isBlank() ? crossZone : attributes + "," + crossZone);
     a.put(AWS + "healthcheck-protocol", "http");
     a.put(AWS + "healthcheck-port", String.valueOf(Names.ADMIN_PORT));
-    a.put(AWS + "healthcheck-path", "/readyz");
-    a.put(AWS + "healthcheck-interval", String.valueOf(HEALTHCHECK_INTERVAL_SECONDS));
-    a.put(AWS + "healthcheck-healthy-threshold", String.valueOf(HEALTHCHECK_THRESHOLD));
-    a.put(AWS + "healthcheck-unhealthy-threshold", String.valueOf(HEALTHCHECK_THRESHOLD));
+    a.put(AWS + "healthcheck-path", Names.READY_PATH);
+    a.put(AWS + "healthcheck-interval", String.valueOf(Names.NLB_HEALTHCHECK_INTERVAL_SECONDS));
+    a.put(AWS + "healthcheck-healthy-threshold", String.valueOf(Names.NLB_HEALTHCHECK_THRESHOLD));
+    a.put(AWS + "healthcheck-unhealthy-threshold", String.valueOf(Names.NLB_HEALTHCHECK_THRESHOLD));
     return a;
   }
 }

@@ -244,6 +244,10 @@ public final class MySQLPoolValidator {
     duration("spec.pool.acquireTimeout", spec.pool.acquireTimeout, errors);
     duration("spec.pool.validationInterval", spec.pool.validationInterval, errors);
     duration("spec.pool.leakDetectionThreshold", spec.pool.leakDetectionThreshold, errors);
+    duration("spec.pool.switchoverTimeout", spec.pool.switchoverTimeout, errors);
+    duration("spec.pool.dnsTtl", spec.pool.dnsTtl, errors);
+    duration("spec.pool.tcpKeepAliveIdle", spec.pool.tcpKeepAliveIdle, errors);
+    duration("spec.pool.tcpKeepAliveInterval", spec.pool.tcpKeepAliveInterval, errors);
     duration("spec.frontend.clientIdleTimeout", spec.frontend.clientIdleTimeout, errors);
     duration("spec.frontend.handshakeTimeout", spec.frontend.handshakeTimeout, errors);
     duration("spec.frontend.tcpKeepAliveIdle", spec.frontend.tcpKeepAliveIdle, errors);
@@ -255,6 +259,14 @@ public final class MySQLPoolValidator {
     var acquire = Durations.parse(spec.pool.acquireTimeout);
     if (acquire != null && acquire.isZero()) {
       errors.add(new FieldError("spec.pool.acquireTimeout", "must be greater than 0, e.g. 5s"));
+    }
+    var switchover = Durations.parse(spec.pool.switchoverTimeout);
+    if (switchover != null && switchover.isZero()) {
+      errors.add(
+          new FieldError(
+              "spec.pool.switchoverTimeout",
+              "must be greater than 0, e.g. 30s: clients wait this long for a new writer during a"
+                  + " failover"));
     }
     var handshake = Durations.parse(spec.frontend.handshakeTimeout);
     if (handshake != null && handshake.isZero()) {

@@ -1,6 +1,7 @@
 package dev.mysqlpool.operator.validation;
 
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
+import dev.mysqlpool.operator.common.Names;
 import dev.mysqlpool.proxy.config.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,9 +17,15 @@ import java.util.List;
  *       flow the NLB already dropped;
  *   <li>pool idleTimeout and maxLifetime below the server's {@code wait_timeout}: the pool recycles
  *       a connection before the server closes it under a client;
- *   <li>preStop delay at least the NLB deregistration delay: no new flow reaches a stopping pod;
- *   <li>preStop + drain below terminationGracePeriodSeconds: the kubelet does not kill a draining
- *       proxy.
+ *   <li>behind an NLB, the shutdown in the order the NLB needs, all inside the deregistration
+ *       delay: at SIGTERM the proxy fails its health check and keeps serving for the load-balancer
+ *       wait (the NLB's unhealthy threshold × health-check interval + {@link
+ *       #LOAD_BALANCER_MARGIN}), so the NLB stops sending, then drains. The NLB resets every flow
+ *       still open when the delay ends ({@code
+ *       deregistration_delay.connection_termination.enabled=true}), so preStop + wait + drain must
+ *       fit in it;
+ *   <li>preStop + wait + drain below terminationGracePeriodSeconds: the kubelet does not kill a
+ *       draining proxy.
  * </ul>
  *
  * <p>A clash is a {@link FieldError} on the field the user set, naming the two values that clash.
@@ -28,6 +35,8 @@ import java.util.List;
  * @param idleTimeout effective pool.idleTimeout
  * @param maxLifetime effective pool.maxLifetime
  * @param drainTimeout effective shutdown.drainTimeout
+ * @param loadBalancerWait shutdown.loadBalancerWait: behind an NLB the derived wait, else zero (not
+ *     rendered)
  * @param preStopDelaySeconds effective preStop sleep
  * @param terminationGracePeriodSeconds effective pod grace period
  * @param clashes empty when the chain holds
@@ -38,6 +47,7 @@ public record TimeoutChain(
     Duration idleTimeout,
     Duration maxLifetime,
     Duration drainTimeout,
+    Duration loadBalancerWait,
     int preStopDelaySeconds,
     int terminationGracePeriodSeconds,
     List<FieldError> clashes) {
@@ -53,6 +63,23 @@ public record TimeoutChain(
   static final Duration DEFAULT_LIFETIME = Duration.ofMinutes(30);
   static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
   static final int PRESTOP_MARGIN_SECONDS = 5;
+
+  /**
+   * Added to the NLB's unhealthy threshold × interval: the checks of the NLB's nodes are not in
+   * step with SIGTERM, and a target's new health takes a moment to reach every node.
+   */
+  public static final int LOAD_BALANCER_MARGIN_SECONDS = 5;
+
+  /**
+   * How long a proxy behind the operator's NLB keeps serving after SIGTERM (its health check
+   * already failing) before it closes its listener: the NLB needs that many failed checks to stop
+   * sending.
+   */
+  public static final Duration NLB_LOAD_BALANCER_WAIT =
+      Duration.ofSeconds(
+          (long) Names.NLB_HEALTHCHECK_THRESHOLD * Names.NLB_HEALTHCHECK_INTERVAL_SECONDS
+              + LOAD_BALANCER_MARGIN_SECONDS);
+
   static final int GRACE_MARGIN_SECONDS = 10;
 
   /** True when every value nests. */
@@ -144,34 +171,60 @@ public record TimeoutChain(
                   + Durations.format(min(DEFAULT_LIFETIME, waitDerived))));
     }
 
-    Duration drain = Durations.parse(spec.shutdown.drainTimeout);
-    if (drain == null) {
-      drain = DEFAULT_DRAIN;
-    }
-    int drainSeconds = (int) Math.min(Integer.MAX_VALUE / 4, (drain.toMillis() + 999) / 1000);
-
+    // Behind an NLB the proxy keeps serving after SIGTERM until the NLB's health checks took it
+    // out, so no preStop delay is needed; a ClusterIP's endpoints only need a moment to update.
+    Duration lbWait = nlb ? NLB_LOAD_BALANCER_WAIT : Duration.ZERO;
+    int lbWaitSeconds = (int) lbWait.toSeconds();
     Integer preStop = spec.shutdown.preStopDelaySeconds;
     if (preStop == null) {
-      preStop = (nlb ? dereg : 0) + PRESTOP_MARGIN_SECONDS;
-    } else if (nlb && preStop < dereg) {
+      preStop = nlb ? 0 : PRESTOP_MARGIN_SECONDS;
+    }
+
+    Duration drain = Durations.parse(spec.shutdown.drainTimeout);
+    int room = dereg - preStop - lbWaitSeconds;
+    if (drain == null) {
+      // Behind an NLB the drain must end before the deregistration delay does: the NLB resets
+      // what is still open then. A delay stored with an older default (30) gets a shorter drain
+      // rather than a refused pool.
+      drain =
+          nlb && room < DEFAULT_DRAIN.toSeconds()
+              ? Duration.ofSeconds(Math.max(1, room))
+              : DEFAULT_DRAIN;
+    }
+    int drainSeconds = (int) Math.min(Integer.MAX_VALUE / 4, (drain.toMillis() + 999) / 1000);
+    int shutdownSeconds = preStop + lbWaitSeconds + drainSeconds;
+    if (nlb && shutdownSeconds > dereg) {
       clashes.add(
           new FieldError(
-              "spec.shutdown.preStopDelaySeconds",
-              "spec.shutdown.preStopDelaySeconds ("
-                  + preStop
-                  + ") clashes with spec.service.deregistrationDelaySeconds ("
+              "spec.service.deregistrationDelaySeconds",
+              "spec.service.deregistrationDelaySeconds ("
                   + dereg
-                  + "): the preStop delay must cover the NLB deregistration delay, or new flows reach a stopping"
-                  + " pod; use at least "
-                  + dereg
-                  + " or leave it out to derive "
-                  + (dereg + PRESTOP_MARGIN_SECONDS)));
+                  + ") is shorter than the shutdown it must hold: "
+                  + (preStop > 0 ? "spec.shutdown.preStopDelaySeconds (" + preStop + ") + " : "")
+                  + "shutdown.loadBalancerWait ("
+                  + Durations.format(lbWait)
+                  + ", the NLB's "
+                  + Names.NLB_HEALTHCHECK_THRESHOLD
+                  + " failed health checks "
+                  + Names.NLB_HEALTHCHECK_INTERVAL_SECONDS
+                  + "s apart + "
+                  + LOAD_BALANCER_MARGIN_SECONDS
+                  + "s) + spec.shutdown.drainTimeout ("
+                  + Durations.format(drain)
+                  + ") = "
+                  + shutdownSeconds
+                  + "s; the NLB resets every connection still open when the delay ends, so sessions"
+                  + " still draining would be cut; use at least "
+                  + shutdownSeconds
+                  + (spec.shutdown.drainTimeout == null
+                      ? ""
+                      : " or shorten spec.shutdown.drainTimeout")));
     }
 
     Integer grace = spec.shutdown.terminationGracePeriodSeconds;
     if (grace == null) {
-      grace = preStop + drainSeconds + GRACE_MARGIN_SECONDS;
-    } else if (preStop + drainSeconds >= grace) {
+      grace = shutdownSeconds + GRACE_MARGIN_SECONDS;
+    } else if (shutdownSeconds >= grace) {
       clashes.add(
           new FieldError(
               "spec.shutdown.terminationGracePeriodSeconds",
@@ -179,18 +232,20 @@ public record TimeoutChain(
                   + grace
                   + ") clashes with preStop ("
                   + preStop
-                  + "s) + spec.shutdown.drainTimeout ("
+                  + "s) + shutdown.loadBalancerWait ("
+                  + Durations.format(lbWait)
+                  + ") + spec.shutdown.drainTimeout ("
                   + Durations.format(drain)
                   + "): the kubelet kills the proxy"
                   + " before it finishes draining; use more than "
-                  + (preStop + drainSeconds)
+                  + shutdownSeconds
                   + " or leave it out to"
                   + " derive "
-                  + (preStop + drainSeconds + GRACE_MARGIN_SECONDS)));
+                  + (shutdownSeconds + GRACE_MARGIN_SECONDS)));
     }
 
     return new TimeoutChain(
-        clientIdle, keepAlive, idle, lifetime, drain, preStop, grace, List.copyOf(clashes));
+        clientIdle, keepAlive, idle, lifetime, drain, lbWait, preStop, grace, List.copyOf(clashes));
   }
 
   private static Duration eightyPercent(Duration d) {

@@ -276,18 +276,21 @@ class MySQLPoolE2E {
         .containsEntry(
             "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-3306",
             "tcp.idle_timeout.seconds=350");
+    assertThat(s.getMetadata().getAnnotations())
+        .containsEntry("service.beta.kubernetes.io/aws-load-balancer-healthcheck-path", "/readyz")
+        .containsEntry(
+            "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes",
+            "deregistration_delay.timeout_seconds=60,deregistration_delay.connection_termination.enabled=true"
+                + ",preserve_client_ip.enabled=true");
+    // Behind the NLB the proxy fails its health check at SIGTERM and serves 25s (2 checks 10s apart
+    // + 5s) before it drains 30s, all inside the 60s delay; no preStop sleep.
+    assertThat(get(ConfigMap.class, "orders-config").getData().get("proxy.yaml"))
+        .contains("role: writer")
+        .contains("loadBalancerWait: 25s");
     Deployment d = get(Deployment.class, "orders");
-    assertThat(
-            d.getSpec()
-                .getTemplate()
-                .getSpec()
-                .getContainers()
-                .get(0)
-                .getLifecycle()
-                .getPreStop()
-                .getSleep()
-                .getSeconds())
-        .isEqualTo(35L);
+    assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getLifecycle()).isNull();
+    assertThat(d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
+        .isEqualTo(65L);
   }
 
   @Test

@@ -188,7 +188,8 @@ class MySQLPoolReconcilerTest {
               assertThat(p.getStatus().sizing.required).isEqualTo(50);
               assertThat(p.getStatus().sizing.total).isEqualTo(100);
               assertThat(p.getStatus().sizing.perReplica).isEqualTo(50);
-              assertThat(p.getStatus().timeouts.terminationGracePeriodSeconds).isEqualTo(75);
+              assertThat(p.getStatus().timeouts.terminationGracePeriodSeconds).isEqualTo(65);
+              assertThat(p.getStatus().timeouts.loadBalancerWait).isEqualTo("25s");
               assertThat(conditionLine("SpecValid")).isEqualTo("True Valid");
               assertThat(conditionLine("TimeoutsValid")).isEqualTo("True Consistent");
               assertThat(conditionLine("CredentialsFound")).isEqualTo("True Found");

@@ -72,16 +72,27 @@ class DeploymentsTest {
   }
 
   @Test
-  void preStopCoversDeregistrationAndGraceHoldsPreStopPlusDrain() {
+  void behindAnNlbNoPreStopAndGraceHoldsTheLoadBalancerWaitPlusDrain() {
     Deployment d =
         render(
             s -> {
               s.service.deregistrationDelaySeconds = 120;
               s.shutdown.drainTimeout = "1m";
             });
-    assertThat(proxy(d).getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(125L);
+    assertThat(proxy(d).getLifecycle())
+        .as("the proxy itself keeps serving after SIGTERM (shutdown.loadBalancerWait)")
+        .isNull();
     assertThat(d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
-        .isEqualTo(195L);
+        .as("25s wait + 60s drain + 10s")
+        .isEqualTo(95L);
+  }
+
+  @Test
+  void behindAClusterIpAShortPreStopLetsTheEndpointsUpdate() {
+    Deployment d = render(s -> s.service.type = "ClusterIP");
+    assertThat(proxy(d).getLifecycle().getPreStop().getSleep().getSeconds()).isEqualTo(5L);
+    assertThat(d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
+        .isEqualTo(45L);
   }
 
   @Test
@@ -94,8 +105,8 @@ class DeploymentsTest {
   @Test
   void aNewOldPodStopsOnlyAfterThePreviousOneHasDrained() {
     assertThat(render().getSpec().getMinReadySeconds())
-        .as("minReadySeconds above the grace period (75 s with the defaults)")
-        .isEqualTo(77);
+        .as("minReadySeconds above the grace period (65 s with the defaults)")
+        .isEqualTo(67);
   }
 
   @Test

@@ -82,6 +82,11 @@ class ManifestsGoldenTest {
                   s.backend.maxConnections = 200;
                   s.pool.maxConnections = 100;
                   s.pool.minIdle = 5;
+                  s.pool.switchoverTimeout = "45s";
+                  s.pool.dnsTtl = "2s";
+                  s.pool.tcpKeepAliveIdle = "20s";
+                  s.pool.tcpKeepAliveInterval = "5s";
+                  s.pool.tcpKeepAliveCount = 4;
                   s.pod.image = "registry.example.com/mysqlpool/proxy:1.2.3";
                   s.pod.resources =
                       new ResourceRequirementsBuilder()

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.testing.Fixtures;
+import dev.mysqlpool.operator.validation.FieldError;
 import dev.mysqlpool.operator.validation.MySQLPoolValidator;
 import dev.mysqlpool.proxy.config.ConfigLoader;
 import dev.mysqlpool.proxy.config.ProxyConfig;
@@ -44,7 +45,10 @@ class ProxyConfigContractTest {
     assertThat(c.backends())
         .containsExactly(
             new ProxyConfig.Backend(
-                "writer", "orders.cluster-abc123.eu-west-1.rds.amazonaws.com", 3306));
+                "writer",
+                "orders.cluster-abc123.eu-west-1.rds.amazonaws.com",
+                3306,
+                ProxyConfig.BackendRole.WRITER));
     assertThat(c.users())
         .containsExactly(
             new ProxyConfig.User("app", "pw-app", "writer", "app", "pw-app"),
@@ -68,7 +72,9 @@ class ProxyConfigContractTest {
         .isEqualTo(
             new ProxyConfig.Frontend(
                 10_000, Duration.ofSeconds(320), Duration.ofSeconds(10), Duration.ofSeconds(60)));
-    assertThat(c.shutdown()).isEqualTo(new ProxyConfig.Shutdown(Duration.ofSeconds(30)));
+    assertThat(c.shutdown())
+        .as("behind the NLB the proxy serves 25s after SIGTERM with its health check failing")
+        .isEqualTo(new ProxyConfig.Shutdown(Duration.ofSeconds(30), Duration.ofSeconds(25)));
   }
 
   @Test
@@ -114,7 +120,62 @@ class ProxyConfigContractTest {
         .isEqualTo(
             new ProxyConfig.Frontend(
                 2000, Duration.ofMinutes(4), Duration.ofSeconds(5), Duration.ofSeconds(30)));
-    assertThat(c.shutdown()).isEqualTo(new ProxyConfig.Shutdown(Duration.ofSeconds(45)));
+    assertThat(c.shutdown())
+        .isEqualTo(new ProxyConfig.Shutdown(Duration.ofSeconds(45), Duration.ofSeconds(25)));
+  }
+
+  @Test
+  void theWriterSwitchAndKeepaliveOverridesReachTheProxy() throws IOException {
+    ProxyConfig c =
+        parse(
+            Fixtures.pool(
+                s -> {
+                  s.pool.switchoverTimeout = "45s";
+                  s.pool.dnsTtl = "0";
+                  s.pool.tcpKeepAliveIdle = "20s";
+                  s.pool.tcpKeepAliveInterval = "5s";
+                  s.pool.tcpKeepAliveCount = 4;
+                }));
+    assertThat(c.pool().switchoverTimeout()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(c.pool().dnsTtl()).as("0: resolve for every new connection").isZero();
+    assertThat(c.pool().tcpKeepAliveIdle()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(c.pool().tcpKeepAliveInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.pool().tcpKeepAliveCount()).isEqualTo(4);
+    assertThat(c.backends().get(0).role()).isEqualTo(ProxyConfig.BackendRole.WRITER);
+  }
+
+  @Test
+  void aDnsTtlOrKeepaliveTheProxyRefusesIsReportedAtTheSpecFieldWithTheFix() {
+    Plan plan =
+        Plan.of(
+            Fixtures.pool(
+                s -> {
+                  s.pool.dnsTtl = "2h";
+                  s.pool.tcpKeepAliveIdle = "1500ms";
+                }),
+            RenderSettings.defaults());
+    assertThat(ProxyConfigs.problems(plan))
+        .extracting(FieldError::path)
+        .containsExactlyInAnyOrder("spec.pool.dnsTtl", "spec.pool.tcpKeepAliveIdle");
+    assertThat(ProxyConfigs.problems(plan))
+        .anySatisfy(
+            e ->
+                assertThat(e.message())
+                    .contains("pool.dnsTtl: 2h would keep a failed-over writer's old address")
+                    .contains("use 0 (resolve for every new connection) up to 1h"))
+        .anySatisfy(
+            e ->
+                assertThat(e.message())
+                    .contains("pool.tcpKeepAliveIdle: 1500ms is not something the kernel can do")
+                    .contains("whole seconds"));
+  }
+
+  @Test
+  void leftOutTheWriterSwitchFieldsKeepTheProxysDefaults() throws IOException {
+    ProxyConfig c = parse(Fixtures.pool());
+    assertThat(c.pool().switchoverTimeout()).isEqualTo(ProxyConfig.Pool.DEFAULT_SWITCHOVER_TIMEOUT);
+    assertThat(c.pool().dnsTtl()).isEqualTo(ProxyConfig.Pool.DEFAULT_DNS_TTL);
+    assertThat(c.pool().tcpKeepAliveIdle()).isEqualTo(ProxyConfig.Pool.DEFAULT_TCP_KEEPALIVE_IDLE);
   }
 
   @Test

@@ -87,6 +87,16 @@ class MySQLPoolValidatorTest {
                 "spec.pool.acquireTimeout",
                 "'5 seconds' is not a duration; write it like 500ms, 30s, 5m" + " or 1h")),
         Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.pool.dnsTtl = "5 s",
+            new FieldError(
+                "spec.pool.dnsTtl", "'5 s' is not a duration; write it like 500ms, 30s, 5m or 1h")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.pool.switchoverTimeout = "0",
+            new FieldError(
+                "spec.pool.switchoverTimeout",
+                "must be greater than 0, e.g. 30s: clients wait this long for a new writer during a"
+                    + " failover")),
+        Arguments.of(
             (Consumer<MySQLPoolSpec>) s -> s.pool.connectTimeout = "0",
             new FieldError("spec.pool.connectTimeout", "must be greater than 0, e.g. 5s")),
         Arguments.of(

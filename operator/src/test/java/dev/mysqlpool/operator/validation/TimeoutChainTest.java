@@ -15,33 +15,37 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class TimeoutChainTest {
 
-  /** Effective values as "clientIdle keepAlive idle lifetime drain preStop grace". */
+  /** Effective values as "clientIdle keepAlive idle lifetime drain lbWait preStop grace". */
   static Stream<Arguments> derived() {
     return Stream.of(
         Arguments.of(
-            "defaults behind the default NLB",
+            "defaults behind the default NLB: no preStop, wait 25s, drain 30s, inside the 60s delay",
             (Consumer<MySQLPoolSpec>) s -> {},
-            "320s 1m 10m 30m 30s 35 75"),
+            "320s 1m 10m 30m 30s 25s 0 65"),
         Arguments.of(
             "a short NLB idle timeout pulls client idle and keepalive below it",
             (Consumer<MySQLPoolSpec>) s -> s.service.nlbIdleTimeoutSeconds = 60,
-            "30s 50s 10m 30m 30s 35 75"),
+            "30s 50s 10m 30m 30s 25s 0 65"),
         Arguments.of(
             "a short wait_timeout pulls idle, lifetime and client idle below it",
             (Consumer<MySQLPoolSpec>) s -> s.backend.waitTimeoutSeconds = 120,
-            "2m 1m 96s 96s 30s 35 75"),
+            "2m 1m 96s 96s 30s 25s 0 65"),
         Arguments.of(
-            "ClusterIP: client idle follows wait_timeout, preStop only a margin",
+            "ClusterIP: client idle follows wait_timeout, preStop only a margin, no wait",
             (Consumer<MySQLPoolSpec>) s -> s.service.type = "ClusterIP",
-            "8h 1m 10m 30m 30s 5 45"),
+            "8h 1m 10m 30m 30s 0 5 45"),
         Arguments.of(
             "a longer drain and deregistration delay stretch the grace period",
             (Consumer<MySQLPoolSpec>)
                 s -> {
                   s.shutdown.drainTimeout = "2m";
-                  s.service.deregistrationDelaySeconds = 60;
+                  s.service.deregistrationDelaySeconds = 180;
                 },
-            "320s 1m 10m 30m 2m 65 195"),
+            "320s 1m 10m 30m 2m 25s 0 155"),
+        Arguments.of(
+            "a delay stored with the old default (30) shortens the derived drain to what is left",
+            (Consumer<MySQLPoolSpec>) s -> s.service.deregistrationDelaySeconds = 30,
+            "320s 1m 10m 30m 5s 25s 0 40"),
         Arguments.of(
             "user values that nest are kept",
             (Consumer<MySQLPoolSpec>)
@@ -50,10 +54,11 @@ class TimeoutChainTest {
                   s.frontend.tcpKeepAliveIdle = "30s";
                   s.pool.idleTimeout = "1h";
                   s.pool.maxLifetime = "4h";
+                  s.service.deregistrationDelaySeconds = 120;
                   s.shutdown.preStopDelaySeconds = 30;
-                  s.shutdown.terminationGracePeriodSeconds = 61;
+                  s.shutdown.terminationGracePeriodSeconds = 90;
                 },
-            "5m 30s 1h 4h 30s 30 61"));
+            "5m 30s 1h 4h 30s 25s 30 90"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -68,6 +73,7 @@ class TimeoutChainTest {
             Durations.format(t.idleTimeout()),
             Durations.format(t.maxLifetime()),
             Durations.format(t.drainTimeout()),
+            Durations.format(t.loadBalancerWait()),
             String.valueOf(t.preStopDelaySeconds()),
             String.valueOf(t.terminationGracePeriodSeconds()));
     assertThat(got).withFailMessage("%s: got %s, want %s", name, got, want).isEqualTo(want);
@@ -120,19 +126,45 @@ class TimeoutChainTest {
                     + " spec.backend.waitTimeoutSeconds (300): the server closes connections idle that long, so the pool"
                     + " would hand out dead ones; keep it below wait_timeout or leave it out to derive 4m")),
         Arguments.of(
-            (Consumer<MySQLPoolSpec>) s -> s.shutdown.preStopDelaySeconds = 10,
+            (Consumer<MySQLPoolSpec>) s -> s.shutdown.drainTimeout = "60s",
             new FieldError(
-                "spec.shutdown.preStopDelaySeconds",
-                "spec.shutdown.preStopDelaySeconds (10) clashes with"
-                    + " spec.service.deregistrationDelaySeconds (30): the preStop delay must cover the NLB deregistration"
-                    + " delay, or new flows reach a stopping pod; use at least 30 or leave it out to derive 35")),
+                "spec.service.deregistrationDelaySeconds",
+                "spec.service.deregistrationDelaySeconds (60) is shorter than the shutdown it must"
+                    + " hold: shutdown.loadBalancerWait (25s, the NLB's 2 failed health checks 10s"
+                    + " apart + 5s) + spec.shutdown.drainTimeout (1m) = 85s; the NLB resets every"
+                    + " connection still open when the delay ends, so sessions still draining would"
+                    + " be cut; use at least 85 or shorten spec.shutdown.drainTimeout")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.shutdown.preStopDelaySeconds = 10;
+                  s.shutdown.drainTimeout = "30s";
+                },
+            new FieldError(
+                "spec.service.deregistrationDelaySeconds",
+                "spec.service.deregistrationDelaySeconds (60) is shorter than the shutdown it must"
+                    + " hold: spec.shutdown.preStopDelaySeconds (10) + shutdown.loadBalancerWait"
+                    + " (25s, the NLB's 2 failed health checks 10s apart + 5s) +"
+                    + " spec.shutdown.drainTimeout (30s) = 65s; the NLB resets every connection"
+                    + " still open when the delay ends, so sessions still draining would be cut; use"
+                    + " at least 65 or shorten spec.shutdown.drainTimeout")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.service.deregistrationDelaySeconds = 20,
+            new FieldError(
+                "spec.service.deregistrationDelaySeconds",
+                "spec.service.deregistrationDelaySeconds (20) is shorter than the shutdown it must"
+                    + " hold: shutdown.loadBalancerWait (25s, the NLB's 2 failed health checks 10s"
+                    + " apart + 5s) + spec.shutdown.drainTimeout (1s) = 26s; the NLB resets every"
+                    + " connection still open when the delay ends, so sessions still draining would"
+                    + " be cut; use at least 26")),
         Arguments.of(
             (Consumer<MySQLPoolSpec>) s -> s.shutdown.terminationGracePeriodSeconds = 30,
             new FieldError(
                 "spec.shutdown.terminationGracePeriodSeconds",
-                "spec.shutdown.terminationGracePeriodSeconds"
-                    + " (30) clashes with preStop (35s) + spec.shutdown.drainTimeout (30s): the kubelet kills the proxy"
-                    + " before it finishes draining; use more than 65 or leave it out to derive 75")));
+                "spec.shutdown.terminationGracePeriodSeconds (30) clashes with preStop (0s) +"
+                    + " shutdown.loadBalancerWait (25s) + spec.shutdown.drainTimeout (30s): the"
+                    + " kubelet kills the proxy before it finishes draining; use more than 55 or"
+                    + " leave it out to derive 65")));
   }
 
   @ParameterizedTest

@@ -64,15 +64,22 @@ public final class ConfigFile {
    * @param name referenced by users; lower-case letters, digits and '-'
    * @param host host name or IP address
    * @param port MySQL port
+   * @param role {@code writer} (the pool checks the server is writable and follows the name through
+   *     a failover) or {@code any}; null keeps the proxy's default ({@code any})
    * @param tls the proxy's TLS toward it; null keeps the proxy's default ({@code preferred})
    * @param serverPublicKeyFile a pinned PEM RSA key of the server, or null
    */
   public record Backend(
-      String name, String host, int port, BackendTls tls, String serverPublicKeyFile) {
+      String name, String host, int port, String role, BackendTls tls, String serverPublicKeyFile) {
 
-    /** A backend with the proxy's default TLS and no pinned key. */
+    /** A backend with the proxy's default role and TLS and no pinned key. */
     public Backend(String name, String host, int port) {
-      this(name, host, port, null, null);
+      this(name, host, port, null, null, null);
+    }
+
+    /** A backend with the proxy's default role. */
+    public Backend(String name, String host, int port, BackendTls tls, String serverPublicKeyFile) {
+      this(name, host, port, null, tls, serverPublicKeyFile);
     }
   }
 
@@ -117,6 +124,11 @@ public final class ConfigFile {
     public Duration validationInterval;
     public Duration leakDetectionThreshold;
     public Integer maxConcurrentConnects;
+    public Duration tcpKeepAliveIdle;
+    public Duration tcpKeepAliveInterval;
+    public Integer tcpKeepAliveCount;
+    public Duration switchoverTimeout;
+    public Duration dnsTtl;
     public Integer maxPreparedStatementsPerConnection;
   }
 
@@ -134,6 +146,7 @@ public final class ConfigFile {
   /** The {@code shutdown} section; null fields keep the proxy's defaults. */
   public static final class Shutdown {
     public Duration drainTimeout;
+    public Duration loadBalancerWait;
   }
 
   /**
@@ -207,6 +220,7 @@ public final class ConfigFile {
       m.put("name", backend.name());
       m.put("host", backend.host());
       m.put("port", backend.port());
+      put(m, "role", backend.role());
       if (backend.tls() != null) {
         Map<String, Object> t = new LinkedHashMap<>();
         put(t, "mode", backend.tls().mode());
@@ -239,6 +253,11 @@ public final class ConfigFile {
     put(p, "validationInterval", pool.validationInterval);
     put(p, "leakDetectionThreshold", pool.leakDetectionThreshold);
     put(p, "maxConcurrentConnects", pool.maxConcurrentConnects);
+    put(p, "tcpKeepAliveIdle", pool.tcpKeepAliveIdle);
+    put(p, "tcpKeepAliveInterval", pool.tcpKeepAliveInterval);
+    put(p, "tcpKeepAliveCount", pool.tcpKeepAliveCount);
+    put(p, "switchoverTimeout", pool.switchoverTimeout);
+    put(p, "dnsTtl", pool.dnsTtl);
     put(p, "maxPreparedStatementsPerConnection", pool.maxPreparedStatementsPerConnection);
     putSection(root, "pool", p);
 
@@ -260,6 +279,7 @@ public final class ConfigFile {
 
     Map<String, Object> s = new LinkedHashMap<>();
     put(s, "drainTimeout", shutdown.drainTimeout);
+    put(s, "loadBalancerWait", shutdown.loadBalancerWait);
     putSection(root, "shutdown", s);
     return root;
   }

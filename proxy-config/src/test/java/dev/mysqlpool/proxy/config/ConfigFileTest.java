@@ -87,6 +87,49 @@ class ConfigFileTest {
   }
 
   @Test
+  void writerFollowingKeepaliveAndLoadBalancerWaitAreReadBackByTheProxy() {
+    ConfigFile f = new ConfigFile();
+    f.backends.add(new ConfigFile.Backend("writer", "db.example", 3306, "writer", null, null));
+    f.users.add(new ConfigFile.User("app", "users/app", null));
+    f.pool.tcpKeepAliveIdle = Duration.ofSeconds(20);
+    f.pool.tcpKeepAliveInterval = Duration.ofSeconds(5);
+    f.pool.tcpKeepAliveCount = 4;
+    f.pool.switchoverTimeout = Duration.ofSeconds(45);
+    f.pool.dnsTtl = Duration.ofSeconds(2);
+    f.shutdown.drainTimeout = Duration.ofSeconds(20);
+    f.shutdown.loadBalancerWait = Duration.ofSeconds(25);
+
+    ProxyConfig c = f.check();
+
+    assertThat(c.backends().get(0).role()).isEqualTo(ProxyConfig.BackendRole.WRITER);
+    assertThat(c.pool().tcpKeepAliveIdle()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(c.pool().tcpKeepAliveInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.pool().tcpKeepAliveCount()).isEqualTo(4);
+    assertThat(c.pool().switchoverTimeout()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(c.pool().dnsTtl()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.shutdown())
+        .isEqualTo(new ProxyConfig.Shutdown(Duration.ofSeconds(20), Duration.ofSeconds(25)));
+    assertThat(f.toYaml())
+        .contains("  role: writer\n")
+        .contains("  switchoverTimeout: 45s\n  dnsTtl: 2s\n")
+        .contains("shutdown:\n  drainTimeout: 20s\n  loadBalancerWait: 25s\n");
+  }
+
+  @Test
+  void aRoleOrTtlTheProxyRefusesIsRefusedByCheck() {
+    ConfigFile f = new ConfigFile();
+    f.backends.add(new ConfigFile.Backend("writer", "db.example", 3306, "primary", null, null));
+    f.users.add(new ConfigFile.User("app", "users/app", null));
+    f.pool.dnsTtl = Duration.ofHours(2);
+    ConfigException e = catchThrowableOfType(ConfigException.class, f::check);
+    assertThat(e).isNotNull();
+    assertThat(e.problems())
+        .anySatisfy(
+            p -> assertThat(p).startsWith("backends[0].role: 'primary' is not a backend role"))
+        .anySatisfy(p -> assertThat(p).startsWith("pool.dnsTtl: 2h would keep"));
+  }
+
+  @Test
   void fieldsLeftOutAreNotWrittenSoTheProxyDefaultsApply() {
     ConfigFile f = minimal();
     assertThat(f.toYaml())
