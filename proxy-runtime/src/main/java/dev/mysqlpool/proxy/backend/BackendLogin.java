@@ -46,6 +46,9 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
   private byte[] seed;
   private boolean publicKeyRequested;
 
+  /** The server sent something: it is there, whatever the outcome of the login. */
+  private boolean serverAnswered;
+
   /** An SSLRequest was sent: everything after it is encrypted. */
   private boolean encrypted;
 
@@ -65,6 +68,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf packet = (ByteBuf) msg;
+    serverAnswered = true;
     try {
       if (greeting == null) {
         onGreeting(ctx, packet);
@@ -72,7 +76,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
         onAuthReply(ctx, packet);
       }
     } catch (RuntimeException e) {
-      promise.tryFailure(
+      failed(
           new BackendException(
               "login to backend " + connector.where() + " failed: " + e.getMessage(), e));
       ctx.close();
@@ -145,7 +149,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
               if (f.isSuccess()) {
                 sendHandshakeResponse(ctx, 2);
               } else {
-                promise.tryFailure(tlsFailure(tls, f.cause()));
+                failed(tlsFailure(tls, f.cause()));
                 ctx.close();
               }
             });
@@ -330,14 +334,25 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
         : NativePassword.scramble(pw, seed);
   }
 
+  /**
+   * Fails the login. A failure after the server sent anything (a greeting, an error such as 1040 or
+   * an account lock) says the server is there, which {@link StallProbe} needs to tell apart.
+   */
+  private void failed(Throwable cause) {
+    if (serverAnswered && cause instanceof BackendException e) {
+      e.markServerAnswered();
+    }
+    promise.tryFailure(cause);
+  }
+
   private void fail(ChannelHandlerContext ctx, String message) {
-    promise.tryFailure(new BackendException(message));
+    failed(new BackendException(message));
     ctx.close();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    promise.tryFailure(
+    failed(
         new BackendException(
             "backend " + connector.where() + " closed the connection during login"));
   }
@@ -347,11 +362,11 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
     Buffers.FAILURES.recordIfOutOfMemory(cause);
     SslHandler tls = ctx.pipeline().get(SslHandler.class);
     if (tls != null && !tls.handshakeFuture().isSuccess()) {
-      promise.tryFailure(tlsFailure(connector.tls(), cause));
+      failed(tlsFailure(connector.tls(), cause));
       ctx.close();
       return;
     }
-    promise.tryFailure(
+    failed(
         new BackendException(
             "login to backend "
                 + connector.where()
@@ -386,7 +401,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
         .addListener(
             (Future<InternalCommand.Result> f) -> {
               if (!f.isSuccess() || !f.getNow().ok()) {
-                promise.tryFailure(
+                failed(
                     new BackendException(
                         "backend "
                             + connector.where()
@@ -417,7 +432,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
         .addListener(
             (Future<InternalCommand.Result> f) -> {
               if (!f.isSuccess()) {
-                promise.tryFailure(
+                failed(
                     new BackendException(
                         "backend "
                             + connector.where()
@@ -429,7 +444,7 @@ final class BackendLogin extends ChannelInboundHandlerAdapter {
               InternalCommand.Result r = f.getNow();
               List<String> row = r.ok() ? r.firstRow() : null;
               if (vars != null && (row == null || row.size() != vars.size() + 3)) {
-                promise.tryFailure(
+                failed(
                     new BackendException(
                         "backend "
                             + connector.where()

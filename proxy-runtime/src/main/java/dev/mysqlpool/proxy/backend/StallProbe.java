@@ -14,7 +14,8 @@ import org.slf4j.Logger;
  * window for a reply, the pool asks the server whether it is there at all: one login over a side
  * connection, outside maxConnections, within pool.connectTimeout. No answer: every connection that
  * has waited that long is closed, and its client gets an error that says why instead of hanging. An
- * answer: the waits are long statements, and nothing is asked again for one window.
+ * answer (a login, or a refusal the server sent: 1040 at its connection limit, a locked account):
+ * the waits are long statements, and nothing is asked again for one window.
  *
  * <p>Threading: {@link #stalledLocked} under the pool's lock, {@link #probe} after leaving it, from
  * the housekeeping thread; the probe completes on another loop, hence the atomic.
@@ -68,8 +69,13 @@ final class StallProbe {
         .addListener(
             (Future<BackendConnection> f) -> {
               try {
-                if (f.isSuccess()) {
-                  Hangup.start(f.getNow(), pool.settings().connectTimeout().toMillis());
+                boolean answered =
+                    f.isSuccess()
+                        || (f.cause() instanceof BackendException e && e.serverAnswered());
+                if (answered) {
+                  if (f.isSuccess()) {
+                    Hangup.start(f.getNow(), pool.settings().connectTimeout().toMillis());
+                  }
                   quietUntilNanos = System.nanoTime() + windowNanos;
                   log.debug(
                       "pool '{}': {} connection(s) wait long for replies, but the server answers",

@@ -94,4 +94,48 @@ class FrozenBackend12IT {
           .isEqualTo("still here");
     }
   }
+
+  /**
+   * The probe's login is refused (here: the account is locked after the client logged in, as a
+   * server at max_connections refuses with 1040): the server answered, so the slow statement is not
+   * taken for a stall and runs to its end.
+   */
+  @Test
+  void aSlowStatementIsNotCutWhenTheServerRefusesTheProbesLogin() throws Exception {
+    EmbeddedMariaDb db = EmbeddedMariaDb.shared();
+    try (Connection root = db.rootConnection();
+        Statement admin = root.createStatement()) {
+      admin.execute("DROP USER IF EXISTS 'stall_probe'@'%'");
+      admin.execute("CREATE USER 'stall_probe'@'%' IDENTIFIED BY 'stall-pw'");
+      admin.execute("GRANT SELECT ON app.* TO 'stall_probe'@'%'");
+      proxy.close();
+      proxy =
+          ProxyHarness.start(
+              relay.host(),
+              relay.port(),
+              "127.0.0.1",
+              "  - {name: stall_probe, password: stall-pw}\n",
+              POOL);
+      try (Connection c =
+              DriverManager.getConnection(
+                  "jdbc:mariadb://127.0.0.1:"
+                      + proxy.server.listenPort()
+                      + "/app?connectTimeout=5000&socketTimeout=60000",
+                  "stall_probe",
+                  "stall-pw");
+          Statement st = c.createStatement()) {
+        st.execute("SELECT 1");
+        admin.execute("ALTER USER 'stall_probe'@'%' ACCOUNT LOCK");
+        try (ResultSet rs = st.executeQuery("SELECT SLEEP(6), 'still here'")) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getString(2))
+              .withFailMessage(
+                  "a 6s statement must not be cut because the server refused the probe's login")
+              .isEqualTo("still here");
+        }
+      } finally {
+        admin.execute("DROP USER IF EXISTS 'stall_probe'@'%'");
+      }
+    }
+  }
 }
