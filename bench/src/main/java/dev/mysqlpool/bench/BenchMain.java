@@ -55,6 +55,10 @@ public final class BenchMain {
 
   private static final String HAPROXY = "haproxy (tcp)";
   private static final int TARGET_CLIENTS = 32;
+
+  /** Client threads of the prepared-statement section (each holds a backend while it pins). */
+  private static final int PREPARED_CLIENTS = 16;
+
   private static final long IDLE_RSS_TARGET_KIB = 256 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(BenchMain.class);
@@ -270,6 +274,13 @@ public final class BenchMain {
             String tls = TlsRatio.run(o, TARGET_CLIENTS);
             System.out.print(tls);
             md.append(tls);
+          });
+      section(
+          "prepared",
+          () -> {
+            String prepared = PreparedRatio.run(o, db, PREPARED_CLIENTS);
+            System.out.print(prepared);
+            md.append(prepared);
           });
       h2("Targets (issue 6)");
       for (String t : targetLines) {

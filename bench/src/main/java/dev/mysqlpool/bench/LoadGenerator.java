@@ -52,12 +52,23 @@ final class LoadGenerator {
       String firstError) {}
 
   private final int rows;
+  private final int reconnectEvery;
 
   /**
    * @param rows ids are drawn uniformly from 1..rows
    */
   LoadGenerator(int rows) {
+    this(rows, 0);
+  }
+
+  /**
+   * @param reconnectEvery after this many operations a client closes its connection and opens a new
+   *     one, preparing its statements again (as an application whose pool retires connections); 0:
+   *     one connection for the whole run
+   */
+  LoadGenerator(int rows, int reconnectEvery) {
     this.rows = rows;
+    this.reconnectEvery = reconnectEvery;
   }
 
   /**
@@ -146,22 +157,33 @@ final class LoadGenerator {
       Histogram h,
       long[] errors,
       AtomicReference<String> firstError) {
-    try (Connection c = DriverManager.getConnection(url, user, password);
-        PreparedStatement select = c.prepareStatement("SELECT c FROM sbtest1 WHERE id=?");
-        PreparedStatement update = c.prepareStatement("UPDATE sbtest1 SET k=k+1 WHERE id=?");
-        Statement plain = c.createStatement()) {
+    Connection c = null;
+    try {
+      c = DriverManager.getConnection(url, user, password);
+      PreparedStatement select = c.prepareStatement("SELECT c FROM sbtest1 WHERE id=?");
+      PreparedStatement update = c.prepareStatement("UPDATE sbtest1 SET k=k+1 WHERE id=?");
+      Statement plain = c.createStatement();
       once(workload, select, update, plain);
       connected.countDown();
       go.await();
       long start = window[0];
       long end = window[1];
       ThreadLocalRandom random = ThreadLocalRandom.current();
+      long operations = 0;
       while (true) {
         long t0 = System.nanoTime();
         if (t0 >= end) {
           break;
         }
         try {
+          if (reconnectEvery > 0 && ++operations % reconnectEvery == 0) {
+            // Counted in the operation's latency, as an application would wait for it.
+            c.close();
+            c = DriverManager.getConnection(url, user, password);
+            select = c.prepareStatement("SELECT c FROM sbtest1 WHERE id=?");
+            update = c.prepareStatement("UPDATE sbtest1 SET k=k+1 WHERE id=?");
+            plain = c.createStatement();
+          }
           if (workload == Workload.POINT_SELECT) {
             pointSelect(select, 1 + random.nextInt(rows));
           } else {
@@ -188,6 +210,14 @@ final class LoadGenerator {
       connected.countDown();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      if (c != null) {
+        try {
+          c.close(); // closes its statements
+        } catch (SQLException e) {
+          // the measurement is over
+        }
+      }
     }
   }
 

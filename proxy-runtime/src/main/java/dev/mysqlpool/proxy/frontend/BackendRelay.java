@@ -65,6 +65,10 @@ final class BackendRelay implements BackendListener {
   private boolean flushBackend;
   private boolean flushClient;
   private boolean retryWanted;
+
+  /** A watcher that sends its command again once the current batch is handled (error 1615). */
+  private ReplyWatcher resend;
+
   private final HeldStatement held = new HeldStatement();
 
   /** Byte counts are added to the shared counters once per read batch, not per packet. */
@@ -336,7 +340,17 @@ final class BackendRelay implements BackendListener {
           continue;
         }
         if (owner != null) {
-          ((ReplyWatcher) owner).onPacket(packet, done);
+          ReplyWatcher watcher = (ReplyWatcher) owner;
+          watcher.onPacket(packet, done);
+          if (done && watcher.retrying()) {
+            // Nothing of this reply reached the client: it gets the reply to the command sent
+            // again.
+            forward(packets, forwardFrom, cursor.start());
+            forwardFrom = cursor.end();
+            held.answered();
+            resend = watcher;
+            continue;
+          }
         }
         if (tracker.localInfileRequested() && !uploading) {
           if (loadLocalQueries == 0) {
@@ -392,6 +406,13 @@ final class BackendRelay implements BackendListener {
       forward(packets, forwardFrom, packets.writerIndex());
     } finally {
       packets.release();
+    }
+    if (resend != null) {
+      ReplyWatcher watcher = resend;
+      resend = null;
+      if (!session.closed()) {
+        watcher.retry();
+      }
     }
     if (retryWanted) {
       retryWanted = false;

@@ -14,4 +14,16 @@ abstract class ReplyWatcher {
    * @param last whether it completes the reply
    */
   abstract void onPacket(ByteBuf packet, boolean last);
+
+  /**
+   * Asked after {@link #onPacket} saw the packet that completes the reply: true when that reply is
+   * not the client's (the relay drops it and does not count the command as answered) because the
+   * watcher sends the command again, from {@link #retry}, and that reply answers the client.
+   */
+  boolean retrying() {
+    return false;
+  }
+
+  /** Sends the command again; the relay calls it once the batch that held the reply is handled. */
+  void retry() {}
 }

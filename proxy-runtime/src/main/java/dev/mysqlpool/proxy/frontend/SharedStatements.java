@@ -202,7 +202,7 @@ final class SharedStatements {
     if (s.shared == null) {
       // MariaDB's id -1 right behind its prepare, still in flight on this connection: the server
       // resolves it itself.
-      send(packet, command, s, null);
+      send(packet, command, s, null, false);
       return true;
     }
     if (relay.backend() == null) {
@@ -222,11 +222,11 @@ final class SharedStatements {
     }
     ServerStatements.Entry entry = relay.backend().session().statements().get(s.shared);
     if (entry == null) {
-      reprepare.park(packet, command, s);
+      reprepare.park(packet, command, s, false);
       return true;
     }
     ExecutePacket.statementId(packet, entry.serverId);
-    send(packet, command, s, entry);
+    send(packet, command, s, entry, false);
     return true;
   }
 
@@ -264,17 +264,16 @@ final class SharedStatements {
     session.maybeRelease();
   }
 
-  /** Sends a statement command whose id is the server's now; entry is null for id -1. */
   /**
    * The statement of a command {@link StatementReprepare} held was prepared on the lent connection
-   * as {@code serverId}: the command goes now.
+   * as {@code serverId}: the command goes now ({@code again}: an execute sent again after 1615).
    */
-  void reprepared(ByteBuf packet, int command, ClientStatement s, int serverId) {
+  void reprepared(ByteBuf packet, int command, ClientStatement s, int serverId, boolean again) {
     ServerStatements here = relay.backend().session().statements();
     remember(here, s.shared, serverId);
     ServerStatements.Entry entry = here.get(s.shared);
     ExecutePacket.statementId(packet, entry.serverId);
-    send(packet, command, s, entry);
+    send(packet, command, s, entry, again);
   }
 
   /** The server lost {@code s} on the lent connection (1615): it is prepared anew next time. */
@@ -287,10 +286,36 @@ final class SharedStatements {
     }
   }
 
-  private void send(ByteBuf packet, int command, ClientStatement s, ServerStatements.Entry entry) {
+  /** Whether the lent connection owes no reply but the one being read. */
+  boolean nothingElseInFlight() {
+    return relay.pending() == 0 && !relay.blocked();
+  }
+
+  /**
+   * The execute {@code packet} (owned here now, the old server id in it) got error 1615 as its
+   * whole reply, which the client did not see: it goes again once the statement is prepared anew on
+   * this connection; its reply, whatever it is, goes to the client.
+   */
+  void retry(ClientStatement s, ByteBuf packet) {
+    if (ExecutePacket.opensCursor(packet)) {
+      cursorCalls.pollLast(); // its reply did not say; the execute sent again asks anew
+    }
+    reprepare.park(packet, Commands.COM_STMT_EXECUTE, s, true);
+  }
+
+  /**
+   * Sends a statement command whose id is the server's now; entry is null for id -1, {@code again}
+   * true for an execute sent again after error 1615.
+   */
+  private void send(
+      ByteBuf packet, int command, ClientStatement s, ServerStatements.Entry entry, boolean again) {
     int flags = 0;
     switch (command) {
       case Commands.COM_STMT_EXECUTE:
+        // Sent again after error 1615 at most once, and never when the server has used up the
+        // long data it read its parameters from, or when it is too large to hold as one packet.
+        boolean resendable =
+            !again && !s.longData && Packets.payloadLength(packet) < Packets.MAX_PAYLOAD;
         if (s.longData) {
           s.longData = false;
           longData(-1);
@@ -307,7 +332,7 @@ final class SharedStatements {
           cursorCalls.add(s);
         }
         if (s.shared != null) {
-          executeReplies.expect(s.shared);
+          executeReplies.expect(s, resendable ? packet.retainedDuplicate() : null);
           relay.send(packet, command, flags, executeReplies);
           return;
         }

@@ -33,6 +33,7 @@ final class StatementReprepare extends ProxyCommand {
   private ByteBuf parked;
   private int parkedCommand;
   private ClientStatement parkedFor;
+  private boolean parkedAgain;
   private int serverId;
   private ByteBuf error;
 
@@ -45,9 +46,13 @@ final class StatementReprepare extends ProxyCommand {
     this.cache = cache;
   }
 
-  /** Holds {@code packet} (taking ownership) and prepares its statement on the lent backend. */
-  void park(ByteBuf packet, int command, ClientStatement s) {
+  /**
+   * Holds {@code packet} (taking ownership) and prepares its statement on the lent backend; {@code
+   * again}: an execute sent again after error 1615.
+   */
+  void park(ByteBuf packet, int command, ClientStatement s, boolean again) {
     parked = packet;
+    parkedAgain = again;
     parkedCommand = command;
     parkedFor = s;
     serverId = 0;
@@ -92,7 +97,7 @@ final class StatementReprepare extends ProxyCommand {
       return;
     }
     if (error == null) {
-      owner.reprepared(packet, parkedCommand, s, serverId);
+      owner.reprepared(packet, parkedCommand, s, serverId, parkedAgain);
       return;
     }
     ByteBuf err = error;
