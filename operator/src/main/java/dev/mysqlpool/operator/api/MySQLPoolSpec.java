@@ -346,6 +346,12 @@ public class MySQLPoolSpec {
     @JsonPropertyDescription(
         "Unanswered TCP keepalive probes before a backend socket is closed. Proxy default: 3 (a dead writer is noticed within idle + interval x count, 60s).")
     public Integer tcpKeepAliveCount;
+
+    @Min(0)
+    @Max(100000)
+    @JsonPropertyDescription(
+        "Transaction mode: server-side prepared statements each backend connection keeps (the least recently used is closed on the server beyond it), so the server holds at most pool.maxConnections x this many per proxy; keep that under the server's max_prepared_stmt_count. 0 turns sharing off: a client that prepares a statement is pinned to its connection. Proxy default: 100.")
+    public Integer maxPreparedStatementsPerConnection;
   }
 
   /** Overrides of the proxy's {@code frontend} section. */

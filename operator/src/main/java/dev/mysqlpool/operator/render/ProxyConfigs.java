@@ -115,6 +115,7 @@ public final class ProxyConfigs {
     f.pool.maxConcurrentConnects = p.maxConcurrentConnects;
     f.pool.switchoverTimeout = Durations.parse(p.switchoverTimeout);
     f.pool.dnsTtl = Durations.parse(p.dnsTtl);
+    f.pool.maxPreparedStatementsPerConnection = p.maxPreparedStatementsPerConnection;
     f.pool.tcpKeepAliveIdle = Durations.parse(p.tcpKeepAliveIdle);
     f.pool.tcpKeepAliveInterval = Durations.parse(p.tcpKeepAliveInterval);
     f.pool.tcpKeepAliveCount = p.tcpKeepAliveCount;

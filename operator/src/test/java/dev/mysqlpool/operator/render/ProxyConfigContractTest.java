@@ -125,7 +125,7 @@ class ProxyConfigContractTest {
   }
 
   @Test
-  void theWriterSwitchAndKeepaliveOverridesReachTheProxy() throws IOException {
+  void theWriterSwitchKeepaliveAndPreparedStatementOverridesReachTheProxy() throws IOException {
     ProxyConfig c =
         parse(
             Fixtures.pool(
@@ -135,12 +135,16 @@ class ProxyConfigContractTest {
                   s.pool.tcpKeepAliveIdle = "20s";
                   s.pool.tcpKeepAliveInterval = "5s";
                   s.pool.tcpKeepAliveCount = 4;
+                  s.pool.maxPreparedStatementsPerConnection = 0;
                 }));
     assertThat(c.pool().switchoverTimeout()).isEqualTo(Duration.ofSeconds(45));
     assertThat(c.pool().dnsTtl()).as("0: resolve for every new connection").isZero();
     assertThat(c.pool().tcpKeepAliveIdle()).isEqualTo(Duration.ofSeconds(20));
     assertThat(c.pool().tcpKeepAliveInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.pool().tcpKeepAliveCount()).isEqualTo(4);
+    assertThat(c.pool().maxPreparedStatementsPerConnection())
+        .as("0: prepared statements pin, as before sharing")
+        .isZero();
     assertThat(c.backends().get(0).role()).isEqualTo(ProxyConfig.BackendRole.WRITER);
   }
 
@@ -176,6 +180,8 @@ class ProxyConfigContractTest {
     assertThat(c.pool().switchoverTimeout()).isEqualTo(ProxyConfig.Pool.DEFAULT_SWITCHOVER_TIMEOUT);
     assertThat(c.pool().dnsTtl()).isEqualTo(ProxyConfig.Pool.DEFAULT_DNS_TTL);
     assertThat(c.pool().tcpKeepAliveIdle()).isEqualTo(ProxyConfig.Pool.DEFAULT_TCP_KEEPALIVE_IDLE);
+    assertThat(c.pool().maxPreparedStatementsPerConnection())
+        .isEqualTo(ProxyConfig.Pool.DEFAULT_MAX_PREPARED_STATEMENTS_PER_CONNECTION);
   }
 
   @Test
