@@ -11,38 +11,95 @@ import java.util.Locale;
  * since the lexer matches them the same way.
  */
 public enum Keyword {
+  ANALYZE,
   BACKUP,
+  BENCHMARK,
+  BINARY,
+  BINLOG,
   CHARACTER,
   CONCURRENT,
   CONNECTION,
   CREATE,
   DATA,
+  DELETE,
+  DESC,
+  DESCRIBE,
+  ENGINE,
+  ERRORS,
+  EXPLAIN,
+  EXTENDED,
   FLUSH,
+  FOR,
+  FORMAT,
   FOUND_ROWS,
   GET_LOCK,
   GLOBAL,
   HANDLER,
+  HELP,
   IDENTITY,
+  IN,
+  INNODB_READ_ONLY,
+  INSERT,
   INTO,
+  IS_FREE_LOCK,
+  IS_USED_LOCK,
   KILL,
+  LASTVAL,
   LAST_INSERT_ID,
   LOAD,
   LOCAL,
   LOCK,
   LOW_PRIORITY,
+  MASTER,
+  MASTER_GTID_WAIT,
+  MASTER_POS_WAIT,
+  NEXT,
+  NEXTVAL,
+  ONLY,
+  PARTITIONS,
   PERSIST,
   PERSIST_ONLY,
   PREPARE,
+  PREVIOUS,
+  PROCESSLIST,
+  PROFILE,
+  PROFILES,
   QUERY,
+  READ,
+  READ_ONLY,
+  RELAYLOG,
+  RELEASE_ALL_LOCKS,
+  RELEASE_LOCK,
+  REPLACE,
+  REPLICA,
+  REPLICAS,
   ROW_COUNT,
   SELECT,
   SESSION,
   SET,
+  SETVAL,
+  SHARE,
+  SHOW,
+  SLAVE,
+  SLAVES,
+  SLEEP,
+  SOURCE_POS_WAIT,
   SQL_CALC_FOUND_ROWS,
+  START,
   STATEMENT,
+  STATUS,
+  SUPER_READ_ONLY,
+  TABLE,
   TEMPORARY,
   TRANSACTION,
+  UPDATE,
   USE,
+  VALUE,
+  VALUES,
+  WAIT_FOR_EXECUTED_GTID_SET,
+  WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS,
+  WARNINGS,
+  WITH,
   XA,
   XML;
 
@@ -50,7 +107,7 @@ public enum Keyword {
    * Open addressing on (length, first letter, last letter): most words of a statement are not
    * keywords and miss at the first, empty slot.
    */
-  private static final Keyword[] TABLE = new Keyword[128];
+  private static final Keyword[] SLOTS = new Keyword[256];
 
   private static final int LONGEST;
 
@@ -59,10 +116,10 @@ public enum Keyword {
     for (Keyword k : values()) {
       longest = Math.max(longest, k.spelling.length);
       int slot = slot(k.spelling.length, k.spelling[0], k.spelling[k.spelling.length - 1]);
-      while (TABLE[slot] != null) {
-        slot = (slot + 1) & (TABLE.length - 1);
+      while (SLOTS[slot] != null) {
+        slot = (slot + 1) & (SLOTS.length - 1);
       }
-      TABLE[slot] = k;
+      SLOTS[slot] = k;
     }
     LONGEST = longest;
   }
@@ -75,7 +132,7 @@ public enum Keyword {
   }
 
   private static int slot(int length, int first, int last) {
-    return (first * 7 + last * 3 + length * 13) & (TABLE.length - 1);
+    return (first * 7 + last * 3 + length * 13) & (SLOTS.length - 1);
   }
 
   /**
@@ -97,8 +154,8 @@ public enum Keyword {
     }
     int first = lower(firstByte);
     int last = lower(lastByte);
-    for (int slot = slot(length, first, last); ; slot = (slot + 1) & (TABLE.length - 1)) {
-      Keyword k = TABLE[slot];
+    for (int slot = slot(length, first, last); ; slot = (slot + 1) & (SLOTS.length - 1)) {
+      Keyword k = SLOTS[slot];
       if (k == null) {
         return null;
       }
