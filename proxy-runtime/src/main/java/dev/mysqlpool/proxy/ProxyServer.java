@@ -3,10 +3,12 @@ package dev.mysqlpool.proxy;
 import dev.mysqlpool.proxy.admin.AdminEndpoints;
 import dev.mysqlpool.proxy.admin.AdminServer;
 import dev.mysqlpool.proxy.admin.PoolMeters;
+import dev.mysqlpool.proxy.admin.ReaderMeters;
 import dev.mysqlpool.proxy.admin.SwitchMeters;
 import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.backend.PoolStats;
+import dev.mysqlpool.proxy.backend.ReaderSet;
 import dev.mysqlpool.proxy.backend.SwitchStats;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
@@ -62,6 +64,10 @@ public final class ProxyServer implements AutoCloseable {
   private final EventLoopGroup adminLoop;
 
   private final Map<String, BackendPool> pools;
+
+  /** The pools of the {@code role: reader} backends, with their lag checks; empty without any. */
+  private final ReaderSet readers;
+
   private final Frontend frontend;
   private final ProxyMetrics metrics;
   private final Channel listener;
@@ -94,6 +100,7 @@ public final class ProxyServer implements AutoCloseable {
           warmUser == null ? null : new PoolKey(warmUser, warmCapabilities, UTF8MB4_GENERAL_CI);
       pools.put(b.name(), new BackendPool(b, config.pool(), workers, warm));
     }
+    this.readers = ReaderSet.of(config, pools, workers);
     this.metrics = new ProxyMetrics();
     metrics.bindMemory(
         Buffers::usedDirectMemory, Buffers::maxDirectMemory, Buffers.FAILURES::count);
@@ -105,6 +112,8 @@ public final class ProxyServer implements AutoCloseable {
       }
       p.start();
     }
+    ReaderMeters.bind(metrics.registry(), readers);
+    readers.start();
     try {
       this.listener = bindListener();
       this.admin = AdminServer.start(config.admin(), adminLoop, new Endpoints());
@@ -131,11 +140,19 @@ public final class ProxyServer implements AutoCloseable {
     return new ProxyServer(config);
   }
 
+  /**
+   * The account a backend's pool warms up with (and a reader's lag check logs in with): the first
+   * user of the backend; for a reader, which no user names (sessions name the writer, reads are
+   * routed), the first user.
+   */
   private static User firstUserOf(ProxyConfig config, Backend b) {
     for (User u : config.users()) {
       if (b.name().equals(u.backend())) {
         return u;
       }
+    }
+    if (b.role() == ProxyConfig.BackendRole.READER && !config.users().isEmpty()) {
+      return config.users().get(0);
     }
     return null;
   }
@@ -172,6 +189,14 @@ public final class ProxyServer implements AutoCloseable {
   /** The pool of the named backend, for tests and diagnostics. */
   public BackendPool pool(String backend) {
     return pools.get(backend);
+  }
+
+  /**
+   * The readers ({@code role: reader} backends): their pools, lag and the choice of one for a read.
+   * Empty when none is configured.
+   */
+  public ReaderSet readers() {
+    return readers;
   }
 
   /** TLS toward clients (null when disabled), for tests and diagnostics. */
@@ -284,6 +309,9 @@ public final class ProxyServer implements AutoCloseable {
   private void closeResources() {
     if (tls != null) {
       tls.close();
+    }
+    if (readers != null) {
+      readers.close();
     }
     for (BackendPool p : pools.values()) {
       p.close();
@@ -412,6 +440,11 @@ public final class ProxyServer implements AutoCloseable {
     public String backendDetail() {
       StringBuilder sb = new StringBuilder();
       for (BackendPool p : pools.values()) {
+        ReaderSet.ReaderStatus reader = readers.status(p.name());
+        if (reader != null) {
+          sb.append(reader.line()).append('\n');
+          continue;
+        }
         String why = p.reachable() ? null : p.unreachableBecause();
         sb.append(p.name()).append(p.reachable() ? " up" : " down");
         if (why != null) {

@@ -39,7 +39,9 @@ public interface AdminEndpoints {
   boolean backendsUp();
 
   /**
-   * The {@code /backendz} body: one line per backend, {@code name up} or {@code name down: why}.
+   * The {@code /backendz} body: one line per backend, {@code name up} or {@code name down: why}; a
+   * reader's line adds its role and lag: {@code name up reader lag 0s}, {@code name lagging 12s >
+   * maxReplicationLag 5s}, {@code name up reader lag unknown, not serving: why}.
    */
   String backendDetail();
 

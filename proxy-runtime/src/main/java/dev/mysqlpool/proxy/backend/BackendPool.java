@@ -45,6 +45,7 @@ public final class BackendPool {
   private final PoolCore core;
   private final ConnectionCreator creator;
   private final HostResolver resolver;
+  private final Logins logins;
   private final WriterWatch watch;
   private final PoolCounters counters = new PoolCounters();
   private final GreetingCache greetings = new GreetingCache();
@@ -73,6 +74,7 @@ public final class BackendPool {
     BackendConnector connector =
         logins != null ? null : new BackendConnector(backend, this::settings);
     Logins l = logins != null ? logins : connector;
+    this.logins = l;
     this.resolver = connector == null ? null : connector.resolver();
     this.kills =
         new KillQueue(
@@ -301,6 +303,30 @@ public final class BackendPool {
 
   WriterWatch watch() {
     return watch;
+  }
+
+  /** How this pool logs in, for side connections (lag checks) that are not part of it. */
+  Logins logins() {
+    return logins;
+  }
+
+  /** The account and settings the pool's own logins use now; null before any user is known. */
+  PoolKey sideLoginKey() {
+    return core.warmKey();
+  }
+
+  /**
+   * A side connection's login ended ({@code failure} null when it succeeded): it tells whether the
+   * server is reachable just as the pool's own logins do, for {@link #reachable()} and the backoff.
+   */
+  void sideLoginEnded(Throwable failure) {
+    synchronized (core) {
+      if (failure == null) {
+        creator.succeeded();
+      } else {
+        creator.failed(failure);
+      }
+    }
   }
 
   /**

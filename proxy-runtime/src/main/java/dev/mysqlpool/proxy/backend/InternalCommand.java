@@ -8,6 +8,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -20,8 +21,9 @@ final class InternalCommand implements BackendListener {
   /**
    * @param firstRow the values of the first row, for queries; null otherwise
    * @param error the server's error as "code (state): text", or null on success
+   * @param columns the column names of a query's result set; null when it had none
    */
-  record Result(String error, List<String> firstRow, int status) {
+  record Result(String error, List<String> firstRow, int status, List<String> columns) {
     boolean ok() {
       return error == null;
     }
@@ -31,6 +33,7 @@ final class InternalCommand implements BackendListener {
   private final EventExecutor loop;
   private final ResponseTracker tracker;
   private List<String> firstRow;
+  private List<String> columns;
   private String error;
   private ScheduledFuture<?> timeout;
 
@@ -99,12 +102,17 @@ final class InternalCommand implements BackendListener {
         int header = Packets.firstByte(packet);
         if (header == Packets.ERR && error == null) {
           error = Packets.describeError(packet);
+        } else if (tracker.readingColumns()) {
+          if (columns == null) {
+            columns = new ArrayList<>();
+          }
+          columns.add(Packets.columnName(packet));
         } else if (firstRow == null && tracker.readingRows() && header != Packets.EOF) {
           firstRow = Packets.textRow(packet);
         }
         if (tracker.onPacket(packet)) {
           timeout.cancel(false);
-          promise.trySuccess(new Result(error, firstRow, tracker.lastStatus()));
+          promise.trySuccess(new Result(error, firstRow, tracker.lastStatus(), columns));
         }
       }
     } catch (RuntimeException e) {

@@ -324,6 +324,23 @@ public final class Packets {
     return values;
   }
 
+  /**
+   * The name (alias) of a column from its Protocol::ColumnDefinition41 packet: the fifth
+   * length-encoded string, after catalog, schema, table and original table.
+   *
+   * @see <a
+   *     href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html">Column
+   *     Definition</a>
+   */
+  public static String columnName(ByteBuf packet) {
+    ByteBuf def = packet.slice(packet.readerIndex() + HEADER_SIZE, payloadLength(packet));
+    for (int i = 0; i < 4; i++) {
+      readLenencBytes(def);
+    }
+    byte[] name = readLenencBytes(def);
+    return name == null ? null : new String(name, StandardCharsets.UTF_8);
+  }
+
   /** The message of an ERR packet, as "code (SQLSTATE): text", for logs and exceptions. */
   public static String describeError(ByteBuf packet) {
     int i = packet.readerIndex() + HEADER_SIZE;

@@ -210,6 +210,11 @@ public final class ResponseTracker {
     return size > 0 && phase == ROWS && !continuation;
   }
 
+  /** Whether the next packet that is not an ERR is a result set's column definition. */
+  public boolean readingColumns() {
+    return size > 0 && phase == COLUMNS && !continuation;
+  }
+
   /** The command whose reply is being read, or -1. */
   public int currentCommand() {
     return size == 0 ? -1 : queue[head];

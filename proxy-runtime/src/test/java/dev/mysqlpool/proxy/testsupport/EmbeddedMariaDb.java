@@ -472,7 +472,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
     MariaDbBinaries bin = MariaDbBinaries.get();
     long begin = System.nanoTime();
     try {
-      Files.createDirectories(instanceDir);
+      Files.createDirectories(tmpDir());
       if (!Files.isDirectory(dataDir().resolve("mysql"))) {
         installDb(bin);
       }
@@ -699,6 +699,11 @@ public final class EmbeddedMariaDb implements AutoCloseable {
     return instanceDir.resolve("data");
   }
 
+  /** The server's own temporary files, apart from every other server's. */
+  private Path tmpDir() {
+    return instanceDir.resolve("tmp");
+  }
+
   private Path errorLog() {
     return instanceDir.resolve("mariadbd.err");
   }
@@ -738,6 +743,10 @@ public final class EmbeddedMariaDb implements AutoCloseable {
                 "--no-defaults",
                 "--basedir=" + bin.baseDir(),
                 "--datadir=" + dataDir(),
+                // Its own tmpdir: two bootstraps sharing /tmp at once can remove each other's
+                // temporary tables ("Unknown table 'mysql.tmp_user_sys'"), seen when a replicated
+                // pair is initialised in parallel.
+                "--tmpdir=" + tmpDir(),
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 "--innodb-log-file-size=16M"));
@@ -797,6 +806,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
                 "--no-defaults",
                 "--basedir=" + bin.baseDir(),
                 "--datadir=" + dataDir(),
+                "--tmpdir=" + tmpDir(),
                 "--port=" + port,
                 "--bind-address=" + HOST,
                 "--socket=" + socket,
