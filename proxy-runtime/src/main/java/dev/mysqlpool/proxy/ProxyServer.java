@@ -105,6 +105,9 @@ public final class ProxyServer implements AutoCloseable {
     metrics.bindMemory(
         Buffers::usedDirectMemory, Buffers::maxDirectMemory, Buffers.FAILURES::count);
     this.frontend = new Frontend(config, pools, metrics, tls);
+    if (config.routing().readWriteSplit()) {
+      frontend.readers(readers);
+    }
     for (BackendPool p : pools.values()) {
       PoolMeters.bind(metrics.registry(), p);
       if (p.backend().role() == ProxyConfig.BackendRole.WRITER) {

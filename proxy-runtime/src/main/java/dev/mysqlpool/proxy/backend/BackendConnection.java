@@ -95,6 +95,11 @@ public final class BackendConnection {
     return greeting.connectionId();
   }
 
+  /** Whether the server is MariaDB (by its greeting), which names GTIDs its own way. */
+  public boolean mariaDb() {
+    return greeting.serverVersion().contains("MariaDB");
+  }
+
   /** The account, flags and collation this connection was opened with. */
   public PoolKey key() {
     return key;

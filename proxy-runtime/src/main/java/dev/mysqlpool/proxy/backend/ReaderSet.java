@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Threading: every public method may be called from any thread and never blocks.
  */
 public final class ReaderSet implements AutoCloseable {
-  private static final BackendPool[] NONE = new BackendPool[0];
+  private static final Reader[] NONE = new Reader[0];
 
   /**
    * One reader as /backendz and the metrics show it.
@@ -57,7 +57,7 @@ public final class ReaderSet implements AutoCloseable {
   private final Duration maxLag;
   private final AtomicLong turn = new AtomicLong();
   private final LongAdder fallbacks = new LongAdder();
-  private volatile BackendPool[] order = NONE;
+  private volatile Reader[] order = NONE;
 
   ReaderSet(List<Reader> readers, Duration maxLag) {
     this.readers = List.copyOf(readers);
@@ -103,14 +103,33 @@ public final class ReaderSet implements AutoCloseable {
    * writer. Such a fallback is counted ({@link #fallbacks()}) when readers are configured.
    */
   public BackendPool pick() {
-    BackendPool[] o = order;
+    return pick(null);
+  }
+
+  /**
+   * As {@link #pick()}, among the serving readers whose last check showed them past {@code
+   * required} (read-your-writes: a client's last write); null or empty: any serving reader. Null
+   * when none qualifies.
+   */
+  public BackendPool pick(GtidPosition required) {
+    Reader[] o = order;
     if (o.length == 0) {
       if (!readers.isEmpty()) {
         fallbacks.increment();
       }
       return null;
     }
-    return o[(int) Long.remainderUnsigned(turn.getAndIncrement(), o.length)];
+    int first = (int) Long.remainderUnsigned(turn.getAndIncrement(), o.length);
+    if (required == null || required.isEmpty()) {
+      return o[first].pool;
+    }
+    for (int i = 0; i < o.length; i++) {
+      Reader r = o[(first + i) % o.length];
+      if (r.lag.applied().covers(required)) {
+        return r.pool;
+      }
+    }
+    return null;
   }
 
   /** Whether at least one reader serves reads now. */
@@ -191,9 +210,9 @@ public final class ReaderSet implements AutoCloseable {
       weights[i] = now.get(i).weight;
     }
     int[] slots = smoothOrder(weights);
-    BackendPool[] next = new BackendPool[slots.length];
+    Reader[] next = new Reader[slots.length];
     for (int i = 0; i < slots.length; i++) {
-      next[i] = now.get(slots[i]).pool;
+      next[i] = now.get(slots[i]);
     }
     order = next;
   }

@@ -38,6 +38,8 @@ final class ReplicaCheck implements Runnable {
     UNDETECTED(ReplicaStatus.AURORA_PROBE),
     AURORA(ReplicaStatus.AURORA_LAG),
     REPLICA_STATUS(ReplicaStatus.SHOW_REPLICA),
+    /** MariaDB: only this form has Gtid_Slave_Pos, the applied position read-your-writes needs. */
+    ALL_SLAVES_STATUS(ReplicaStatus.SHOW_ALL_SLAVES),
     SLAVE_STATUS(ReplicaStatus.SHOW_SLAVE);
 
     final String sql;
@@ -170,7 +172,8 @@ final class ReplicaCheck implements Runnable {
     }
     if (source == Source.UNDETECTED) {
       if (r.ok() || r.error().startsWith(ReplicaStatus.UNKNOWN_VARIABLE)) {
-        source = r.ok() ? Source.AURORA : Source.REPLICA_STATUS;
+        source =
+            r.ok() ? Source.AURORA : c.mariaDb() ? Source.ALL_SLAVES_STATUS : Source.REPLICA_STATUS;
         ask(c);
       } else {
         finish(ReplicaStatus.refused(sql, r.error()));

@@ -7,17 +7,24 @@ package dev.mysqlpool.proxy.backend;
  *
  * @param millis the lag, or -1 when unknown
  * @param unknownBecause why the lag is unknown (e.g. {@code Slave_SQL_Running=No}); null when known
+ * @param applied the transactions the replica has applied ({@code Gtid_Slave_Pos} on MariaDB,
+ *     {@code Executed_Gtid_Set} on MySQL); empty when the server reports none
  */
-record ReplicaLag(long millis, String unknownBecause) {
+record ReplicaLag(long millis, String unknownBecause, GtidPosition applied) {
   /** Before the first check. */
   static final ReplicaLag NOT_CHECKED = unknown("not checked yet");
 
   static ReplicaLag ofMillis(long millis) {
-    return new ReplicaLag(Math.max(0, millis), null);
+    return new ReplicaLag(Math.max(0, millis), null, GtidPosition.EMPTY);
   }
 
   static ReplicaLag unknown(String why) {
-    return new ReplicaLag(-1, why);
+    return new ReplicaLag(-1, why, GtidPosition.EMPTY);
+  }
+
+  /** This lag, with the replica's applied position. */
+  ReplicaLag withApplied(GtidPosition position) {
+    return new ReplicaLag(millis, unknownBecause, position);
   }
 
   boolean known() {

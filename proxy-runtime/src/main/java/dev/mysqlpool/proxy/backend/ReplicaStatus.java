@@ -29,6 +29,13 @@ final class ReplicaStatus {
   static final String AURORA_PROBE = "SELECT @@aurora_server_id";
   static final String SHOW_REPLICA = "SHOW REPLICA STATUS";
   static final String SHOW_SLAVE = "SHOW SLAVE STATUS";
+
+  /**
+   * MariaDB 10.0+: one row per source connection, sorted by name, so the default connection (named
+   * '') comes first; the form with {@code Gtid_Slave_Pos}.
+   */
+  static final String SHOW_ALL_SLAVES = "SHOW ALL SLAVES STATUS";
+
   static final String AURORA_LAG =
       "SELECT REPLICA_LAG_IN_MILLISECONDS FROM information_schema.replica_host_status"
           + " WHERE SERVER_ID = @@aurora_server_id";
@@ -82,9 +89,26 @@ final class ReplicaStatus {
       return ReplicaLag.unknown(columns.get(behind) + " is NULL");
     }
     try {
-      return ReplicaLag.ofMillis(Long.parseLong(seconds.trim()) * 1000);
+      return ReplicaLag.ofMillis(Long.parseLong(seconds.trim()) * 1000)
+          .withApplied(applied(columns, row));
     } catch (NumberFormatException e) {
       return ReplicaLag.unknown(columns.get(behind) + " is not a number: " + seconds);
+    }
+  }
+
+  /**
+   * What the replica has applied, for read-your-writes: MySQL's {@code Executed_Gtid_Set},
+   * MariaDB's {@code Gtid_Slave_Pos}; empty when neither is there or GTIDs are off.
+   */
+  private static GtidPosition applied(List<String> columns, List<String> row) {
+    int i = index(columns, "Executed_Gtid_Set", "Gtid_Slave_Pos");
+    if (i < 0) {
+      return GtidPosition.EMPTY;
+    }
+    try {
+      return GtidPosition.parse(row.get(i));
+    } catch (IllegalArgumentException e) {
+      return GtidPosition.EMPTY;
     }
   }
 

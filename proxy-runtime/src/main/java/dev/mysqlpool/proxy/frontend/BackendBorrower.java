@@ -79,7 +79,13 @@ final class BackendBorrower {
               | (session.mode() != SessionMode.SESSION ? Capabilities.CLIENT_SESSION_TRACK : 0);
       poolKey = new PoolKey(session.user, flags, session.collation);
     }
-    BackendPool p = session.pool();
+    ReadRouting routing = session.routing();
+    BackendPool p =
+        routing != null ? routing.poolFor(queued.first(), session.pool()) : session.pool();
+    borrow(p);
+  }
+
+  private void borrow(BackendPool p) {
     p.acquire(session.loop, poolKey, session.schema == null)
         .addListener((Future<BackendConnection> f) -> onAcquired(p, f));
   }
@@ -97,6 +103,19 @@ final class BackendBorrower {
       return;
     }
     if (!f.isSuccess()) {
+      ReadRouting routing = session.routing();
+      if (routing != null && routing.isReader(p)) {
+        // A reader that is down or full costs the client no error: the writer serves the read.
+        log.info(
+            "client #{}: reader '{}' unavailable ({}); the writer serves the read",
+            session.id,
+            p.name(),
+            f.cause().getMessage());
+        acquiring = true;
+        acquireStartNanos = System.nanoTime();
+        borrow(routing.readerUnavailable(session.pool()));
+        return;
+      }
       failed(f.cause());
       return;
     }
@@ -125,6 +144,9 @@ final class BackendBorrower {
             cause instanceof AcquireTimeoutException ? "acquire_timeout" : "backend_unavailable");
     log.warn("client #{} ({}): {}", session.id, session.describe(), cause.getMessage());
     ByteBuf first = queued.next();
+    if (session.routing() != null) {
+      session.routing().forget();
+    }
     int seq = Packets.sequenceId(first) + 1;
     first.release();
     session.writeLocal(

@@ -317,6 +317,10 @@ final class BackendRelay implements BackendListener {
           }
           continue;
         }
+        if (!done) {
+          // Part of the reply is on its way to the client: the statement can no longer go again.
+          held.drop();
+        }
         if (owner != null) {
           ReplyWatcher watcher = (ReplyWatcher) owner;
           watcher.onPacket(packet, done);
@@ -455,8 +459,27 @@ final class BackendRelay implements BackendListener {
     }
     boolean during = tracker.pending() > 0;
     backend = null;
-    held.reset();
+    leakWatch.stop();
     reportBytes(c.pool());
+    ReadRouting routing = session.routing();
+    if (during && held.holding() && routing != null && routing.isReader(c.pool())) {
+      // A read on a reader that went away before answering: it changed nothing, so it goes again,
+      // to another reader or the writer, and the client sees only the delay.
+      ByteBuf again = held.take();
+      tracker.reset(0);
+      own.reset();
+      clientContinuation = false;
+      c.pool().release(c, BackendPool.Release.DISCARD);
+      session.metrics().error("reader_lost_read_retried");
+      log.info(
+          "client #{}: reader {} closed during a read ({}); sending it again",
+          session.id,
+          c,
+          c.closeReason());
+      session.retryOnNewBackend(again);
+      return;
+    }
+    held.reset();
     session.metrics().error("backend_lost");
     log.warn(
         "client #{} ({}): backend connection {} closed{}",

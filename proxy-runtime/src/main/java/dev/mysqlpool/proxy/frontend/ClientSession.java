@@ -60,6 +60,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private final CommandBacklog queued;
   private final BackendBorrower borrower;
 
+  /** Where statements go in a read/write split pool; null without the split. */
+  private ReadRouting routing;
+
   private boolean waitForIdle;
   private boolean closed;
 
@@ -107,6 +110,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             ? new TransactionMode(this, relay, false)
             : pool.followsWriter() ? new TransactionMode(this, relay, true) : SessionMode.SESSION;
     borrower.forgetKey();
+    this.routing =
+        frontend.readers() != null && mode != SessionMode.SESSION
+            ? new ReadRouting(
+                this, frontend.config().routing(), frontend.readers(), frontend.routing)
+            : null;
     this.lastStatus = ServerStatus.AUTOCOMMIT;
   }
 
@@ -151,6 +159,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     int command = Packets.firstByte(packet);
+    if (routing != null && relay.backend() != null && !routed(packet, command)) {
+      return;
+    }
     if (mode.onStatementCommand(packet, command)) {
       return;
     }
@@ -190,6 +201,30 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if (flags >= 0) {
       relay.send(packet, command, flags);
     }
+  }
+
+  /**
+   * In a read/write split pool, with a connection lent: whether the command may go on it. A command
+   * that must not run on the reader the client holds waits until the reader can go back, then
+   * borrows again (false: the packet was taken).
+   */
+  private boolean routed(ByteBuf packet, int command) {
+    if (!routing.mustLeave(relay.backend(), packet, command)) {
+      routing.sending(relay.backend(), packet, command);
+      return true;
+    }
+    queued.putBack(packet);
+    if (relay.pending() > 0 || relay.blocked()) {
+      waitForIdle = true;
+    } else {
+      relay.flush();
+      relay.release(
+          relay.backend().session().variablesKnown()
+              ? BackendPool.Release.CLEAN
+              : BackendPool.Release.DISCARD);
+      borrower.acquire();
+    }
+    return false;
   }
 
   /** A command the proxy answers itself, after every reply before it has gone out. */
@@ -404,6 +439,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   BackendPool pool() {
     return pool;
+  }
+
+  /** The read/write split's decisions for this client, or null without the split. */
+  ReadRouting routing() {
+    return routing;
+  }
+
+  BackendRelay relay() {
+    return relay;
   }
 
   ByteBufAllocator alloc() {

@@ -52,6 +52,11 @@ final class CommandBacklog {
     queued.addFirst(packet);
   }
 
+  /** The first waiting packet, still owned by the queue, or null. */
+  ByteBuf first() {
+    return queued.peek();
+  }
+
   /** The first waiting packet, now owned by the caller, or null. */
   ByteBuf next() {
     return queued.poll();

@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.frontend;
 
 import dev.mysqlpool.proxy.auth.CachingSha2Server;
 import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.backend.ReaderSet;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.AuthPlugin;
 import dev.mysqlpool.proxy.metrics.ProxyMetrics;
@@ -45,6 +46,12 @@ public final class Frontend {
   final CachingSha2Server sha2 = new CachingSha2Server();
   final PendingLogins pendingLogins = new PendingLogins();
 
+  /** The readers of a read/write split pool; null without the split. */
+  private volatile ReaderSet readers;
+
+  /** Where a split pool's statements went, by reason. */
+  final RoutingDecisions routing;
+
   /** Transaction mode: the prepared statements clients share. */
   final StatementCache statementCache;
 
@@ -79,6 +86,7 @@ public final class Frontend {
     this.greetings = greetings != null ? greetings : first::greeting;
     this.metrics = metrics;
     this.statementCache = new StatementCache(metrics.registry());
+    this.routing = new RoutingDecisions(metrics.registry());
     Gauge.builder("mysqlpool.frontend.client.connections", this, Frontend::clientConnections)
         .description("Client connections open to the proxy")
         .register(metrics.registry());
@@ -101,6 +109,20 @@ public final class Frontend {
    * The configuration in force; its users may be replaced at run time by {@link
    * #config(ProxyConfig)}.
    */
+  /** Sends reads to these readers ({@code routing.readWriteSplit}); null: everything to writers. */
+  public void readers(ReaderSet readers) {
+    this.readers = readers;
+  }
+
+  ReaderSet readers() {
+    return readers;
+  }
+
+  /** For /stats: the split pool's routing decisions, "to/reason" to count. */
+  public Map<String, Long> routingDecisions() {
+    return routing.snapshot();
+  }
+
   public ProxyConfig config() {
     return config;
   }

@@ -6,13 +6,14 @@ import dev.mysqlpool.proxy.protocol.Packets;
 import io.netty.buffer.ByteBuf;
 
 /**
- * The one client statement that may go again to a new writer: on a backend declared {@code role:
- * writer}, a COM_QUERY sent while no transaction is open and no other client command is in flight,
- * by a client whose session could move. If the old writer refuses it as read-only, it changed
- * nothing (a refused statement does not run, and no transaction holds earlier changes), so it is
- * sent to the new writer once the pool has one, and the client only sees a delay. Anything else a
- * read-only server refuses gets the writer-changed error: the proxy never replays what may have
- * applied.
+ * The one client statement that may go again elsewhere: a read routed to a reader whose connection
+ * dies before any of the reply arrived goes to another reader or the writer (see {@link
+ * ReadRouting}); and on a backend declared {@code role: writer}, a COM_QUERY sent while no
+ * transaction is open and no other client command is in flight, by a client whose session could
+ * move. If the old writer refuses it as read-only, it changed nothing (a refused statement does not
+ * run, and no transaction holds earlier changes), so it is sent to the new writer once the pool has
+ * one, and the client only sees a delay. Anything else a read-only server refuses gets the
+ * writer-changed error: the proxy never replays what may have applied.
  *
  * <p>Holds a retained duplicate of the packet (no copy) until the reply is done; the relay's event
  * loop only.
@@ -33,9 +34,19 @@ final class HeldStatement {
         && Packets.payloadLength(p) < Packets.MAX_PAYLOAD
         && !session.inTransaction()
         && session.mode().movable()
-        && c.pool().followsWriter()) {
+        && (c.pool().followsWriter() || routedRead(session, c))) {
       packet = p.retainedDuplicate();
     }
+  }
+
+  private static boolean routedRead(ClientSession session, BackendConnection c) {
+    ReadRouting routing = session.routing();
+    return routing != null && routing.isReader(c.pool());
+  }
+
+  /** Whether a statement is kept that may go again elsewhere. */
+  boolean holding() {
+    return packet != null;
   }
 
   /** The reply to a client command is complete: nothing to retry any more. */

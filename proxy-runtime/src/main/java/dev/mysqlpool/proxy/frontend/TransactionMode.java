@@ -411,6 +411,15 @@ final class TransactionMode implements SessionMode {
           Packets.command(session.alloc(), Commands.COM_QUERY, server.variables().snapshotQuery()));
       return;
     }
+    leave(server);
+  }
+
+  /** The connection may go: in a read/write split pool, after the writer's GTID is read. */
+  private void leave(ServerSession server) {
+    ReadRouting routing = session.routing();
+    if (routing != null && routing.readWritePosition(relay)) {
+      return;
+    }
     giveBack(server);
   }
 
@@ -438,7 +447,7 @@ final class TransactionMode implements SessionMode {
     server.record(row.get(0), vars);
     varsDirty = false;
     if (!staying()) {
-      giveBack(server);
+      leave(server);
     }
   }
 

@@ -62,6 +62,11 @@ final class ProxyHarness implements AutoCloseable {
             + "}\n"
             + extraUsers
             + extraYaml;
+    return fromYaml(yaml);
+  }
+
+  /** A proxy with this whole config file. */
+  static ProxyHarness fromYaml(String yaml) {
     try {
       return new ProxyHarness(ProxyServer.start(ConfigLoader.parse(yaml, null)));
     } catch (InterruptedException e) {
