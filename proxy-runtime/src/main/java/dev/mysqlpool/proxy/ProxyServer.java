@@ -356,6 +356,8 @@ public final class ProxyServer implements AutoCloseable {
    *     now, by reason
    * @param preparedStatements transaction mode: server-side statements open on all backend
    *     connections, and how often the proxy's statement cache answered a prepare
+   * @param routing a read/write split pool's routing decisions, "to/reason" (e.g. {@code
+   *     reader/read}, {@code writer/lag_fallback}) to count; empty without the split
    */
   public record Stats(
       boolean ready,
@@ -364,7 +366,8 @@ public final class ProxyServer implements AutoCloseable {
       int clientConnections,
       Map<String, Integer> pinnedSessions,
       StatementCache.Stats preparedStatements,
-      List<StatsRow> backends) {}
+      List<StatsRow> backends,
+      Map<String, Long> routing) {}
 
   /** A snapshot of every pool, as served at /stats. */
   public Stats stats() {
@@ -402,7 +405,8 @@ public final class ProxyServer implements AutoCloseable {
         frontend.clientConnections(),
         metrics.pinnedSessions(),
         frontend.preparedStatements(),
-        rows);
+        rows,
+        frontend.routingDecisions());
   }
 
   private final class Endpoints implements AdminEndpoints {

@@ -157,6 +157,7 @@ class ReadWriteSplitIT {
         .contains("mysqlpool_routing_decisions_total{reason=\"read\",to=\"reader\"}")
         .contains("reason=\"side_effect_function\",to=\"writer\"")
         .contains("reason=\"in_transaction\",to=\"writer\"");
+    assertThat(get("/stats")).contains("\"routing\" : {").contains("\"reader/read\" : ");
   }
 
   @Test
