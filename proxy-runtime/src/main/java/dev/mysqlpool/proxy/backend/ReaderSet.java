@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>The choice is smooth weighted round robin (nginx's): with weights 1 and 3 every four picks are
  * B, A, B, B, so a light reader is not handed a burst. The order is computed when the set of
- * serving readers changes (at most once a second per reader, by the checks), so a pick is one
- * volatile read and one atomic increment, with no lock and no allocation.
+ * serving readers changes (at most once a second per reader, by the checks), so a pick is a
+ * volatile read, an atomic increment and a look at the chosen pool's reachability, with no lock and
+ * no allocation.
  *
  * <p>Threading: every public method may be called from any thread and never blocks.
  */
@@ -104,18 +105,31 @@ public final class ReaderSet implements AutoCloseable {
    */
   public BackendPool pick() {
     BackendPool[] o = order;
-    if (o.length == 0) {
-      if (!readers.isEmpty()) {
-        fallbacks.increment();
+    if (o.length > 0) {
+      int start = (int) Long.remainderUnsigned(turn.getAndIncrement(), o.length);
+      for (int i = 0; i < o.length; i++) {
+        BackendPool p = o[(start + i) % o.length];
+        // Its pool's last login failed since the last check: skip it without waiting for the
+        // check, which takes it out of the order within a second.
+        if (p.reachable()) {
+          return p;
+        }
       }
-      return null;
     }
-    return o[(int) Long.remainderUnsigned(turn.getAndIncrement(), o.length)];
+    if (!readers.isEmpty()) {
+      fallbacks.increment();
+    }
+    return null;
   }
 
   /** Whether at least one reader serves reads now. */
   public boolean anyServing() {
-    return order.length > 0;
+    for (BackendPool p : order) {
+      if (p.reachable()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether no reader is configured. */
@@ -155,7 +169,7 @@ public final class ReaderSet implements AutoCloseable {
   private ReaderStatus status(Reader r) {
     ReplicaLag lag = r.lag;
     boolean up = r.pool.reachable();
-    boolean serving = r.serving;
+    boolean serving = r.serving && up;
     String name = r.pool.name();
     String line;
     if (!up) {

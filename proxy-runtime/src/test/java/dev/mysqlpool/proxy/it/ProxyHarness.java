@@ -70,6 +70,16 @@ final class ProxyHarness implements AutoCloseable {
     }
   }
 
+  /** A proxy on the whole config {@code yaml}: e.g. a writer and its readers. */
+  static ProxyHarness startYaml(String yaml) {
+    try {
+      return new ProxyHarness(ProxyServer.start(ConfigLoader.parse(yaml, null)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   static ProxyHarness start(EmbeddedMariaDb db, String extraYaml) {
     return start(db.host(), db.port(), extraYaml);
   }
