@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mysqlpool.proxy.config.ConfigLoader;
 import dev.mysqlpool.proxy.config.ProxyConfig;
-import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalIoHandler;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.HashMap;
@@ -30,7 +31,7 @@ class ReaderSetTest {
 
   @BeforeEach
   void readers() {
-    group = new DefaultEventLoopGroup(1);
+    group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
     ProxyConfig config =
         ConfigLoader.parse(
             "backends: [{name: a, host: a.invalid}, {name: b, host: b.invalid}]\n"

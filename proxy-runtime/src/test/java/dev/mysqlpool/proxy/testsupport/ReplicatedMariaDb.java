@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * that revoke replicates, so a write that reaches the replica fails with 1290 instead of diverging
  * it. Changes made to accounts on the primary reach the replica the same way.
  *
- * <p>Both servers start in parallel (about 1.5 s on an idle 2-core machine, 3.5-4.5 s with other
- * builds running, once the binaries are unpacked, measured by {@link #startupMillis()}). {@link
- * #close()} stops both and deletes their datadirs.
+ * <p>Both servers start in parallel (about 1.5 s on an idle 2-core machine, 3-6 s with other builds
+ * running, once the binaries are unpacked, measured by {@link #startupMillis()}). {@link #close()}
+ * stops both and deletes their datadirs.
  *
  * <p>What MariaDB 11.4.5 reports in {@code SHOW REPLICA STATUS} (checked by hand and by {@code
  * ReplicatedMariaDbIT}):
