@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>The choice is smooth weighted round robin (nginx's): with weights 1 and 3 every four picks are
  * B, A, B, B, so a light reader is not handed a burst. The order is computed when the set of
- * serving readers changes (at most once a second per reader, by the checks), so a pick is one
- * volatile read and one atomic increment, with no lock and no allocation.
+ * serving readers changes (at most once a second per reader, by the checks), so a pick is a
+ * volatile read, an atomic increment and a look at the chosen pool's reachability, with no lock and
+ * no allocation.
  *
  * <p>Threading: every public method may be called from any thread and never blocks.
  */
@@ -109,32 +110,40 @@ public final class ReaderSet implements AutoCloseable {
   /**
    * As {@link #pick()}, among the serving readers whose last check showed them past {@code
    * required} (read-your-writes: a client's last write); null or empty: any serving reader. Null
-   * when none qualifies.
+   * when none qualifies; a fallback is counted only when no reader serves at all.
    */
   public BackendPool pick(GtidPosition required) {
     Reader[] o = order;
-    if (o.length == 0) {
-      if (!readers.isEmpty()) {
-        fallbacks.increment();
+    boolean anyReachable = false;
+    if (o.length > 0) {
+      int start = (int) Long.remainderUnsigned(turn.getAndIncrement(), o.length);
+      for (int i = 0; i < o.length; i++) {
+        Reader r = o[(start + i) % o.length];
+        // Its pool's last login failed since the last check: skip it without waiting for the
+        // check, which takes it out of the order within a second.
+        if (!r.pool.reachable()) {
+          continue;
+        }
+        anyReachable = true;
+        if (required == null || required.isEmpty() || r.lag.applied().covers(required)) {
+          return r.pool;
+        }
       }
-      return null;
     }
-    int first = (int) Long.remainderUnsigned(turn.getAndIncrement(), o.length);
-    if (required == null || required.isEmpty()) {
-      return o[first].pool;
-    }
-    for (int i = 0; i < o.length; i++) {
-      Reader r = o[(first + i) % o.length];
-      if (r.lag.applied().covers(required)) {
-        return r.pool;
-      }
+    if (!anyReachable && !readers.isEmpty()) {
+      fallbacks.increment();
     }
     return null;
   }
 
   /** Whether at least one reader serves reads now. */
   public boolean anyServing() {
-    return order.length > 0;
+    for (Reader r : order) {
+      if (r.pool.reachable()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether no reader is configured. */
@@ -174,7 +183,7 @@ public final class ReaderSet implements AutoCloseable {
   private ReaderStatus status(Reader r) {
     ReplicaLag lag = r.lag;
     boolean up = r.pool.reachable();
-    boolean serving = r.serving;
+    boolean serving = r.serving && up;
     String name = r.pool.name();
     String line;
     if (!up) {

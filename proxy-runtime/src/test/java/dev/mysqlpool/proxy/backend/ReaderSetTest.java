@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mysqlpool.proxy.config.ConfigLoader;
 import dev.mysqlpool.proxy.config.ProxyConfig;
-import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalIoHandler;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.HashMap;
@@ -30,7 +31,7 @@ class ReaderSetTest {
 
   @BeforeEach
   void readers() {
-    group = new DefaultEventLoopGroup(1);
+    group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
     ProxyConfig config =
         ConfigLoader.parse(
             "backends: [{name: a, host: a.invalid}, {name: b, host: b.invalid}]\n"
@@ -40,6 +41,9 @@ class ReaderSetTest {
         (loop, pool, key, side) -> loop.newFailedFuture(new BackendException("no server here"));
     a = new BackendPool(config.backends().get(0), config.pool(), group, null, none);
     b = new BackendPool(config.backends().get(1), config.pool(), group, null, none);
+    // As a lag check's successful login marks them: reachable.
+    a.sideLoginEnded(null);
+    b.sideLoginEnded(null);
     ra = new ReaderSet.Reader(a, 1);
     rb = new ReaderSet.Reader(b, 3);
     set = new ReaderSet(List.of(ra, rb), Duration.ofSeconds(5));
@@ -81,6 +85,21 @@ class ReaderSetTest {
     assertThat(count(100)).containsOnlyKeys("a").containsEntry("a", 100);
     set.serving(rb, true);
     assertThat(count(400)).containsEntry("a", 100).containsEntry("b", 300);
+  }
+
+  @Test
+  void aReaderWhoseServerWentAwayIsSkippedBeforeItsNextCheck() {
+    set.serving(ra, true);
+    set.serving(rb, true);
+    b.sideLoginEnded(new BackendException("Connection refused"));
+    assertThat(count(100)).containsOnlyKeys("a");
+    assertThat(set.status("b").serving()).isFalse();
+    assertThat(set.status("b").line()).isEqualTo("b down: Connection refused");
+
+    a.sideLoginEnded(new BackendException("Connection refused"));
+    assertThat(set.anyServing()).isFalse();
+    assertThat(set.pick()).isNull();
+    assertThat(set.fallbacks()).isEqualTo(1);
   }
 
   @Test
@@ -141,9 +160,18 @@ class ReaderSetTest {
     ra.lag = ReplicaLag.unknown("replication SQL thread not running (Slave_SQL_Running=No)");
     assertThat(set.status("a").serving()).isFalse();
     assertThat(set.status("a").lagSeconds()).isNaN();
+    assertThat(set.status("a").line())
+        .isEqualTo(
+            "a up reader lag unknown, not serving: replication SQL thread not running"
+                + " (Slave_SQL_Running=No)");
+    rb.lag = ReplicaLag.ofMillis(12_000);
+    assertThat(set.status("b").line()).isEqualTo("b lagging 12s > maxReplicationLag 5s");
+    assertThat(set.status("b").lagSeconds()).isEqualTo(12.0);
+    rb.lag = ReplicaLag.ofMillis(0);
+    set.serving(rb, true);
+    assertThat(set.status("b").line()).isEqualTo("b up reader lag 0s");
+    assertThat(set.status("b").serving()).isTrue();
     assertThat(set.status("nope")).isNull();
-    // Never logged in: the pool is not reachable yet, and the line says so first.
-    assertThat(set.status("a").line()).startsWith("a down");
   }
 
   private Map<String, Integer> count(int picks) {

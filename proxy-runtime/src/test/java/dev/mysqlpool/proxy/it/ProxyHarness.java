@@ -65,7 +65,7 @@ final class ProxyHarness implements AutoCloseable {
     return fromYaml(yaml);
   }
 
-  /** A proxy with this whole config file. */
+  /** A proxy on the whole config {@code yaml}: e.g. a writer and its readers. */
   static ProxyHarness fromYaml(String yaml) {
     try {
       return new ProxyHarness(ProxyServer.start(ConfigLoader.parse(yaml, null)));
