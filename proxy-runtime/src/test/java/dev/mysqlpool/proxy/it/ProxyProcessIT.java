@@ -184,6 +184,8 @@ class ProxyProcessIT {
             "-Xmx64m",
             "-XX:MaxDirectMemorySize=16m");
     awaitListening(port);
+    // The admin port opens just after the MySQL port.
+    awaitListening(adminPort);
     HttpClient http = HttpClient.newHttpClient();
     assertThat(get(http, adminPort, "/healthz").statusCode()).isEqualTo(200);
     try (Connection bystander =
