@@ -330,6 +330,7 @@ public final class ProxyServer implements AutoCloseable {
   /** One row of /stats, like ProxySQL's stats_mysql_connection_pool. */
   public record StatsRow(
       String backend,
+      String role,
       String host,
       int port,
       boolean up,
@@ -378,6 +379,7 @@ public final class ProxyServer implements AutoCloseable {
       rows.add(
           new StatsRow(
               s.backend(),
+              p.backend().role().name().toLowerCase(Locale.ROOT),
               s.host(),
               s.port(),
               s.reachable(),

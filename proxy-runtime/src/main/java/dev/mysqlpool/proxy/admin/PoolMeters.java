@@ -5,6 +5,7 @@ import dev.mysqlpool.proxy.backend.PoolStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -25,6 +26,14 @@ public final class PoolMeters {
     Gauge.builder("mysqlpool.pool.max.used", pool, p -> p.stats().maxUsed())
         .description("Highest number of backend connections in use at once")
         .tag("backend", b)
+        .register(registry);
+    // Prometheus' info pattern: join on backend for per-role sums, e.g.
+    // sum by (role) (rate(mysqlpool_backend_queries_total[1m]) * on (backend) group_left (role)
+    // mysqlpool_backend_info).
+    Gauge.builder("mysqlpool.backend.info", pool, p -> 1)
+        .description("1 per backend, labelled with its role (writer, reader, any)")
+        .tag("backend", b)
+        .tag("role", pool.backend().role().name().toLowerCase(Locale.ROOT))
         .register(registry);
     Gauge.builder("mysqlpool.backend.up", pool, p -> p.reachable() ? 1 : 0)
         .description("1 when the last login to the backend succeeded")

@@ -157,7 +157,11 @@ class ReadWriteSplitIT {
         .contains("mysqlpool_routing_decisions_total{reason=\"read\",to=\"reader\"}")
         .contains("reason=\"side_effect_function\",to=\"writer\"")
         .contains("reason=\"in_transaction\",to=\"writer\"");
-    assertThat(get("/stats")).contains("\"routing\" : {").contains("\"reader/read\" : ");
+    assertThat(get("/stats"))
+        .contains("\"routing\" : {")
+        .contains("\"reader/read\" : ")
+        .contains("\"role\" : \"reader\"");
+    assertThat(metrics).contains("mysqlpool_backend_info{backend=\"replica\",role=\"reader\"} 1");
   }
 
   @Test
