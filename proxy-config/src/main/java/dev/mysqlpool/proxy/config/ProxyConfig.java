@@ -186,14 +186,15 @@ public record ProxyConfig(
   }
 
   /**
-   * Whether and how statements are split between the writer and the readers. Accepted and
-   * validated; the frontend wiring lands with issue 15.
+   * Whether and how statements are split between the writer and the readers.
    *
    * @param readWriteSplit on: reads may go to a {@link BackendRole#READER}, everything else goes to
    *     the one {@link BackendRole#WRITER}; off: every statement goes to the user's backend
    * @param maxReplicationLag a reader further behind its source than this gets no reads; whole
    *     seconds (what {@code Seconds_Behind_Master} reports), 1s to 1h
    * @param readYourWrites whether a client's reads after its own write must see that write
+   * @param readYourWritesWait how long a reader may be waited for to apply the client's write
+   *     ({@code MASTER_GTID_WAIT}) before the read goes to the writer instead; 0: never wait
    * @param rules checked in order before the statement classifier, first match wins; at most {@link
    *     #MAX_RULES}
    */
@@ -201,9 +202,11 @@ public record ProxyConfig(
       boolean readWriteSplit,
       Duration maxReplicationLag,
       ReadYourWrites readYourWrites,
+      Duration readYourWritesWait,
       List<Rule> rules) {
     public static final Duration DEFAULT_MAX_REPLICATION_LAG = Duration.ofSeconds(5);
     public static final ReadYourWrites DEFAULT_READ_YOUR_WRITES = ReadYourWrites.SESSION;
+    public static final Duration DEFAULT_READ_YOUR_WRITES_WAIT = Duration.ofSeconds(1);
     public static final int MAX_RULES = 100;
 
     /** No split: every statement goes to the user's backend, as before routing existed. */
@@ -212,6 +215,15 @@ public record ProxyConfig(
 
     public Routing {
       rules = List.copyOf(rules);
+    }
+
+    /** A routing with the default {@code readYourWritesWait}. */
+    public Routing(
+        boolean readWriteSplit,
+        Duration maxReplicationLag,
+        ReadYourWrites readYourWrites,
+        List<Rule> rules) {
+      this(readWriteSplit, maxReplicationLag, readYourWrites, DEFAULT_READ_YOUR_WRITES_WAIT, rules);
     }
   }
 

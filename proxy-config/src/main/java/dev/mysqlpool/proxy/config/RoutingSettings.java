@@ -34,10 +34,17 @@ final class RoutingSettings {
   Routing routing(Obj top, List<Backend> backends, Pool pool) {
     Obj r =
         top.child(
-            "routing", Set.of("readWriteSplit", "maxReplicationLag", "readYourWrites", "rules"));
+            "routing",
+            Set.of(
+                "readWriteSplit",
+                "maxReplicationLag",
+                "readYourWrites",
+                "readYourWritesWait",
+                "rules"));
     boolean split = r.bool("readWriteSplit", false);
     Duration lag = lag(r);
     ReadYourWrites ryw = readYourWrites(r);
+    Duration wait = readYourWritesWait(r);
     List<Rule> rules = rules(r);
     if (split) {
       splitNeeds(r, backends, pool);
@@ -59,7 +66,7 @@ final class RoutingSettings {
                 + " the writer); set routing.readWriteSplit: true or remove the rules");
       }
     }
-    return new Routing(split, lag, ryw, rules);
+    return new Routing(split, lag, ryw, wait, rules);
   }
 
   /**
@@ -132,6 +139,25 @@ final class RoutingSettings {
       return Routing.DEFAULT_MAX_REPLICATION_LAG;
     }
     return lag;
+  }
+
+  /**
+   * {@code readYourWritesWait}: 0 (never wait: the writer serves) up to a minute; a read held
+   * longer than that is better served by the writer at once.
+   */
+  private Duration readYourWritesWait(Obj r) {
+    Duration wait =
+        r.duration("readYourWritesWait", Routing.DEFAULT_READ_YOUR_WRITES_WAIT, /* zero= */ true);
+    if (wait.compareTo(Duration.ofMinutes(1)) > 0) {
+      loader.problem(
+          r.path("readYourWritesWait")
+              + ": "
+              + Durations.format(wait)
+              + " would hold a read that long before the writer serves it; use 0 (never wait) up"
+              + " to 1m, the default 1s suits most replicas");
+      return Routing.DEFAULT_READ_YOUR_WRITES_WAIT;
+    }
+    return wait;
   }
 
   private ReadYourWrites readYourWrites(Obj r) {

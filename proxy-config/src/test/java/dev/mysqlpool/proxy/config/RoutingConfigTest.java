@@ -233,6 +233,22 @@ class RoutingConfigTest {
   }
 
   @Test
+  void theReadYourWritesWaitIsZeroToAMinute() {
+    String waitOf = SPLIT + "routing: {readWriteSplit: true, readYourWritesWait: %s}\n";
+    assertThat(ConfigLoader.parse(SPLIT + "routing: {readWriteSplit: true}\n", null).routing())
+        .extracting(Routing::readYourWritesWait)
+        .isEqualTo(Duration.ofSeconds(1));
+    assertThat(ConfigLoader.parse(waitOf.formatted("0"), null).routing().readYourWritesWait())
+        .isZero();
+    assertThat(ConfigLoader.parse(waitOf.formatted("250ms"), null).routing().readYourWritesWait())
+        .isEqualTo(Duration.ofMillis(250));
+    assertThat(problems(waitOf.formatted("2m")))
+        .containsExactly(
+            "routing.readYourWritesWait: 2m would hold a read that long before the writer serves"
+                + " it; use 0 (never wait) up to 1m, the default 1s suits most replicas");
+  }
+
+  @Test
   void unknownModesAndTargetsAreRefused() {
     assertThat(problems(SPLIT + "routing: {readWriteSplit: true, readYourWrites: always}\n"))
         .containsExactly(

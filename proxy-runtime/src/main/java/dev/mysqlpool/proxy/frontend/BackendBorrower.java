@@ -127,6 +127,9 @@ final class BackendBorrower {
       backend.session().schemaIs(schema);
     }
     session.mode().onLent(backend);
+    if (session.routing() != null) {
+      session.routing().onLent(backend);
+    }
     // Read the backend only while the client can take what it sends: a slow reader slows only
     // its own backend.
     backend.channel().config().setAutoRead(session.client.isWritable());

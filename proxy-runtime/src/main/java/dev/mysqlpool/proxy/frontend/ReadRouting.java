@@ -16,6 +16,7 @@ import dev.mysqlpool.proxy.sql.ReadScan;
 import dev.mysqlpool.proxy.sql.SqlLexer;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * {@code routing.readWriteSplit} for one client (transaction mode, which already moves a client's
@@ -57,6 +58,24 @@ final class ReadRouting {
 
   /** What the client wrote last, as the writer named it; EMPTY: nothing, or nothing known. */
   private GtidPosition ownWrites = GtidPosition.EMPTY;
+
+  /** {@link #ownWrites} as the writer wrote it, for the reader's wait statement. */
+  private String ownWritesText;
+
+  /** The position the next lent reader must reach before the read goes (null: no wait). */
+  private String waitFor;
+
+  /** The reader did not reach the client's write in time: the read goes to the writer. */
+  private boolean waitFailed;
+
+  /** Waits on the lent reader for the client's last write ({@code MASTER_GTID_WAIT}). */
+  private final ProxyCommand gtidWait =
+      new ProxyCommand(true, false) {
+        @Override
+        void done(String error, List<String> firstRow) {
+          waitFailed = error != null || firstRow == null || !"0".equals(firstRow.get(0));
+        }
+      };
 
   /** Until then (System.nanoTime) reads stay on the writer: a write the proxy could not name. */
   private long writerOnlyUntilNanos;
@@ -115,6 +134,10 @@ final class ReadRouting {
   }
 
   private BackendPool toReader(BackendPool writer, String why) {
+    if (waitFailed) {
+      waitFailed = false;
+      return toWriter(writer, "read_your_writes");
+    }
     if (writerOnly) {
       if (System.nanoTime() - writerOnlyUntilNanos < 0) {
         return toWriter(writer, "read_your_writes");
@@ -123,6 +146,18 @@ final class ReadRouting {
     }
     BackendPool reader =
         readers.pick(config.readYourWrites() == ReadYourWrites.SESSION ? ownWrites : null);
+    if (reader == null
+        && config.readYourWrites() == ReadYourWrites.SESSION
+        && !ownWrites.isEmpty()
+        && !config.readYourWritesWait().isZero()) {
+      // No reader is known to have the client's write yet: one may wait for it, briefly.
+      reader = readers.pick(null);
+      if (reader != null) {
+        waitFor = ownWritesText;
+        decisions.count("read_your_writes_wait", true);
+        return reader;
+      }
+    }
     if (reader == null) {
       boolean behindOwnWrites = !ownWrites.isEmpty() && readers.anyServing();
       return toWriter(writer, behindOwnWrites ? "read_your_writes" : "lag_fallback");
@@ -133,7 +168,30 @@ final class ReadRouting {
 
   /** A borrow from a reader failed: the statement goes to the writer instead, counted. */
   BackendPool readerUnavailable(BackendPool writer) {
+    waitFor = null;
     return toWriter(writer, "reader_unavailable");
+  }
+
+  /**
+   * A connection was just lent: on a reader chosen to wait for the client's write, the wait goes
+   * first, and the read waits behind it ({@code SELECT MASTER_GTID_WAIT(pos, seconds)} on MariaDB,
+   * {@code WAIT_FOR_EXECUTED_GTID_SET} on MySQL: 0 once applied, else a timeout).
+   */
+  void onLent(BackendConnection c) {
+    String position = waitFor;
+    waitFor = null;
+    if (position == null || !isReader(c.pool())) {
+      return;
+    }
+    String seconds =
+        String.format(Locale.ROOT, "%.3f", config.readYourWritesWait().toMillis() / 1000.0);
+    String sql =
+        (c.mariaDb() ? "SELECT MASTER_GTID_WAIT('" : "SELECT WAIT_FOR_EXECUTED_GTID_SET('")
+            + position
+            + "', "
+            + seconds
+            + ")";
+    session.relay().sendOwn(gtidWait, Packets.command(session.alloc(), Commands.COM_QUERY, sql));
   }
 
   /** Whether {@code pool} is one of the readers'. */
@@ -150,6 +208,9 @@ final class ReadRouting {
   boolean mustLeave(BackendConnection lent, ByteBuf packet, int command) {
     if (!isReader(lent.pool()) || session.inTransaction()) {
       return false;
+    }
+    if (waitFailed) {
+      return true;
     }
     if (command == Commands.COM_PING || command == Commands.COM_STATISTICS) {
       return false;
@@ -203,11 +264,15 @@ final class ReadRouting {
   private void wrote(String position) {
     GtidPosition p;
     try {
-      p = GtidPosition.parse(position);
+      // Only GTID text is used: it also goes into the reader's wait statement.
+      p =
+          position == null || position.indexOf('\'') >= 0 || position.indexOf('\\') >= 0
+              ? GtidPosition.EMPTY
+              : GtidPosition.parse(position);
     } catch (IllegalArgumentException e) {
       p = GtidPosition.EMPTY;
     }
-    if (p.isEmpty() && writerIsMariaDb) {
+    if (p.isEmpty() && writerIsMariaDb && position != null && position.isBlank()) {
       // MariaDB names every binlogged transaction: the writer has none, so no reader can be behind.
       return;
     }
@@ -218,6 +283,7 @@ final class ReadRouting {
       writerOnlyUntilNanos = System.nanoTime() + config.maxReplicationLag().toNanos();
     } else {
       ownWrites = p;
+      ownWritesText = position.strip();
     }
   }
 

@@ -66,6 +66,11 @@ class ReadWriteSplitIT {
   }
 
   private void start(String maxReplicationLag) {
+    start(maxReplicationLag, "");
+  }
+
+  /** {@code routingFields}: more fields of the routing section, each ", name: value". */
+  private void start(String maxReplicationLag, String routingFields) {
     proxy =
         ProxyHarness.fromYaml(
             "listen: {host: 127.0.0.1, port: 0}\n"
@@ -85,7 +90,9 @@ class ReadWriteSplitIT {
                 + "pool: {mode: transaction, maxConnections: 8, acquireTimeout: 20s}\n"
                 + "routing: {readWriteSplit: true, maxReplicationLag: "
                 + maxReplicationLag
-                + ", readYourWrites: session}\n");
+                + ", readYourWrites: session"
+                + routingFields
+                + "}\n");
     await("the replica serving reads")
         .atMost(Duration.ofSeconds(20))
         .until(() -> backendz().matches("(?s).*replica up reader lag \\d+s\n.*"));
@@ -167,10 +174,11 @@ class ReadWriteSplitIT {
   @Test
   void aClientReadsItsOwnWritesWhileOthersReadTheReplica() throws Exception {
     // The replica applies each event 2 s late: still within maxReplicationLag, so it serves reads,
-    // but a client that just wrote would miss its row there.
+    // but a client that just wrote would miss its row there. No waiting on the reader: the
+    // writer serves the client's reads until the replica has its write.
     pair.delay(Duration.ofSeconds(2));
     try {
-      start("10s");
+      start("10s", ", readYourWritesWait: 0");
       try (Connection writer = proxy.mariadb("");
           Connection other = proxy.mariadb("");
           Statement w = writer.createStatement()) {
@@ -189,6 +197,30 @@ class ReadWriteSplitIT {
             .until(() -> REPLICA.equals(text(writer, "SELECT @@server_id")));
       }
       assertThat(get("/metrics")).contains("reason=\"read_your_writes\",to=\"writer\"");
+    } finally {
+      pair.delay(Duration.ZERO);
+      pair.awaitCaughtUp();
+    }
+  }
+
+  @Test
+  void aReadAfterTheClientsWriteWaitsForTheReplicaToApplyIt() throws Exception {
+    // 1 s behind, and reads may wait up to 5 s on the replica for the client's write.
+    pair.delay(Duration.ofSeconds(1));
+    try {
+      start("10s", ", readYourWritesWait: 5s");
+      try (Connection c = proxy.mariadb("");
+          Statement w = c.createStatement()) {
+        for (int i = 0; i < 3; i++) {
+          w.executeUpdate("INSERT INTO app.rw (owner, v) VALUES (2, " + i + ")");
+          String id = text(c, "SELECT LAST_INSERT_ID()");
+          assertThat(
+                  text(c, "SELECT CONCAT(COUNT(*), '@', @@server_id) FROM app.rw WHERE id = " + id))
+              .withFailMessage("the replica, having waited for the client's insert, serves the row")
+              .isEqualTo("1@" + REPLICA);
+        }
+      }
+      assertThat(get("/metrics")).contains("reason=\"read_your_writes_wait\",to=\"reader\"");
     } finally {
       pair.delay(Duration.ZERO);
       pair.awaitCaughtUp();
