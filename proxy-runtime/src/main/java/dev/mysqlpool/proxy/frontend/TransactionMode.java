@@ -5,7 +5,6 @@ import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.ServerSession;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
-import dev.mysqlpool.proxy.protocol.ErrorCodes;
 import dev.mysqlpool.proxy.protocol.Packets;
 import dev.mysqlpool.proxy.protocol.ResponseTracker;
 import dev.mysqlpool.proxy.protocol.ServerStatus;
@@ -99,17 +98,16 @@ final class TransactionMode implements SessionMode {
 
   /**
    * Who this session is to a server session's LAST_INSERT_ID() owner mark: a token of its own, new
-   * after each COM_RESET_CONNECTION (and COM_CHANGE_USER, which makes a new mode), so that backends
-   * it inserted on before no longer count as holding its value (now 0).
+   * whenever the value changes and after each COM_RESET_CONNECTION (and COM_CHANGE_USER, which
+   * makes a new mode), so that a backend the client left holding an older value no longer counts as
+   * holding its value.
    */
   private long lastInsertIdOwner;
 
   private static final AtomicLong OWNER_TOKENS = new AtomicLong();
 
   /** What ROW_COUNT() and FOUND_ROWS() would return after the client's last statement. */
-  private long rowCount = -1;
-
-  private long foundRows;
+  private final PreviousCounts previousCounts = new PreviousCounts();
 
   /**
    * The server holds warnings or errors of this client's statements on the current connection (SHOW
@@ -156,7 +154,7 @@ final class TransactionMode implements SessionMode {
       return flags;
     }
     if ((flags & StatementScan.PREVIOUS_COUNTS) != 0 && relay.commandsSinceLend() == 0) {
-      answerPreviousCounts(packet, start, end);
+      previousCounts.answer(session, packet, start, end);
       return -1;
     }
     beforeStatement(flags);
@@ -219,44 +217,6 @@ final class TransactionMode implements SessionMode {
     }
   }
 
-  /**
-   * The literal {@code SELECT ROW_COUNT()} / {@code SELECT FOUND_ROWS()} on a connection that did
-   * not run the previous statement: answered from what the client's own previous statement
-   * reported, which is what the server that ran it would say. Other forms get an error that says
-   * why.
-   */
-  private void answerPreviousCounts(ByteBuf packet, int start, int end) {
-    int seq = Packets.sequenceId(packet) + 1;
-    String column = StatementScan.previousCountColumn(packet, start, end);
-    packet.release();
-    if (column != null) {
-      long value = column.regionMatches(true, 0, "ROW_COUNT", 0, 9) ? rowCount : foundRows;
-      rowCount = -1;
-      foundRows = 1;
-      session.writeLocal(
-          Packets.singleValueResult(
-              session.alloc(),
-              seq,
-              column,
-              value,
-              (session.capabilities & Capabilities.CLIENT_DEPRECATE_EOF) != 0,
-              session.lastStatus()));
-    } else {
-      session.metrics().error("unsupported_statement");
-      session.writeLocal(
-          Packets.err(
-              session.alloc(),
-              seq,
-              ErrorCodes.PREVIOUS_STATEMENT_ELSEWHERE,
-              "HY000",
-              "mysqlpool: ROW_COUNT() and FOUND_ROWS() describe the previous statement, which ran"
-                  + " on another backend connection (pool.mode transaction hands the connection"
-                  + " back after every transaction); select them alone (SELECT ROW_COUNT()), read"
-                  + " them in the same transaction as that statement, or use pool.mode session"));
-    }
-    session.maybeRelease();
-  }
-
   @Override
   public boolean onStatementCommand(ByteBuf packet, int command) {
     return statements != null && statements.onCommand(packet, command);
@@ -305,35 +265,11 @@ final class TransactionMode implements SessionMode {
         && (flags & StatementScan.MULTI) == 0) {
       varsDirty = true;
     } else if (pinReason == null) {
-      pin("session_state", reportedChanges(ok));
+      pin("session_state", SessionStateInfo.describe(ok));
     }
     return (session.capabilities & Capabilities.CLIENT_SESSION_TRACK) == 0
         ? SessionStateInfo.withoutSessionTrack(session.alloc(), ok)
         : SessionStateInfo.withoutStateChangeEntries(session.alloc(), ok);
-  }
-
-  private static String reportedChanges(ByteBuf ok) {
-    StringBuilder detail = new StringBuilder();
-    SessionStateInfo.read(
-        ok,
-        new SessionStateInfo.Visitor() {
-          @Override
-          public void variable(String name, String value) {
-            detail.append(detail.length() == 0 ? "" : ", ").append(name);
-          }
-
-          @Override
-          public void schema(String name) {
-            detail.append(detail.length() == 0 ? "" : ", ").append("schema");
-          }
-
-          @Override
-          public void stateChanged() {}
-
-          @Override
-          public void other(int type) {}
-        });
-    return detail.length() == 0 ? "reported by the server" : "reported: " + detail;
   }
 
   @Override
@@ -342,14 +278,7 @@ final class TransactionMode implements SessionMode {
       statements.cursorReplyDone(flags, tracker);
     }
     if ((flags & StatementScan.STATEMENT) != 0) {
-      if (tracker.lastWasError()) {
-        rowCount = -1;
-      } else if (tracker.lastWasResultSet()) {
-        rowCount = -1;
-        foundRows = tracker.lastRows();
-      } else {
-        rowCount = tracker.lastAffectedRows();
-      }
+      previousCounts.statementDone(tracker);
     }
     warningsChecked = false;
     if (tracker.lastWarnings() > 0 || tracker.lastWasError()) {
@@ -359,8 +288,7 @@ final class TransactionMode implements SessionMode {
       afterClientReset();
     }
     if (tracker.lastInsertId() != 0) {
-      lastInsertId = tracker.lastInsertId();
-      relay.backend().session().lastInsertIdOwner(lastInsertIdOwner);
+      lastInsertIdIs(tracker.lastInsertId(), relay.backend().session());
     }
     relay.wantRelease();
   }
@@ -430,6 +358,19 @@ final class TransactionMode implements SessionMode {
     session.updateClientReading();
   }
 
+  /**
+   * The client's LAST_INSERT_ID() is now {@code value}, held by {@code server}. A changed value
+   * takes a new owner token, so that a connection the client left with the old value is no longer
+   * taken for one that holds it.
+   */
+  private void lastInsertIdIs(long value, ServerSession server) {
+    if (value != lastInsertId) {
+      lastInsertId = value;
+      lastInsertIdOwner = OWNER_TOKENS.decrementAndGet();
+    }
+    server.lastInsertIdOwner(lastInsertIdOwner);
+  }
+
   private void finishSnapshot(String error, List<String> row) {
     ServerSession server = relay.backend().session();
     int size = server.variables().size();
@@ -441,8 +382,7 @@ final class TransactionMode implements SessionMode {
     vars = row.subList(1, size + 1).toArray(new String[0]);
     if (lastInsertIdFromSnapshot) {
       lastInsertIdFromSnapshot = false;
-      lastInsertId = Long.parseUnsignedLong(row.get(size + 1));
-      server.lastInsertIdOwner(lastInsertIdOwner);
+      lastInsertIdIs(Long.parseUnsignedLong(row.get(size + 1)), server);
     }
     server.record(row.get(0), vars);
     varsDirty = false;
@@ -512,8 +452,7 @@ final class TransactionMode implements SessionMode {
     vars = null;
     varsDirty = false;
     lastInsertId = 0;
-    rowCount = -1;
-    foundRows = 0;
+    previousCounts.forget();
     diagnosticsPending = false;
     lastInsertIdFromSnapshot = false;
   }

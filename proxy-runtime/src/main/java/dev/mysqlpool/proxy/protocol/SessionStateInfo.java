@@ -86,6 +86,34 @@ public final class SessionStateInfo {
   }
 
   /**
+   * What an OK's session-state data says changed, for a log line or a pin reason: {@code reported:
+   * sql_mode, schema}, or {@code reported by the server} when it names nothing.
+   */
+  public static String describe(ByteBuf ok) {
+    StringBuilder detail = new StringBuilder();
+    read(
+        ok,
+        new Visitor() {
+          @Override
+          public void variable(String name, String value) {
+            detail.append(detail.length() == 0 ? "" : ", ").append(name);
+          }
+
+          @Override
+          public void schema(String name) {
+            detail.append(detail.length() == 0 ? "" : ", ").append("schema");
+          }
+
+          @Override
+          public void stateChanged() {}
+
+          @Override
+          public void other(int type) {}
+        });
+    return detail.length() == 0 ? "reported by the server" : "reported: " + detail;
+  }
+
+  /**
    * The OK packet as a client without CLIENT_SESSION_TRACK expects it: no state data and no
    * SESSION_STATE_CHANGED flag. The info text stays length-encoded, as servers write it to every
    * client (and as drivers such as Connector/J read it), and is left out when empty. Returns null
