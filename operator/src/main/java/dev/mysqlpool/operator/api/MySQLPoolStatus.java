@@ -14,14 +14,14 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "What the operator observed and rendered: conditions in kstatus form (Ready, Stalled, Reconciling and the"
-        + " checks behind them), the proxies' replicas, the endpoint, and the sizing and timeouts the running"
-        + " proxies were rendered with.")
+        + " checks behind them), the proxies' replicas, the endpoint, the sizing and timeouts the running"
+        + " proxies were rendered with, and the writer the proxies last reached.")
 public class MySQLPoolStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   public Long observedGeneration;
 
   @JsonPropertyDescription(
-      "Ready, Stalled and Reconciling (kstatus) and the checks SpecValid, SizingValid, TimeoutsValid, ConfigAccepted and CredentialsFound, in Kubernetes style with CamelCase reasons.")
+      "Ready, Stalled and Reconciling (kstatus), the checks SpecValid, SizingValid, TimeoutsValid, ConfigAccepted, CredentialsFound and CertificatesFound, and WriterConsistent (whether the ready proxies reach the same writer), in Kubernetes style with CamelCase reasons.")
   public List<Condition> conditions = new ArrayList<>();
 
   @StatusReplicas
@@ -45,6 +45,55 @@ public class MySQLPoolStatus {
 
   @JsonPropertyDescription("The effective timeout chain, with the derived values filled in.")
   public Timeouts timeouts;
+
+  @JsonPropertyDescription(
+      "The writer the proxies reach, read from each ready proxy's /stats (admin port) at every reconciliation and every 30s; kept as last seen while no proxy answers.")
+  public Writer writer;
+
+  /**
+   * The writer as the ready proxies report it at their admin port's {@code /stats}: the server
+   * behind spec.backend.host that last answered writable. When they disagree this is the address
+   * most of them reach, and the WriterConsistent condition says who reaches what.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Writer {
+    @JsonPropertyDescription(
+        "The host name and port the proxies follow (spec.backend.host), as they report it.")
+    public String backend;
+
+    @JsonPropertyDescription(
+        "The server's ip:port that last answered writable: where the host name led at the proxies' last login or validation.")
+    public String address;
+
+    @JsonPropertyDescription(
+        "When the operator first saw the proxies reach this address (RFC 3339).")
+    public String since;
+
+    @JsonPropertyDescription(
+        "When a proxy last reported this address (RFC 3339); refreshed at every poll while one answers.")
+    public String lastSeen;
+
+    @JsonPropertyDescription(
+        "True while a proxy reported a writer switch in progress (the writer turned read-only and no writable server answered yet).")
+    public Boolean switching;
+
+    @JsonPropertyDescription(
+        "Writer switches seen: the highest count among the proxies (each counts from its own start).")
+    public Long switches;
+
+    @JsonPropertyDescription("When the last switch a proxy saw ended (RFC 3339).")
+    public String lastSwitchAt;
+
+    @JsonPropertyDescription(
+        "How long that switch took: from the writer turning read-only to the first login on a writable server.")
+    public String lastSwitchDuration;
+
+    @JsonPropertyDescription("Ready proxies asked at the last poll.")
+    public Integer proxiesAsked;
+
+    @JsonPropertyDescription("Proxies that reported this address at the last poll.")
+    public Integer proxiesAgreeing;
+  }
 
   /**
    * The Little's Law figures the running proxies were rendered with. While the pool is blocked (see
