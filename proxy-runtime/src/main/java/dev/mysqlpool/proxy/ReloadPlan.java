@@ -54,6 +54,8 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
     differs(
         restart, "admin.idleTimeout", running.admin().idleTimeout(), file.admin().idleTimeout());
     differs(restart, "backends", running.backends(), file.backends());
+    // Which pools exist and how clients move between them is decided at start, as for backends.
+    differs(restart, "routing", running.routing(), file.routing());
     Pool rp = running.pool();
     Pool fp = file.pool();
     differs(restart, "pool.mode", rp.mode(), fp.mode());
@@ -140,7 +142,8 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
             List.copyOf(users),
             pool,
             running.frontend(),
-            running.shutdown());
+            running.shutdown(),
+            running.routing());
     return new ReloadPlan(applied, List.copyOf(applies), List.copyOf(restart));
   }
 

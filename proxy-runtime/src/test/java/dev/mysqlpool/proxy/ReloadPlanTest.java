@@ -109,4 +109,27 @@ class ReloadPlanTest {
         .as("app as it runs, reports not yet, batch added")
         .containsExactly(running.user("app"), file.user("batch"));
   }
+
+  @Test
+  void aRoutingChangeWaitsForARestartAndTheRunningRoutingStays() {
+    String split =
+        "backends: [{name: primary, host: db, role: writer}, {name: r, host: db2, role: reader}]\n"
+            + "users: [{name: app, password: a}]\n"
+            + "pool: {mode: transaction, maxConnections: %d}\n"
+            + "routing: {readWriteSplit: true, maxReplicationLag: %s,"
+            + " rules: [{match: '^SELECT .* FOR UPDATE', to: writer}]}\n";
+    String head = BASE.replaceAll("backends.*\n", "");
+    ProxyConfig running = ConfigLoader.parse(head + split.formatted(10, "5s"), null);
+    ProxyConfig file = ConfigLoader.parse(head + split.formatted(4, "30s"), null);
+    ReloadPlan plan = ReloadPlan.of(running, file);
+    assertThat(plan.needsRestart()).containsExactly("routing");
+    assertThat(plan.applies()).contains("pool.maxConnections 10 -> 4");
+    assertThat(plan.applied().routing())
+        .withFailMessage("a reload must keep the routing in force, not drop it")
+        .isEqualTo(running.routing());
+    ProxyConfig again = ConfigLoader.parse(head + split.formatted(10, "5s"), null);
+    assertThat(ReloadPlan.of(running, again).needsRestart())
+        .withFailMessage("rules compare by their pattern text, so an unchanged file is no change")
+        .isEmpty();
+  }
 }

@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.config;
 
 import dev.mysqlpool.proxy.config.ConfigLoader.Obj;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
+import dev.mysqlpool.proxy.config.ProxyConfig.BackendRole;
 import dev.mysqlpool.proxy.config.ProxyConfig.BackendTls;
 import dev.mysqlpool.proxy.config.ProxyConfig.BackendTlsMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.Tls;
@@ -12,9 +13,9 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The {@code backends} section: each server's address, and how the proxy secures its own logins to
- * it (TLS mode and CA, a pinned RSA key). Part of {@link ConfigLoader}, which collects the
- * problems.
+ * The {@code backends} section: each server's address, role and read weight, and how the proxy
+ * secures its own logins to it (TLS mode and CA, a pinned RSA key). Part of {@link ConfigLoader},
+ * which collects the problems.
  */
 final class BackendSettings {
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
@@ -38,7 +39,8 @@ final class BackendSettings {
                 "role",
                 "tls",
                 "serverPublicKeyFile",
-                "allowPublicKeyRetrieval"));
+                "allowPublicKeyRetrieval",
+                "weight"));
     if (items.isEmpty() && !top.has("backends")) {
       loader.problem(
           "backends: required; list at least one server, e.g. backends: [{name: primary, host: db, port: 3306}]");
@@ -72,8 +74,16 @@ final class BackendSettings {
                 + tls.mode().configName()
                 + " (the password goes over TLS); remove it");
       }
-      backends.add(
-          new Backend(name, host, port, FailoverFields.role(loader, b), tls, publicKey, retrieval));
+      BackendRole role = FailoverFields.role(loader, b);
+      int weight = b.integer("weight", Backend.DEFAULT_WEIGHT, 1, Backend.MAX_WEIGHT);
+      if (b.has("weight") && role != BackendRole.READER) {
+        loader.problem(
+            b.path("weight")
+                + ": weight applies to readers (it is their share of the reads); set role: reader"
+                + " or remove weight");
+        weight = Backend.DEFAULT_WEIGHT;
+      }
+      backends.add(new Backend(name, host, port, role, tls, publicKey, retrieval, weight));
     }
     return backends;
   }

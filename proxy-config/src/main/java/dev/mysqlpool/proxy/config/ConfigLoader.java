@@ -8,6 +8,7 @@ import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Frontend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Listen;
 import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
+import dev.mysqlpool.proxy.config.ProxyConfig.Routing;
 import dev.mysqlpool.proxy.config.ProxyConfig.Shutdown;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import java.io.IOException;
@@ -93,7 +94,8 @@ public final class ConfigLoader {
         obj(
             root,
             "",
-            Set.of("listen", "admin", "backends", "users", "pool", "frontend", "shutdown"));
+            Set.of(
+                "listen", "admin", "backends", "users", "pool", "frontend", "shutdown", "routing"));
 
     Obj l = top.child("listen", Set.of("host", "port"));
     Listen listen =
@@ -114,7 +116,8 @@ public final class ConfigLoader {
 
     List<Backend> backends = new BackendSettings(this).backends(top);
     Pool pool = new PoolSettings(this).pool(top);
-    List<User> users = readUsers(top, backends);
+    Routing routing = new RoutingSettings(this).routing(top, backends, pool);
+    List<User> users = readUsers(top, backends, routing);
 
     Frontend frontend = security.frontend(top);
 
@@ -123,10 +126,10 @@ public final class ConfigLoader {
         new Shutdown(
             s.duration("drainTimeout", Duration.ofSeconds(30), true),
             s.duration("loadBalancerWait", Duration.ZERO, true));
-    return new ProxyConfig(listen, admin, backends, users, pool, frontend, shutdown);
+    return new ProxyConfig(listen, admin, backends, users, pool, frontend, shutdown, routing);
   }
 
-  private List<User> readUsers(Obj top, List<Backend> backends) {
+  private List<User> readUsers(Obj top, List<Backend> backends, Routing routing) {
     List<User> users = new ArrayList<>();
     List<Obj> items =
         top.list(
@@ -159,13 +162,29 @@ public final class ConfigLoader {
                 + ": the password is empty; the proxy refuses accounts without a password, set"
                 + " one");
       }
-      String backend = u.string("backend", backends.isEmpty() ? null : backends.get(0).name());
-      if (backend != null && backends.stream().noneMatch(b -> backend.equals(b.name()))) {
+      String backend = u.string("backend", RoutingSettings.defaultBackend(backends, routing));
+      Backend named = null;
+      for (Backend b : backends) {
+        if (b.name() != null && b.name().equals(backend)) {
+          named = b;
+        }
+      }
+      if (backend != null && named == null) {
         problems.add(
             u.path("backend")
                 + ": no backend is named '"
                 + backend
                 + "'; use one of the names under backends");
+      } else if (named != null
+          && u.has("backend")
+          && routing.readWriteSplit()
+          && named.role() == ProxyConfig.BackendRole.READER) {
+        problems.add(
+            u.path("backend")
+                + ": '"
+                + backend
+                + "' is a reader; with routing.readWriteSplit a user's backend is where its writes"
+                + " go, so name the writer (or leave backend out) and reads are split from there");
       }
       String backendUser = u.string("backendUser", name);
       String backendPassword = secret(u, "backendPassword", "backendPasswordFile", false);

@@ -50,13 +50,16 @@ record FailoverFields(Duration idle, Duration interval, int count) {
         return BackendRole.ANY;
       case "writer":
         return BackendRole.WRITER;
+      case "reader":
+        return BackendRole.READER;
       default:
         loader.problem(
             b.path("role")
                 + ": '"
                 + text
                 + "' is not a backend role; use writer (the pool checks the server is writable and"
-                + " follows it through a failover) or any");
+                + " follows it through a failover), reader (a replica that serves reads with"
+                + " routing.readWriteSplit) or any");
         return BackendRole.ANY;
     }
   }

@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.config;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The proxy's whole configuration, validated and immutable. Built only by {@link ConfigLoader}; the
@@ -15,7 +16,20 @@ public record ProxyConfig(
     List<User> users,
     Pool pool,
     Frontend frontend,
-    Shutdown shutdown) {
+    Shutdown shutdown,
+    Routing routing) {
+
+  /** This configuration without a read/write split ({@link Routing#OFF}). */
+  public ProxyConfig(
+      Listen listen,
+      Admin admin,
+      List<Backend> backends,
+      List<User> users,
+      Pool pool,
+      Frontend frontend,
+      Shutdown shutdown) {
+    this(listen, admin, backends, users, pool, frontend, shutdown, Routing.OFF);
+  }
 
   /** Where MySQL clients connect. */
   public record Listen(String host, int port) {}
@@ -42,13 +56,16 @@ public record ProxyConfig(
    *
    * @param host a name (resolved again for new connections every {@code pool.dnsTtl}) or an address
    * @param role {@link BackendRole#WRITER}: the pool checks that the server is writable and follows
-   *     the writer through a switchover or failover
+   *     the writer through a switchover or failover; {@link BackendRole#READER}: a replica that
+   *     serves reads when {@link Routing#readWriteSplit()} is on
    * @param tls how the proxy's own connections to this server use TLS
    * @param serverPublicKeyFile a PEM RSA public key of the server, pinned: {@code
    *     caching_sha2_password} full authentication over plain TCP encrypts the password with it;
    *     null: that path needs TLS (or {@code allowPublicKeyRetrieval})
    * @param allowPublicKeyRetrieval whether, over plain TCP with no pinned key, the proxy may ask
    *     the server for its key; off by default because anyone on the path can answer with their own
+   * @param weight a reader's share of the reads relative to the other readers, 1 to 1000 ({@link
+   *     #DEFAULT_WEIGHT} for every other role, where it means nothing)
    */
   public record Backend(
       String name,
@@ -57,7 +74,10 @@ public record ProxyConfig(
       BackendRole role,
       BackendTls tls,
       String serverPublicKeyFile,
-      boolean allowPublicKeyRetrieval) {
+      boolean allowPublicKeyRetrieval,
+      int weight) {
+    public static final int DEFAULT_WEIGHT = 1;
+    public static final int MAX_WEIGHT = 1000;
 
     /** A backend whose role the pool does not check, with the default TLS, no pinned key. */
     public Backend(String name, String host, int port) {
@@ -67,6 +87,26 @@ public record ProxyConfig(
     /** A backend with the default TLS mode ({@code preferred}), no pinned key. */
     public Backend(String name, String host, int port, BackendRole role) {
       this(name, host, port, role, BackendTls.DEFAULT, null, false);
+    }
+
+    /** A backend with the default weight. */
+    public Backend(
+        String name,
+        String host,
+        int port,
+        BackendRole role,
+        BackendTls tls,
+        String serverPublicKeyFile,
+        boolean allowPublicKeyRetrieval) {
+      this(
+          name,
+          host,
+          port,
+          role,
+          tls,
+          serverPublicKeyFile,
+          allowPublicKeyRetrieval,
+          DEFAULT_WEIGHT);
     }
   }
 
@@ -137,7 +177,129 @@ public record ProxyConfig(
      * {@code @@innodb_read_only}); a server that is read-only is not used, and a writer that turns
      * read-only starts a switchover.
      */
-    WRITER
+    WRITER,
+    /**
+     * A replica: with {@link Routing#readWriteSplit()} on, it serves the statements that are safe
+     * to run elsewhere than on the writer, in proportion to its {@link Backend#weight()}.
+     */
+    READER
+  }
+
+  /**
+   * Whether and how statements are split between the writer and the readers. Accepted and
+   * validated; the frontend wiring lands with issue 15.
+   *
+   * @param readWriteSplit on: reads may go to a {@link BackendRole#READER}, everything else goes to
+   *     the one {@link BackendRole#WRITER}; off: every statement goes to the user's backend
+   * @param maxReplicationLag a reader further behind its source than this gets no reads; whole
+   *     seconds (what {@code Seconds_Behind_Master} reports), 1s to 1h
+   * @param readYourWrites whether a client's reads after its own write must see that write
+   * @param rules checked in order before the statement classifier, first match wins; at most {@link
+   *     #MAX_RULES}
+   */
+  public record Routing(
+      boolean readWriteSplit,
+      Duration maxReplicationLag,
+      ReadYourWrites readYourWrites,
+      List<Rule> rules) {
+    public static final Duration DEFAULT_MAX_REPLICATION_LAG = Duration.ofSeconds(5);
+    public static final ReadYourWrites DEFAULT_READ_YOUR_WRITES = ReadYourWrites.SESSION;
+    public static final int MAX_RULES = 100;
+
+    /** No split: every statement goes to the user's backend, as before routing existed. */
+    public static final Routing OFF =
+        new Routing(false, DEFAULT_MAX_REPLICATION_LAG, DEFAULT_READ_YOUR_WRITES, List.of());
+
+    public Routing {
+      rules = List.copyOf(rules);
+    }
+  }
+
+  /** What a client's reads see of its own writes when reads go to replicas. */
+  public enum ReadYourWrites {
+    /** Nothing is promised: a read right after a write may miss it on a lagging reader. */
+    NONE("none"),
+    /** After a client's write, its own reads see it; other clients' reads are not held back. */
+    SESSION("session");
+
+    private final String configName;
+
+    ReadYourWrites(String configName) {
+      this.configName = configName;
+    }
+
+    /** The name in the config file. */
+    public String configName() {
+      return configName;
+    }
+
+    /** The value with this config name, or null. */
+    public static ReadYourWrites named(String name) {
+      for (ReadYourWrites r : values()) {
+        if (r.configName.equals(name)) {
+          return r;
+        }
+      }
+      return null;
+    }
+  }
+
+  /**
+   * A routing rule: a statement whose text (comments included) contains a match of {@code match}
+   * goes to {@code to}, whatever the classifier would say. Java regular expressions, searched
+   * anywhere in the text ({@code ^} anchors at its start), case-sensitive unless the pattern says
+   * {@code (?i)}.
+   *
+   * <p>Two rules are equal when their patterns have the same source and flags: {@link Pattern}
+   * itself compares by identity, and a reloaded file must compare equal to the running one.
+   */
+  public record Rule(Pattern match, RouteTarget to) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Rule r
+          && r.to == to
+          && r.match.pattern().equals(match.pattern())
+          && r.match.flags() == match.flags();
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * match.pattern().hashCode() + to.hashCode();
+    }
+
+    @Override
+    public String toString() {
+      return "Rule[match=" + match.pattern() + ", to=" + to.configName() + "]";
+    }
+  }
+
+  /** Where a {@link Rule} sends the statements it matches. */
+  public enum RouteTarget {
+    /** The writer, as every statement that is not a safe read. */
+    WRITER("writer"),
+    /** A reader, subject to its replication lag and read-your-writes like any read. */
+    READER("reader");
+
+    private final String configName;
+
+    RouteTarget(String configName) {
+      this.configName = configName;
+    }
+
+    /** The name in the config file. */
+    public String configName() {
+      return configName;
+    }
+
+    /** The target with this config name, or null. */
+    public static RouteTarget named(String name) {
+      for (RouteTarget t : values()) {
+        if (t.configName.equals(name)) {
+          return t;
+        }
+      }
+      return null;
+    }
   }
 
   /**
@@ -403,7 +565,7 @@ public record ProxyConfig(
    */
   public ProxyConfig withUsers(List<User> otherUsers) {
     return new ProxyConfig(
-        listen, admin, backends, List.copyOf(otherUsers), pool, frontend, shutdown);
+        listen, admin, backends, List.copyOf(otherUsers), pool, frontend, shutdown, routing);
   }
 
   /** The backend a user's sessions are served by. */

@@ -96,7 +96,8 @@ class FailoverConfigTest {
                     + "users:\n  - {name: app, password: s3cret}\n"))
         .containsExactly(
             "backends[0].role: 'primary' is not a backend role; use writer (the pool checks the"
-                + " server is writable and follows it through a failover) or any");
+                + " server is writable and follows it through a failover), reader (a replica that"
+                + " serves reads with routing.readWriteSplit) or any");
     assertThat(problems("pool: {dnsTtl: 2h}\n"))
         .containsExactly(
             "pool.dnsTtl: 2h would keep a failed-over writer's old address too long; use 0"

@@ -13,11 +13,10 @@ import dev.mysqlpool.proxy.protocol.ServerStatus;
 import dev.mysqlpool.proxy.sql.Keyword;
 import dev.mysqlpool.proxy.sql.LoadLocal;
 import dev.mysqlpool.proxy.sql.SqlLexer;
+import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,15 +42,11 @@ final class BackendRelay implements BackendListener {
   /** Reset at each lend, so one tracker serves the whole session. */
   private final ResponseTracker tracker = new ResponseTracker(0);
 
-  private long lentAtNanos;
-  private ScheduledFuture<?> leakTimer;
+  private final LeakWatch leakWatch;
+  private final OwnReplies own;
 
-  /** The proxy's own blocking commands in flight that client commands must wait for. */
-  private int blockingOwn;
-
-  private String ownError;
-  private boolean ownErrorAnswered;
-  private List<String> ownFirstRow;
+  /** The lent connection's pool's query timer. */
+  private Timer queryTimer;
 
   /** Client commands sent on this connection since it was lent. */
   private int commandsSinceLend;
@@ -79,6 +74,8 @@ final class BackendRelay implements BackendListener {
   BackendRelay(ClientSession session) {
     this.session = session;
     this.client = session.client;
+    this.leakWatch = new LeakWatch(session);
+    this.own = new OwnReplies(session);
   }
 
   /** The connection lent now, or null. */
@@ -101,7 +98,7 @@ final class BackendRelay implements BackendListener {
 
   /** Whether client commands must wait (the proxy's own commands are in flight). */
   boolean blocked() {
-    return blockingOwn > 0;
+    return own.blocking();
   }
 
   /** Whether a command, an upload or a continuation of a large packet is in flight. */
@@ -117,32 +114,12 @@ final class BackendRelay implements BackendListener {
   /** Starts a lend: from now on this connection's events come here. */
   void lend(BackendConnection c) {
     backend = c;
-    lentAtNanos = System.nanoTime();
+    queryTimer = session.frontend.queryTimer(c.pool().name());
     tracker.reset(c.capabilities());
     commandsSinceLend = 0;
-    ownError = null;
-    ownErrorAnswered = false;
+    own.reset();
     c.listener(this);
-    long leakMillis = session.frontend.config().pool().leakDetectionThreshold().toMillis();
-    if (leakMillis > 0) {
-      leakTimer = session.loop.schedule(this::warnLeak, leakMillis, TimeUnit.MILLISECONDS);
-    }
-  }
-
-  private void warnLeak() {
-    if (backend != null) {
-      long heldMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lentAtNanos);
-      session.metrics().error("leak_suspected");
-      log.warn(
-          "client #{} ({}) has held backend connection {} for {}ms, longer than"
-              + " pool.leakDetectionThreshold ({}ms); {}",
-          session.id,
-          session.describe(),
-          backend,
-          heldMs,
-          session.frontend.config().pool().leakDetectionThreshold().toMillis(),
-          session.mode().holdReason());
-    }
+    leakWatch.start(c);
   }
 
   /** Sends a client command (its first packet); takes ownership. */
@@ -214,12 +191,10 @@ final class BackendRelay implements BackendListener {
    * Sends one of the proxy's own commands ahead of the client's next; its reply is consumed here
    * and handed to the command.
    */
-  void sendOwn(ProxyCommand own, ByteBuf command) {
-    if (own.blocking) {
-      blockingOwn++;
-    }
-    tracker.expect(Packets.firstByte(command), 0, own);
-    backend.channel().write(command, backend.channel().voidPromise());
+  void sendOwn(ProxyCommand command, ByteBuf packet) {
+    own.sent(command);
+    tracker.expect(Packets.firstByte(packet), 0, command);
+    backend.channel().write(packet, backend.channel().voidPromise());
     flushBackend = true;
   }
 
@@ -242,19 +217,17 @@ final class BackendRelay implements BackendListener {
     if (backend == null) {
       return;
     }
-    if (leakTimer != null) {
-      leakTimer.cancel(false);
-      leakTimer = null;
-    }
+    leakWatch.stop();
     BackendConnection c = backend;
+    reportBytes(c.pool());
     backend = null;
     held.reset();
     c.listener(null);
     c.channel().config().setAutoRead(true);
     flushBackend = false;
-    session.pool().release(c, how);
+    c.pool().release(c, how);
     tracker.reset(0);
-    blockingOwn = 0;
+    own.reset();
     optionChanged = false;
     clientContinuation = false;
     uploading = false;
@@ -273,7 +246,7 @@ final class BackendRelay implements BackendListener {
           session.id,
           session.describe(),
           backend.threadId());
-      session.pool().kill(session.loop, backend.key(), backend.threadId(), false);
+      backend.pool().kill(session.loop, backend.key(), backend.threadId(), false);
       release(BackendPool.Release.DISCARD);
     } else {
       release(optionChanged ? BackendPool.Release.DISCARD : BackendPool.Release.RESET);
@@ -283,7 +256,7 @@ final class BackendRelay implements BackendListener {
   /** Cancels the statement running on the lent connection, if any (KILL QUERY). */
   void cancelRunningCommand() {
     if (backend != null && tracker.pending() > 0) {
-      session.pool().kill(session.loop, backend.key(), backend.threadId(), true);
+      backend.pool().kill(session.loop, backend.key(), backend.threadId(), true);
     }
   }
 
@@ -330,9 +303,14 @@ final class BackendRelay implements BackendListener {
         if (owner instanceof ProxyCommand) {
           forward(packets, forwardFrom, cursor.start());
           forwardFrom = cursor.end();
-          onOwnPacket((ProxyCommand) owner, packet, rowPacket);
+          if (own.onPacket((ProxyCommand) owner, packet, rowPacket, c)) {
+            flushClient = true;
+          }
           if (done) {
-            onOwnDone((ProxyCommand) owner);
+            own.done((ProxyCommand) owner);
+            if (!own.blocking() && !session.closed()) {
+              session.drainQueue();
+            }
             if (backend != c || session.closed()) {
               return;
             }
@@ -429,42 +407,6 @@ final class BackendRelay implements BackendListener {
     }
   }
 
-  private void onOwnPacket(ProxyCommand own, ByteBuf packet, boolean rowPacket) {
-    own.onPacket(packet);
-    if (Packets.firstByte(packet) == Packets.ERR && !rowPacket) {
-      ownError = Packets.describeError(packet);
-      if (own.answersWaitingCommand && !ownErrorAnswered) {
-        ownErrorAnswered = true;
-        ByteBuf err = packet.retainedSlice();
-        if (session.answerWaitingCommand(err)) {
-          flushClient = true;
-        }
-      } else {
-        log.warn(
-            "client #{}: backend {} refused the proxy's own statement: {}",
-            session.id,
-            backend,
-            ownError);
-      }
-    } else if (rowPacket && ownFirstRow == null) {
-      ownFirstRow = Packets.textRow(packet);
-    }
-  }
-
-  private void onOwnDone(ProxyCommand own) {
-    String error = ownError;
-    List<String> row = ownFirstRow;
-    ownError = null;
-    ownFirstRow = null;
-    if (own.blocking) {
-      blockingOwn--;
-    }
-    own.done(error, row);
-    if (blockingOwn == 0 && !session.closed()) {
-      session.drainQueue();
-    }
-  }
-
   private void forward(ByteBuf packets, int from, int to) {
     if (to > from) {
       client.write(packets.retainedSlice(from, to - from), client.voidPromise());
@@ -473,15 +415,15 @@ final class BackendRelay implements BackendListener {
   }
 
   private void replyDone(int flags) {
+    BackendPool pool = backend.pool();
     held.answered();
     session.mode().onReplyDone(flags, tracker);
-    BackendPool pool = session.pool();
     pool.traffic().queries.increment();
     if (tracker.lastWasError()) {
       pool.traffic().queryErrors.increment();
     }
     long now = System.nanoTime();
-    session.queryTimer().record(now - commandStartNanos, TimeUnit.NANOSECONDS);
+    queryTimer.record(now - commandStartNanos, TimeUnit.NANOSECONDS);
     commandStartNanos = now;
     session.onReplyDone(tracker.lastStatus(), tracker.pending() == 0);
   }
@@ -514,6 +456,7 @@ final class BackendRelay implements BackendListener {
     boolean during = tracker.pending() > 0;
     backend = null;
     held.reset();
+    reportBytes(c.pool());
     session.metrics().error("backend_lost");
     log.warn(
         "client #{} ({}): backend connection {} closed{}",
@@ -521,11 +464,11 @@ final class BackendRelay implements BackendListener {
         session.describe(),
         c,
         during ? " during a command" : "");
-    session.pool().release(c, BackendPool.Release.DISCARD);
+    c.pool().release(c, BackendPool.Release.DISCARD);
     String why = c.closeReason();
     lost(
         "Lost connection to backend '"
-            + session.pool().name()
+            + c.pool().name()
             + "' "
             + (during ? "during query" : "while the session was idle")
             + (why == null ? "" : ": " + why)
@@ -549,12 +492,8 @@ final class BackendRelay implements BackendListener {
 
   /** Writes out what was queued on both channels, and adds up the bytes relayed. */
   void flush() {
-    if (unreportedBytesSent + unreportedBytesReceived > 0) {
-      BackendPool pool = session.pool();
-      pool.traffic().bytesSent.add(unreportedBytesSent);
-      pool.traffic().bytesReceived.add(unreportedBytesReceived);
-      unreportedBytesSent = 0;
-      unreportedBytesReceived = 0;
+    if (backend != null) {
+      reportBytes(backend.pool());
     }
     if (flushClient) {
       flushClient = false;
@@ -563,6 +502,16 @@ final class BackendRelay implements BackendListener {
     if (flushBackend && backend != null) {
       flushBackend = false;
       backend.channel().flush();
+    }
+  }
+
+  /** Adds the bytes relayed since the last report to {@code pool}'s counters. */
+  private void reportBytes(BackendPool pool) {
+    if (unreportedBytesSent + unreportedBytesReceived > 0) {
+      pool.traffic().bytesSent.add(unreportedBytesSent);
+      pool.traffic().bytesReceived.add(unreportedBytesReceived);
+      unreportedBytesSent = 0;
+      unreportedBytesReceived = 0;
     }
   }
 

@@ -1,19 +1,14 @@
 package dev.mysqlpool.proxy.frontend;
 
 import dev.mysqlpool.proxy.auth.ClientAuthenticator;
-import dev.mysqlpool.proxy.backend.AcquireTimeoutException;
 import dev.mysqlpool.proxy.backend.BackendConnection;
 import dev.mysqlpool.proxy.backend.BackendPool;
-import dev.mysqlpool.proxy.backend.PoolKey;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import dev.mysqlpool.proxy.metrics.ProxyMetrics;
 import dev.mysqlpool.proxy.net.Buffers;
-import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
-import dev.mysqlpool.proxy.protocol.ErrorCodes;
 import dev.mysqlpool.proxy.protocol.Packets;
 import dev.mysqlpool.proxy.protocol.ServerStatus;
-import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -22,9 +17,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,29 +54,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   private BackendPool pool;
   private SessionMode mode;
-  private Timer queryTimer;
-
-  /** The key of the connections this session borrows; kept: it borrows once per transaction. */
-  private PoolKey poolKey;
 
   private final BackendRelay relay;
   private final LocalCommands local;
-  private boolean acquiring;
-  private long acquireStartNanos;
-
-  /** Restores the client's default database on a lent connection. */
-  private final ProxyCommand initDb =
-      new ProxyCommand(true, true) {
-        @Override
-        void done(String error, List<String> firstRow) {
-          if (error != null) {
-            relay.backend().session().schemaUnknown();
-            schema = null;
-          }
-        }
-      };
-
   private final CommandBacklog queued;
+  private final BackendBorrower borrower;
 
   private boolean waitForIdle;
   private boolean closed;
@@ -118,6 +92,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.relay = new BackendRelay(this);
     this.queued = new CommandBacklog(client, relay);
     this.local = new LocalCommands(this);
+    this.borrower = new BackendBorrower(this, relay, queued);
     become(user, collation, schema);
   }
 
@@ -127,12 +102,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.collation = collation;
     this.schema = schema;
     this.pool = frontend.pools.get(user.backend());
-    this.queryTimer = frontend.queryTimer(pool.name());
     this.mode =
         pool.transactionMode()
             ? new TransactionMode(this, relay, false)
             : pool.followsWriter() ? new TransactionMode(this, relay, true) : SessionMode.SESSION;
-    this.poolKey = null;
+    borrower.forgetKey();
     this.lastStatus = ServerStatus.AUTOCOMMIT;
   }
 
@@ -156,7 +130,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       } else if (closed || ending) {
         packet.release();
       } else if (!queued.isEmpty()
-          || acquiring
+          || borrower.acquiring()
           || waitForIdle
           || relay.blocked()
           || queued.clientBehind()) {
@@ -209,7 +183,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     if (relay.backend() == null) {
       queued.putBack(packet);
-      acquire();
+      borrower.acquire();
       return;
     }
     int flags = command == Commands.COM_QUERY ? mode.onQuery(packet) : mode.onCommand(command);
@@ -250,69 +224,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     become(newUser, newCollation, newSchema);
   }
 
-  // --------------------------------------------------------------------- borrowing a backend
-
-  private void acquire() {
-    acquiring = true;
-    acquireStartNanos = System.nanoTime();
-    if (poolKey == null || poolKey.user() != user || poolKey.collation() != collation) {
-      // Transaction mode needs the server's session-state reports whether the client asked for
-      // them or not.
-      int flags =
-          capabilities & Capabilities.BACKEND_PASSTHROUGH
-              | (mode != SessionMode.SESSION ? Capabilities.CLIENT_SESSION_TRACK : 0);
-      poolKey = new PoolKey(user, flags, collation);
-    }
-    BackendPool p = pool;
-    p.acquire(loop, poolKey, schema == null)
-        .addListener((Future<BackendConnection> f) -> onAcquired(p, f));
-  }
-
-  private void onAcquired(BackendPool p, Future<BackendConnection> f) {
-    acquiring = false;
-    frontend
-        .acquireTimer(p.name())
-        .record(System.nanoTime() - acquireStartNanos, TimeUnit.NANOSECONDS);
-    if (closed) {
-      if (f.isSuccess()) {
-        p.release(f.getNow(), BackendPool.Release.CLEAN);
-      }
-      return;
-    }
-    if (!f.isSuccess()) {
-      Throwable cause = f.cause();
-      frontend.metrics.error(
-          cause instanceof AcquireTimeoutException ? "acquire_timeout" : "backend_unavailable");
-      log.warn("client #{} ({}): {}", id, describe(), cause.getMessage());
-      ByteBuf first = queued.next();
-      int seq = Packets.sequenceId(first) + 1;
-      first.release();
-      writeLocal(
-          Packets.err(client.alloc(), seq, ErrorCodes.POOL_TIMEOUT, "HY000", cause.getMessage()));
-      drainQueue();
-      return;
-    }
-    BackendConnection backend = f.getNow();
-    relay.lend(backend);
-    if (schema != null && !schema.equals(backend.session().schema())) {
-      relay.sendOwn(initDb, Packets.command(client.alloc(), Commands.COM_INIT_DB, schema));
-      backend.session().schemaIs(schema);
-    }
-    mode.onLent(backend);
-    // Read the backend only while the client can take what it sends: a slow reader slows only
-    // its own backend.
-    backend.channel().config().setAutoRead(client.isWritable());
-    if (!relay.blocked()) {
-      drainQueue();
-    } else {
-      relay.flush();
-    }
-  }
-
   /** Handles queued client packets for as long as nothing holds them back. */
   void drainQueue() {
     while (!queued.isEmpty()
-        && !acquiring
+        && !borrower.acquiring()
         && !waitForIdle
         && !relay.blocked()
         && !closed
@@ -365,7 +280,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         || inTransaction()
         || relay.busy()
         || relay.blocked()
-        || acquiring) {
+        || borrower.acquiring()) {
       return;
     }
     mode.onIdle();
@@ -381,7 +296,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     queued.putBack(packet);
-    acquire();
+    borrower.acquire();
   }
 
   boolean inTransaction() {
@@ -413,7 +328,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && !closed && relay.pending() == 0 && !acquiring) {
+    if (evt instanceof IdleStateEvent && !closed && relay.pending() == 0 && !borrower.acquiring()) {
       local.disconnectIdle();
     }
   }
@@ -467,7 +382,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     boolean want =
         !closed
             && queued.isEmpty()
-            && !acquiring
+            && !borrower.acquiring()
             && !waitForIdle
             && !relay.blocked()
             && !relay.backendFull()
@@ -489,10 +404,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   BackendPool pool() {
     return pool;
-  }
-
-  Timer queryTimer() {
-    return queryTimer;
   }
 
   ByteBufAllocator alloc() {
@@ -522,7 +433,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   public void drain() {
     loop.execute(
         () -> {
-          if (!acquiring && queued.isEmpty() && relay.pending() == 0 && !inTransaction()) {
+          if (!borrower.acquiring()
+              && queued.isEmpty()
+              && relay.pending() == 0
+              && !inTransaction()) {
             close();
           } else {
             closeWhenIdle = true;

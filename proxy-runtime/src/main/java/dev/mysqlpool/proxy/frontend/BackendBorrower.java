@@ -1,0 +1,134 @@
+package dev.mysqlpool.proxy.frontend;
+
+import dev.mysqlpool.proxy.backend.AcquireTimeoutException;
+import dev.mysqlpool.proxy.backend.BackendConnection;
+import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.backend.PoolKey;
+import dev.mysqlpool.proxy.protocol.Capabilities;
+import dev.mysqlpool.proxy.protocol.Commands;
+import dev.mysqlpool.proxy.protocol.ErrorCodes;
+import dev.mysqlpool.proxy.protocol.Packets;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.Future;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Borrows a backend connection for one {@link ClientSession} when its next command needs the
+ * server, from the pool that command goes to, and gives the lent connection what the client
+ * carries: its default database here, the rest through the {@link SessionMode}. A borrow that fails
+ * answers the waiting command with the pool's error (1040-like {@link ErrorCodes#POOL_TIMEOUT}).
+ *
+ * <p>Threading: the session's event loop.
+ */
+final class BackendBorrower {
+  /** Logs as the session: what a client's session logs, operators find under one logger name. */
+  private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+  private final ClientSession session;
+  private final BackendRelay relay;
+  private final CommandBacklog queued;
+
+  /** The key of the connections this session borrows; kept: it borrows once per transaction. */
+  private PoolKey poolKey;
+
+  private boolean acquiring;
+  private long acquireStartNanos;
+
+  /** Restores the client's default database on a lent connection. */
+  private final ProxyCommand initDb =
+      new ProxyCommand(true, true) {
+        @Override
+        void done(String error, List<String> firstRow) {
+          if (error != null) {
+            relay.backend().session().schemaUnknown();
+            session.schema(null);
+          }
+        }
+      };
+
+  BackendBorrower(ClientSession session, BackendRelay relay, CommandBacklog queued) {
+    this.session = session;
+    this.relay = relay;
+    this.queued = queued;
+  }
+
+  /** Whether a borrow is under way (the session's commands wait for it). */
+  boolean acquiring() {
+    return acquiring;
+  }
+
+  /** The session changed identity: the next borrow builds its key again. */
+  void forgetKey() {
+    poolKey = null;
+  }
+
+  /** Borrows a connection for the command first in the session's queue. */
+  void acquire() {
+    acquiring = true;
+    acquireStartNanos = System.nanoTime();
+    if (poolKey == null
+        || poolKey.user() != session.user
+        || poolKey.collation() != session.collation) {
+      // Transaction mode needs the server's session-state reports whether the client asked for
+      // them or not.
+      int flags =
+          session.capabilities & Capabilities.BACKEND_PASSTHROUGH
+              | (session.mode() != SessionMode.SESSION ? Capabilities.CLIENT_SESSION_TRACK : 0);
+      poolKey = new PoolKey(session.user, flags, session.collation);
+    }
+    BackendPool p = session.pool();
+    p.acquire(session.loop, poolKey, session.schema == null)
+        .addListener((Future<BackendConnection> f) -> onAcquired(p, f));
+  }
+
+  private void onAcquired(BackendPool p, Future<BackendConnection> f) {
+    acquiring = false;
+    session
+        .frontend
+        .acquireTimer(p.name())
+        .record(System.nanoTime() - acquireStartNanos, TimeUnit.NANOSECONDS);
+    if (session.closed()) {
+      if (f.isSuccess()) {
+        p.release(f.getNow(), BackendPool.Release.CLEAN);
+      }
+      return;
+    }
+    if (!f.isSuccess()) {
+      failed(f.cause());
+      return;
+    }
+    BackendConnection backend = f.getNow();
+    relay.lend(backend);
+    String schema = session.schema;
+    if (schema != null && !schema.equals(backend.session().schema())) {
+      relay.sendOwn(initDb, Packets.command(session.alloc(), Commands.COM_INIT_DB, schema));
+      backend.session().schemaIs(schema);
+    }
+    session.mode().onLent(backend);
+    // Read the backend only while the client can take what it sends: a slow reader slows only
+    // its own backend.
+    backend.channel().config().setAutoRead(session.client.isWritable());
+    if (!relay.blocked()) {
+      session.drainQueue();
+    } else {
+      relay.flush();
+    }
+  }
+
+  private void failed(Throwable cause) {
+    session
+        .metrics()
+        .error(
+            cause instanceof AcquireTimeoutException ? "acquire_timeout" : "backend_unavailable");
+    log.warn("client #{} ({}): {}", session.id, session.describe(), cause.getMessage());
+    ByteBuf first = queued.next();
+    int seq = Packets.sequenceId(first) + 1;
+    first.release();
+    session.writeLocal(
+        Packets.err(session.alloc(), seq, ErrorCodes.POOL_TIMEOUT, "HY000", cause.getMessage()));
+    session.drainQueue();
+  }
+}
