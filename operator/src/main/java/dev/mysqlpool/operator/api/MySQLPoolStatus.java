@@ -142,6 +142,14 @@ public class MySQLPoolStatus {
         "When the replica count above was applied; a larger change of spec.replicas is applied in steps, each after the previous one settled.")
     public String appliedAt;
 
+    @JsonPropertyDescription(
+        "With a read/write split: the share of the load the readers take (spec.workload.readShare, default 0.8).")
+    public Double readShare;
+
+    @JsonPropertyDescription(
+        "With a read/write split: each reader's sizing. The writer above stays sized for the whole load, since it takes every read when all readers lag or are down.")
+    public List<Reader> readers;
+
     @Override
     public boolean equals(Object o) {
       if (!(o instanceof Sizing)) {
@@ -158,7 +166,9 @@ public class MySQLPoolStatus {
           && Objects.equals(maxDuringRollout, s.maxDuringRollout)
           && Objects.equals(backendBudget, s.backendBudget)
           && Objects.equals(source, s.source)
-          && Objects.equals(appliedAt, s.appliedAt);
+          && Objects.equals(appliedAt, s.appliedAt)
+          && Objects.equals(readShare, s.readShare)
+          && Objects.equals(readers, s.readers);
     }
 
     @Override
@@ -174,7 +184,49 @@ public class MySQLPoolStatus {
           maxDuringRollout,
           backendBudget,
           source,
-          appliedAt);
+          appliedAt,
+          readShare,
+          readers);
+    }
+  }
+
+  /** One reader's sizing: its share of the load, and its budget against every proxy's pool. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Reader {
+    @JsonPropertyDescription("The backend's name in the proxies' config, /stats and metrics.")
+    public String name;
+
+    @JsonPropertyDescription("host:port.")
+    public String endpoint;
+
+    @JsonPropertyDescription("Its share of the reads relative to the other readers.")
+    public Integer weight;
+
+    @JsonPropertyDescription(
+        "ceil(total x readShare x weight / sum of weights): connections its share of the reads needs across all replicas at the peak.")
+    public Long needed;
+
+    @JsonPropertyDescription("Its max_connections minus reservedConnections.")
+    public Integer budget;
+
+    @JsonPropertyDescription(
+        "podsDuringRollout x (perReplica + 1 KILL connection): the most the proxies can hold on it during a rolling update (each proxy's reader pool is as large as its writer pool).")
+    public Long maxDuringRollout;
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Reader r
+          && Objects.equals(name, r.name)
+          && Objects.equals(endpoint, r.endpoint)
+          && Objects.equals(weight, r.weight)
+          && Objects.equals(needed, r.needed)
+          && Objects.equals(budget, r.budget)
+          && Objects.equals(maxDuringRollout, r.maxDuringRollout);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(name, endpoint, weight, needed, budget, maxDuringRollout);
     }
   }
 

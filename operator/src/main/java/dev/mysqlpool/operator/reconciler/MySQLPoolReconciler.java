@@ -209,7 +209,7 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       blocked(context, conditions, previous, next, b.reason(), b.message());
     } else {
       Plan plan = admission.plan();
-      next.sizing = StatusViews.sizing(plan.sizing(), plan.spec().replicas);
+      next.sizing = StatusViews.sizing(plan.sizing(), plan.spec().replicas, plan.readers());
       next.sizing.appliedAt =
           previous.sizing != null && Objects.equals(previous.sizing.replicas, step.replicas())
               ? previous.sizing.appliedAt
