@@ -4,6 +4,7 @@ import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.reconciler.MySQLPoolReconciler;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
@@ -17,8 +18,9 @@ import java.util.TreeSet;
 /**
  * The API calls the operator makes, as RBAC (group, resource, verb) triples, derived from the code:
  * the dependents listed on {@link MySQLPoolReconciler}'s workflow, the primary resource, Secrets by
- * name, Events and the leader election Lease. The Helm chart's ClusterRole and Role are tested
- * against this, so adding a dependent without its RBAC fails the build.
+ * name, Events, the list of a pool's proxy pods and the leader election Lease. The Helm chart's
+ * ClusterRole and Role are tested against this, so adding a dependent without its RBAC fails the
+ * build.
  *
  * <p>Dependents are written with server-side apply: creating through apply is authorized as {@code
  * create}, changing as {@code patch}. Nothing is deleted: owner references let Kubernetes collect a
@@ -46,6 +48,8 @@ public final class Permissions {
     // Secrets.
     add(rules, Secret.class, "", List.of("get", "create", "patch"));
     add(rules, Event.class, "", List.of("create"));
+    // The proxy pods are listed (never watched) to ask the ready ones for their writer at /stats.
+    add(rules, Pod.class, "", List.of("list"));
     return rules;
   }
 

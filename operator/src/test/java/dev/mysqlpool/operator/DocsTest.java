@@ -32,7 +32,8 @@ class DocsTest {
       if (List.class.isAssignableFrom(t)
           && f.getGenericType() instanceof ParameterizedType p
           && p.getActualTypeArguments()[0] instanceof Class<?> e
-          && e.getEnclosingClass() == MySQLPoolSpec.class) {
+          && (e.getEnclosingClass() == MySQLPoolSpec.class
+              || e.getPackage() == MySQLPoolSpec.class.getPackage())) {
         out.addAll(fields(e, path + "[]."));
       } else if (t.getEnclosingClass() == MySQLPoolSpec.class
           || t.getPackage() == MySQLPoolSpec.class.getPackage()) {

@@ -111,7 +111,7 @@ class ExamplesTest {
     }
     assertThat(pools)
         .as("the documented examples")
-        .contains("orders", "catalog", "reports", "payments", "carts", "checkout");
+        .contains("orders", "catalog", "reports", "payments", "carts", "checkout", "inventory");
   }
 
   @Test
@@ -141,6 +141,16 @@ class ExamplesTest {
         .isEqualTo(checkout.getSpec().tls.secretName);
     assertThat(Plan.of(byName.get("payments"), RenderSettings.defaults()).sizing().source())
         .isEqualTo("Overridden");
+    MySQLPool inventory = byName.get("inventory");
+    assertThat(inventory.getSpec().routing.readWriteSplit).as("an example of the split").isTrue();
+    assertThat(inventory.getSpec().backend.readers)
+        .as("an Aurora reader endpoint is one entry")
+        .hasSize(1);
+    Plan split = Plan.of(inventory, RenderSettings.defaults());
+    assertThat(split.readers().readers().get(0).needed())
+        .as("the comment's arithmetic: ceil(60 x 0.8)")
+        .isEqualTo(48);
+    assertThat(split.sizing().maxDuringRollout()).as("4 x (30 + 1)").isEqualTo(124);
   }
 
   @Test

@@ -61,10 +61,13 @@ class RbacTest {
             "/serviceaccounts:get",
             "/secrets:get",
             "/events:create",
+            "/pods:list",
             "mysqlpool.dev/mysqlpools/status:patch")
         .noneMatch(r -> r.endsWith(":delete") || r.endsWith(":update"))
         .as("Secrets by name only: no cluster-wide list or watch of Secrets")
-        .doesNotContain("/secrets:list", "/secrets:watch");
+        .doesNotContain("/secrets:list", "/secrets:watch")
+        .as("proxy pods are listed when asked for the writer, never cached")
+        .doesNotContain("/pods:watch", "/pods:get");
   }
 
   @Test

@@ -39,6 +39,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.STRING,
     jsonPath = ".status.endpoint")
 @AdditionalPrinterColumn(
+    name = "Writer",
+    type = AdditionalPrinterColumn.Type.STRING,
+    jsonPath = ".status.writer.address")
+@AdditionalPrinterColumn(
     name = "Age",
     type = AdditionalPrinterColumn.Type.DATE,
     jsonPath = ".metadata.creationTimestamp")
@@ -51,7 +55,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
         + " the workload (peak TPS, hold time); the operator sizes each proxy's backend pool by Little's Law,"
         + " checks it against max_connections, derives the timeout chain and runs the proxies behind an AWS NLB or"
         + " a ClusterIP Service. kubectl get mpool shows Ready, the replicas, the pool size per replica, the"
-        + " endpoint and why a pool is not ready.")
+        + " endpoint, the writer address the proxies reach and why a pool is not ready.")
 public class MySQLPool extends CustomResource<MySQLPoolSpec, MySQLPoolStatus>
     implements Namespaced {
   public static final String GROUP = "mysqlpool.dev";

@@ -11,12 +11,7 @@ import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
-import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.LocalObjectReference;
-import io.fabric8.kubernetes.api.model.ResourceRequirements;
-import io.fabric8.kubernetes.api.model.Toleration;
-import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -90,8 +85,12 @@ public class MySQLPoolSpec {
       "The Service in front of the proxies: an AWS NLB through the AWS Load Balancer Controller (default) or a ClusterIP.")
   public Service service = new Service();
 
+  @JsonPropertyDescription(
+      "The read/write split over spec.backend.readers. Left out: every statement goes to the writer.")
+  public RoutingSpec routing;
+
   @JsonPropertyDescription("Scheduling and resources of the proxy pods.")
-  public Pod pod = new Pod();
+  public PodSpec pod = new PodSpec();
 
   @JsonPropertyDescription(
       "The proxies' PodDisruptionBudget. Default: maxUnavailable 1, or 0 with a single replica.")
@@ -121,7 +120,7 @@ public class MySQLPoolSpec {
       service.sourceRanges = new ArrayList<>();
     }
     if (pod == null) {
-      pod = new Pod();
+      pod = new PodSpec();
     }
     if (pod.labels == null) {
       pod.labels = new LinkedHashMap<>();
@@ -138,7 +137,18 @@ public class MySQLPoolSpec {
     if (podDisruptionBudget == null) {
       podDisruptionBudget = new Disruption();
     }
+    if (backend != null && backend.readers == null) {
+      backend.readers = new ArrayList<>();
+    }
+    if (routing != null && routing.rules == null) {
+      routing.rules = new ArrayList<>();
+    }
     return this;
+  }
+
+  /** True when reads are split off to {@code backend.readers}. */
+  public boolean readWriteSplit() {
+    return routing != null && routing.readWriteSplit;
   }
 
   /** The MySQL writer and its limits. */
@@ -181,8 +191,13 @@ public class MySQLPoolSpec {
     public int waitTimeoutSeconds = 28800;
 
     @JsonPropertyDescription(
-        "TLS from the proxies to the writer: the mode (MySQL's ssl-mode names) and the CA to verify it against.")
+        "TLS from the proxies to the writer and the readers: the mode (MySQL's ssl-mode names) and the CA to verify them against.")
     public BackendTlsSpec tls;
+
+    @Size(max = 15)
+    @JsonPropertyDescription(
+        "Read replicas for spec.routing.readWriteSplit (refused without it): each a replica, or one entry for an Aurora reader endpoint. At most 15, Aurora's replica limit.")
+    public List<ReaderSpec> readers = new ArrayList<>();
   }
 
   /** A reference to the Secret of users and passwords. */
@@ -249,6 +264,15 @@ public class MySQLPoolSpec {
     @JsonPropertyDescription(
         "Headroom multiplied onto the Little's Law figure. 2 is the usual choice; lower it before raising max_connections.")
     public double safetyFactor = 2;
+
+    @Min(0)
+    @Max(1)
+    @JsonPropertyDescription(
+        "With spec.routing.readWriteSplit: the share of peakTps that are reads the readers can take, 0 to 1 (0.8: four reads to one write). It splits the load over the readers by weight for their sizing; the writer stays sized for the whole load, since it takes every read when all readers lag or are down. Default with the split: 0.8; ignored without it.")
+    public Double readShare;
+
+    /** The read share used with the split when {@link #readShare} is left out. */
+    public static final double DEFAULT_READ_SHARE = 0.8;
   }
 
   /** Overrides of the proxy's {@code pool} section. */
@@ -449,46 +473,6 @@ public class MySQLPoolSpec {
     @JsonPropertyDescription(
         "NLB only: spread connections over the proxies in every zone (the NLB attribute load_balancing.cross_zone.enabled). Without it each zone's NLB node sends only to the proxies of its own zone, so a zone with fewer proxies gets more connections per proxy than its pools were sized for.")
     public boolean crossZoneLoadBalancing = true;
-  }
-
-  /** The proxy pods. */
-  @JsonInclude(JsonInclude.Include.NON_NULL)
-  public static class Pod {
-    @JsonPropertyDescription(
-        "The proxy image; defaults to the image the operator was started with (--proxy-image).")
-    public String image;
-
-    @JsonPropertyDescription(
-        "CPU and memory of the proxy container. Default: requests 250m CPU and 256Mi, limit 512Mi memory.")
-    public ResourceRequirements resources;
-
-    @JsonPropertyDescription("Node labels the proxy pods must run on.")
-    public Map<String, String> nodeSelector = new LinkedHashMap<>();
-
-    @JsonPropertyDescription("Tolerations of the proxy pods.")
-    public List<Toleration> tolerations = new ArrayList<>();
-
-    @JsonPropertyDescription(
-        "Affinity of the proxy pods. Default: prefer spreading pods over nodes.")
-    public Affinity affinity;
-
-    @JsonPropertyDescription(
-        "Topology spread of the proxy pods. Default: spread across zones (topology.kubernetes.io/zone), skew 1, best effort.")
-    public List<TopologySpreadConstraint> topologySpreadConstraints = new ArrayList<>();
-
-    @JsonPropertyDescription("PriorityClass of the proxy pods.")
-    public String priorityClassName;
-
-    @JsonPropertyDescription("Extra annotations on the proxy pods.")
-    public Map<String, String> annotations = new LinkedHashMap<>();
-
-    @JsonPropertyDescription(
-        "Extra labels on the proxy pods. The operator's app.kubernetes.io/ labels (the Deployment's selector) cannot be overridden.")
-    public Map<String, String> labels = new LinkedHashMap<>();
-
-    @JsonPropertyDescription(
-        "Secrets in the pool's namespace to pull the proxy image with. The proxy pods run under the pool's own ServiceAccount (named like the pool), so pull secrets on the namespace's default ServiceAccount do not apply.")
-    public List<LocalObjectReference> imagePullSecrets = new ArrayList<>();
   }
 
   /**

@@ -14,14 +14,14 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "What the operator observed and rendered: conditions in kstatus form (Ready, Stalled, Reconciling and the"
-        + " checks behind them), the proxies' replicas, the endpoint, and the sizing and timeouts the running"
-        + " proxies were rendered with.")
+        + " checks behind them), the proxies' replicas, the endpoint, the sizing and timeouts the running"
+        + " proxies were rendered with, and the writer the proxies last reached.")
 public class MySQLPoolStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   public Long observedGeneration;
 
   @JsonPropertyDescription(
-      "Ready, Stalled and Reconciling (kstatus) and the checks SpecValid, SizingValid, TimeoutsValid, ConfigAccepted and CredentialsFound, in Kubernetes style with CamelCase reasons.")
+      "Ready, Stalled and Reconciling (kstatus), the checks SpecValid, SizingValid, TimeoutsValid, ConfigAccepted, CredentialsFound and CertificatesFound, and WriterConsistent (whether the ready proxies reach the same writer), in Kubernetes style with CamelCase reasons.")
   public List<Condition> conditions = new ArrayList<>();
 
   @StatusReplicas
@@ -45,6 +45,55 @@ public class MySQLPoolStatus {
 
   @JsonPropertyDescription("The effective timeout chain, with the derived values filled in.")
   public Timeouts timeouts;
+
+  @JsonPropertyDescription(
+      "The writer the proxies reach, read from each ready proxy's /stats (admin port) at every reconciliation and every 30s; kept as last seen while no proxy answers.")
+  public Writer writer;
+
+  /**
+   * The writer as the ready proxies report it at their admin port's {@code /stats}: the server
+   * behind spec.backend.host that last answered writable. When they disagree this is the address
+   * most of them reach, and the WriterConsistent condition says who reaches what.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Writer {
+    @JsonPropertyDescription(
+        "The host name and port the proxies follow (spec.backend.host), as they report it.")
+    public String backend;
+
+    @JsonPropertyDescription(
+        "The server's ip:port that last answered writable: where the host name led at the proxies' last login or validation.")
+    public String address;
+
+    @JsonPropertyDescription(
+        "When the operator first saw the proxies reach this address (RFC 3339).")
+    public String since;
+
+    @JsonPropertyDescription(
+        "When a proxy last reported this address (RFC 3339); refreshed at every poll while one answers.")
+    public String lastSeen;
+
+    @JsonPropertyDescription(
+        "True while a proxy reported a writer switch in progress (the writer turned read-only and no writable server answered yet).")
+    public Boolean switching;
+
+    @JsonPropertyDescription(
+        "Writer switches seen: the highest count among the proxies (each counts from its own start).")
+    public Long switches;
+
+    @JsonPropertyDescription("When the last switch a proxy saw ended (RFC 3339).")
+    public String lastSwitchAt;
+
+    @JsonPropertyDescription(
+        "How long that switch took: from the writer turning read-only to the first login on a writable server.")
+    public String lastSwitchDuration;
+
+    @JsonPropertyDescription("Ready proxies asked at the last poll.")
+    public Integer proxiesAsked;
+
+    @JsonPropertyDescription("Proxies that reported this address at the last poll.")
+    public Integer proxiesAgreeing;
+  }
 
   /**
    * The Little's Law figures the running proxies were rendered with. While the pool is blocked (see
@@ -93,6 +142,14 @@ public class MySQLPoolStatus {
         "When the replica count above was applied; a larger change of spec.replicas is applied in steps, each after the previous one settled.")
     public String appliedAt;
 
+    @JsonPropertyDescription(
+        "With a read/write split: the share of the load the readers take (spec.workload.readShare, default 0.8).")
+    public Double readShare;
+
+    @JsonPropertyDescription(
+        "With a read/write split: each reader's sizing. The writer above stays sized for the whole load, since it takes every read when all readers lag or are down.")
+    public List<Reader> readers;
+
     @Override
     public boolean equals(Object o) {
       if (!(o instanceof Sizing)) {
@@ -109,7 +166,9 @@ public class MySQLPoolStatus {
           && Objects.equals(maxDuringRollout, s.maxDuringRollout)
           && Objects.equals(backendBudget, s.backendBudget)
           && Objects.equals(source, s.source)
-          && Objects.equals(appliedAt, s.appliedAt);
+          && Objects.equals(appliedAt, s.appliedAt)
+          && Objects.equals(readShare, s.readShare)
+          && Objects.equals(readers, s.readers);
     }
 
     @Override
@@ -125,7 +184,49 @@ public class MySQLPoolStatus {
           maxDuringRollout,
           backendBudget,
           source,
-          appliedAt);
+          appliedAt,
+          readShare,
+          readers);
+    }
+  }
+
+  /** One reader's sizing: its share of the load, and its budget against every proxy's pool. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Reader {
+    @JsonPropertyDescription("The backend's name in the proxies' config, /stats and metrics.")
+    public String name;
+
+    @JsonPropertyDescription("host:port.")
+    public String endpoint;
+
+    @JsonPropertyDescription("Its share of the reads relative to the other readers.")
+    public Integer weight;
+
+    @JsonPropertyDescription(
+        "ceil(total x readShare x weight / sum of weights): connections its share of the reads needs across all replicas at the peak.")
+    public Long needed;
+
+    @JsonPropertyDescription("Its max_connections minus reservedConnections.")
+    public Integer budget;
+
+    @JsonPropertyDescription(
+        "podsDuringRollout x (perReplica + 1 KILL connection): the most the proxies can hold on it during a rolling update (each proxy's reader pool is as large as its writer pool).")
+    public Long maxDuringRollout;
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Reader r
+          && Objects.equals(name, r.name)
+          && Objects.equals(endpoint, r.endpoint)
+          && Objects.equals(weight, r.weight)
+          && Objects.equals(needed, r.needed)
+          && Objects.equals(budget, r.budget)
+          && Objects.equals(maxDuringRollout, r.maxDuringRollout);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(name, endpoint, weight, needed, budget, maxDuringRollout);
     }
   }
 

@@ -58,4 +58,20 @@ final class SchemaEnums {
     @JsonProperty("verify-identity")
     VERIFY_IDENTITY
   }
+
+  /** spec.routing.readYourWrites. */
+  enum ReadYourWrites {
+    @JsonProperty("none")
+    NONE,
+    @JsonProperty("session")
+    SESSION
+  }
+
+  /** spec.routing.rules[].to. */
+  enum RouteTarget {
+    @JsonProperty("writer")
+    WRITER,
+    @JsonProperty("reader")
+    READER
+  }
 }

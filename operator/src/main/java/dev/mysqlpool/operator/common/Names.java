@@ -47,6 +47,9 @@ public final class Names {
    */
   public static final int NLB_HEALTHCHECK_THRESHOLD = 2;
 
+  /** The writer's backend name in the proxy config (spec.backend). */
+  public static final String WRITER_BACKEND = "writer";
+
   /** The proxy container's name. */
   public static final String CONTAINER = "proxy";
 

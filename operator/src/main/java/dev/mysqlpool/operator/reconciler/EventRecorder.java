@@ -26,6 +26,16 @@ final class EventRecorder {
    * for.
    */
   static void warning(KubernetesClient client, MySQLPool pool, String reason, String message) {
+    record(client, pool, "Warning", reason, message);
+  }
+
+  /** Records a Normal Event: news, not a problem (e.g. the writer changed). Never throws. */
+  static void normal(KubernetesClient client, MySQLPool pool, String reason, String message) {
+    record(client, pool, "Normal", reason, message);
+  }
+
+  private static void record(
+      KubernetesClient client, MySQLPool pool, String type, String reason, String message) {
     String ns = pool.getMetadata().getNamespace();
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     Event event =
@@ -45,7 +55,7 @@ final class EventRecorder {
             .withUid(pool.getMetadata().getUid())
             .withResourceVersion(pool.getMetadata().getResourceVersion())
             .endInvolvedObject()
-            .withType("Warning")
+            .withType(type)
             .withReason(reason)
             .withMessage(message.length() > 1024 ? message.substring(0, 1021) + "..." : message)
             .withFirstTimestamp(now)

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
@@ -48,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * writes the connection Secret. A bad spec or a missing Secret never throws: it becomes a condition
  * and an Event, and the objects already running keep their last good state. No informer caches
  * Secrets; a pool whose Secret (or CA ConfigMap) is missing looks again every {@link
- * #CREDENTIALS_RETRY}, so one that arrives late is picked up by itself.
+ * #CREDENTIALS_RETRY}, so one that arrives late is picked up by itself. While proxies run, each
+ * reconciliation (and one every {@link WriterPoll#INTERVAL}) asks the ready ones which writer they
+ * reach, for status.writer.
  */
 @Workflow(
     explicitInvocation = true,
@@ -91,6 +94,7 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
   private final Clock clock;
   private final PoolMetrics metrics;
   private final Duration settle;
+  private final WriterPoll writerPoll;
 
   /** A reconciler that renders with {@code settings} and publishes no metrics of its own. */
   public MySQLPoolReconciler(RenderSettings settings) {
@@ -115,10 +119,30 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
 
   MySQLPoolReconciler(
       RenderSettings settings, Clock clock, MeterRegistry registry, Duration settle) {
+    this(settings, clock, registry, settle, new WriterPoll(WriterPoll.INTERVAL));
+  }
+
+  /** A reconciler that polls the proxies' writer every {@code writerPollInterval}. */
+  MySQLPoolReconciler(RenderSettings settings, Duration writerPollInterval) {
+    this(
+        settings,
+        Clock.systemUTC(),
+        new CompositeMeterRegistry(),
+        SCALE_SETTLE,
+        new WriterPoll(writerPollInterval));
+  }
+
+  private MySQLPoolReconciler(
+      RenderSettings settings,
+      Clock clock,
+      MeterRegistry registry,
+      Duration settle,
+      WriterPoll writerPoll) {
     this.settings = settings;
     this.clock = clock;
     this.metrics = new PoolMetrics(registry);
     this.settle = settle;
+    this.writerPoll = writerPoll;
   }
 
   @Override
@@ -185,7 +209,7 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
       blocked(context, conditions, previous, next, b.reason(), b.message());
     } else {
       Plan plan = admission.plan();
-      next.sizing = StatusViews.sizing(plan.sizing(), plan.spec().replicas);
+      next.sizing = StatusViews.sizing(plan.sizing(), plan.spec().replicas, plan.readers());
       next.sizing.appliedAt =
           previous.sizing != null && Objects.equals(previous.sizing.replicas, step.replicas())
               ? previous.sizing.appliedAt
@@ -202,16 +226,73 @@ public class MySQLPoolReconciler implements Reconciler<MySQLPool> {
         conditions.set(Conditions.RECONCILING, true, "ScalingInSteps", step.message());
       }
     }
+    boolean running = context.getSecondaryResource(Deployment.class).isPresent();
+    if (running) {
+      observeWriter(pool, context, conditions, previous, next);
+    }
     UpdateControl<MySQLPool> control = finish(pool, context, previous, next, conditions, id);
+    Duration again = null;
     if (admission.renders() && step.delay() != null) {
-      control.rescheduleAfter(step.delay());
+      again = step.delay();
     }
     if (credentials != null && !credentials.ok() || certificates != null && !certificates.ok()) {
       // Nothing watches Secrets or ConfigMaps: look again soon, so one created later (e.g. by
       // cert-manager) takes effect.
-      control.rescheduleAfter(CREDENTIALS_RETRY);
+      again = sooner(again, CREDENTIALS_RETRY);
+    }
+    if (running) {
+      // Nothing watches the proxies' writer: ask them again soon, so a failover shows in the
+      // status within one interval.
+      again = sooner(again, writerPoll.interval());
+    }
+    if (again != null) {
+      control.rescheduleAfter(again);
     }
     return control;
+  }
+
+  private static Duration sooner(Duration a, Duration b) {
+    return a == null || b.compareTo(a) < 0 ? b : a;
+  }
+
+  /**
+   * Asks the ready proxies which writer they reach (see {@link WriterPoll}): status.writer, the
+   * WriterConsistent condition, and a WriterChanged Event when the address moved. A failure to list
+   * the pods (e.g. RBAC without pods/list) keeps the last writer seen and says why.
+   */
+  private void observeWriter(
+      MySQLPool pool,
+      Context<MySQLPool> context,
+      Conditions conditions,
+      MySQLPoolStatus previous,
+      MySQLPoolStatus next) {
+    List<ProxyReport> reports;
+    try {
+      reports = writerPoll.read(WriterPoll.readyPods(context.getClient(), pool));
+    } catch (KubernetesClientException e) {
+      next.writer = previous.writer;
+      conditions.unknown(
+          WriterView.CONDITION,
+          "PodsNotListed",
+          "could not list the proxy pods to ask them for the writer: " + e.getMessage());
+      return;
+    }
+    WriterView.Result seen = WriterView.of(reports, previous.writer, clock.instant());
+    next.writer = seen.writer();
+    if (seen.status() != null) {
+      switch (seen.status()) {
+        case "True" -> conditions.set(WriterView.CONDITION, true, seen.reason(), seen.message());
+        case "False" -> conditions.set(WriterView.CONDITION, false, seen.reason(), seen.message());
+        default -> conditions.unknown(WriterView.CONDITION, seen.reason(), seen.message());
+      }
+    }
+    if (seen.changed() != null) {
+      log.atInfo()
+          .addKeyValue(
+              "pool", pool.getMetadata().getNamespace() + "/" + pool.getMetadata().getName())
+          .log("writer changed " + seen.changed());
+      EventRecorder.normal(context.getClient(), pool, "WriterChanged", seen.changed());
+    }
   }
 
   private ScaleStep scaleStep(MySQLPool pool, MySQLPoolStatus previous) {

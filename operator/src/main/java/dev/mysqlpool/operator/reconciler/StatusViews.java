@@ -3,16 +3,38 @@ package dev.mysqlpool.operator.reconciler;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
 import dev.mysqlpool.operator.api.MySQLPoolStatus;
+import dev.mysqlpool.operator.validation.ReaderSizing;
 import dev.mysqlpool.operator.validation.Sizing;
 import dev.mysqlpool.operator.validation.TimeoutChain;
 import dev.mysqlpool.proxy.config.Durations;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.util.ArrayList;
 
 /** The status's views of what was rendered and observed; pure mappings. */
 final class StatusViews {
   private StatusViews() {}
+
+  /** The sizing, with the readers' figures when the plan splits reads. */
+  static MySQLPoolStatus.Sizing sizing(Sizing s, int replicas, ReaderSizing readers) {
+    MySQLPoolStatus.Sizing out = sizing(s, replicas);
+    if (readers != null) {
+      out.readShare = readers.readShare();
+      out.readers = new ArrayList<>();
+      for (ReaderSizing.Reader r : readers.readers()) {
+        MySQLPoolStatus.Reader v = new MySQLPoolStatus.Reader();
+        v.name = r.name();
+        v.endpoint = r.endpoint();
+        v.weight = r.weight();
+        v.needed = r.needed();
+        v.budget = r.budget();
+        v.maxDuringRollout = r.maxDuringRollout();
+        out.readers.add(v);
+      }
+    }
+    return out;
+  }
 
   static MySQLPoolStatus.Sizing sizing(Sizing s, int replicas) {
     MySQLPoolStatus.Sizing out = new MySQLPoolStatus.Sizing();

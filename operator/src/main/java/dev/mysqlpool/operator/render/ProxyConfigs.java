@@ -3,6 +3,8 @@ package dev.mysqlpool.operator.render;
 import dev.mysqlpool.operator.api.BackendTlsSpec;
 import dev.mysqlpool.operator.api.FrontendTlsSpec;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
+import dev.mysqlpool.operator.api.ReaderSpec;
+import dev.mysqlpool.operator.api.RoutingSpec;
 import dev.mysqlpool.operator.common.Names;
 import dev.mysqlpool.operator.validation.FieldError;
 import dev.mysqlpool.proxy.config.ConfigException;
@@ -28,10 +30,13 @@ import java.util.regex.Pattern;
  */
 public final class ProxyConfigs {
   /** The backend's name in the proxy config. */
-  public static final String BACKEND_NAME = "writer";
+  public static final String BACKEND_NAME = Names.WRITER_BACKEND;
 
   /** The backend's role in the proxy config: spec.backend is the writer endpoint. */
   public static final String BACKEND_ROLE = "writer";
+
+  /** The role of each of spec.backend.readers in the proxy config. */
+  public static final String READER_ROLE = "reader";
 
   private static final Pattern PROXY_FIELD =
       Pattern.compile("^([A-Za-z]+)(\\[(\\d+)\\])?(\\.(\\w+))?");
@@ -98,6 +103,22 @@ public final class ProxyConfigs {
             BACKEND_ROLE,
             backendTls(spec),
             null));
+    if (spec.readWriteSplit()) {
+      for (int i = 0; i < spec.backend.readers.size(); i++) {
+        ReaderSpec r = spec.backend.readers.get(i);
+        // The readers get the writer's TLS settings: an Aurora or RDS cluster's replicas carry
+        // certificates from the same CA, and their names are in them.
+        f.backends.add(
+            new ConfigFile.Backend(
+                r.backendName(i),
+                r.host,
+                Plan.readerPort(spec, r),
+                READER_ROLE,
+                backendTls(spec),
+                null,
+                r.weight == 1 ? null : r.weight));
+      }
+    }
     for (MySQLPoolSpec.User u : spec.credentials.users) {
       f.users.add(new ConfigFile.User(u.name, Names.PASSWORD_DIR + "/" + u.name, u.backendUser));
     }
@@ -127,6 +148,15 @@ public final class ProxyConfigs {
     f.shutdown.drainTimeout = plan.timeouts().drainTimeout();
     Duration lbWait = plan.timeouts().loadBalancerWait();
     f.shutdown.loadBalancerWait = lbWait.isZero() ? null : lbWait;
+    RoutingSpec routing = spec.routing;
+    if (routing != null && routing.readWriteSplit) {
+      f.routing.readWriteSplit = true;
+      f.routing.maxReplicationLag = Durations.parse(routing.maxReplicationLag);
+      f.routing.readYourWrites = routing.readYourWrites;
+      for (RoutingSpec.Rule rule : routing.rules) {
+        f.routing.rules.add(new ConfigFile.Rule(rule.match, rule.to));
+      }
+    }
     return f;
   }
 
@@ -182,7 +212,16 @@ public final class ProxyConfigs {
       case "pool", "shutdown":
         return "spec." + section + (field == null ? "" : "." + field);
       case "backends":
-        return "spec.backend" + (field == null || field.equals("name") ? "" : "." + field);
+        // The writer is rendered first, the readers after it in spec order.
+        String backend =
+            m.group(3) == null || m.group(3).equals("0")
+                ? "spec.backend"
+                : "spec.backend.readers[" + (Integer.parseInt(m.group(3)) - 1) + "]";
+        return backend
+            + (field == null || field.equals("name") || field.equals("role") ? "" : "." + field);
+      case "routing":
+        int colon = problem.indexOf(':');
+        return "spec." + (colon < 0 ? "routing" : problem.substring(0, colon));
       case "users":
         return "spec.credentials.users"
             + (m.group(3) == null ? "" : "[" + m.group(3) + "]")

@@ -82,6 +82,7 @@ public final class MySQLPoolValidator {
     durations(spec, errors);
     service(spec.service, errors);
     TlsRules.check(spec, errors);
+    RoutingRules.check(spec, errors);
     pod(spec, errors);
     return errors;
   }

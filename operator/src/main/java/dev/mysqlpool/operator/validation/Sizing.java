@@ -290,7 +290,7 @@ public record Sizing(
   }
 
   /** Idle limits cut to the pool's size, and a note saying so when they were. */
-  private record Idle(Integer minIdle, Integer maxIdle, String note) {
+  record Idle(Integer minIdle, Integer maxIdle, String note) {
     static Idle clamp(Integer minIdle, Integer maxIdle, int per) {
       Integer max = maxIdle == null ? null : Math.min(maxIdle, per);
       Integer min = minIdle == null ? null : Math.min(minIdle, max == null ? per : max);
@@ -319,12 +319,12 @@ public record Sizing(
   }
 
   /** Sessions {@code pods} proxies with pools of {@code per} can hold on the server. */
-  private static long onServer(int pods, long per) {
+  static long onServer(int pods, long per) {
     return (long) pods * (per + KILL_CONNECTIONS_PER_POD);
   }
 
   /** One pod's share as a DBA reads it, e.g. "(50 + 1 KILL connection)". */
-  private static String perPod(long per) {
+  static String perPod(long per) {
     return "("
         + per
         + " + "
@@ -349,7 +349,7 @@ public record Sizing(
     return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
   }
 
-  private static String plain(double d) {
+  static String plain(double d) {
     return BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
   }
 }

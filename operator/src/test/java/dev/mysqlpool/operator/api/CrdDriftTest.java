@@ -61,7 +61,8 @@ class CrdDriftTest {
     assertThat(version.getAdditionalPrinterColumns())
         .extracting(c -> c.getName())
         .as("kubectl get mpool shows the columns in this order, the reason last")
-        .containsExactly("Ready", "Replicas", "Max Conns/Replica", "Endpoint", "Age", "Message");
+        .containsExactly(
+            "Ready", "Replicas", "Max Conns/Replica", "Endpoint", "Writer", "Age", "Message");
     JSONSchemaProps root = version.getSchema().getOpenAPIV3Schema();
     assertThat(root.getDescription()).as("kubectl explain mpool").isNotBlank();
     assertEveryFieldDescribed("", root);

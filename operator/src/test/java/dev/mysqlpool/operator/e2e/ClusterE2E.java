@@ -136,6 +136,20 @@ class ClusterE2E {
                 + " -N -e 'SELECT 6 * 7'",
             false);
     assertThat(out.strip()).isEqualTo("42");
+    // The operator asks the ready proxies at their admin port which writer they reach: the
+    // MariaDB Service's cluster IP, which its host name resolves to.
+    String mariadb =
+        admin.services().inNamespace(NS).withName("mariadb").get().getSpec().getClusterIP()
+            + ":3306";
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .untilAsserted(
+            () -> {
+              assertThat(pool("orders").getStatus().writer).as("status.writer").isNotNull();
+              assertThat(pool("orders").getStatus().writer.address).isEqualTo(mariadb);
+              assertThat(pool("orders").getStatus().writer.proxiesAgreeing).isEqualTo(2);
+              assertThat(condition("orders", "WriterConsistent")).isEqualTo("True ProxiesAgree");
+            });
   }
 
   @Test

@@ -6,6 +6,8 @@ import dev.mysqlpool.operator.api.BackendTlsSpec;
 import dev.mysqlpool.operator.api.FrontendTlsSpec;
 import dev.mysqlpool.operator.api.MySQLPool;
 import dev.mysqlpool.operator.api.MySQLPoolSpec;
+import dev.mysqlpool.operator.api.ReaderSpec;
+import dev.mysqlpool.operator.api.RoutingSpec;
 import dev.mysqlpool.operator.testing.Fixtures;
 import dev.mysqlpool.operator.validation.MySQLPoolValidator;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
@@ -74,6 +76,23 @@ class ManifestsGoldenTest {
                   s.backend.tls.ca.configMapName = "rds-ca";
                   s.backend.tls.ca.key = "global-bundle.pem";
                   s.tls = new FrontendTlsSpec();
+                }),
+        Arguments.of(
+            "read-write-split",
+            (Consumer<MySQLPoolSpec>)
+                s -> {
+                  s.pool.mode = "transaction";
+                  s.workload.readShare = 0.9;
+                  s.backend.readers.add(
+                      new ReaderSpec("orders.cluster-ro-abc123.eu-west-1.rds.amazonaws.com"));
+                  ReaderSpec replica = new ReaderSpec("orders-replica-b.example");
+                  replica.name = "replica-b";
+                  replica.weight = 2;
+                  s.backend.readers.add(replica);
+                  s.routing = new RoutingSpec();
+                  s.routing.readWriteSplit = true;
+                  s.routing.maxReplicationLag = "10s";
+                  s.routing.rules.add(new RoutingSpec.Rule("^SELECT .* FOR UPDATE", "writer"));
                 }),
         Arguments.of(
             "clamped-override-custom-pod",

@@ -2,7 +2,10 @@ package dev.mysqlpool.operator.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mysqlpool.operator.api.BackendTlsSpec;
 import dev.mysqlpool.operator.api.MySQLPool;
+import dev.mysqlpool.operator.api.ReaderSpec;
+import dev.mysqlpool.operator.api.RoutingSpec;
 import dev.mysqlpool.operator.testing.Fixtures;
 import dev.mysqlpool.operator.validation.FieldError;
 import dev.mysqlpool.operator.validation.MySQLPoolValidator;
@@ -259,5 +262,69 @@ class ProxyConfigContractTest {
     assertThat(ProxyConfigs.specField("users[1].backendUser: x"))
         .isEqualTo("spec.credentials.users[1].backendUser");
     assertThat(ProxyConfigs.specField("(file): not valid YAML")).isEqualTo("spec");
+    assertThat(ProxyConfigs.specField("backends[2].host: required"))
+        .as("the writer is rendered first, the readers after it")
+        .isEqualTo("spec.backend.readers[1].host");
+    assertThat(ProxyConfigs.specField("routing.rules[3].match: 'x(' is not valid"))
+        .isEqualTo("spec.routing.rules[3].match");
+    assertThat(ProxyConfigs.specField("routing.readWriteSplit: needs pool.mode"))
+        .isEqualTo("spec.routing.readWriteSplit");
+  }
+
+  @Test
+  void aSplitPoolReachesTheProxyWithItsReadersAndRoutingRulesVerbatim() throws IOException {
+    List<String> patterns =
+        List.of("/\\* *mysqlpool:writer *\\*/", "(?i)^SELECT .* FROM \"audit\" # 'x': y");
+    ProxyConfig c =
+        parse(
+            Fixtures.pool(
+                s -> {
+                  s.pool.mode = "transaction";
+                  s.backend.port = 3307;
+                  s.backend.tls = new BackendTlsSpec();
+                  s.backend.tls.mode = "required";
+                  s.backend.readers.add(new ReaderSpec("orders.cluster-ro-abc123.example"));
+                  ReaderSpec analytics = new ReaderSpec("analytics-replica.example");
+                  analytics.name = "analytics";
+                  analytics.port = 3310;
+                  analytics.weight = 3;
+                  s.backend.readers.add(analytics);
+                  s.routing = new RoutingSpec();
+                  s.routing.readWriteSplit = true;
+                  s.routing.maxReplicationLag = "10s";
+                  s.routing.readYourWrites = "none";
+                  s.routing.rules.add(new RoutingSpec.Rule(patterns.get(0), "writer"));
+                  s.routing.rules.add(new RoutingSpec.Rule(patterns.get(1), "reader"));
+                }));
+    assertThat(c.backends())
+        .extracting(
+            b -> b.name() + " " + b.host() + ":" + b.port() + " " + b.role() + " w" + b.weight())
+        .containsExactly(
+            "writer orders.cluster-abc123.eu-west-1.rds.amazonaws.com:3307 WRITER w1",
+            "reader-1 orders.cluster-ro-abc123.example:3307 READER w1",
+            "analytics analytics-replica.example:3310 READER w3");
+    assertThat(c.backends())
+        .as("the readers are reached with the writer's TLS settings")
+        .allMatch(b -> b.tls().equals(c.backends().get(0).tls()));
+    assertThat(c.backends().get(0).tls().mode()).isEqualTo(ProxyConfig.BackendTlsMode.REQUIRED);
+    assertThat(c.users()).allMatch(u -> u.backend().equals("writer"));
+    assertThat(c.routing().readWriteSplit()).isTrue();
+    assertThat(c.routing().maxReplicationLag()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.routing().readYourWrites()).isEqualTo(ProxyConfig.ReadYourWrites.NONE);
+    assertThat(c.routing().rules())
+        .extracting(r -> r.match().pattern() + " -> " + r.to().configName())
+        .containsExactly(patterns.get(0) + " -> writer", patterns.get(1) + " -> reader");
+    assertThat(c.pool().maxConnections())
+        .as("every backend's pool is the Little's Law size")
+        .isEqualTo(50);
+  }
+
+  @Test
+  void aPoolWithoutTheSplitRendersNoRoutingAndNoReaders() throws IOException {
+    ProxyConfig c = parse(Fixtures.pool());
+    assertThat(c.routing()).isEqualTo(ProxyConfig.Routing.OFF);
+    assertThat(c.backends()).hasSize(1);
+    assertThat(ProxyConfigs.yaml(Plan.of(Fixtures.pool(), RenderSettings.defaults())))
+        .doesNotContain("routing", "reader");
   }
 }

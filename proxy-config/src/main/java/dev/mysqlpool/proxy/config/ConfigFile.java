@@ -52,6 +52,9 @@ public final class ConfigFile {
   /** The {@code shutdown} section. */
   public final Shutdown shutdown = new Shutdown();
 
+  /** The {@code routing} section (read/write split). */
+  public final Routing routing = new Routing();
+
   /** A host and port; either may be left null. */
   public static final class Endpoint {
     public String host;
@@ -65,12 +68,32 @@ public final class ConfigFile {
    * @param host host name or IP address
    * @param port MySQL port
    * @param role {@code writer} (the pool checks the server is writable and follows the name through
-   *     a failover) or {@code any}; null keeps the proxy's default ({@code any})
+   *     a failover), {@code reader} (a replica for {@code routing.readWriteSplit}) or {@code any};
+   *     null keeps the proxy's default ({@code any})
    * @param tls the proxy's TLS toward it; null keeps the proxy's default ({@code preferred})
    * @param serverPublicKeyFile a pinned PEM RSA key of the server, or null
+   * @param weight a reader's share of the reads relative to the other readers; null keeps the
+   *     proxy's default (1); only for {@code role: reader}
    */
   public record Backend(
-      String name, String host, int port, String role, BackendTls tls, String serverPublicKeyFile) {
+      String name,
+      String host,
+      int port,
+      String role,
+      BackendTls tls,
+      String serverPublicKeyFile,
+      Integer weight) {
+
+    /** A backend without a read weight. */
+    public Backend(
+        String name,
+        String host,
+        int port,
+        String role,
+        BackendTls tls,
+        String serverPublicKeyFile) {
+      this(name, host, port, role, tls, serverPublicKeyFile, null);
+    }
 
     /** A backend with the proxy's default role and TLS and no pinned key. */
     public Backend(String name, String host, int port) {
@@ -148,6 +171,28 @@ public final class ConfigFile {
     public Duration drainTimeout;
     public Duration loadBalancerWait;
   }
+
+  /**
+   * The {@code routing} section; null fields keep the proxy's defaults, and a section with none set
+   * is not written.
+   */
+  public static final class Routing {
+    public Boolean readWriteSplit;
+    public Duration maxReplicationLag;
+
+    /** {@code none} or {@code session}. */
+    public String readYourWrites;
+
+    public final List<Rule> rules = new ArrayList<>();
+  }
+
+  /**
+   * A routing rule.
+   *
+   * @param match a Java regular expression searched in the statement text
+   * @param to {@code writer} or {@code reader}
+   */
+  public record Rule(String match, String to) {}
 
   /**
    * The file's text. Deterministic: the same fields give the same bytes on every JVM, so a hash of
@@ -228,6 +273,7 @@ public final class ConfigFile {
         m.put("tls", t);
       }
       put(m, "serverPublicKeyFile", backend.serverPublicKeyFile());
+      put(m, "weight", backend.weight());
       b.add(m);
     }
     root.put("backends", b);
@@ -281,6 +327,22 @@ public final class ConfigFile {
     put(s, "drainTimeout", shutdown.drainTimeout);
     put(s, "loadBalancerWait", shutdown.loadBalancerWait);
     putSection(root, "shutdown", s);
+
+    Map<String, Object> r = new LinkedHashMap<>();
+    put(r, "readWriteSplit", routing.readWriteSplit);
+    put(r, "maxReplicationLag", routing.maxReplicationLag);
+    put(r, "readYourWrites", routing.readYourWrites);
+    if (!routing.rules.isEmpty()) {
+      List<Map<String, Object>> rules = new ArrayList<>();
+      for (Rule rule : routing.rules) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("match", rule.match());
+        m.put("to", rule.to());
+        rules.add(m);
+      }
+      r.put("rules", rules);
+    }
+    putSection(root, "routing", r);
     return root;
   }
 

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,6 +114,45 @@ class ConfigFileTest {
         .contains("  role: writer\n")
         .contains("  switchoverTimeout: 45s\n  dnsTtl: 2s\n")
         .contains("shutdown:\n  drainTimeout: 20s\n  loadBalancerWait: 25s\n");
+  }
+
+  @Test
+  void aReadWriteSplitIsReadBackByTheProxyRulesVerbatim() {
+    ConfigFile f = new ConfigFile();
+    f.backends.add(new ConfigFile.Backend("writer", "db.example", 3306, "writer", null, null));
+    f.backends.add(
+        new ConfigFile.Backend("replica-a", "ro.db.example", 3307, "reader", null, null, 3));
+    f.users.add(new ConfigFile.User("app", "users/app", null));
+    f.pool.mode = PoolMode.TRANSACTION;
+    f.routing.readWriteSplit = true;
+    f.routing.maxReplicationLag = Duration.ofSeconds(10);
+    f.routing.readYourWrites = "none";
+    // Quotes, backslashes, '#' and ': ' must reach the proxy exactly as written.
+    List<String> patterns =
+        List.of(
+            "^SELECT .* FOR UPDATE",
+            "/\\* *mysqlpool:writer *\\*/",
+            "(?i)get_lock\\(|'it''s' # \"q\": x");
+    f.routing.rules.add(new ConfigFile.Rule(patterns.get(0), "writer"));
+    f.routing.rules.add(new ConfigFile.Rule(patterns.get(1), "writer"));
+    f.routing.rules.add(new ConfigFile.Rule(patterns.get(2), "reader"));
+
+    ProxyConfig c = f.check();
+
+    assertThat(c.backends().get(1).role()).isEqualTo(ProxyConfig.BackendRole.READER);
+    assertThat(c.backends().get(1).weight()).isEqualTo(3);
+    assertThat(c.backends().get(1).port()).isEqualTo(3307);
+    assertThat(c.routing().readWriteSplit()).isTrue();
+    assertThat(c.routing().maxReplicationLag()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.routing().readYourWrites()).isEqualTo(ProxyConfig.ReadYourWrites.NONE);
+    assertThat(c.routing().rules())
+        .extracting(r -> r.match().pattern() + " -> " + r.to().configName())
+        .containsExactly(
+            patterns.get(0) + " -> writer",
+            patterns.get(1) + " -> writer",
+            patterns.get(2) + " -> reader");
+    assertThat(f.restartRelevantYaml()).as("routing needs a restart").contains("routing:");
+    assertThat(minimal().toYaml()).as("no routing section unless set").doesNotContain("routing");
   }
 
   @Test

@@ -6,6 +6,8 @@ import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +40,8 @@ final class WriterWatch {
   private volatile boolean switching;
   private volatile long switchStartedNanos;
   private volatile long lastSwitchMillis = -1;
+  private volatile String lastSwitchAt;
+  private volatile String writerAddress;
   private volatile String role = "unknown";
   private volatile String lastReadOnly;
   private final LongAdder switches = new LongAdder();
@@ -77,9 +81,9 @@ final class WriterWatch {
   /** A new or validated connection's server is writable: a switch in progress is over. */
   void writable(BackendConnection c) {
     role = "writer";
+    writerAddress = address(c);
     if (switching && endSwitch()) {
       long millis = lastSwitchMillis;
-      lastSwitchMillis = millis;
       log.warn(
           "pool '{}': writer switch done in {}ms: {} is writable", pool.name(), millis, address(c));
     }
@@ -125,6 +129,9 @@ final class WriterWatch {
     }
     switching = false;
     lastSwitchMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - switchStartedNanos);
+    // Wall-clock, for people and the operator comparing it with other clocks; durations above use
+    // nanoTime.
+    lastSwitchAt = Instant.now().truncatedTo(ChronoUnit.MILLIS).toString();
     return true;
   }
 
@@ -269,6 +276,8 @@ final class WriterWatch {
         switching,
         switches.sum(),
         lastSwitchMillis,
+        lastSwitchAt,
+        writerAddress,
         clientsHeld.sum(),
         clientsErrored.sum(),
         switchoverTimeouts.sum());

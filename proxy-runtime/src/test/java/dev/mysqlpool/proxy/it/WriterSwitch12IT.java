@@ -14,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -200,6 +201,11 @@ class WriterSwitch12IT {
                         .as("every client commits on A before the switch")
                         .allMatch(c -> c.committed.get() >= 3));
 
+        assertThat(h.switchover().get("writerAddress").asText())
+            .as("/stats names the address the writer's name led to")
+            .isEqualTo("127.0.0.2:" + h.port);
+        assertThat(h.switchover().get("lastSwitchAt").isNull()).as("no switch yet").isTrue();
+        Instant switchStartedAt = Instant.now();
         long switchStart = System.nanoTime();
         h.a.execute("SET GLOBAL read_only = 1");
         long readOnlyDone = System.nanoTime();
@@ -266,6 +272,12 @@ class WriterSwitch12IT {
         assertThat(sw.get("switching").asBoolean()).isFalse();
         assertThat(sw.get("role").asText()).isEqualTo("writer");
         assertThat(sw.get("lastSwitchMillis").asLong()).isBetween(0L, 20_000L);
+        assertThat(sw.get("writerAddress").asText())
+            .as("/stats names the new writer's address")
+            .isEqualTo("127.0.0.3:" + h.port);
+        assertThat(Instant.parse(sw.get("lastSwitchAt").asText()))
+            .as("the switch ended after it started, on the wall clock")
+            .isBetween(switchStartedAt, Instant.now());
         String metrics = h.get("/metrics").body();
         assertThat(metrics)
             .contains("mysqlpool_backend_switches_total{backend=\"primary\"} 1.0")
