@@ -37,6 +37,11 @@ public class RoutingSpec {
       "session: after a client's write, its own reads see it (a GTID wait on the reader, or the writer until the reader caught up). none: no such promise. Proxy default: session.")
   public String readYourWrites;
 
+  @Pattern(MySQLPoolSpec.DURATION_PATTERN)
+  @JsonPropertyDescription(
+      "How long a read after the client's own write may wait on a reader for that write (MASTER_GTID_WAIT) before the writer serves it; 0: never wait. At most 1m. Proxy default: 1s.")
+  public String readYourWritesWait;
+
   @Size(max = MAX_RULES)
   @JsonPropertyDescription(
       "Rules tried in order before the statement classifier, first match wins, at most 100, e.g. {match: \"/\\\\* *mysqlpool:writer *\\\\*/\", to: writer} for a hint comment.")

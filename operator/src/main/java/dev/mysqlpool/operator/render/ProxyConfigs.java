@@ -153,6 +153,7 @@ public final class ProxyConfigs {
       f.routing.readWriteSplit = true;
       f.routing.maxReplicationLag = Durations.parse(routing.maxReplicationLag);
       f.routing.readYourWrites = routing.readYourWrites;
+      f.routing.readYourWritesWait = Durations.parse(routing.readYourWritesWait);
       for (RoutingSpec.Rule rule : routing.rules) {
         f.routing.rules.add(new ConfigFile.Rule(rule.match, rule.to));
       }

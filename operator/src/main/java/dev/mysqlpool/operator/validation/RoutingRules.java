@@ -145,6 +145,18 @@ final class RoutingRules {
                     + " report their lag in whole seconds)"));
       }
     }
+    if (r.readYourWritesWait != null) {
+      Duration wait = Durations.parse(r.readYourWritesWait);
+      if (wait == null || wait.compareTo(Duration.ofMinutes(1)) > 0) {
+        errors.add(
+            new FieldError(
+                "spec.routing.readYourWritesWait",
+                "'"
+                    + r.readYourWritesWait
+                    + "' would hold a read that long before the writer serves it; use 0 (never"
+                    + " wait) up to 1m, e.g. 1s"));
+      }
+    }
     if (r.readYourWrites != null && !READ_YOUR_WRITES.contains(r.readYourWrites)) {
       errors.add(
           new FieldError(

@@ -37,6 +37,7 @@ class ReadWriteSplit15Test {
                     s -> {
                       s.routing.maxReplicationLag = "30s";
                       s.routing.readYourWrites = "none";
+                      s.routing.readYourWritesWait = "250ms";
                       s.routing.rules.add(new RoutingSpec.Rule("^SELECT .* FOR UPDATE", "writer"));
                       s.workload.readShare = 0.95;
                     })))
@@ -96,6 +97,12 @@ class ReadWriteSplit15Test {
                 "spec.routing.maxReplicationLag",
                 "'0' cannot be checked; use whole seconds from 1s to 1h, e.g. 5s (replicas"
                     + " report their lag in whole seconds)")),
+        Arguments.of(
+            (Consumer<MySQLPoolSpec>) s -> s.routing.readYourWritesWait = "2m",
+            new FieldError(
+                "spec.routing.readYourWritesWait",
+                "'2m' would hold a read that long before the writer serves it; use 0 (never wait)"
+                    + " up to 1m, e.g. 1s")),
         Arguments.of(
             (Consumer<MySQLPoolSpec>) s -> s.routing.readYourWrites = "global",
             new FieldError(

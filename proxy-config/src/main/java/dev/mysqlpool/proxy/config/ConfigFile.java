@@ -183,6 +183,8 @@ public final class ConfigFile {
     /** {@code none} or {@code session}. */
     public String readYourWrites;
 
+    public Duration readYourWritesWait;
+
     public final List<Rule> rules = new ArrayList<>();
   }
 
@@ -332,6 +334,7 @@ public final class ConfigFile {
     put(r, "readWriteSplit", routing.readWriteSplit);
     put(r, "maxReplicationLag", routing.maxReplicationLag);
     put(r, "readYourWrites", routing.readYourWrites);
+    put(r, "readYourWritesWait", routing.readYourWritesWait);
     if (!routing.rules.isEmpty()) {
       List<Map<String, Object>> rules = new ArrayList<>();
       for (Rule rule : routing.rules) {

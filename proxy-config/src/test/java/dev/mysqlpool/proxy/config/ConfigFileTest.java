@@ -127,6 +127,7 @@ class ConfigFileTest {
     f.routing.readWriteSplit = true;
     f.routing.maxReplicationLag = Duration.ofSeconds(10);
     f.routing.readYourWrites = "none";
+    f.routing.readYourWritesWait = java.time.Duration.ofMillis(250);
     // Quotes, backslashes, '#' and ': ' must reach the proxy exactly as written.
     List<String> patterns =
         List.of(
@@ -145,6 +146,7 @@ class ConfigFileTest {
     assertThat(c.routing().readWriteSplit()).isTrue();
     assertThat(c.routing().maxReplicationLag()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.routing().readYourWrites()).isEqualTo(ProxyConfig.ReadYourWrites.NONE);
+    assertThat(c.routing().readYourWritesWait()).isEqualTo(java.time.Duration.ofMillis(250));
     assertThat(c.routing().rules())
         .extracting(r -> r.match().pattern() + " -> " + r.to().configName())
         .containsExactly(
