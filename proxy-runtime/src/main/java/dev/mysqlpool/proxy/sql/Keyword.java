@@ -8,32 +8,51 @@ import java.util.Locale;
  * The SQL words the proxy reacts to, recognised case-insensitively by {@link SqlLexer}. Not a list
  * of the server's reserved words: a word is here because some caller decides something on it.
  * Function names ({@code GET_LOCK}) and system variable names ({@code IDENTITY}) are here too,
- * since the lexer matches them the same way.
+ * since the lexer matches them the same way. The query digest decides on the literals ({@code
+ * TRUE}, {@code NULL}), the lists it collapses ({@code IN}, {@code VALUES}) and the words after
+ * which a {@code -} is a sign rather than a subtraction ({@code AND}, {@code THEN}, ...).
  */
 public enum Keyword {
+  AND,
   BACKUP,
+  BETWEEN,
+  CASE,
   CHARACTER,
   CONCURRENT,
   CONNECTION,
   CREATE,
   DATA,
+  DEFAULT,
+  DIV,
+  ELSE,
+  FALSE,
   FLUSH,
   FOUND_ROWS,
   GET_LOCK,
   GLOBAL,
   HANDLER,
   IDENTITY,
+  IN,
+  INTERVAL,
   INTO,
   KILL,
   LAST_INSERT_ID,
+  LIKE,
+  LIMIT,
   LOAD,
   LOCAL,
   LOCK,
   LOW_PRIORITY,
+  MOD,
+  NOT,
+  NULL,
+  OR,
   PERSIST,
   PERSIST_ONLY,
   PREPARE,
   QUERY,
+  REGEXP,
+  RETURN,
   ROW_COUNT,
   SELECT,
   SESSION,
@@ -41,10 +60,16 @@ public enum Keyword {
   SQL_CALC_FOUND_ROWS,
   STATEMENT,
   TEMPORARY,
+  THEN,
   TRANSACTION,
+  TRUE,
   USE,
+  VALUE,
+  VALUES,
+  WHEN,
   XA,
-  XML;
+  XML,
+  XOR;
 
   /**
    * Open addressing on (length, first letter, last letter): most words of a statement are not
