@@ -12,6 +12,9 @@ import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
+import dev.mysqlpool.proxy.digest.DigestRow;
+import dev.mysqlpool.proxy.digest.DigestSort;
+import dev.mysqlpool.proxy.digest.QueryDigests;
 import dev.mysqlpool.proxy.frontend.ClientChannelInitializer;
 import dev.mysqlpool.proxy.frontend.Frontend;
 import dev.mysqlpool.proxy.metrics.ProxyMetrics;
@@ -98,6 +101,11 @@ public final class ProxyServer implements AutoCloseable {
     metrics.bindMemory(
         Buffers::usedDirectMemory, Buffers::maxDirectMemory, Buffers.FAILURES::count);
     this.frontend = new Frontend(config, pools, metrics, tls);
+    Gauge.builder("mysqlpool.query.digests", frontend.queryDigests(), QueryDigests::distinct)
+        .description(
+            "Distinct query digests (statement, backend, user) counted since the start or the last"
+                + " reset; stats.maxQueryDigests at most")
+        .register(metrics.registry());
     for (BackendPool p : pools.values()) {
       PoolMeters.bind(metrics.registry(), p);
       if (p.backend().role() == ProxyConfig.BackendRole.WRITER) {
@@ -325,6 +333,8 @@ public final class ProxyServer implements AutoCloseable {
    *     now, by reason
    * @param preparedStatements transaction mode: server-side statements open on all backend
    *     connections, and how often the proxy's statement cache answered a prepare
+   * @param queryDigests the {@link QueryDigests#TOP_IN_STATS} digests with the most total time (all
+   *     of them, sorted other ways: {@code /stats/digests})
    */
   public record Stats(
       boolean ready,
@@ -333,7 +343,8 @@ public final class ProxyServer implements AutoCloseable {
       int clientConnections,
       Map<String, Integer> pinnedSessions,
       StatementCache.Stats preparedStatements,
-      List<StatsRow> backends) {}
+      List<StatsRow> backends,
+      List<DigestRow> queryDigests) {}
 
   /** A snapshot of every pool, as served at /stats. */
   public Stats stats() {
@@ -371,7 +382,8 @@ public final class ProxyServer implements AutoCloseable {
         frontend.clientConnections(),
         metrics.pinnedSessions(),
         frontend.preparedStatements(),
-        rows);
+        rows,
+        frontend.queryDigests().top(DigestSort.TOTAL_TIME, QueryDigests.TOP_IN_STATS));
   }
 
   private final class Endpoints implements AdminEndpoints {
@@ -430,6 +442,17 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public Object stats() {
       return ProxyServer.this.stats();
+    }
+
+    @Override
+    public Object queryDigests(DigestSort sort, int limit) {
+      return frontend.queryDigests().report(sort, limit);
+    }
+
+    @Override
+    public Object resetQueryDigests(DigestSort sort, int limit) {
+      log.info("query digests reset through the admin endpoint");
+      return frontend.queryDigests().reset(sort, limit);
     }
   }
 }
