@@ -27,9 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes aggregated requests to {@link AdminEndpoints}. Shared by all admin connections; it keeps
- * no per-channel state. {@link SimpleChannelInboundHandler} releases each request after {@link
- * #channelRead0}.
+ * Routes aggregated requests to {@link AdminEndpoints}: GET or HEAD, except the digest reset, which
+ * is a POST. Shared by all admin connections; it keeps no per-channel state. {@link
+ * SimpleChannelInboundHandler} releases each request after {@link #channelRead0}.
  */
 @Sharable
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
