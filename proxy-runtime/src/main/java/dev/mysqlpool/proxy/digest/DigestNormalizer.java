@@ -23,9 +23,9 @@ import java.util.Set;
  * every COM_QUERY and allocates nothing. {@link #text} builds the same normalised statement as
  * text, for the first time a digest is seen; keywords are upper case there, other words as the
  * statement spelled them. Both stop at the same place: after {@link #MAX_TEXT} bytes of normalised
- * text or {@link #MAX_TOKENS} tokens, so statements that differ only beyond that share a digest
- * (ProxySQL's {@code mysql-query_digests_max_digest_length} does the same at 2 KiB). Literal values
- * never reach the text, so it can be shown and logged.
+ * text or {@link DigestTokens#MAX_TOKENS} tokens, so statements that differ only beyond that share
+ * a digest (ProxySQL's {@code mysql-query_digests_max_digest_length} does the same at 2 KiB).
+ * Literal values never reach the text, so it can be shown and logged.
  *
  * <p>One instance is reused for many statements by one thread at a time (an event loop); the caller
  * keeps the buffer.
@@ -33,12 +33,6 @@ import java.util.Set;
 public final class DigestNormalizer {
   /** Normalised text kept per digest, in bytes; the rest of a longer statement is cut. */
   public static final int MAX_TEXT = 1024;
-
-  /**
-   * Tokens read per statement at most: bounds the cost of a bulk INSERT of many rows (strings and
-   * comments cost one token whatever their length: the lexer skips them with a byte search).
-   */
-  static final int MAX_TOKENS = 4096;
 
   private static final long FNV_OFFSET = 0xcbf29ce484222325L;
   private static final long FNV_PRIME = 0x100000001b3L;
@@ -52,11 +46,6 @@ public final class DigestNormalizer {
   private static final int PUNCTUATION = 4; // ,
   private static final int OPERATOR = 5;
   private static final int DOT = 6;
-
-  private static final int NOT_A_NUMBER = 0;
-  private static final int INTEGER = 1;
-  private static final int NUMBER = 2;
-  private static final int OPEN_EXPONENT = 3; // 1e, before its sign: 1e-5 is three tokens
 
   /** After these words a {@code -} or {@code +} starts a signed number: {@code THEN -1}. */
   private static final Set<Keyword> BEFORE_EXPRESSION =
@@ -84,7 +73,7 @@ public final class DigestNormalizer {
           Keyword.DEFAULT,
           Keyword.SET);
 
-  private final SqlLexer lexer = new SqlLexer();
+  private final DigestTokens lexer = new DigestTokens();
   private ByteBuf buf;
 
   /** Null while only hashing. */
@@ -94,11 +83,6 @@ public final class DigestNormalizer {
 
   /** Bytes of normalised text so far, counted the same whether or not {@link #text} is built. */
   private int length;
-
-  private int tokens;
-
-  /** {@link #MAX_TOKENS} were read. */
-  private boolean cut;
 
   /** {@link #MAX_TEXT} is reached. */
   private boolean full;
@@ -138,8 +122,6 @@ public final class DigestNormalizer {
     this.text = out;
     hash = FNV_OFFSET;
     length = 0;
-    tokens = 0;
-    cut = false;
     full = false;
     last = NONE;
     previousEnd = -1;
@@ -149,27 +131,18 @@ public final class DigestNormalizer {
     valuesRow = 0;
     lexer.reset(buf, start, end, noBackslashEscapes);
     try {
-      for (Token t = next(); t != Token.END && !full; t = next()) {
+      for (Token t = lexer.next(); t != Token.END && !full; t = lexer.next()) {
         unit(t);
       }
-      if (out != null && (full || cut)) {
+      if (out != null && (full || lexer.cut())) {
         out.append(" ...");
       }
       return hash;
     } finally {
       this.buf = null;
       this.text = null;
+      lexer.done();
     }
-  }
-
-  /** The lexer's next token, or END once {@link #MAX_TOKENS} were read. */
-  private Token next() {
-    if (tokens == MAX_TOKENS) {
-      cut = true;
-      return Token.END;
-    }
-    tokens++;
-    return lexer.next();
   }
 
   private void unit(Token t) {
@@ -177,7 +150,7 @@ public final class DigestNormalizer {
     int s = lexer.tokenStart();
     int e = lexer.tokenEnd();
     Keyword k = lexer.keyword();
-    if (readLiteral(t, k, operand)) {
+    if (lexer.readLiteral(t, k, operand)) {
       literal();
       return;
     }
@@ -201,167 +174,6 @@ public final class DigestNormalizer {
     }
   }
 
-  // ------------------------------------------------------------------------------------ literals
-
-  /**
-   * Whether the token just read ({@code t}, with keyword {@code k}) starts a literal; if so, reads
-   * past all of it (a sign, fraction and exponent, strings written next to each other), else leaves
-   * the lexer just after the token.
-   */
-  private boolean readLiteral(Token t, Keyword k, boolean afterOperand) {
-    if (t == Token.STRING) {
-      skipAdjacentStrings();
-      return true;
-    }
-    if (t == Token.WORD) {
-      return wordLiteral(lexer.tokenStart(), lexer.tokenEnd(), k);
-    }
-    if (t != Token.SYMBOL) {
-      return false;
-    }
-    if (lexer.isSymbol('?')) {
-      return true; // a placeholder stands for a value, as a literal does
-    }
-    boolean sign = lexer.isSymbol('-') || lexer.isSymbol('+');
-    if (afterOperand || !(sign || lexer.isSymbol('.'))) {
-      return false; // a - 1, t.c
-    }
-    int mark = lexer.mark();
-    if (!sign) {
-      return fraction(lexer.tokenEnd()); // .5
-    }
-    Token n = next();
-    if (n == Token.WORD && isDigit(buf.getByte(lexer.tokenStart()))) {
-      if (numberTail(number(lexer.tokenStart(), lexer.tokenEnd()))) {
-        return true;
-      }
-    } else if (n == Token.SYMBOL && lexer.isSymbol('.') && fraction(lexer.tokenEnd())) {
-      return true;
-    }
-    lexer.rewind(mark);
-    return false;
-  }
-
-  private boolean wordLiteral(int s, int e, Keyword k) {
-    if (k == Keyword.TRUE || k == Keyword.FALSE) {
-      return true;
-    }
-    int first = buf.getByte(s);
-    if (isDigit(first)) {
-      return numberTail(number(s, e));
-    }
-    boolean charset = first == '_' && e - s > 1;
-    int letter = lower(first);
-    boolean prefix = e - s == 1 && (letter == 'x' || letter == 'b' || letter == 'n');
-    if (charset || prefix) {
-      // X'1F', b'01', N'text' (nothing between), _utf8mb4'text' and _binary 'bytes'.
-      int mark = lexer.mark();
-      if (next() == Token.STRING && (charset || lexer.tokenStart() == e)) {
-        skipAdjacentStrings();
-        return true;
-      }
-      lexer.rewind(mark);
-    }
-    return false;
-  }
-
-  /** 'a' 'b' is one string to the server. */
-  private void skipAdjacentStrings() {
-    for (int mark = lexer.mark(); ; mark = lexer.mark()) {
-      if (next() != Token.STRING) {
-        lexer.rewind(mark);
-        return;
-      }
-    }
-  }
-
-  /** What the word {@code [s, e)}, which starts with a digit, is as a number. */
-  private int number(int s, int e) {
-    if (e - s > 2 && buf.getByte(s) == '0') {
-      byte radix = buf.getByte(s + 1);
-      if (radix == 'x' || radix == 'b') {
-        for (int i = s + 2; i < e; i++) {
-          int d = lower(buf.getByte(i));
-          boolean digit =
-              radix == 'x' ? isDigit(d) || (d >= 'a' && d <= 'f') : d == '0' || d == '1';
-          if (!digit) {
-            return NOT_A_NUMBER; // 0xg is an identifier
-          }
-        }
-        return NUMBER;
-      }
-    }
-    int i = s;
-    while (i < e && isDigit(buf.getByte(i))) {
-      i++;
-    }
-    if (i == e) {
-      return INTEGER;
-    }
-    if (lower(buf.getByte(i)) != 'e') {
-      return NOT_A_NUMBER; // 1abc is an identifier
-    }
-    if (++i == e) {
-      return OPEN_EXPONENT;
-    }
-    while (i < e && isDigit(buf.getByte(i))) {
-      i++;
-    }
-    return i == e ? NUMBER : NOT_A_NUMBER;
-  }
-
-  /**
-   * After a number word: reads its fraction ({@code 1.5} is three tokens) or its exponent's sign
-   * and digits; false when the word is no number.
-   */
-  private boolean numberTail(int kind) {
-    if (kind == NOT_A_NUMBER) {
-      return false;
-    }
-    if (kind == OPEN_EXPONENT) {
-      exponent();
-    } else if (kind == INTEGER) {
-      int end = lexer.tokenEnd();
-      int mark = lexer.mark();
-      if (next() == Token.SYMBOL && lexer.isSymbol('.') && lexer.tokenStart() == end) {
-        fraction(lexer.tokenEnd()); // without digits after it, 1. is a number too
-      } else {
-        lexer.rewind(mark);
-      }
-    }
-    return true;
-  }
-
-  /** After a {@code .} that ends at {@code dot}: reads the digits right after it, if any. */
-  private boolean fraction(int dot) {
-    int mark = lexer.mark();
-    if (next() == Token.WORD
-        && lexer.tokenStart() == dot
-        && isDigit(buf.getByte(dot))
-        && numberTail(number(dot, lexer.tokenEnd()))) {
-      return true;
-    }
-    lexer.rewind(mark);
-    return false;
-  }
-
-  /** After {@code 1e}: the sign and digits of the exponent, right after it. */
-  private void exponent() {
-    int end = lexer.tokenEnd();
-    int mark = lexer.mark();
-    if (next() == Token.SYMBOL
-        && (lexer.isSymbol('-') || lexer.isSymbol('+'))
-        && lexer.tokenStart() == end) {
-      int sign = lexer.tokenEnd();
-      if (next() == Token.WORD
-          && lexer.tokenStart() == sign
-          && number(sign, lexer.tokenEnd()) == INTEGER) {
-        return;
-      }
-    }
-    lexer.rewind(mark);
-  }
-
   // ---------------------------------------------------------------------------- lists and rows
 
   private void word(int s, int e, Keyword k) {
@@ -372,7 +184,7 @@ public final class DigestNormalizer {
       inList();
     } else if ((k == Keyword.VALUES || k == Keyword.VALUE) && valuesRow == 0) {
       int mark = lexer.mark();
-      if (next() == Token.SYMBOL && lexer.isSymbol('(')) {
+      if (lexer.next() == Token.SYMBOL && lexer.isSymbol('(')) {
         // The first row is normalised as it comes; the ones after it collapse.
         valuesRow = depth + 1;
         previousEnd = -1;
@@ -387,22 +199,22 @@ public final class DigestNormalizer {
    */
   private void inList() {
     int mark = lexer.mark();
-    if (next() != Token.SYMBOL || !lexer.isSymbol('(')) {
+    if (lexer.next() != Token.SYMBOL || !lexer.isSymbol('(')) {
       lexer.rewind(mark);
       return;
     }
     for (; ; ) {
-      Token t = next();
+      Token t = lexer.next();
       Keyword k = lexer.keyword();
-      boolean value = t != Token.END && (readLiteral(t, k, false) || k == Keyword.NULL);
-      Token after = value ? next() : t;
+      boolean value = t != Token.END && (lexer.readLiteral(t, k, false) || k == Keyword.NULL);
+      Token after = value ? lexer.next() : t;
       if (value && lexer.isSymbol(',') && after == Token.SYMBOL) {
         continue;
       }
       if (value && lexer.isSymbol(')') && after == Token.SYMBOL) {
         break;
       }
-      if (after == Token.END && cut) {
+      if (after == Token.END && lexer.cut()) {
         break; // cut inside the list: it is one of literals as far as it goes
       }
       lexer.rewind(mark);
@@ -416,8 +228,8 @@ public final class DigestNormalizer {
   private void collapseRows() {
     int mark = lexer.mark();
     int rows = 0;
-    while (next() == Token.SYMBOL && lexer.isSymbol(',')) {
-      if (next() != Token.SYMBOL || !lexer.isSymbol('(')) {
+    while (lexer.next() == Token.SYMBOL && lexer.isSymbol(',')) {
+      if (lexer.next() != Token.SYMBOL || !lexer.isSymbol('(')) {
         break;
       }
       rows++;
@@ -439,7 +251,7 @@ public final class DigestNormalizer {
   /** Reads to the parenthesis that closes the one just read; false at the end of the input. */
   private boolean skipParenthesised() {
     int open = 1;
-    for (Token t = next(); t != Token.END; t = next()) {
+    for (Token t = lexer.next(); t != Token.END; t = lexer.next()) {
       if (lexer.isSymbol('(')) {
         open++;
       } else if (lexer.isSymbol(')') && --open == 0) {
@@ -584,10 +396,6 @@ public final class DigestNormalizer {
 
   private void feed(int b) {
     hash = (hash ^ (b & 0xff)) * FNV_PRIME;
-  }
-
-  private static boolean isDigit(int b) {
-    return b >= '0' && b <= '9';
   }
 
   private static int lower(int b) {
