@@ -73,7 +73,7 @@ public final class DigestNormalizer {
           Keyword.DEFAULT,
           Keyword.SET);
 
-  private final DigestTokens lexer = new DigestTokens();
+  private final DigestTokens tokens = new DigestTokens();
   private ByteBuf buf;
 
   /** Null while only hashing. */
@@ -129,28 +129,28 @@ public final class DigestNormalizer {
     pendingSemicolon = false;
     depth = 0;
     valuesRow = 0;
-    lexer.reset(buf, start, end, noBackslashEscapes);
+    tokens.reset(buf, start, end, noBackslashEscapes);
     try {
-      for (Token t = lexer.next(); t != Token.END && !full; t = lexer.next()) {
+      for (Token t = tokens.next(); t != Token.END && !full; t = tokens.next()) {
         unit(t);
       }
-      if (out != null && (full || lexer.cut())) {
+      if (out != null && (full || tokens.cut())) {
         out.append(" ...");
       }
       return hash;
     } finally {
       this.buf = null;
       this.text = null;
-      lexer.done();
+      tokens.done();
     }
   }
 
   private void unit(Token t) {
     // Read before readLiteral, whose look-ahead moves the lexer's current token.
-    int s = lexer.tokenStart();
-    int e = lexer.tokenEnd();
-    Keyword k = lexer.keyword();
-    if (lexer.readLiteral(t, k, operand)) {
+    int s = tokens.tokenStart();
+    int e = tokens.tokenEnd();
+    Keyword k = tokens.keyword();
+    if (tokens.readLiteral(t, k, operand)) {
       literal();
       return;
     }
@@ -183,13 +183,13 @@ public final class DigestNormalizer {
       previousEnd = -1; // IN (...), not a call
       inList();
     } else if ((k == Keyword.VALUES || k == Keyword.VALUE) && valuesRow == 0) {
-      int mark = lexer.mark();
-      if (lexer.next() == Token.SYMBOL && lexer.isSymbol('(')) {
+      int mark = tokens.mark();
+      if (tokens.next() == Token.SYMBOL && tokens.isSymbol('(')) {
         // The first row is normalised as it comes; the ones after it collapse.
         valuesRow = depth + 1;
         previousEnd = -1;
       }
-      lexer.rewind(mark);
+      tokens.rewind(mark);
     }
   }
 
@@ -198,26 +198,26 @@ public final class DigestNormalizer {
    * anything else in the list (a subquery, a column) leaves it as it is.
    */
   private void inList() {
-    int mark = lexer.mark();
-    if (lexer.next() != Token.SYMBOL || !lexer.isSymbol('(')) {
-      lexer.rewind(mark);
+    int mark = tokens.mark();
+    if (tokens.next() != Token.SYMBOL || !tokens.isSymbol('(')) {
+      tokens.rewind(mark);
       return;
     }
     for (; ; ) {
-      Token t = lexer.next();
-      Keyword k = lexer.keyword();
-      boolean value = t != Token.END && (lexer.readLiteral(t, k, false) || k == Keyword.NULL);
-      Token after = value ? lexer.next() : t;
-      if (value && lexer.isSymbol(',') && after == Token.SYMBOL) {
+      Token t = tokens.next();
+      Keyword k = tokens.keyword();
+      boolean value = t != Token.END && (tokens.readLiteral(t, k, false) || k == Keyword.NULL);
+      Token after = value ? tokens.next() : t;
+      if (value && tokens.isSymbol(',') && after == Token.SYMBOL) {
         continue;
       }
-      if (value && lexer.isSymbol(')') && after == Token.SYMBOL) {
+      if (value && tokens.isSymbol(')') && after == Token.SYMBOL) {
         break;
       }
-      if (after == Token.END && lexer.cut()) {
+      if (after == Token.END && tokens.cut()) {
         break; // cut inside the list: it is one of literals as far as it goes
       }
-      lexer.rewind(mark);
+      tokens.rewind(mark);
       return;
     }
     emitText(WORD, "(...)");
@@ -226,19 +226,19 @@ public final class DigestNormalizer {
 
   /** After the first row of a VALUES: any further rows become {@code , ...}. */
   private void collapseRows() {
-    int mark = lexer.mark();
+    int mark = tokens.mark();
     int rows = 0;
-    while (lexer.next() == Token.SYMBOL && lexer.isSymbol(',')) {
-      if (lexer.next() != Token.SYMBOL || !lexer.isSymbol('(')) {
+    while (tokens.next() == Token.SYMBOL && tokens.isSymbol(',')) {
+      if (tokens.next() != Token.SYMBOL || !tokens.isSymbol('(')) {
         break;
       }
       rows++;
       if (!skipParenthesised()) {
         break; // the statement ends (or was cut) inside a row
       }
-      mark = lexer.mark();
+      mark = tokens.mark();
     }
-    lexer.rewind(mark);
+    tokens.rewind(mark);
     if (rows > 0) {
       if (begin(PUNCTUATION, false, 1)) {
         feed(',');
@@ -251,10 +251,10 @@ public final class DigestNormalizer {
   /** Reads to the parenthesis that closes the one just read; false at the end of the input. */
   private boolean skipParenthesised() {
     int open = 1;
-    for (Token t = lexer.next(); t != Token.END; t = lexer.next()) {
-      if (lexer.isSymbol('(')) {
+    for (Token t = tokens.next(); t != Token.END; t = tokens.next()) {
+      if (tokens.isSymbol('(')) {
         open++;
-      } else if (lexer.isSymbol(')') && --open == 0) {
+      } else if (tokens.isSymbol(')') && --open == 0) {
         return true;
       }
     }
