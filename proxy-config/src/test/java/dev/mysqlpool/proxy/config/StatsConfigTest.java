@@ -56,7 +56,7 @@ class StatsConfigTest {
         .containsExactly(
             "stats.queryDigest: unknown field; did you mean queryDigests?",
             "stats.maxQueryDigests: 'many' is not a whole number");
-    assertThat(problems(BASE + "stats: {queryDigests: yes}\n"))
-        .containsExactly("stats.queryDigests: 'yes' is not a boolean; use true or false");
+    assertThat(problems(BASE + "stats: {queryDigests: sometimes}\n"))
+        .containsExactly("stats.queryDigests: 'sometimes' is not a boolean; use true or false");
   }
 }
