@@ -49,6 +49,7 @@ public final class BenchMain {
   private static final String DIRECT = "direct";
   private static final String PROXY = "proxy (session)";
   private static final String PROXY_TRANSACTION = "proxy (transaction)";
+  private static final String PROXY_NO_DIGESTS = "proxy (session, digests off)";
 
   /** Backend connections of the transaction-mode proxy in the steady-load and sysbench cases. */
   private static final int TRANSACTION_MODE_CONNECTIONS = 32;
@@ -203,6 +204,7 @@ public final class BenchMain {
     HaproxyProcess haproxy = null;
     ProxyProcess proxy = null;
     ProxyProcess transactionProxy = null;
+    ProxyProcess noDigestsProxy = null;
     try {
       if (Procs.onPath("haproxy")) {
         haproxy = HaproxyProcess.start(o.workDir(), db);
@@ -227,16 +229,25 @@ public final class BenchMain {
       // maxIdle 0: a session's backend is closed when it ends, so the proxy holds no idle
       // connections during the
       // other targets' rounds and every case's Threads_connected is its own.
+      String sessionPool =
+          "maxConnections: "
+              + (maxClients + 16)
+              + ", maxIdle: 0, acquireTimeout: 30s, maxConcurrentConnects: 8";
       proxy =
+          ProxyProcess.start(o.proxyJar(), o.workDir(), "session", db, sessionPool, "", List.of());
+      // The same proxy without the query digest view (stats.queryDigests, on by default), in the
+      // steady-load rounds only: what counting every statement costs.
+      noDigestsProxy =
           ProxyProcess.start(
               o.proxyJar(),
               o.workDir(),
-              "session",
+              "session-no-digests",
               db,
-              "maxConnections: "
-                  + (maxClients + 16)
-                  + ", maxIdle: 0, acquireTimeout: 30s, maxConcurrentConnects: 8",
+              "session",
+              "disabled",
+              sessionPool,
               "",
+              "stats: {queryDigests: false}\n",
               List.of());
       // Transaction mode with fewer backend connections than the largest client count; idle ones
       // decay within a
@@ -263,7 +274,9 @@ public final class BenchMain {
       List<Target> withTransactionMode = new ArrayList<>(targets);
       withTransactionMode.add(
           new Target(PROXY_TRANSACTION, transactionProxy.port(), transactionProxy.pid()));
-      section("load", () -> steadyLoad(withTransactionMode));
+      List<Target> loadTargets = new ArrayList<>(withTransactionMode);
+      loadTargets.add(new Target(PROXY_NO_DIGESTS, noDigestsProxy.port(), noDigestsProxy.pid()));
+      section("load", () -> steadyLoad(loadTargets));
       section("sysbench", () -> sysbench(withTransactionMode));
       section("burst", this::burst);
       section("idle", this::idle);
@@ -295,6 +308,9 @@ public final class BenchMain {
       }
       if (transactionProxy != null) {
         transactionProxy.close();
+      }
+      if (noDigestsProxy != null) {
+        noDigestsProxy.close();
       }
       if (haproxy != null) {
         haproxy.close();

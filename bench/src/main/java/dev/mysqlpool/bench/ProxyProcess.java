@@ -87,6 +87,25 @@ final class ProxyProcess implements AutoCloseable {
       String poolYaml,
       String frontendYaml,
       List<String> extraJvmFlags) {
+    return start(
+        jar, workDir, name, db, mode, backendTlsMode, poolYaml, frontendYaml, "", extraJvmFlags);
+  }
+
+  /**
+   * As above, with {@code extraYaml} (whole top-level sections, each line ending in a newline, such
+   * as {@code stats: {queryDigests: false}}) appended to the file.
+   */
+  static ProxyProcess start(
+      Path jar,
+      Path workDir,
+      String name,
+      EmbeddedMariaDb db,
+      String mode,
+      String backendTlsMode,
+      String poolYaml,
+      String frontendYaml,
+      String extraYaml,
+      List<String> extraJvmFlags) {
     int port = EmbeddedMariaDb.freePort();
     int adminPort = EmbeddedMariaDb.freePort();
     String config =
@@ -112,7 +131,8 @@ final class ProxyProcess implements AutoCloseable {
             + poolYaml
             + "}\n"
             + (frontendYaml.isEmpty() ? "" : "frontend: {" + frontendYaml + "}\n")
-            + "shutdown: {drainTimeout: 1s}\n";
+            + "shutdown: {drainTimeout: 1s}\n"
+            + extraYaml;
     try {
       Files.createDirectories(workDir);
       Path file = workDir.resolve("proxy-" + name + ".yaml");

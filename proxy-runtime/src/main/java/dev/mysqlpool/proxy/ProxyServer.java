@@ -14,6 +14,9 @@ import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.PoolMode;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
+import dev.mysqlpool.proxy.digest.DigestRow;
+import dev.mysqlpool.proxy.digest.DigestSort;
+import dev.mysqlpool.proxy.digest.QueryDigests;
 import dev.mysqlpool.proxy.frontend.ClientChannelInitializer;
 import dev.mysqlpool.proxy.frontend.Frontend;
 import dev.mysqlpool.proxy.metrics.ProxyMetrics;
@@ -108,6 +111,11 @@ public final class ProxyServer implements AutoCloseable {
     if (config.routing().readWriteSplit()) {
       frontend.readers(readers);
     }
+    Gauge.builder("mysqlpool.query.digests", frontend.queryDigests(), QueryDigests::distinct)
+        .description(
+            "Distinct query digests (statement, backend, user) counted since the start or the last"
+                + " reset; stats.maxQueryDigests at most")
+        .register(metrics.registry());
     for (BackendPool p : pools.values()) {
       PoolMeters.bind(metrics.registry(), p);
       if (p.backend().role() == ProxyConfig.BackendRole.WRITER) {
@@ -359,6 +367,8 @@ public final class ProxyServer implements AutoCloseable {
    *     connections, and how often the proxy's statement cache answered a prepare
    * @param routing a read/write split pool's routing decisions, "to/reason" (e.g. {@code
    *     reader/read}, {@code writer/lag_fallback}) to count; empty without the split
+   * @param queryDigests the {@link QueryDigests#TOP_IN_STATS} digests with the most total time (all
+   *     of them, sorted other ways: {@code /stats/digests})
    */
   public record Stats(
       boolean ready,
@@ -368,7 +378,8 @@ public final class ProxyServer implements AutoCloseable {
       Map<String, Integer> pinnedSessions,
       StatementCache.Stats preparedStatements,
       List<StatsRow> backends,
-      Map<String, Long> routing) {}
+      Map<String, Long> routing,
+      List<DigestRow> queryDigests) {}
 
   /** A snapshot of every pool, as served at /stats. */
   public Stats stats() {
@@ -408,7 +419,8 @@ public final class ProxyServer implements AutoCloseable {
         metrics.pinnedSessions(),
         frontend.preparedStatements(),
         rows,
-        frontend.routingDecisions());
+        frontend.routingDecisions(),
+        frontend.queryDigests().top(DigestSort.TOTAL_TIME, QueryDigests.TOP_IN_STATS));
   }
 
   private final class Endpoints implements AdminEndpoints {
@@ -472,6 +484,17 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public Object stats() {
       return ProxyServer.this.stats();
+    }
+
+    @Override
+    public Object queryDigests(DigestSort sort, int limit) {
+      return frontend.queryDigests().report(sort, limit);
+    }
+
+    @Override
+    public Object resetQueryDigests(DigestSort sort, int limit) {
+      log.info("query digests reset through the admin endpoint");
+      return frontend.queryDigests().reset(sort, limit);
     }
   }
 }

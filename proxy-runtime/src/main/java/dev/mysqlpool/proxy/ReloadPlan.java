@@ -56,6 +56,8 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
     differs(restart, "backends", running.backends(), file.backends());
     // Which pools exist and how clients move between them is decided at start, as for backends.
     differs(restart, "routing", running.routing(), file.routing());
+    // The digest tables are sized and switched on when the frontend starts.
+    differs(restart, "stats", running.stats(), file.stats());
     Pool rp = running.pool();
     Pool fp = file.pool();
     differs(restart, "pool.mode", rp.mode(), fp.mode());
@@ -143,7 +145,8 @@ record ReloadPlan(ProxyConfig applied, List<String> applies, List<String> needsR
             pool,
             running.frontend(),
             running.shutdown(),
-            running.routing());
+            running.routing(),
+            running.stats());
     return new ReloadPlan(applied, List.copyOf(applies), List.copyOf(restart));
   }
 

@@ -31,6 +31,7 @@ class PackageLayersTest {
           Map.entry("codec", 2),
           Map.entry("tls", 2),
           Map.entry("auth", 3),
+          Map.entry("digest", 3),
           Map.entry("stmt", 4),
           Map.entry("backend", 5),
           Map.entry("frontend", 6),

@@ -132,4 +132,15 @@ class ReloadPlanTest {
         .withFailMessage("rules compare by their pattern text, so an unchanged file is no change")
         .isEmpty();
   }
+
+  @Test
+  void aStatsChangeWaitsForARestartAndTheRunningStatsStay() {
+    ProxyConfig running = config("users: [{name: app, password: a}]\n");
+    ProxyConfig file = config("users: [{name: app, password: a}]\nstats: {queryDigests: false}\n");
+    ReloadPlan plan = ReloadPlan.of(running, file);
+    assertThat(plan.needsRestart()).containsExactly("stats");
+    assertThat(plan.applied().stats())
+        .withFailMessage("a reload must keep the digest view as it runs")
+        .isEqualTo(running.stats());
+  }
 }

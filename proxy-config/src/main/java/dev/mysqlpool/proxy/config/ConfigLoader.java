@@ -10,6 +10,7 @@ import dev.mysqlpool.proxy.config.ProxyConfig.Listen;
 import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
 import dev.mysqlpool.proxy.config.ProxyConfig.Routing;
 import dev.mysqlpool.proxy.config.ProxyConfig.Shutdown;
+import dev.mysqlpool.proxy.config.ProxyConfig.Stats;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -95,7 +96,15 @@ public final class ConfigLoader {
             root,
             "",
             Set.of(
-                "listen", "admin", "backends", "users", "pool", "frontend", "shutdown", "routing"));
+                "listen",
+                "admin",
+                "backends",
+                "users",
+                "pool",
+                "frontend",
+                "shutdown",
+                "routing",
+                "stats"));
 
     Obj l = top.child("listen", Set.of("host", "port"));
     Listen listen =
@@ -126,7 +135,22 @@ public final class ConfigLoader {
         new Shutdown(
             s.duration("drainTimeout", Duration.ofSeconds(30), true),
             s.duration("loadBalancerWait", Duration.ZERO, true));
-    return new ProxyConfig(listen, admin, backends, users, pool, frontend, shutdown, routing);
+    return new ProxyConfig(
+        listen, admin, backends, users, pool, frontend, shutdown, routing, stats(top));
+  }
+
+  private Stats stats(Obj top) {
+    Obj s = top.child("stats", Set.of("queryDigests", "maxQueryDigests"));
+    boolean digests = s.bool("queryDigests", Stats.DEFAULT.queryDigests());
+    int max =
+        s.integer("maxQueryDigests", Stats.DEFAULT_MAX_QUERY_DIGESTS, 1, Stats.MAX_QUERY_DIGESTS);
+    if (!digests && s.has("maxQueryDigests")) {
+      problems.add(
+          s.path("maxQueryDigests")
+              + ": has no effect with stats.queryDigests: false; remove it, or turn queryDigests"
+              + " on");
+    }
+    return new Stats(digests, max);
   }
 
   private List<User> readUsers(Obj top, List<Backend> backends, Routing routing) {

@@ -17,7 +17,21 @@ public record ProxyConfig(
     Pool pool,
     Frontend frontend,
     Shutdown shutdown,
-    Routing routing) {
+    Routing routing,
+    Stats stats) {
+
+  /** This configuration with the default {@link Stats}. */
+  public ProxyConfig(
+      Listen listen,
+      Admin admin,
+      List<Backend> backends,
+      List<User> users,
+      Pool pool,
+      Frontend frontend,
+      Shutdown shutdown,
+      Routing routing) {
+    this(listen, admin, backends, users, pool, frontend, shutdown, routing, Stats.DEFAULT);
+  }
 
   /** This configuration without a read/write split ({@link Routing#OFF}). */
   public ProxyConfig(
@@ -572,12 +586,28 @@ public record ProxyConfig(
   }
 
   /**
+   * What the proxy counts for its {@code /stats} views beyond the pool rows.
+   *
+   * @param queryDigests whether statements are counted per digest (normalised text), backend and
+   *     user, like ProxySQL's {@code stats_mysql_query_digest}
+   * @param maxQueryDigests distinct digests kept at most; statements beyond count in one {@code
+   *     other} row, so a client cannot grow the proxy's memory with statements that never repeat
+   */
+  public record Stats(boolean queryDigests, int maxQueryDigests) {
+    public static final int DEFAULT_MAX_QUERY_DIGESTS = 5000;
+    public static final int MAX_QUERY_DIGESTS = 100_000;
+
+    /** Digests on, with the default bound. */
+    public static final Stats DEFAULT = new Stats(true, DEFAULT_MAX_QUERY_DIGESTS);
+  }
+
+  /**
    * This configuration with other users; used to tell a users-only change from one that needs a
    * restart.
    */
   public ProxyConfig withUsers(List<User> otherUsers) {
     return new ProxyConfig(
-        listen, admin, backends, List.copyOf(otherUsers), pool, frontend, shutdown, routing);
+        listen, admin, backends, List.copyOf(otherUsers), pool, frontend, shutdown, routing, stats);
   }
 
   /** The backend a user's sessions are served by. */

@@ -1,5 +1,7 @@
 package dev.mysqlpool.proxy.admin;
 
+import dev.mysqlpool.proxy.digest.DigestSort;
+
 /**
  * What the admin HTTP endpoint reports; the proxy implements it, {@link AdminServer} serves it.
  *
@@ -57,4 +59,20 @@ public interface AdminEndpoints {
    * them as strings.
    */
   Object stats();
+
+  /**
+   * The query digest view at {@code GET /stats/digests}, serialized like {@link #stats()}: the
+   * {@code limit} largest rows by {@code sort}. Null (a 404) when this endpoint keeps none.
+   */
+  default Object queryDigests(DigestSort sort, int limit) {
+    return null;
+  }
+
+  /**
+   * {@code POST /stats/digests/reset}: starts the digest view over and returns it as it was, like
+   * {@link #queryDigests}. Null (a 404) when this endpoint keeps none.
+   */
+  default Object resetQueryDigests(DigestSort sort, int limit) {
+    return null;
+  }
 }

@@ -2,6 +2,7 @@ package dev.mysqlpool.proxy.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.mysqlpool.proxy.digest.DigestSort;
 import dev.mysqlpool.proxy.net.Buffers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -18,15 +19,17 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes aggregated requests to {@link AdminEndpoints}. Shared by all admin connections; it keeps
- * no per-channel state. {@link SimpleChannelInboundHandler} releases each request after {@link
- * #channelRead0}.
+ * Routes aggregated requests to {@link AdminEndpoints}: GET or HEAD, except the digest reset, which
+ * is a POST. Shared by all admin connections; it keeps no per-channel state. {@link
+ * SimpleChannelInboundHandler} releases each request after {@link #channelRead0}.
  */
 @Sharable
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -34,6 +37,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
   static final String APPLICATION_JSON = "application/json";
   static final String ALLOW = "GET, HEAD";
+  static final String DIGESTS = "/stats/digests";
+  static final String DIGESTS_RESET = "/stats/digests/reset";
+  static final int DEFAULT_DIGEST_LIMIT = 100;
+  static final int MAX_DIGEST_LIMIT = 1_000_000;
 
   private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
 
@@ -69,7 +76,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     String path = path(request.uri());
     FullHttpResponse response;
     try {
-      response = route(request.protocolVersion(), request.method(), path, head);
+      response =
+          path.equals(DIGESTS) || path.equals(DIGESTS_RESET)
+              ? digests(request.protocolVersion(), request.method(), request.uri(), path, head)
+              : route(request.protocolVersion(), request.method(), path, head);
     } catch (Exception e) {
       LOG.warn("admin endpoint {} {} failed", request.method(), path, e);
       response =
@@ -145,12 +155,72 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             utf8(endpoints.prometheusText()),
             head);
       default: // "/stats"
-        byte[] json = JSON.writeValueAsBytes(endpoints.stats());
-        byte[] body = new byte[json.length + 1];
-        System.arraycopy(json, 0, body, 0, json.length);
-        body[json.length] = '\n';
-        return response(version, HttpResponseStatus.OK, APPLICATION_JSON, body, head);
+        return response(
+            version, HttpResponseStatus.OK, APPLICATION_JSON, json(endpoints.stats()), head);
     }
+  }
+
+  /**
+   * {@code GET /stats/digests?sort=total_time&limit=100} and {@code POST /stats/digests/reset}
+   * (which starts the view over, so it is never a GET: a prefetch or a crawler must not reset it).
+   */
+  private FullHttpResponse digests(
+      HttpVersion version, HttpMethod method, String uri, String path, boolean head)
+      throws IOException {
+    boolean reset = path.equals(DIGESTS_RESET);
+    boolean allowed =
+        reset ? HttpMethod.POST.equals(method) : head || HttpMethod.GET.equals(method);
+    if (!allowed) {
+      FullHttpResponse response =
+          response(
+              version,
+              HttpResponseStatus.METHOD_NOT_ALLOWED,
+              TEXT_PLAIN,
+              utf8(
+                  reset ? "method not allowed; POST resets the digests\n" : "method not allowed\n"),
+              false);
+      response.headers().set(HttpHeaderNames.ALLOW, reset ? "POST" : ALLOW);
+      return response;
+    }
+    QueryStringDecoder query = new QueryStringDecoder(uri);
+    String sortName = parameter(query, "sort", DigestSort.TOTAL_TIME.parameter());
+    DigestSort sort = DigestSort.named(sortName);
+    if (sort == null) {
+      return badRequest(
+          version,
+          "sort: '" + sortName + "' is not an order of the digests; use " + DigestSort.names());
+    }
+    String limitText = parameter(query, "limit", String.valueOf(DEFAULT_DIGEST_LIMIT));
+    int limit = limitText.matches("\\d{1,7}") ? Integer.parseInt(limitText) : 0;
+    if (limit < 1 || limit > MAX_DIGEST_LIMIT) {
+      return badRequest(
+          version,
+          "limit: '" + limitText + "' is not a whole number from 1 to " + MAX_DIGEST_LIMIT);
+    }
+    Object view =
+        reset ? endpoints.resetQueryDigests(sort, limit) : endpoints.queryDigests(sort, limit);
+    if (view == null) {
+      return response(version, HttpResponseStatus.NOT_FOUND, TEXT_PLAIN, utf8("not found\n"), head);
+    }
+    return response(version, HttpResponseStatus.OK, APPLICATION_JSON, json(view), head);
+  }
+
+  private static String parameter(QueryStringDecoder query, String name, String otherwise) {
+    List<String> values = query.parameters().get(name);
+    return values == null || values.isEmpty() ? otherwise : values.get(values.size() - 1);
+  }
+
+  private static FullHttpResponse badRequest(HttpVersion version, String message) {
+    return response(
+        version, HttpResponseStatus.BAD_REQUEST, TEXT_PLAIN, utf8(message + "\n"), false);
+  }
+
+  private static byte[] json(Object value) throws IOException {
+    byte[] json = JSON.writeValueAsBytes(value);
+    byte[] body = new byte[json.length + 1];
+    System.arraycopy(json, 0, body, 0, json.length);
+    body[json.length] = '\n';
+    return body;
   }
 
   @Override

@@ -26,8 +26,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The admin HTTP/1.1 endpoint: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus) and
- * {@code /stats} (JSON), GET or HEAD.
+ * The admin HTTP/1.1 endpoint: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus),
+ * {@code /stats} and {@code /stats/digests} (JSON), GET or HEAD; and {@code POST
+ * /stats/digests/reset}, the one request that changes something.
  *
  * <p>At most {@code admin.maxConnections} connections stay open (a new one closes the least
  * recently active, so probes are never refused), and one without traffic for {@code

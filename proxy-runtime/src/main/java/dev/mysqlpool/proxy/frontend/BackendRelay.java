@@ -3,6 +3,7 @@ package dev.mysqlpool.proxy.frontend;
 import dev.mysqlpool.proxy.backend.BackendConnection;
 import dev.mysqlpool.proxy.backend.BackendListener;
 import dev.mysqlpool.proxy.backend.BackendPool;
+import dev.mysqlpool.proxy.digest.DigestRecorder;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
@@ -44,6 +45,7 @@ final class BackendRelay implements BackendListener {
 
   private final LeakWatch leakWatch;
   private final OwnReplies own;
+  private final DigestRecorder digests;
 
   /** The lent connection's pool's query timer. */
   private Timer queryTimer;
@@ -76,6 +78,7 @@ final class BackendRelay implements BackendListener {
     this.client = session.client;
     this.leakWatch = new LeakWatch(session);
     this.own = new OwnReplies(session);
+    this.digests = session.frontend.digests.recorder(session.loop);
   }
 
   /** The connection lent now, or null. */
@@ -116,6 +119,7 @@ final class BackendRelay implements BackendListener {
     backend = c;
     queryTimer = session.frontend.queryTimer(c.pool().name());
     tracker.reset(c.capabilities());
+    digests.reset();
     commandsSinceLend = 0;
     own.reset();
     c.listener(this);
@@ -142,6 +146,8 @@ final class BackendRelay implements BackendListener {
       optionChanged = true;
     }
     if (Commands.expectsResponse(command)) {
+      digests.sent(
+          packet, command, backend.pool().name(), session.user.name(), session.lastStatus());
       tracker.expect(command, flags, watcher);
       commandsSinceLend++;
       if (tracker.pending() == 1) {
@@ -330,6 +336,7 @@ final class BackendRelay implements BackendListener {
             forward(packets, forwardFrom, cursor.start());
             forwardFrom = cursor.end();
             held.answered();
+            digests.skip();
             resend = watcher;
             continue;
           }
@@ -428,6 +435,7 @@ final class BackendRelay implements BackendListener {
     }
     long now = System.nanoTime();
     queryTimer.record(now - commandStartNanos, TimeUnit.NANOSECONDS);
+    digests.done(tracker, now - commandStartNanos, now);
     commandStartNanos = now;
     session.onReplyDone(tracker.lastStatus(), tracker.pending() == 0);
   }

@@ -5,6 +5,7 @@ import dev.mysqlpool.proxy.backend.BackendPool;
 import dev.mysqlpool.proxy.backend.ReaderSet;
 import dev.mysqlpool.proxy.config.ProxyConfig;
 import dev.mysqlpool.proxy.config.ProxyConfig.AuthPlugin;
+import dev.mysqlpool.proxy.digest.QueryDigests;
 import dev.mysqlpool.proxy.metrics.ProxyMetrics;
 import dev.mysqlpool.proxy.protocol.HandshakeV10;
 import dev.mysqlpool.proxy.stmt.StatementCache;
@@ -55,6 +56,9 @@ public final class Frontend {
   /** Transaction mode: the prepared statements clients share. */
   final StatementCache statementCache;
 
+  /** What the statements cost, per digest, backend and user ({@code stats.queryDigests}). */
+  final QueryDigests digests;
+
   private volatile boolean draining;
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
@@ -87,6 +91,7 @@ public final class Frontend {
     this.metrics = metrics;
     this.statementCache = new StatementCache(metrics.registry());
     this.routing = new RoutingDecisions(metrics.registry());
+    this.digests = new QueryDigests(config.stats());
     Gauge.builder("mysqlpool.frontend.client.connections", this, Frontend::clientConnections)
         .description("Client connections open to the proxy")
         .register(metrics.registry());
@@ -147,6 +152,11 @@ public final class Frontend {
   /** What /stats shows of the prepared statements clients share (transaction mode). */
   public StatementCache.Stats preparedStatements() {
     return statementCache.stats();
+  }
+
+  /** The query digest view of /stats (counting nothing when {@code stats.queryDigests} is off). */
+  public QueryDigests queryDigests() {
+    return digests;
   }
 
   /** TLS toward clients; null when disabled. */

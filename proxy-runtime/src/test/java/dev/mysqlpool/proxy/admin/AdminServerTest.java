@@ -189,6 +189,18 @@ class AdminServerTest {
   }
 
   @Test
+  void digestViewsAre404WhereTheEndpointsKeepNoneAndTheResetIsPostOnly() throws Exception {
+    assertThat(get("/stats/digests?sort=count&limit=5").statusCode()).isEqualTo(404);
+    assertThat(send(request("/stats/digests/reset").POST(HttpRequest.BodyPublishers.noBody())))
+        .extracting(HttpResponse::statusCode)
+        .isEqualTo(404);
+    HttpResponse<String> head =
+        send(request("/stats/digests/reset").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(head.statusCode()).as("HEAD must not reset").isEqualTo(405);
+    assertThat(head.headers().firstValue("allow")).hasValue("POST");
+  }
+
+  @Test
   void throwingEndpointGives500AndServerKeepsServing() throws Exception {
     endpoints.failStats = true;
     HttpResponse<String> failed = get("/stats");
