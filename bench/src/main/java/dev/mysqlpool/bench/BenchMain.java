@@ -281,6 +281,13 @@ public final class BenchMain {
             System.out.print(prepared);
             md.append(prepared);
           });
+      section(
+          "split",
+          () -> {
+            String split = SplitBench.run(o, TARGET_CLIENTS);
+            System.out.print(split);
+            md.append(split);
+          });
       h2("Targets (issue 6)");
       for (String t : targetLines) {
         line("- " + t);
