@@ -425,8 +425,9 @@ final class SplitBench {
             String.format(
                 Locale.ROOT,
                 "and the servers meanwhile: SELECTs (`Com_select`) primary %d, replica %d;"
-                    + " UPDATEs (`Com_update`) primary %d (the replica's %d are replication"
-                    + " applying them: the app account cannot write there, error 1290).%n",
+                    + " UPDATEs (`Com_update`) primary %d, replica %d (replication applying the"
+                    + " primary's row events counts there too; a client's UPDATE would fail there"
+                    + " with 1290, the app account cannot write on the replica).%n",
                 ran[0],
                 ran[2],
                 ran[1],
