@@ -435,24 +435,35 @@ final class SplitBench {
         .toString();
   }
 
+  /**
+   * Split against no split per case: QPS as the median and range of each round's ratio (the two run
+   * back to back, so they share the machine's other load more than the medians do), and the
+   * forwarder's CPU per statement.
+   */
   private static String summary(Map<String, Map<String, List<Round>>> all) {
     StringBuilder b =
         new StringBuilder(
-            "\n| case | split ÷ no split (QPS) | proxy CPU µs / stmt, no split → split |\n"
-                + "|---|---:|---:|\n");
+            "\n| case | split ÷ no split, QPS of the same round: median (range) |"
+                + " proxy CPU µs / stmt, no split → split |\n|---|---:|---:|\n");
+    java.util.function.ToDoubleFunction<Round> cpu =
+        x -> (x.b().proxyCpu() - x.a().proxyCpu()) * 1000.0 / x.statements();
     all.forEach(
         (label, byTarget) -> {
-          java.util.function.ToDoubleFunction<Round> cpu =
-              x -> (x.b().proxyCpu() - x.a().proxyCpu()) * 1000.0 / x.statements();
+          List<Round> split = byTarget.get(SPLIT);
+          List<Double> ratios = new ArrayList<>();
+          for (int i = 0; i < split.size(); i++) {
+            ratios.add(split.get(i).qps() / byTarget.get(NO_SPLIT).get(i).qps());
+          }
           b.append(
               String.format(
                   Locale.ROOT,
-                  "| %s | %.2f | %.1f → %.1f |%n",
+                  "| %s | %.2f (%.2f–%.2f) | %.1f → %.1f |%n",
                   label,
-                  BenchMain.median(byTarget.get(SPLIT), Round::qps)
-                      / BenchMain.median(byTarget.get(NO_SPLIT), Round::qps),
+                  BenchMain.median(ratios, Double::doubleValue),
+                  ratios.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
+                  ratios.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN),
                   BenchMain.median(byTarget.get(NO_SPLIT), cpu),
-                  BenchMain.median(byTarget.get(SPLIT), cpu)));
+                  BenchMain.median(split, cpu)));
         });
     return b.toString();
   }
