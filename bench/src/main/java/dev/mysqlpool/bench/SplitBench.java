@@ -97,8 +97,12 @@ final class SplitBench {
   private final long primaryPid;
   private final long replicaPid;
 
-  private SplitBench(BenchMain.Options o, int clients, ReplicatedMariaDb pair) {
+  /** Where sysbench's output of each round is kept, for a look at what a table cannot show. */
+  private final Path work;
+
+  private SplitBench(BenchMain.Options o, int clients, ReplicatedMariaDb pair, Path work) {
     this.o = o;
+    this.work = work;
     this.clients = clients;
     this.pair = pair;
     this.primaryPid = serverPid(pair.primary());
@@ -135,7 +139,7 @@ final class SplitBench {
         }
         targets.add(new Target(NO_SPLIT, noSplit.port(), noSplit.pid(), noSplit));
         targets.add(new Target(SPLIT, split.port(), split.pid(), split));
-        return new SplitBench(o, clients, pair).measureAll(targets, loadAtStart);
+        return new SplitBench(o, clients, pair, work).measureAll(targets, loadAtStart);
       } finally {
         if (haproxy != null) {
           haproxy.close();
@@ -249,7 +253,7 @@ final class SplitBench {
     Map<String, List<Round>> byTarget = new LinkedHashMap<>();
     for (int r = 0; r < o.rounds(); r++) {
       for (Target t : targets) {
-        Round round = round(gen, c, t);
+        Round round = round(gen, c, t, r + 1);
         byTarget.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(round);
         System.out.printf(
             Locale.ROOT,
@@ -267,12 +271,15 @@ final class SplitBench {
     return byTarget;
   }
 
-  private Round round(LoadGenerator gen, Case c, Target t) throws Exception {
+  private Round round(LoadGenerator gen, Case c, Target t, int n) throws Exception {
     Counters before = counters(t);
     Round r;
     if (c.sysbench()) {
       Sysbench.Result s =
           Sysbench.run(c.test(), t.port(), o.rows(), clients, o.seconds(), c.options());
+      String file = "sysbench " + c.label() + " " + t.name() + " round " + n;
+      Files.writeString(
+          work.resolve(file.replaceAll("[^A-Za-z0-9_=-]+", "-") + ".txt"), s.output());
       r = new Round(s.qps(), s.p95Millis(), s.errors(), null, s.queries(), before, counters(t));
     } else {
       LoadGenerator.Result l =

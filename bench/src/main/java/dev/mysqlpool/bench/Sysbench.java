@@ -22,10 +22,16 @@ final class Sysbench {
   /**
    * What sysbench prints: QPS (every statement, BEGIN and COMMIT included), the 95th percentile of
    * an event (one transaction of the test) in ms, ignored errors, the statements and the reads
-   * among them, and the run's length in seconds.
+   * among them, the run's length in seconds, and sysbench's whole output.
    */
   record Result(
-      double qps, double p95Millis, long errors, long queries, long reads, double seconds) {}
+      double qps,
+      double p95Millis,
+      long errors,
+      long queries,
+      long reads,
+      double seconds,
+      String output) {}
 
   private Sysbench() {}
 
@@ -84,6 +90,7 @@ final class Sysbench {
         e.find() ? Long.parseLong(e.group(1)) : 0,
         Long.parseLong(q.group(1)),
         r.find() ? Long.parseLong(r.group(1)) : -1,
-        t.find() ? Double.parseDouble(t.group(1)) : seconds);
+        t.find() ? Double.parseDouble(t.group(1)) : seconds,
+        out);
   }
 }
