@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -199,7 +198,7 @@ public final class BenchMain {
             + ", table sbtest1 with "
             + o.rows()
             + " rows (sysbench layout).");
-    createTable();
+    SbTest.create(db, o.rows());
 
     HaproxyProcess haproxy = null;
     ProxyProcess proxy = null;
@@ -295,12 +294,30 @@ public final class BenchMain {
             System.out.print(prepared);
             md.append(prepared);
           });
+      section(
+          "split",
+          () -> {
+            String split = SplitBench.run(o, TARGET_CLIENTS);
+            System.out.print(split);
+            md.append(split);
+          });
       h2("Targets (issue 6)");
       for (String t : targetLines) {
         line("- " + t);
       }
       if (targetMissed || o.alwaysProfile()) {
-        section("profile", this::profile);
+        section(
+            "profile",
+            () -> {
+              String profile =
+                  ProxyProfile.run(
+                      o,
+                      db,
+                      TARGET_CLIENTS,
+                      targetMissed ? "a target was missed" : "--profile always");
+              System.out.print(profile);
+              md.append(profile);
+            });
       }
     } finally {
       if (proxy != null) {
@@ -907,118 +924,6 @@ public final class BenchMain {
     table(b.toString());
   }
 
-  // -------------------------------------------------------------------------------------------------- profiling
-
-  private void profile() throws Exception {
-    h2(
-        "Profile of the proxy ("
-            + (targetMissed ? "a target was missed" : "--profile always")
-            + ")");
-    Path jfr = o.workDir().resolve("proxy-profile.jfr");
-    Files.deleteIfExists(jfr);
-    int seconds = o.seconds() * 2;
-    try (ProxyProcess p =
-        ProxyProcess.start(
-            o.proxyJar(),
-            o.workDir(),
-            "profiled",
-            db,
-            "maxConnections: 64, maxIdle: 0, acquireTimeout: 30s",
-            "",
-            List.of())) {
-      LoadGenerator gen = new LoadGenerator(o.rows());
-      // Warm the JIT first, so the recording shows the steady state rather than start-up and
-      // compilation.
-      // A fresh JVM's C2 compiler threads still burn about as much CPU as the event loops after 5
-      // s: warm longer.
-      gen.run(
-          url(p.port()),
-          EmbeddedMariaDb.APP_USER,
-          EmbeddedMariaDb.APP_PASSWORD,
-          Workload.POINT_SELECT,
-          TARGET_CLIENTS,
-          profileWarmupSeconds() * 1000L,
-          1);
-      p.startRecording("bench");
-      long[] cpu0 = Procs.cpuSplitMillis(p.pid());
-      long[] io0 = Procs.ioSyscalls(p.pid());
-      Map<String, String> threadNames = new LinkedHashMap<>();
-      Map<String, Long> threads0 = Procs.threadCpuMillis(p.pid(), threadNames);
-      Result r =
-          gen.run(
-              url(p.port()),
-              EmbeddedMariaDb.APP_USER,
-              EmbeddedMariaDb.APP_PASSWORD,
-              Workload.POINT_SELECT,
-              TARGET_CLIENTS,
-              1000,
-              seconds * 1000L);
-      long[] cpu1 = Procs.cpuSplitMillis(p.pid());
-      long[] io1 = Procs.ioSyscalls(p.pid());
-      Map<String, Long> threads1 = Procs.threadCpuMillis(p.pid(), threadNames);
-      p.dumpRecording("bench", jfr);
-      // The load generator's window excludes its own warm-in second, so per-statement figures use
-      // the CPU and
-      // syscalls of the whole run over the statements of the whole run, estimated from the measured
-      // rate.
-      double statements = Math.max(1, r.qps() * (seconds + 1));
-      line(
-          String.format(
-              Locale.ROOT,
-              "JFR (`settings=profile`, started with `jcmd JFR.start` after a %d s warm-up)"
-                  + " on the proxy during %d s of point selects at %d clients: %.0f qps. Proxy CPU in that time: user %d"
-                  + " ms, system %d ms, i.e. about %.0f us user + %.0f us system per statement; read-family syscalls %.2f"
-                  + " and write-family syscalls %.2f per statement (`/proc/<pid>/io`, which counts read/readv/write/writev"
-                  + " but not recv/send: complete for the NIO transport, writes only for Netty's native epoll transport)."
-                  + " Recording: `%s` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).",
-              profileWarmupSeconds(),
-              seconds,
-              TARGET_CLIENTS,
-              r.qps(),
-              cpu1[0] - cpu0[0],
-              cpu1[1] - cpu0[1],
-              (cpu1[0] - cpu0[0]) * 1000.0 / statements,
-              (cpu1[1] - cpu0[1]) * 1000.0 / statements,
-              (io1[0] - io0[0]) / statements,
-              (io1[1] - io0[1]) / statements,
-              jfr.toAbsolutePath()));
-      // CPU by thread group from /proc: robust where JFR's sampler skips threads that are in native
-      // code or the VM.
-      Map<String, Long> byGroup = new LinkedHashMap<>();
-      threads1.forEach(
-          (tid, ms) ->
-              byGroup.merge(
-                  threadNames.get(tid).replaceAll("\\d+", "N"),
-                  ms - threads0.getOrDefault(tid, 0L),
-                  Long::sum));
-      StringBuilder b =
-          new StringBuilder(
-              "| proxy thread group (/proc comm) | CPU ms in the window | share |\n"
-                  + "|---|---:|---:|\n");
-      long cpuAll = Math.max(1, byGroup.values().stream().mapToLong(Long::longValue).sum());
-      byGroup.entrySet().stream()
-          .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-          .limit(10)
-          .forEach(
-              e ->
-                  b.append(
-                      String.format(
-                          Locale.ROOT,
-                          "| `%s` | %d | %.1f%% |%n",
-                          e.getKey(),
-                          e.getValue(),
-                          100.0 * e.getValue() / cpuAll)));
-      table(b.toString());
-      String summary = JfrHotSpots.summarize(jfr, 25);
-      md.append('\n').append(summary);
-      System.out.println(summary);
-    }
-  }
-
-  private int profileWarmupSeconds() {
-    return Math.max(20, o.warmup());
-  }
-
   // -------------------------------------------------------------------------------------------------------- JMH
 
   private void jmh() throws RunnerException {
@@ -1094,56 +999,6 @@ public final class BenchMain {
     }
   }
 
-  private void createTable() throws SQLException {
-    long t0 = System.nanoTime();
-    try (Connection c = db.appConnection();
-        Statement s = c.createStatement()) {
-      s.execute("DROP TABLE IF EXISTS sbtest1");
-      s.execute(
-          "CREATE TABLE sbtest1 (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0,"
-              + " c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), KEY k_1 (k))"
-              + " ENGINE=InnoDB");
-      Random random = new Random(42);
-      int batch = 1000;
-      for (int start = 1; start <= o.rows(); start += batch) {
-        StringBuilder sql = new StringBuilder("INSERT INTO sbtest1 (id, k, c, pad) VALUES ");
-        for (int id = start; id < Math.min(start + batch, o.rows() + 1); id++) {
-          sql.append(id == start ? "" : ",")
-              .append('(')
-              .append(id)
-              .append(',')
-              .append(1 + random.nextInt(o.rows()))
-              .append(",'")
-              .append(digits(random, 11, 10))
-              .append("','")
-              .append(digits(random, 11, 5))
-              .append("')");
-        }
-        s.execute(sql.toString());
-      }
-      s.execute("ANALYZE TABLE sbtest1");
-    }
-    System.out.printf(
-        Locale.ROOT,
-        "sbtest1 filled with %d rows in %.1f s%n",
-        o.rows(),
-        (System.nanoTime() - t0) / 1e9);
-  }
-
-  /** sysbench's value format: groups of 11 digits joined by '-'. */
-  private static String digits(Random random, int group, int groups) {
-    StringBuilder b = new StringBuilder();
-    for (int g = 0; g < groups; g++) {
-      if (g > 0) {
-        b.append('-');
-      }
-      for (int i = 0; i < group; i++) {
-        b.append((char) ('0' + random.nextInt(10)));
-      }
-    }
-    return b.toString();
-  }
-
   private String scalar(String sql) throws SQLException {
     try (Connection c = db.rootConnection();
         Statement s = c.createStatement();
@@ -1153,7 +1008,7 @@ public final class BenchMain {
     }
   }
 
-  private static String url(int port) {
+  static String url(int port) {
     return EmbeddedMariaDb.jdbcUrl("127.0.0.1", port, EmbeddedMariaDb.APP_DATABASE)
         + "&connectTimeout=30000";
   }
@@ -1185,7 +1040,7 @@ public final class BenchMain {
     }
   }
 
-  private static <T> double median(List<T> values, java.util.function.ToDoubleFunction<T> f) {
+  static <T> double median(List<T> values, java.util.function.ToDoubleFunction<T> f) {
     double[] v = values.stream().mapToDouble(f).sorted().toArray();
     if (v.length == 0) {
       return Double.NaN;

@@ -91,6 +91,27 @@ final class Procs {
   }
 
   /**
+   * {busy, total} CPU milliseconds of the whole machine so far, all cores summed, from the first
+   * line of {@code /proc/stat} (busy: user, nice, system, irq, softirq, steal; total adds idle and
+   * iowait), or {-1, -1}. Differences over a window give how busy the machine was, other users'
+   * work included.
+   */
+  static long[] machineCpuMillis() {
+    try {
+      String first = Files.readAllLines(Path.of("/proc/stat"), StandardCharsets.US_ASCII).get(0);
+      String[] f = first.trim().split("\\s+");
+      long busy = 0;
+      for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+        busy += Long.parseLong(f[i]);
+      }
+      long total = busy + Long.parseLong(f[4]) + Long.parseLong(f[5]);
+      return new long[] {busy * 1000 / TICKS_PER_SECOND, total * 1000 / TICKS_PER_SECOND};
+    } catch (IOException | RuntimeException e) {
+      return new long[] {-1, -1};
+    }
+  }
+
+  /**
    * {syscr, syscw} from {@code /proc/<pid>/io}: read- and write-family system calls so far
    * (read/readv and write/writev, which is what Java NIO sockets use; not recvfrom/sendto), or {-1,
    * -1}.

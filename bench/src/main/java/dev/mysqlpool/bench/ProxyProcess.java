@@ -3,6 +3,10 @@ package dev.mysqlpool.bench;
 import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,6 +110,53 @@ final class ProxyProcess implements AutoCloseable {
       String frontendYaml,
       String extraYaml,
       List<String> extraJvmFlags) {
+    String backends =
+        "  - {name: primary, host: 127.0.0.1, port: "
+            + db.port()
+            + ", tls: {mode: "
+            + backendTlsMode
+            + "}}\n";
+    return launch(
+        jar, workDir, name, backends, mode, poolYaml, frontendYaml, extraYaml, extraJvmFlags);
+  }
+
+  /**
+   * Starts a proxy in front of several backends, e.g. a writer and its readers, and waits until it
+   * listens.
+   *
+   * @param backendsYaml the {@code backends:} list's entries, one {@code " - {...}\n"} line each
+   * @param routingYaml the {@code routing:} block's fields in flow style, or empty for none
+   */
+  static ProxyProcess startWithBackends(
+      Path jar,
+      Path workDir,
+      String name,
+      String backendsYaml,
+      String mode,
+      String poolYaml,
+      String routingYaml) {
+    return launch(
+        jar,
+        workDir,
+        name,
+        backendsYaml,
+        mode,
+        poolYaml,
+        "",
+        routingYaml.isEmpty() ? "" : "routing: {" + routingYaml + "}\n",
+        List.of());
+  }
+
+  private static ProxyProcess launch(
+      Path jar,
+      Path workDir,
+      String name,
+      String backendsYaml,
+      String mode,
+      String poolYaml,
+      String frontendYaml,
+      String moreYaml,
+      List<String> extraJvmFlags) {
     int port = EmbeddedMariaDb.freePort();
     int adminPort = EmbeddedMariaDb.freePort();
     String config =
@@ -115,11 +166,8 @@ final class ProxyProcess implements AutoCloseable {
             + "admin: {host: 127.0.0.1, port: "
             + adminPort
             + "}\n"
-            + "backends:\n  - {name: primary, host: 127.0.0.1, port: "
-            + db.port()
-            + ", tls: {mode: "
-            + backendTlsMode
-            + "}}\n"
+            + "backends:\n"
+            + backendsYaml
             + "users:\n  - {name: "
             + EmbeddedMariaDb.APP_USER
             + ", password: "
@@ -131,8 +179,8 @@ final class ProxyProcess implements AutoCloseable {
             + poolYaml
             + "}\n"
             + (frontendYaml.isEmpty() ? "" : "frontend: {" + frontendYaml + "}\n")
-            + "shutdown: {drainTimeout: 1s}\n"
-            + extraYaml;
+            + moreYaml
+            + "shutdown: {drainTimeout: 1s}\n";
     try {
       Files.createDirectories(workDir);
       Path file = workDir.resolve("proxy-" + name + ".yaml");
@@ -177,6 +225,24 @@ final class ProxyProcess implements AutoCloseable {
 
   Path log() {
     return log;
+  }
+
+  /** The body of an admin endpoint ({@code /metrics}, {@code /backendz}, ...); fails after 10 s. */
+  String admin(String path) {
+    try {
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (IOException e) {
+      throw new UncheckedIOException("while asking " + this + " for " + path, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while asking " + this + " for " + path, e);
+    }
   }
 
   /**

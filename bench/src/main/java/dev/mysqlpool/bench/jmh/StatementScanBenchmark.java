@@ -5,6 +5,7 @@ import dev.mysqlpool.proxy.frontend.StatementScan;
 import dev.mysqlpool.proxy.sql.Keyword;
 import dev.mysqlpool.proxy.sql.KillStatement;
 import dev.mysqlpool.proxy.sql.LoadLocal;
+import dev.mysqlpool.proxy.sql.ReadScan;
 import dev.mysqlpool.proxy.sql.SqlLexer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -24,19 +25,22 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * The SQL the proxy reads from every COM_QUERY, over a pooled direct buffer as the decoder hands it
  * on: {@link #scan} is transaction mode's {@link StatementScan}, {@link #inspect} the checks every
- * session runs (is it a KILL the proxy answers, a LOAD DATA LOCAL, a USE). Scores are per
- * statement.
+ * session runs (is it a KILL the proxy answers, a LOAD DATA LOCAL, a USE), {@link #readScan} the
+ * read/write split's classifier ({@link ReadScan}, run on each COM_QUERY a client in autocommit
+ * sends outside a transaction). Scores are per statement.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class StatementScanBenchmark {
   /**
-   * Typical statements: sysbench's, a batch of 50 rows as rewritten batches send it (9 KB), a
-   * driver's connect-time SET, a tagged query, a KILL.
+   * Typical statements: sysbench's (a point select, oltp_read_only's longest range select, an
+   * update, an insert), a batch of 50 rows as rewritten batches send it (9 KB), a driver's
+   * connect-time SET, a tagged query, a KILL.
    */
   @Param({
     "point_select",
+    "distinct_range",
     "update",
     "insert",
     "batch_insert",
@@ -49,11 +53,14 @@ public class StatementScanBenchmark {
   private ByteBuf buf;
   private int end;
   private StatementScan scan;
+  private final ReadScan readScan = new ReadScan();
 
   static String sql(String statement) {
     switch (statement) {
       case "point_select":
         return "SELECT c FROM sbtest1 WHERE id=50123";
+      case "distinct_range":
+        return "SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN 50123 AND 50222 ORDER BY c";
       case "update":
         return "UPDATE sbtest1 SET k=k+1 WHERE id=50123";
       case "insert":
@@ -103,6 +110,12 @@ public class StatementScanBenchmark {
   @Benchmark
   public int scan() {
     return scan.scan(buf, 0, end);
+  }
+
+  /** A split pool: whether the statement may go to a reader, and why. */
+  @Benchmark
+  public ReadScan.Reason readScan() {
+    return readScan.scan(buf, 0, end, false);
   }
 
   /** Every session: KILL (parsed), LOAD DATA LOCAL or USE. */
