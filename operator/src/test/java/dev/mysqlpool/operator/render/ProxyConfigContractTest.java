@@ -11,6 +11,7 @@ import dev.mysqlpool.operator.validation.FieldError;
 import dev.mysqlpool.operator.validation.MySQLPoolValidator;
 import dev.mysqlpool.proxy.config.ConfigLoader;
 import dev.mysqlpool.proxy.config.ProxyConfig;
+import dev.mysqlpool.proxy.config.Routing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -310,7 +311,7 @@ class ProxyConfigContractTest {
     assertThat(c.users()).allMatch(u -> u.backend().equals("writer"));
     assertThat(c.routing().readWriteSplit()).isTrue();
     assertThat(c.routing().maxReplicationLag()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(c.routing().readYourWrites()).isEqualTo(ProxyConfig.ReadYourWrites.NONE);
+    assertThat(c.routing().readYourWrites()).isEqualTo(Routing.ReadYourWrites.NONE);
     assertThat(c.routing().rules())
         .extracting(r -> r.match().pattern() + " -> " + r.to().configName())
         .containsExactly(patterns.get(0) + " -> writer", patterns.get(1) + " -> reader");
@@ -322,7 +323,7 @@ class ProxyConfigContractTest {
   @Test
   void aPoolWithoutTheSplitRendersNoRoutingAndNoReaders() throws IOException {
     ProxyConfig c = parse(Fixtures.pool());
-    assertThat(c.routing()).isEqualTo(ProxyConfig.Routing.OFF);
+    assertThat(c.routing()).isEqualTo(Routing.OFF);
     assertThat(c.backends()).hasSize(1);
     assertThat(ProxyConfigs.yaml(Plan.of(Fixtures.pool(), RenderSettings.defaults())))
         .doesNotContain("routing", "reader");

@@ -8,7 +8,6 @@ import dev.mysqlpool.proxy.config.ProxyConfig.Backend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Frontend;
 import dev.mysqlpool.proxy.config.ProxyConfig.Listen;
 import dev.mysqlpool.proxy.config.ProxyConfig.Pool;
-import dev.mysqlpool.proxy.config.ProxyConfig.Routing;
 import dev.mysqlpool.proxy.config.ProxyConfig.Shutdown;
 import dev.mysqlpool.proxy.config.ProxyConfig.Stats;
 import dev.mysqlpool.proxy.config.ProxyConfig.User;

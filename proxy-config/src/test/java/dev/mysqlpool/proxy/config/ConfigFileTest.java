@@ -145,7 +145,7 @@ class ConfigFileTest {
     assertThat(c.backends().get(1).port()).isEqualTo(3307);
     assertThat(c.routing().readWriteSplit()).isTrue();
     assertThat(c.routing().maxReplicationLag()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(c.routing().readYourWrites()).isEqualTo(ProxyConfig.ReadYourWrites.NONE);
+    assertThat(c.routing().readYourWrites()).isEqualTo(Routing.ReadYourWrites.NONE);
     assertThat(c.routing().readYourWritesWait()).isEqualTo(java.time.Duration.ofMillis(250));
     assertThat(c.routing().rules())
         .extracting(r -> r.match().pattern() + " -> " + r.to().configName())

@@ -1,7 +1,7 @@
 package dev.mysqlpool.proxy.frontend;
 
-import dev.mysqlpool.proxy.config.ProxyConfig.RouteTarget;
-import dev.mysqlpool.proxy.config.ProxyConfig.Rule;
+import dev.mysqlpool.proxy.config.Routing.RouteTarget;
+import dev.mysqlpool.proxy.config.Routing.Rule;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.regex.Matcher;

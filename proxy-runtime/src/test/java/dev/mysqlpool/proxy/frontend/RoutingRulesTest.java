@@ -3,8 +3,8 @@ package dev.mysqlpool.proxy.frontend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mysqlpool.proxy.config.ConfigLoader;
-import dev.mysqlpool.proxy.config.ProxyConfig.RouteTarget;
-import dev.mysqlpool.proxy.config.ProxyConfig.Rule;
+import dev.mysqlpool.proxy.config.Routing.RouteTarget;
+import dev.mysqlpool.proxy.config.Routing.Rule;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.charset.StandardCharsets;
