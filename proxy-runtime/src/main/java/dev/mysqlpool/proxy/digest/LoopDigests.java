@@ -9,7 +9,7 @@ import java.lang.invoke.VarHandle;
  * One event loop's digest counters: an open-addressing table of {@link Entry}s by key, written only
  * by that loop's thread, so recording a statement takes no lock and no atomic instruction, and
  * event loops never contend. {@link QueryDigests} reads every loop's table from the admin thread
- * and merges them.
+ * and merges them. The loop also owns the normaliser and the array statements are copied into.
  *
  * <p>Publication: the table array is volatile and replaced whole when it grows; an entry's key is
  * final; its counters are written and read in opaque mode (each value whole and eventually visible,
