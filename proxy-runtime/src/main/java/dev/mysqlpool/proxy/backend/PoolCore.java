@@ -134,7 +134,7 @@ final class PoolCore {
     }
     start(creates);
     if (lent != null) {
-      counters.acquired.increment();
+      counted(lent, loop);
       promise.trySuccess(lent);
     } else {
       Waiter w = waiter;
@@ -233,7 +233,7 @@ final class PoolCore {
     if (w.timeout != null) {
       w.timeout.cancel(false);
     }
-    counters.acquired.increment();
+    counted(c, w.loop);
     if (!w.promise.trySuccess(c)) {
       // The borrower gave up (its client left) after we picked it: the connection is untouched.
       synchronized (this) {
@@ -243,6 +243,13 @@ final class PoolCore {
         c.state = BackendConnection.MAINTENANCE;
       }
       giveBack(c, false);
+    }
+  }
+
+  private void counted(BackendConnection c, EventLoop borrower) {
+    counters.acquired.increment();
+    if (c.channel.eventLoop() != borrower) {
+      counters.lentAcrossLoops.increment();
     }
   }
 

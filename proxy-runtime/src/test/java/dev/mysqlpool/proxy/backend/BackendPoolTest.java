@@ -75,7 +75,11 @@ class BackendPoolTest {
   }
 
   private BackendConnection borrow() {
-    Future<BackendConnection> f = pool.acquire(loop(), key, false);
+    return borrow(loop());
+  }
+
+  private BackendConnection borrow(EventLoop loop) {
+    Future<BackendConnection> f = pool.acquire(loop, key, false);
     assertThat(f.awaitUninterruptibly(5, TimeUnit.SECONDS))
         .withFailMessage("acquire did not complete within 5s: %s", pool.stats())
         .isTrue();
@@ -144,6 +148,36 @@ class BackendPoolTest {
     assertThat(waiting.getNow().threadId()).isEqualTo(first.threadId());
     assertThat(stub.loginCount()).isEqualTo(1);
     pool.release(waiting.getNow(), Release.CLEAN);
+  }
+
+  @Test
+  void anIdleConnectionOnTheBorrowersOwnLoopIsLentFirstAndLendsAcrossLoopsAreCounted() {
+    start("{maxConnections: 2, acquireTimeout: 5s}");
+    EventLoop a = loop();
+    EventLoop b = loop();
+    assertThat(a).as("the stub's group has two loops").isNotSameAs(b);
+    BackendConnection onA = borrow(a);
+    BackendConnection onB = borrow(b);
+    assertThat(onA.channel().eventLoop())
+        .as("a new connection is opened on its borrower's loop")
+        .isSameAs(a);
+    pool.release(onB, Release.CLEAN);
+    pool.release(onA, Release.CLEAN);
+
+    BackendConnection again = borrow(b);
+    assertThat(again)
+        .as("the idle connection on b's loop, although the one on a was used more recently")
+        .isSameAs(onB);
+    assertThat(pool.stats().lentAcrossLoops()).isZero();
+
+    BackendConnection other = borrow(b);
+    assertThat(other).as("the only idle one left, on the other loop").isSameAs(onA);
+    assertThat(pool.stats().lentAcrossLoops())
+        .as("a lend to a client on another loop is counted")
+        .isEqualTo(1);
+    assertThat(pool.stats().acquired()).isEqualTo(4);
+    pool.release(again, Release.CLEAN);
+    pool.release(other, Release.CLEAN);
   }
 
   @Test
