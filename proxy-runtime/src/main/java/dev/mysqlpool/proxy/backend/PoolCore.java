@@ -109,6 +109,27 @@ final class PoolCore {
     }
   }
 
+  /** See {@link BackendPool#acquireIdle}. */
+  BackendConnection acquireIdle(EventLoop loop, PoolKey key, boolean needNoSchema) {
+    BackendConnection lent;
+    List<Create> creates;
+    synchronized (this) {
+      if (closed) {
+        return null;
+      }
+      warmKey = key;
+      lent = idle.take(key, needNoSchema, loop);
+      if (lent == null) {
+        return null;
+      }
+      lendLocked(lent);
+      creates = fillDemandLocked();
+    }
+    start(creates);
+    counted(lent, loop);
+    return lent;
+  }
+
   /** See {@link BackendPool#acquire}. */
   Future<BackendConnection> acquire(EventLoop loop, PoolKey key, boolean needNoSchema) {
     Promise<BackendConnection> promise = loop.newPromise();

@@ -63,6 +63,20 @@ final class Refill {
       creator.scheduleRetry(backoff, retry);
       return List.of();
     }
+    // Nobody waits most of the time: then no iterator is made over the empty queue.
+    List<Create> out = waiters.isEmpty() ? null : forWaitersLocked(s, now);
+    while (waiters.isEmpty()
+        && warmKey != null
+        && idle.sizeWithPinging() + slots.opening() < s.minIdle()
+        && slots.total() < s.maxConnections()
+        && slots.opening() < s.maxConcurrentConnects()) {
+      out = add(out, startLocked(warmKey, creator.anyLoop()));
+    }
+    return out == null ? List.of() : out;
+  }
+
+  /** Logins for waiting borrowers, within the cap and maxConcurrentConnects; null when none. */
+  private List<Create> forWaitersLocked(Pool s, long now) {
     long patience = s.acquireTimeout().toNanos() / 4;
     List<Create> out = null;
     for (Waiter w : waiters) {
@@ -93,14 +107,7 @@ final class Refill {
       }
       out = add(out, startLocked(w.key, w.loop));
     }
-    while (waiters.isEmpty()
-        && warmKey != null
-        && idle.sizeWithPinging() + slots.opening() < s.minIdle()
-        && slots.total() < s.maxConnections()
-        && slots.opening() < s.maxConcurrentConnects()) {
-      out = add(out, startLocked(warmKey, creator.anyLoop()));
-    }
-    return out == null ? List.of() : out;
+    return out;
   }
 
   /**

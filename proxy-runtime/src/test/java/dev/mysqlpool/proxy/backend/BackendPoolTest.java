@@ -181,6 +181,28 @@ class BackendPoolTest {
   }
 
   @Test
+  void acquireIdleLendsAnIdleConnectionAtOnceAndNothingElse() {
+    start("{maxConnections: 1, acquireTimeout: 5s}");
+    BackendConnection first = borrow();
+    assertThat(pool.acquireIdle(loop(), key, false))
+        .as("nothing idle: the caller must acquire")
+        .isNull();
+    assertThat(pool.stats().pending()).as("and it did not queue a waiter").isZero();
+    pool.release(first, Release.CLEAN);
+
+    BackendConnection again = pool.acquireIdle(loop(), key, false);
+    assertThat(again).as("the idle connection, lent at once").isSameAs(first);
+    assertThat(pool.stats().acquired()).isEqualTo(2);
+    assertThat(pool.stats().used()).isEqualTo(1);
+    Future<BackendConnection> waiting = pool.acquire(loop(), key, false);
+    assertThat(waiting.isDone()).as("it is lent, not idle any more").isFalse();
+    pool.release(again, Release.CLEAN);
+    assertThat(waiting.awaitUninterruptibly(2, TimeUnit.SECONDS) && waiting.isSuccess()).isTrue();
+    assertThat(stub.loginCount()).isEqualTo(1);
+    pool.release(waiting.getNow(), Release.CLEAN);
+  }
+
+  @Test
   void aSessionsConnectionIsResetBeforeTheNextBorrowerGetsIt() {
     start("{maxConnections: 1, acquireTimeout: 5s}");
     BackendConnection first = borrow();
