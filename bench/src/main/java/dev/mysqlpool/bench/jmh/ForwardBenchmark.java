@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -22,9 +23,13 @@ import org.openjdk.jmh.annotations.TearDown;
  * (whose {@code ByteBuffer} view the pool caches). {@code internalNioBuffer} is what {@code
  * ChannelOutboundBuffer.nioBuffers} calls once per written message. Run with {@code -prof gc}: the
  * allocation per operation ({@code gc.alloc.rate.norm}) is the figure that does not depend on the
- * machine's load.
+ * machine's load. The relay forwards slices: the copy saves the garbage but costs more time (see
+ * bench/README.md, issue 16).
  */
 @State(Scope.Thread)
+// JMH's threads are not Netty's: without this, the copy would miss the per-thread buffer cache an
+// event loop has, and allocate (and lock) in the arena every time.
+@Fork(jvmArgsAppend = "-Dio.netty.allocator.useCacheForAllThreads=true")
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class ForwardBenchmark {
