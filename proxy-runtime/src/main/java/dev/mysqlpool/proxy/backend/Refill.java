@@ -77,6 +77,11 @@ final class Refill {
 
   /** Logins for waiting borrowers, within the cap and maxConcurrentConnects; null when none. */
   private List<Create> forWaitersLocked(Pool s, long now) {
+    if (slots.total() >= s.maxConnections() && idle.isEmpty()) {
+      // At the cap with nothing idle to close for room (the loop below would find no victim):
+      // the usual state of a busy pool, checked on every borrow and hand-back.
+      return null;
+    }
     long patience = s.acquireTimeout().toNanos() / 4;
     List<Create> out = null;
     for (Waiter w : waiters) {
