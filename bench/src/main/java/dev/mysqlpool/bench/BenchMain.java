@@ -56,6 +56,9 @@ public final class BenchMain {
   private static final String HAPROXY = "haproxy (tcp)";
   private static final int TARGET_CLIENTS = 32;
 
+  /** Statements per case of the allocation section (and as many again to warm up). */
+  private static final long ALLOC_STATEMENTS = 100_000;
+
   /** Client threads of the prepared-statement section (each holds a backend while it pins). */
   private static final int PREPARED_CLIENTS = 16;
 
@@ -300,6 +303,15 @@ public final class BenchMain {
             String split = SplitBench.run(o, TARGET_CLIENTS);
             System.out.print(split);
             md.append(split);
+          });
+      section(
+          "alloc",
+          () -> {
+            String alloc =
+                AllocationProbe.run(
+                    db, TARGET_CLIENTS, ALLOC_STATEMENTS, List.of("session", "transaction"), false);
+            System.out.print(alloc);
+            md.append(alloc);
           });
       h2("Targets (issue 6)");
       for (String t : targetLines) {

@@ -89,6 +89,14 @@ public final class PoolMeters {
         "mysqlpool.pool.kill.failures",
         "KILL statements that could not be sent (queue full, login failed, connection lost)",
         PoolStats::killFailures);
+    counter(
+        registry,
+        pool,
+        b,
+        "mysqlpool.pool.lends.across.loops",
+        "Backend connections lent to a client on another event loop than the connection's (each"
+            + " packet then crosses threads)",
+        PoolStats::lentAcrossLoops);
     Gauge.builder("mysqlpool.pool.kills.queued", pool, p -> p.stats().killsQueued())
         .description("KILL statements waiting for the side connection")
         .tag("backend", b)

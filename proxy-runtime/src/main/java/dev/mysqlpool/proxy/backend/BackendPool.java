@@ -192,6 +192,16 @@ public final class BackendPool {
     return core.acquire(loop, key, needNoSchema);
   }
 
+  /**
+   * Lends an idle connection for {@code key} at once, as {@link #acquire} would (one on {@code
+   * loop} preferred), or returns null when none fits and the borrower must {@link #acquire}. No
+   * future is made: a borrow the idle list serves, the common case in transaction mode, costs no
+   * promise and no listener. The connection comes with no listener.
+   */
+  public BackendConnection acquireIdle(EventLoop loop, PoolKey key, boolean needNoSchema) {
+    return core.acquireIdle(loop, key, needNoSchema);
+  }
+
   /** Gives a connection back. Callable from any thread, once per acquire. */
   public void release(BackendConnection c, Release how) {
     if (how == Release.DISCARD || !c.channel.isActive()) {

@@ -87,6 +87,9 @@ final class IdleConnections {
    * its packets need no thread hop; the most recently used otherwise. Null if none fits.
    */
   BackendConnection take(PoolKey key, boolean needNoSchema, EventLoop loop) {
+    if (deque.isEmpty()) {
+      return null; // every borrow asks, and under load none is idle: no iterator then
+    }
     BackendConnection fallback = null;
     for (Iterator<BackendConnection> it = deque.iterator(); it.hasNext(); ) {
       BackendConnection c = it.next();

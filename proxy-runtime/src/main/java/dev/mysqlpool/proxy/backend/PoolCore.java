@@ -109,6 +109,27 @@ final class PoolCore {
     }
   }
 
+  /** See {@link BackendPool#acquireIdle}. */
+  BackendConnection acquireIdle(EventLoop loop, PoolKey key, boolean needNoSchema) {
+    BackendConnection lent;
+    List<Create> creates;
+    synchronized (this) {
+      if (closed) {
+        return null;
+      }
+      warmKey = key;
+      lent = idle.take(key, needNoSchema, loop);
+      if (lent == null) {
+        return null;
+      }
+      lendLocked(lent);
+      creates = fillDemandLocked();
+    }
+    start(creates);
+    counted(lent, loop);
+    return lent;
+  }
+
   /** See {@link BackendPool#acquire}. */
   Future<BackendConnection> acquire(EventLoop loop, PoolKey key, boolean needNoSchema) {
     Promise<BackendConnection> promise = loop.newPromise();
@@ -134,7 +155,7 @@ final class PoolCore {
     }
     start(creates);
     if (lent != null) {
-      counters.acquired.increment();
+      counted(lent, loop);
       promise.trySuccess(lent);
     } else {
       Waiter w = waiter;
@@ -233,7 +254,7 @@ final class PoolCore {
     if (w.timeout != null) {
       w.timeout.cancel(false);
     }
-    counters.acquired.increment();
+    counted(c, w.loop);
     if (!w.promise.trySuccess(c)) {
       // The borrower gave up (its client left) after we picked it: the connection is untouched.
       synchronized (this) {
@@ -243,6 +264,13 @@ final class PoolCore {
         c.state = BackendConnection.MAINTENANCE;
       }
       giveBack(c, false);
+    }
+  }
+
+  private void counted(BackendConnection c, EventLoop borrower) {
+    counters.acquired.increment();
+    if (c.channel.eventLoop() != borrower) {
+      counters.lentAcrossLoops.increment();
     }
   }
 

@@ -13,6 +13,10 @@ final class PoolCounters {
   final LongAdder connectErrors = new LongAdder();
   final LongAdder acquireTimeouts = new LongAdder();
   final LongAdder acquired = new LongAdder();
+
+  /** Lends to a borrower on another event loop than the connection's (see {@link PoolStats}). */
+  final LongAdder lentAcrossLoops = new LongAdder();
+
   final PoolStats.Counters traffic = new PoolStats.Counters();
 
   PoolStats snapshot(
@@ -41,6 +45,7 @@ final class PoolCounters {
         connectErrors.sum(),
         acquireTimeouts.sum(),
         acquired.sum(),
+        lentAcrossLoops.sum(),
         reachable,
         serverWaitTimeoutSeconds,
         traffic,

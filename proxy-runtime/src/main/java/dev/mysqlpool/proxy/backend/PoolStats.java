@@ -10,6 +10,9 @@ import java.util.concurrent.atomic.LongAdder;
  * @param used connections lent to clients, busy with the pool's own commands, or closing
  * @param free idle connections ready to lend
  * @param pending clients waiting for a connection
+ * @param acquired connections lent so far
+ * @param lentAcrossLoops of those, lent to a client on another event loop than the connection's:
+ *     every packet of such a lend is handed between two threads (a task and a wakeup each way)
  * @param killConnectionsOpened side connections logged in to send a KILL (at most one open at a
  *     time, outside {@code maxConnections})
  * @param kills KILL statements answered by the server
@@ -31,6 +34,7 @@ public record PoolStats(
     long connectErrors,
     long acquireTimeouts,
     long acquired,
+    long lentAcrossLoops,
     boolean reachable,
     long serverWaitTimeoutSeconds,
     Counters traffic,

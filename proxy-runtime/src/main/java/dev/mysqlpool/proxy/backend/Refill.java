@@ -63,6 +63,25 @@ final class Refill {
       creator.scheduleRetry(backoff, retry);
       return List.of();
     }
+    // Nobody waits most of the time: then no iterator is made over the empty queue.
+    List<Create> out = waiters.isEmpty() ? null : forWaitersLocked(s, now);
+    while (waiters.isEmpty()
+        && warmKey != null
+        && idle.sizeWithPinging() + slots.opening() < s.minIdle()
+        && slots.total() < s.maxConnections()
+        && slots.opening() < s.maxConcurrentConnects()) {
+      out = add(out, startLocked(warmKey, creator.anyLoop()));
+    }
+    return out == null ? List.of() : out;
+  }
+
+  /** Logins for waiting borrowers, within the cap and maxConcurrentConnects; null when none. */
+  private List<Create> forWaitersLocked(Pool s, long now) {
+    if (slots.total() >= s.maxConnections() && idle.isEmpty()) {
+      // At the cap with nothing idle to close for room (the loop below would find no victim):
+      // the usual state of a busy pool, checked on every borrow and hand-back.
+      return null;
+    }
     long patience = s.acquireTimeout().toNanos() / 4;
     List<Create> out = null;
     for (Waiter w : waiters) {
@@ -93,14 +112,7 @@ final class Refill {
       }
       out = add(out, startLocked(w.key, w.loop));
     }
-    while (waiters.isEmpty()
-        && warmKey != null
-        && idle.sizeWithPinging() + slots.opening() < s.minIdle()
-        && slots.total() < s.maxConnections()
-        && slots.opening() < s.maxConcurrentConnects()) {
-      out = add(out, startLocked(warmKey, creator.anyLoop()));
-    }
-    return out == null ? List.of() : out;
+    return out;
   }
 
   /**

@@ -67,6 +67,9 @@ final class Waiters implements Iterable<Waiters.Waiter> {
    * once it has waited {@code patienceNanos}, so no loop's clients starve. Null if none fits.
    */
   Waiter takeFor(BackendConnection c, long patienceNanos, long now) {
+    if (queue.isEmpty()) {
+      return null; // the common case, without an iterator
+    }
     Waiter oldest = null;
     Waiter sameLoop = null;
     for (Waiter w : queue) {
@@ -97,6 +100,9 @@ final class Waiters implements Iterable<Waiters.Waiter> {
    * drivers share a pool in transaction mode. Null if there is none.
    */
   Waiter starving(long patienceNanos, long now) {
+    if (queue.isEmpty()) {
+      return null; // the common case, without an iterator over the waited-for kinds
+    }
     Waiter oldest = queue.peekFirst();
     return oldest != null && isStarving(oldest, patienceNanos, now)
         ? oldest

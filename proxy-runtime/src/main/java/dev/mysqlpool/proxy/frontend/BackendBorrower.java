@@ -10,6 +10,7 @@ import dev.mysqlpool.proxy.protocol.ErrorCodes;
 import dev.mysqlpool.proxy.protocol.Packets;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.FutureListener;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -36,6 +37,12 @@ final class BackendBorrower {
 
   private boolean acquiring;
   private long acquireStartNanos;
+
+  /** The pool a borrow waits on, while it waits. */
+  private BackendPool waitingOn;
+
+  /** Made once: a borrow that waits costs the pool's promise, not a listener of its own too. */
+  private final FutureListener<BackendConnection> acquired = this::onAcquired;
 
   /** Restores the client's default database on a lent connection. */
   private final ProxyCommand initDb =
@@ -85,24 +92,37 @@ final class BackendBorrower {
     borrow(p);
   }
 
+  /** Takes an idle connection at once when one fits; otherwise waits for the pool's future. */
   private void borrow(BackendPool p) {
-    p.acquire(session.loop, poolKey, session.schema == null)
-        .addListener((Future<BackendConnection> f) -> onAcquired(p, f));
+    BackendConnection idle = p.acquireIdle(session.loop, poolKey, session.schema == null);
+    if (idle != null) {
+      onAcquired(p, idle, null);
+      return;
+    }
+    waitingOn = p;
+    p.acquire(session.loop, poolKey, session.schema == null).addListener(acquired);
   }
 
-  private void onAcquired(BackendPool p, Future<BackendConnection> f) {
+  private void onAcquired(Future<BackendConnection> f) {
+    BackendPool p = waitingOn;
+    waitingOn = null;
+    onAcquired(p, f.isSuccess() ? f.getNow() : null, f.cause());
+  }
+
+  /** The borrow from {@code p} ended: with {@code backend}, or null and why not. */
+  private void onAcquired(BackendPool p, BackendConnection backend, Throwable cause) {
     acquiring = false;
     session
         .frontend
         .acquireTimer(p.name())
         .record(System.nanoTime() - acquireStartNanos, TimeUnit.NANOSECONDS);
     if (session.closed()) {
-      if (f.isSuccess()) {
-        p.release(f.getNow(), BackendPool.Release.CLEAN);
+      if (backend != null) {
+        p.release(backend, BackendPool.Release.CLEAN);
       }
       return;
     }
-    if (!f.isSuccess()) {
+    if (backend == null) {
       ReadRouting routing = session.routing();
       if (routing != null && routing.isReader(p)) {
         // A reader that is down or full costs the client no error: the writer serves the read.
@@ -110,16 +130,15 @@ final class BackendBorrower {
             "client #{}: reader '{}' unavailable ({}); the writer serves the read",
             session.id,
             p.name(),
-            f.cause().getMessage());
+            cause.getMessage());
         acquiring = true;
         acquireStartNanos = System.nanoTime();
         borrow(routing.readerUnavailable(session.pool()));
         return;
       }
-      failed(f.cause());
+      failed(cause);
       return;
     }
-    BackendConnection backend = f.getNow();
     relay.lend(backend);
     String schema = session.schema;
     if (schema != null && !schema.equals(backend.session().schema())) {

@@ -43,6 +43,9 @@ final class BackendRelay implements BackendListener {
   /** Reset at each lend, so one tracker serves the whole session. */
   private final ResponseTracker tracker = new ResponseTracker(0);
 
+  /** Walks each batch of replies in place; reset per batch. */
+  private final PacketCursor cursor = new PacketCursor();
+
   private final LeakWatch leakWatch;
   private final OwnReplies own;
   private final DigestRecorder digests;
@@ -276,7 +279,9 @@ final class BackendRelay implements BackendListener {
   /**
    * Follows each packet of the batch through the tracker and forwards the batch to the client as
    * one buffer, except the replies to the proxy's own commands, which are consumed here, and OK
-   * packets whose session-state data the mode rewrites.
+   * packets whose session-state data the mode rewrites. A batch forwarded whole (the common case)
+   * is written as it came; otherwise each forwarded range goes as a retained slice, and the batch
+   * is released here.
    */
   @Override
   public void onPacket(BackendConnection c, ByteBuf packets) {
@@ -285,9 +290,10 @@ final class BackendRelay implements BackendListener {
       return;
     }
     unreportedBytesReceived += packets.readableBytes();
+    boolean handedOn = false;
     try {
-      PacketCursor cursor = new PacketCursor(packets);
-      int forwardFrom = packets.readerIndex();
+      cursor.reset(packets);
+      int forwardFrom = cursor.batchStart();
       while (cursor.advance()) {
         ByteBuf packet = cursor.packet();
         int flags = tracker.currentTag();
@@ -384,17 +390,24 @@ final class BackendRelay implements BackendListener {
           }
         }
         if (done) {
-          forward(packets, forwardFrom, cursor.end());
+          handedOn = forward(packets, forwardFrom, cursor.end());
           forwardFrom = cursor.end();
           replyDone(flags);
           if (session.closed()) {
             return;
           }
+          if (handedOn) {
+            break; // the batch was this reply, and belongs to the client channel now
+          }
         }
       }
-      forward(packets, forwardFrom, packets.writerIndex());
+      if (forward(packets, forwardFrom, cursor.batchEnd())) {
+        handedOn = true;
+      }
     } finally {
-      packets.release();
+      if (!handedOn) {
+        packets.release();
+      }
     }
     if (resend != null) {
       ReplyWatcher watcher = resend;
@@ -418,11 +431,23 @@ final class BackendRelay implements BackendListener {
     }
   }
 
-  private void forward(ByteBuf packets, int from, int to) {
-    if (to > from) {
-      client.write(packets.retainedSlice(from, to - from), client.voidPromise());
-      flushClient = true;
+  /**
+   * Writes bytes {@code from} to {@code to} of the batch being walked to the client: the batch
+   * itself when that is all of it (true: the client channel owns it now, and the caller must not
+   * touch it again), otherwise a retained slice (the caller still owns the batch).
+   */
+  private boolean forward(ByteBuf packets, int from, int to) {
+    if (to <= from) {
+      return false;
     }
+    flushClient = true;
+    if (from == cursor.batchStart() && to == cursor.batchEnd()) {
+      packets.setIndex(from, to);
+      client.write(packets, client.voidPromise());
+      return true;
+    }
+    client.write(packets.retainedSlice(from, to - from), client.voidPromise());
+    return false;
   }
 
   private void replyDone(int flags) {

@@ -3,44 +3,78 @@ package dev.mysqlpool.proxy.protocol;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Walks the packets of a buffer holding one or more whole packets, presenting each as a view whose
- * reader index is at its header and writer index at its end. One cursor per batch; the view is
- * reused, so take what you need from it before advancing.
+ * Walks the packets of a buffer holding one or more whole packets, in place: while the walk goes
+ * on, the batch's own reader and writer index frame the current packet (header at the reader index,
+ * end at the writer index), so the batch itself is the packet and walking allocates nothing (a view
+ * per batch cost a derived buffer per server reply). When {@link #advance} returns false the
+ * batch's indices are back where they were. Take what you need from a packet before advancing;
+ * positions in the batch come from {@link #start()} and {@link #end()}, which consumers that move
+ * the packet's indices cannot disturb.
+ *
+ * <p>One cursor serves batch after batch ({@link #reset}). Not thread-safe; it never retains or
+ * releases the batch.
  */
 public final class PacketCursor {
-  private final ByteBuf batch;
-  private final ByteBuf view;
+  private ByteBuf batch;
+  private int first;
+  private int limit;
+  private int start;
   private int next;
 
+  /** A cursor to {@link #reset} onto each batch. */
+  public PacketCursor() {}
+
+  /** A cursor on {@code batch}. */
   public PacketCursor(ByteBuf batch) {
-    this.batch = batch;
-    this.view = batch.duplicate();
-    this.next = batch.readerIndex();
+    reset(batch);
   }
 
-  /** Moves to the next packet; false at the end of the batch. */
+  /** Starts walking {@code batch} from its reader index to its writer index. */
+  public void reset(ByteBuf batch) {
+    this.batch = batch;
+    this.first = batch.readerIndex();
+    this.limit = batch.writerIndex();
+    this.start = first;
+    this.next = first;
+  }
+
+  /**
+   * Moves to the next packet; false at the end of the batch, whose indices are then restored to the
+   * whole batch.
+   */
   public boolean advance() {
-    if (next >= batch.writerIndex()) {
+    if (next >= limit) {
+      batch.setIndex(first, limit);
       return false;
     }
-    int start = next;
+    start = next;
     next = start + Packets.HEADER_SIZE + batch.getUnsignedMediumLE(start);
-    view.setIndex(start, next);
+    batch.setIndex(start, next);
     return true;
   }
 
-  /** The current packet. */
+  /** The current packet: the batch, framed to it. */
   public ByteBuf packet() {
-    return view;
+    return batch;
   }
 
   /** Where the current packet starts in the batch. */
   public int start() {
-    return view.readerIndex();
+    return start;
   }
 
   /** Where the current packet ends in the batch. */
   public int end() {
     return next;
+  }
+
+  /** Where the batch began: its reader index when the walk started. */
+  public int batchStart() {
+    return first;
+  }
+
+  /** Where the batch ends: its writer index when the walk started. */
+  public int batchEnd() {
+    return limit;
   }
 }

@@ -351,9 +351,10 @@ public final class ResponseTracker {
       readEof(packet, payload);
       return complete(false);
     }
-    ByteBuf view = packet.duplicate();
-    view.readerIndex(payload);
-    remaining = Packets.readLenencInt(view);
+    if (Packets.lenencSize(packet, payload) > length) {
+      throw new IllegalStateException("a column count runs past the end of its packet");
+    }
+    remaining = Packets.getLenencInt(packet, payload);
     phase = remaining > 0 ? COLUMNS : ROWS;
     rows = 0;
     lastWasResultSet = true;

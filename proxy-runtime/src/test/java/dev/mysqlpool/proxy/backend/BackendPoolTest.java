@@ -75,7 +75,11 @@ class BackendPoolTest {
   }
 
   private BackendConnection borrow() {
-    Future<BackendConnection> f = pool.acquire(loop(), key, false);
+    return borrow(loop());
+  }
+
+  private BackendConnection borrow(EventLoop loop) {
+    Future<BackendConnection> f = pool.acquire(loop, key, false);
     assertThat(f.awaitUninterruptibly(5, TimeUnit.SECONDS))
         .withFailMessage("acquire did not complete within 5s: %s", pool.stats())
         .isTrue();
@@ -142,6 +146,58 @@ class BackendPoolTest {
     pool.release(first, Release.CLEAN);
     assertThat(waiting.awaitUninterruptibly(2, TimeUnit.SECONDS) && waiting.isSuccess()).isTrue();
     assertThat(waiting.getNow().threadId()).isEqualTo(first.threadId());
+    assertThat(stub.loginCount()).isEqualTo(1);
+    pool.release(waiting.getNow(), Release.CLEAN);
+  }
+
+  @Test
+  void anIdleConnectionOnTheBorrowersOwnLoopIsLentFirstAndLendsAcrossLoopsAreCounted() {
+    start("{maxConnections: 2, acquireTimeout: 5s}");
+    EventLoop a = loop();
+    EventLoop b = loop();
+    assertThat(a).as("the stub's group has two loops").isNotSameAs(b);
+    BackendConnection onA = borrow(a);
+    BackendConnection onB = borrow(b);
+    assertThat(onA.channel().eventLoop())
+        .as("a new connection is opened on its borrower's loop")
+        .isSameAs(a);
+    pool.release(onB, Release.CLEAN);
+    pool.release(onA, Release.CLEAN);
+
+    BackendConnection again = borrow(b);
+    assertThat(again)
+        .as("the idle connection on b's loop, although the one on a was used more recently")
+        .isSameAs(onB);
+    assertThat(pool.stats().lentAcrossLoops()).isZero();
+
+    BackendConnection other = borrow(b);
+    assertThat(other).as("the only idle one left, on the other loop").isSameAs(onA);
+    assertThat(pool.stats().lentAcrossLoops())
+        .as("a lend to a client on another loop is counted")
+        .isEqualTo(1);
+    assertThat(pool.stats().acquired()).isEqualTo(4);
+    pool.release(again, Release.CLEAN);
+    pool.release(other, Release.CLEAN);
+  }
+
+  @Test
+  void acquireIdleLendsAnIdleConnectionAtOnceAndNothingElse() {
+    start("{maxConnections: 1, acquireTimeout: 5s}");
+    BackendConnection first = borrow();
+    assertThat(pool.acquireIdle(loop(), key, false))
+        .as("nothing idle: the caller must acquire")
+        .isNull();
+    assertThat(pool.stats().pending()).as("and it did not queue a waiter").isZero();
+    pool.release(first, Release.CLEAN);
+
+    BackendConnection again = pool.acquireIdle(loop(), key, false);
+    assertThat(again).as("the idle connection, lent at once").isSameAs(first);
+    assertThat(pool.stats().acquired()).isEqualTo(2);
+    assertThat(pool.stats().used()).isEqualTo(1);
+    Future<BackendConnection> waiting = pool.acquire(loop(), key, false);
+    assertThat(waiting.isDone()).as("it is lent, not idle any more").isFalse();
+    pool.release(again, Release.CLEAN);
+    assertThat(waiting.awaitUninterruptibly(2, TimeUnit.SECONDS) && waiting.isSuccess()).isTrue();
     assertThat(stub.loginCount()).isEqualTo(1);
     pool.release(waiting.getNow(), Release.CLEAN);
   }

@@ -692,6 +692,23 @@ class ResponseTrackerTest {
   }
 
   @Test
+  void aColumnCountCutShortByItsPacketThrowsEvenWithMoreBytesAfterIt() {
+    ResponseTracker t = tracker(CLASSIC, Commands.COM_QUERY);
+    // A 2-byte length-encoded count (0xfc) in a 1-byte payload, framed in place inside a batch
+    // that goes on: the bytes after the packet are not part of the count.
+    ByteBuf batch = packet(bytes(0xfc));
+    batch.writeBytes(new byte[] {1, 0, 0, 2, 0});
+    batch.writerIndex(Packets.HEADER_SIZE + 1);
+    try {
+      assertThatThrownBy(() -> t.onPacket(batch))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("a column count runs past the end of its packet");
+    } finally {
+      batch.release();
+    }
+  }
+
+  @Test
   void prepareAnsweredWithSomethingElseThrows() {
     ResponseTracker t = tracker(CLASSIC, Commands.COM_STMT_PREPARE);
     ByteBuf buf = packet(columnCount(1));
