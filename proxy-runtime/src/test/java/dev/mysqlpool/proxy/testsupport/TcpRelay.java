@@ -266,6 +266,22 @@ public final class TcpRelay implements AutoCloseable {
   }
 
   private ServerSocketChannel bind(int p) throws IOException {
+    // Listening again on the port given up at a kill can find it taken for a moment as the local
+    // port of another test's outgoing connection (the kernel hands ephemeral ports out freely):
+    // try again for up to 3 s before failing.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return bindOnce(p);
+      } catch (IOException e) {
+        if (p == 0 || attempt >= 30 || !(e.getCause() instanceof java.net.BindException)) {
+          throw e;
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+      }
+    }
+  }
+
+  private ServerSocketChannel bindOnce(int p) throws IOException {
     ServerSocketChannel ch = ServerSocketChannel.open();
     try {
       ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
