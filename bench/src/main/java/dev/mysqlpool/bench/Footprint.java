@@ -3,8 +3,11 @@ package dev.mysqlpool.bench;
 import dev.mysqlpool.bench.LoadGenerator.Result;
 import dev.mysqlpool.bench.LoadGenerator.Workload;
 import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -21,10 +24,10 @@ import java.util.function.ToLongFunction;
  * what each variant costs in point-select throughput and CPU.
  *
  * <p>Each round of each variant starts two fresh proxies in session mode with {@code
- * maxConnections: 20}: the first is measured 15 s after its port opens (idle), through the storm
- * (VmHWM, the peak RSS since the JVM started) and 15 s after it; the second while 10,000 raw
- * clients hold logins open, before any forced GC. RSS is VmRSS of /proc/pid/status; the figures are
- * medians of the rounds.
+ * maxConnections: 20}: the first is measured idle once its RSS has settled, through the storm
+ * (VmHWM, the peak RSS since the JVM started) and settled again after it; the second while 10,000
+ * raw clients hold logins open, before any forced GC. RSS is VmRSS of /proc/pid/status; the figures
+ * are medians of the rounds.
  */
 final class Footprint {
   static final int STORM_CLIENTS = 1_000;
@@ -32,10 +35,17 @@ final class Footprint {
   private static final int MAX_CONNECTIONS = 20;
 
   /**
-   * How long the proxy is left alone before an idle figure: the JIT goes on compiling start-up code
-   * for several seconds after the port opens, and a storm leaves compilations and garbage behind.
+   * An idle figure is taken once the RSS has settled: the JIT goes on compiling start-up code after
+   * the port opens (for longer when the machine is busy), a storm leaves compilations and garbage
+   * behind, and the C heap they freed is given back a while later. Settled: at least {@link
+   * #SETTLE_MIN_MILLIS} left alone, and the last {@link #SETTLE_SAMPLES} samples, a second apart,
+   * within {@link #SETTLE_BAND_KIB}; at most {@link #SETTLE_MAX_MILLIS}.
    */
-  private static final long SETTLE_MILLIS = 15_000;
+  private static final long SETTLE_MIN_MILLIS = 10_000;
+
+  private static final long SETTLE_MAX_MILLIS = 60_000;
+  private static final int SETTLE_SAMPLES = 5;
+  private static final long SETTLE_BAND_KIB = 1024;
 
   private static final int LOAD_CLIENTS = 32;
   private static final long IDLE_TARGET_KIB = 96 * 1024;
@@ -62,6 +72,7 @@ final class Footprint {
       long startCpuMillis,
       long threads,
       long idleKib,
+      long idleSettleMillis,
       long idleFileKib,
       long idlePeakKib,
       long stormPeakKib,
@@ -124,9 +135,9 @@ final class Footprint {
     md.append(
         String.format(
             Locale.ROOT,
-            "%nSession mode, `maxConnections: %d`. Idle: 15 s after the port opened. Storm: %,d"
+            "%nSession mode, `maxConnections: %d`. Idle: once the RSS has settled (at least 10 s after the port opened, then the last 5 samples a second apart within 1 MiB; at most 60 s). Storm: %,d"
                 + " clients released at once, each connects, runs a point select and disconnects; peak is VmHWM"
-                + " (the most since the JVM started); after: 15 s later."
+                + " (the most since the JVM started); after: settled again."
                 + " %,d idle: raw clients logged in, nothing sent, on a fresh proxy, before any forced GC;"
                 + " their live heap is the heap used after a full GC (`jcmd GC.run`) that follows."
                 + " Medians of %d interleaved rounds; load average %s at the start.%n%n",
@@ -182,6 +193,7 @@ final class Footprint {
     long idle;
     long idleFile;
     long idlePeak;
+    long idleSettle;
     long peak;
     long after;
     int failed;
@@ -201,8 +213,9 @@ final class Footprint {
             jvm)) {
       startMillis = p.startMillis();
       startCpu = p.startCpuMillis();
-      Procs.sleep(SETTLE_MILLIS);
-      idle = Procs.rssKib(p.pid());
+      long[] waited = new long[1];
+      idle = settledRssKib(p.pid(), waited);
+      idleSettle = waited[0];
       idleFile = Procs.statusField(p.pid(), "RssFile:");
       idlePeak = Procs.peakRssKib(p.pid());
       threads = Procs.statusField(p.pid(), "Threads:");
@@ -213,8 +226,7 @@ final class Footprint {
       failed = b.failed();
       firstError = b.firstError();
       peak = Procs.peakRssKib(p.pid());
-      Procs.sleep(SETTLE_MILLIS);
-      after = Procs.rssKib(p.pid());
+      after = settledRssKib(p.pid(), new long[1]);
       if (nmt != null) {
         stormNmt = NativeMemory.of(p.pid());
       }
@@ -253,6 +265,7 @@ final class Footprint {
         startCpu,
         threads,
         idle,
+        idleSettle,
         idleFile,
         idlePeak,
         peak,
@@ -265,26 +278,52 @@ final class Footprint {
         i.opened());
   }
 
+  /**
+   * The proxy's RSS once settled (see {@link #SETTLE_MIN_MILLIS}); the wait in {@code waited[0]}.
+   */
+  private static long settledRssKib(long pid, long[] waited) {
+    long t0 = System.nanoTime();
+    Deque<Long> last = new ArrayDeque<>();
+    while (true) {
+      long rss = Procs.rssKib(pid);
+      last.addLast(rss);
+      if (last.size() > SETTLE_SAMPLES) {
+        last.removeFirst();
+      }
+      long elapsed = (System.nanoTime() - t0) / 1_000_000;
+      boolean steady =
+          last.size() == SETTLE_SAMPLES
+              && Collections.max(last) - Collections.min(last) <= SETTLE_BAND_KIB;
+      if ((steady && elapsed >= SETTLE_MIN_MILLIS) || elapsed >= SETTLE_MAX_MILLIS) {
+        waited[0] = elapsed;
+        return rss;
+      }
+      Procs.sleep(1000);
+    }
+  }
+
   private static String rssTable(Map<String, List<Sample>> samples) {
     StringBuilder b =
         new StringBuilder(
-            "| variant | start-up ms (CPU ms) | threads idle | RSS idle MiB (file-backed)"
+            "| variant | start-up ms (CPU ms) | threads idle | RSS idle MiB (file-backed) | settled after s"
                 + " | peak before the storm MiB | storm peak MiB | after storm MiB | "
                 + String.format(Locale.ROOT, "%,d", IDLE_CLIENTS)
                 + " idle MiB (peak) | their live heap MiB | storm failures | idle clients opened |\n"
-                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Map.Entry<String, List<Sample>> e : samples.entrySet()) {
       List<Sample> s = e.getValue();
       b.append(
           String.format(
               Locale.ROOT,
-              "| %s | %d (%d) | %d | %.1f (%.1f) | %.1f | %.1f | %.1f | %.1f (%.1f) | %.1f | %d | %d |%n",
+              "| %s | %d (%d) | %d | %.1f (%.1f) | %.0f | %.1f | %.1f | %.1f | %.1f (%.1f) | %.1f | %d"
+                  + " | %d |%n",
               e.getKey(),
               median(s, Sample::startMillis),
               median(s, Sample::startCpuMillis),
               median(s, Sample::threads),
               mib(median(s, Sample::idleKib)),
               mib(median(s, Sample::idleFileKib)),
+              median(s, Sample::idleSettleMillis) / 1000.0,
               mib(median(s, Sample::idlePeakKib)),
               mib(median(s, Sample::stormPeakKib)),
               mib(median(s, Sample::afterStormKib)),
