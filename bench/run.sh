@@ -29,6 +29,9 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 10500 ]; then
 fi
 
 ./mvnw -q -B -Dbuild.dir.name="$BUILD_DIR" -pl bench -am -DskipTests package
+# The image's class-data-sharing archive, written for this jar as the image's build writes it for its own: the proxy
+# runs as the image runs it (bench/README.md, "Memory").
+sh proxy-runtime/cds-archive.sh "proxy-runtime/$BUILD_DIR/proxy-runtime.jar" "proxy-runtime/$BUILD_DIR/proxy-runtime.jsa"
 CP="bench/$BUILD_DIR/classes:$(cat "bench/$BUILD_DIR/classpath.txt")"
 exec java -Xms512m -Xmx2g -cp "$CP" dev.mysqlpool.bench.BenchMain \
   --proxy-jar "proxy-runtime/$BUILD_DIR/proxy-runtime.jar" \

@@ -95,7 +95,8 @@ public final class BenchMain {
       List<Integer> clients,
       int rows,
       Set<String> skip,
-      boolean alwaysProfile) {
+      boolean alwaysProfile,
+      String memoryVariants) {
     static Options parse(String[] args) {
       Map<String, String> m = new LinkedHashMap<>();
       for (int i = 0; i < args.length; i += 2) {
@@ -116,7 +117,8 @@ public final class BenchMain {
               "clients",
               "rows",
               "skip",
-              "profile");
+              "profile",
+              "memory-variants");
       for (String k : m.keySet()) {
         if (!known.contains(k)) {
           throw new IllegalArgumentException(
@@ -148,7 +150,8 @@ public final class BenchMain {
           clients,
           Integer.parseInt(m.getOrDefault("rows", "100000")),
           skip,
-          parseProfile(m.getOrDefault("profile", "auto")));
+          parseProfile(m.getOrDefault("profile", "auto")),
+          m.getOrDefault("memory-variants", ""));
     }
 
     private static boolean parseProfile(String v) {
@@ -180,8 +183,8 @@ public final class BenchMain {
             + loadAverage()
             + "; Java "
             + System.getProperty("java.version")
-            + "; proxy JVM flags `"
-            + String.join(" ", ProxyProcess.JVM_FLAGS)
+            + "; the proxy runs as its image does, in a container of the operator's default memory limit: `"
+            + ProxyProcess.IMAGE_JVM.describe()
             + "`.");
     line(
         "Rounds: "
@@ -282,6 +285,11 @@ public final class BenchMain {
       section("sysbench", () -> sysbench(withTransactionMode));
       section("burst", this::burst);
       section("idle", this::idle);
+      section(
+          "memory", () -> md.append(Footprint.run(o, db, Footprint.variants(o.memoryVariants()))));
+      section(
+          "memory-load",
+          () -> md.append(Footprint.load(o, db, Footprint.variants(o.memoryVariants()))));
       section("slow-reader", () -> slowReader(targets.subList(0, 2)));
       section(
           "tls",

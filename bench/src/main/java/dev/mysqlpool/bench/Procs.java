@@ -49,7 +49,11 @@ final class Procs {
     return statusField(pid, "VmHWM:");
   }
 
-  private static long statusField(long pid, String field) {
+  /**
+   * A field of {@code /proc/<pid>/status} with its colon, e.g. {@code RssAnon:}, as a number (KiB
+   * for the memory fields), or -1 when the process is gone.
+   */
+  static long statusField(long pid, String field) {
     try {
       for (String line :
           Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.US_ASCII)) {
@@ -184,7 +188,8 @@ final class Procs {
         s.connect(new InetSocketAddress("127.0.0.1", port), 500);
         return;
       } catch (IOException e) {
-        sleep(50);
+        // Fine-grained: the start-up time of the proxy is measured with this wait.
+        sleep(10);
       }
     }
     throw new IllegalStateException(

@@ -22,20 +22,24 @@ import java.util.regex.Pattern;
  */
 final class ProxyProcess implements AutoCloseable {
   /**
-   * A fixed heap so RSS figures compare across runs (the operator's container flag,
-   * MaxRAMPercentage=75, would size the heap from this machine's RAM instead); G1 as in the
-   * container; no AlwaysPreTouch, which would inflate RSS.
+   * What the image and the operator's pods run (proxy-runtime/Dockerfile's environment), in a
+   * container of the operator's default memory limit: see {@link ProxyJvm}.
    */
-  static final List<String> JVM_FLAGS =
-      List.of("-Xms64m", "-Xmx512m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError");
+  static final ProxyJvm IMAGE_JVM = ProxyJvm.image();
 
-  private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+  /**
+   * A heap or generation line of {@code jcmd GC.heap_info}: G1 prints one for the heap, Serial and
+   * Parallel one per generation (summed); Metaspace's line has no total.
+   */
+  private static final Pattern HEAP_USED = Pattern.compile("total \\d+K, used (\\d+)K");
 
   private final String name;
   private final Process process;
   private final int port;
   private final int adminPort;
   private final Path log;
+  private long startMillis;
+  private long startCpuMillis;
 
   private ProxyProcess(String name, Process process, int port, int adminPort, Path log) {
     this.name = name;
@@ -50,7 +54,7 @@ final class ProxyProcess implements AutoCloseable {
    *
    * @param poolYaml the {@code pool:} block's fields in flow style, e.g. {@code maxConnections: 20}
    * @param frontendYaml the {@code frontend:} block's fields, or empty
-   * @param extraJvmFlags appended to {@link #JVM_FLAGS}, e.g. a flight recording
+   * @param extraJvmFlags after {@link #IMAGE_JVM}'s, e.g. a flight recording
    */
   static ProxyProcess start(
       Path jar,
@@ -110,14 +114,49 @@ final class ProxyProcess implements AutoCloseable {
       String frontendYaml,
       String extraYaml,
       List<String> extraJvmFlags) {
-    String backends =
-        "  - {name: primary, host: 127.0.0.1, port: "
-            + db.port()
-            + ", tls: {mode: "
-            + backendTlsMode
-            + "}}\n";
     return launch(
-        jar, workDir, name, backends, mode, poolYaml, frontendYaml, extraYaml, extraJvmFlags);
+        jar,
+        workDir,
+        name,
+        singleBackend(db, backendTlsMode),
+        mode,
+        poolYaml,
+        frontendYaml,
+        extraYaml,
+        IMAGE_JVM.plus(extraJvmFlags));
+  }
+
+  /**
+   * As the 9-argument form, with the JVM started as {@code jvm} says instead of as the image does.
+   */
+  static ProxyProcess start(
+      Path jar,
+      Path workDir,
+      String name,
+      EmbeddedMariaDb db,
+      String mode,
+      String backendTlsMode,
+      String poolYaml,
+      String frontendYaml,
+      ProxyJvm jvm) {
+    return launch(
+        jar,
+        workDir,
+        name,
+        singleBackend(db, backendTlsMode),
+        mode,
+        poolYaml,
+        frontendYaml,
+        "",
+        jvm);
+  }
+
+  private static String singleBackend(EmbeddedMariaDb db, String backendTlsMode) {
+    return "  - {name: primary, host: 127.0.0.1, port: "
+        + db.port()
+        + ", tls: {mode: "
+        + backendTlsMode
+        + "}}\n";
   }
 
   /**
@@ -144,7 +183,7 @@ final class ProxyProcess implements AutoCloseable {
         poolYaml,
         "",
         routingYaml.isEmpty() ? "" : "routing: {" + routingYaml + "}\n",
-        List.of());
+        IMAGE_JVM);
   }
 
   private static ProxyProcess launch(
@@ -156,7 +195,7 @@ final class ProxyProcess implements AutoCloseable {
       String poolYaml,
       String frontendYaml,
       String moreYaml,
-      List<String> extraJvmFlags) {
+      ProxyJvm jvm) {
     int port = EmbeddedMariaDb.freePort();
     int adminPort = EmbeddedMariaDb.freePort();
     String config =
@@ -188,18 +227,19 @@ final class ProxyProcess implements AutoCloseable {
       Files.writeString(file, config, StandardCharsets.UTF_8);
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.addAll(JVM_FLAGS);
-      cmd.addAll(extraJvmFlags);
+      ProxyJvm launched = jvm.forJar(jar);
+      cmd.addAll(launched.flags());
       cmd.addAll(List.of("-jar", jar.toString(), "--config", file.toString()));
-      Process p =
-          Procs.track(
-              new ProcessBuilder(cmd)
-                  .redirectErrorStream(true)
-                  .redirectOutput(log.toFile())
-                  .start());
+      ProcessBuilder builder =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.environment().putAll(launched.env());
+      long t0 = System.nanoTime();
+      Process p = Procs.track(builder.start());
       ProxyProcess proxy = new ProxyProcess(name, p, port, adminPort, log);
       try {
         Procs.awaitPort(p, port, Duration.ofSeconds(60), "proxy '" + name + "'", log);
+        proxy.startMillis = (System.nanoTime() - t0) / 1_000_000;
+        proxy.startCpuMillis = Procs.cpuMillis(p.pid());
       } catch (RuntimeException e) {
         proxy.close();
         throw e;
@@ -212,6 +252,16 @@ final class ProxyProcess implements AutoCloseable {
 
   int port() {
     return port;
+  }
+
+  /** Milliseconds from starting the JVM until the MySQL port accepted a connection. */
+  long startMillis() {
+    return startMillis;
+  }
+
+  /** CPU milliseconds the JVM used until its MySQL port accepted a connection. */
+  long startCpuMillis() {
+    return startCpuMillis;
   }
 
   long pid() {
@@ -254,7 +304,11 @@ final class ProxyProcess implements AutoCloseable {
     Procs.run(Duration.ofSeconds(60), "jcmd", pid, "GC.run");
     String info = Procs.run(Duration.ofSeconds(30), "jcmd", pid, "GC.heap_info");
     Matcher m = HEAP_USED.matcher(info);
-    return m.find() ? Long.parseLong(m.group(1)) : -1;
+    long used = -1;
+    while (m.find()) {
+      used = Math.max(0, used) + Long.parseLong(m.group(1));
+    }
+    return used;
   }
 
   /**

@@ -135,7 +135,18 @@ final class Scenarios {
    * client is still served, and closes them.
    */
   static Idle idle(ProxyProcess proxy, int target) throws InterruptedException {
-    long heapEmpty = proxy.heapUsedAfterGcKib();
+    return idle(proxy, target, true, () -> {});
+  }
+
+  /**
+   * As above; with {@code gcFirst} false the proxy's heap is left alone until the RSS with the
+   * clients is taken (no {@code jcmd GC.run} before; {@code heapEmptyKib} is then -1), so that RSS
+   * is what the proxy's own collector leaves. {@code whileOpen} runs once that RSS is taken, with
+   * the clients still open.
+   */
+  static Idle idle(ProxyProcess proxy, int target, boolean gcFirst, Runnable whileOpen)
+      throws InterruptedException {
+    long heapEmpty = gcFirst ? proxy.heapUsedAfterGcKib() : -1;
     long rssEmpty = Procs.rssKib(proxy.pid());
     ConcurrentLinkedQueue<RawMySqlClient> open = new ConcurrentLinkedQueue<>();
     AtomicReference<String> firstError = new AtomicReference<>();
@@ -177,6 +188,7 @@ final class Scenarios {
     try {
       Procs.sleep(2_000);
       long rss = Procs.rssKib(proxy.pid());
+      whileOpen.run();
       long heap = proxy.heapUsedAfterGcKib();
       long rssAfterGc = Procs.rssKib(proxy.pid());
       boolean serves;

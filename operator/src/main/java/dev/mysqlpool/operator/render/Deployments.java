@@ -24,6 +24,8 @@ import io.fabric8.kubernetes.api.model.VolumeProjection;
 import io.fabric8.kubernetes.api.model.VolumeProjectionBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,14 +41,42 @@ import java.util.TreeMap;
  */
 public final class Deployments {
   /**
-   * Heap at 40% of the container's memory limit, Netty's direct buffers capped at {@link
-   * #DIRECT_MEMORY_PERCENT}; the remaining 35% holds metaspace, code cache, thread stacks, GC
-   * structures and the C heap (TLS included). Without an explicit cap the JVM lets direct memory
-   * grow as large as the heap, and 80% leaves too little for the rest. docs/sizing.md explains the
-   * split.
+   * The proxy JVM's flags besides the ones derived from the container's resources; the proxy image
+   * sets the same (DeploymentsTest compares them with proxy-runtime/Dockerfile), and
+   * bench/README.md ("Memory") has the figures behind each:
+   *
+   * <ul>
+   *   <li>heap at 40% of the container's memory limit, Netty's direct buffers capped at {@link
+   *       #DIRECT_MEMORY_PERCENT}; the remaining 35% holds metaspace, code cache, thread stacks and
+   *       the C heap (TLS included). Without an explicit cap the JVM lets direct memory grow as
+   *       large as the heap, and 80% leaves too little for the rest. docs/sizing.md explains the
+   *       split;
+   *   <li>the Serial collector, named so that a limit of 1792 MiB or more does not turn the JVM's
+   *       own choice to G1, whose remembered sets and marking bitmaps cost a proxy about 37 MiB;
+   *   <li>C2 only for what runs hot: its thresholds ten times the JDK's, so start-up, logins and
+   *       other code that runs thousands of times stay with C1 while the per-statement path, run
+   *       millions of times, still gets C2 within seconds. Each C2 compilation takes megabytes of C
+   *       heap for a moment; at the JDK's thresholds a 1,000-client connect storm compiled the
+   *       login path and the proxy peaked 15-20 MiB higher. The C1 compiler alone would save more
+   *       still and cost 10-15% more CPU per statement;
+   *   <li>the C heap given back every second ({@code TrimNativeHeapInterval}, JDK 17.0.11 or
+   *       later): glibc keeps what the compilers freed;
+   *   <li>the class-data-sharing archive the image writes at build time (cds-archive.sh): a third
+   *       less CPU to start; a JVM that cannot map it (another image) runs without it.
+   * </ul>
    */
   static final String PROXY_JVM_OPTIONS =
-      "-XX:MaxRAMPercentage=40 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp";
+      "-XX:MaxRAMPercentage=40 -XX:+UseSerialGC -XX:TrimNativeHeapInterval=1000"
+          + " -XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000"
+          + " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000"
+          + " -XX:SharedArchiveFile=/app/proxy-runtime.jsa -XX:+ExitOnOutOfMemoryError"
+          + " -Djava.io.tmpdir=/tmp";
+
+  /**
+   * The fewest processors a proxy without a CPU limit is told it has: one event loop may be busy
+   * while the other serves.
+   */
+  static final int MIN_ACTIVE_PROCESSORS = 2;
 
   /** Direct (off-heap) memory as a share of the container's memory limit. */
   static final int DIRECT_MEMORY_PERCENT = 25;
@@ -230,9 +260,39 @@ public final class Deployments {
     return spec.pod.resources != null ? spec.pod.resources : defaultResources();
   }
 
-  /** The JVM options of a container with {@code resources}: the direct memory cap derived. */
+  /**
+   * The JVM options of a container with {@code resources}: the direct memory cap derived, and the
+   * processor count when there is no CPU limit to derive it from.
+   */
   static String jvmOptions(ResourceRequirements resources) {
-    return PROXY_JVM_OPTIONS + " -XX:MaxDirectMemorySize=" + directMemoryMib(resources) + "m";
+    String options =
+        PROXY_JVM_OPTIONS + " -XX:MaxDirectMemorySize=" + directMemoryMib(resources) + "m";
+    int processors = activeProcessorCount(resources);
+    return processors > 0 ? options + " -XX:ActiveProcessorCount=" + processors : options;
+  }
+
+  /**
+   * 0 (leave it to the JVM) with a CPU limit, which the JVM counts its processors from; otherwise
+   * the CPU request rounded up, at least {@link #MIN_ACTIVE_PROCESSORS}. Without a limit the JVM
+   * would count every core of the node, and the proxy starts an event loop and a direct-memory
+   * arena per processor: each arena holds a 4 MiB chunk once its loop has carried traffic, so on a
+   * 32-core node the chunks alone would fill the 128 MiB direct-memory cap.
+   */
+  static int activeProcessorCount(ResourceRequirements resources) {
+    if (resources != null
+        && resources.getLimits() != null
+        && resources.getLimits().get("cpu") != null) {
+      return 0;
+    }
+    Quantity request =
+        resources == null || resources.getRequests() == null
+            ? null
+            : resources.getRequests().get("cpu");
+    if (request == null) {
+      return MIN_ACTIVE_PROCESSORS;
+    }
+    BigDecimal cores = request.getNumericalAmount().setScale(0, RoundingMode.CEILING);
+    return Math.max(MIN_ACTIVE_PROCESSORS, cores.min(BigDecimal.valueOf(1024)).intValue());
   }
 
   /**
