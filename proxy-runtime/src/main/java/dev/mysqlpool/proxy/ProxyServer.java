@@ -62,6 +62,7 @@ public final class ProxyServer implements AutoCloseable {
   private final ProxyConfig config;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
+  private final int workerThreads;
 
   /** The admin endpoint's own thread: probes are answered however busy the MySQL side is. */
   private final EventLoopGroup adminLoop;
@@ -87,7 +88,8 @@ public final class ProxyServer implements AutoCloseable {
     // First: unusable certificate files stop the start before any port or connection is opened.
     this.tls = ServerTls.start(config.frontend().tls());
     this.boss = Transport.newGroup(1);
-    this.workers = Transport.newGroup(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    this.workerThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    this.workers = Transport.newGroup(workerThreads);
     this.adminLoop = Transport.newGroup(1);
     this.pools = new LinkedHashMap<>();
     for (Backend b : config.backends()) {
@@ -136,11 +138,14 @@ public final class ProxyServer implements AutoCloseable {
       throw e;
     }
     log.info(
-        "mysqlpool proxy listening on {}:{} (admin HTTP on port {}), backends {}",
+        "mysqlpool proxy listening on {}:{} (admin HTTP on port {}), backends {}, {} event loops"
+            + " on {}",
         config.listen().host(),
         listenPort(),
         adminPort(),
-        pools.keySet());
+        pools.keySet(),
+        workerThreads,
+        Transport.kind().name().toLowerCase(Locale.ROOT));
   }
 
   /**
@@ -171,8 +176,7 @@ public final class ProxyServer implements AutoCloseable {
   private Channel bindListener() throws InterruptedException {
     Duration keepAlive = config.frontend().tcpKeepAliveIdle();
     ServerBootstrap b =
-        Transport.serverChannel(new ServerBootstrap())
-            .group(boss, workers)
+        Transport.serverChannel(new ServerBootstrap().group(boss, workers))
             .option(ChannelOption.SO_BACKLOG, 4096)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)

@@ -1,22 +1,16 @@
 package dev.mysqlpool.proxy.admin;
 
 import dev.mysqlpool.proxy.config.ProxyConfig.Admin;
+import dev.mysqlpool.proxy.net.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -98,7 +92,7 @@ public final class AdminServer implements AutoCloseable {
     int port = config.port();
     long idleMillis = config.idleTimeout().toMillis();
     AdminConnections connections = new AdminConnections(config.maxConnections());
-    Class<? extends ServerChannel> channelType = serverChannelType(group);
+    Class<? extends ServerChannel> channelType = Transport.serverChannelType(group);
     ChannelGroup channels = new DefaultChannelGroup("admin-http", GlobalEventExecutor.INSTANCE);
     AtomicBoolean closed = new AtomicBoolean();
     AdminHandler handler = new AdminHandler(endpoints);
@@ -162,27 +156,5 @@ public final class AdminServer implements AutoCloseable {
   public void close() {
     closed.set(true);
     channels.close().awaitUninterruptibly();
-  }
-
-  private static Class<? extends ServerChannel> serverChannelType(EventLoopGroup group) {
-    if (group instanceof IoEventLoopGroup) {
-      IoEventLoopGroup ioGroup = (IoEventLoopGroup) group;
-      if (ioGroup.isIoType(NioIoHandler.class)) {
-        return NioServerSocketChannel.class;
-      }
-      if (ioGroup.isIoType(EpollIoHandler.class)) {
-        return EpollServerSocketChannel.class;
-      }
-      if (ioGroup.isIoType(IoUringIoHandler.class)) {
-        return IoUringServerSocketChannel.class;
-      }
-      throw new IllegalArgumentException(
-          "admin endpoint needs an NIO, epoll or io_uring IoEventLoopGroup, got "
-              + group.getClass().getName()
-              + " of another I/O type");
-    }
-    throw new IllegalArgumentException(
-        "admin endpoint needs an NIO, epoll or io_uring IoEventLoopGroup, got "
-            + group.getClass().getName());
   }
 }

@@ -118,8 +118,7 @@ final class BackendConnector implements Logins {
     Promise<BackendConnection> promise = loop.newPromise();
     BackendLogin auth = new BackendLogin(this, pool, key, promise, sideConnection);
     Bootstrap b =
-        Transport.clientChannel(new Bootstrap())
-            .group(loop)
+        Transport.clientChannel(new Bootstrap().group(loop))
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
                 (int) Math.min(Integer.MAX_VALUE, timeoutMillis))

@@ -331,7 +331,7 @@ class AdminServerTest {
       assertThatThrownBy(() -> AdminServer.start("127.0.0.1", 0, local, endpoints))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage(
-              "admin endpoint needs an NIO, epoll or io_uring IoEventLoopGroup, got "
+              "an NIO, epoll or io_uring event loop group is needed, got "
                   + MultiThreadIoEventLoopGroup.class.getName()
                   + " of another I/O type");
     } finally {

@@ -29,6 +29,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The proxy as users run it: {@code java -jar proxy-runtime.jar --config FILE}, in its own process
@@ -254,12 +256,47 @@ class ProxyProcessIT {
     }
   }
 
+  /**
+   * Issue 16: the native transports the bench measures against NIO ({@code -Dmysqlpool.transport})
+   * serve clients, including the backend's keepalive options, which each transport sets its own
+   * way; where the kernel refuses one, the proxy says so and runs on NIO.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"epoll", "io_uring", "nio"})
+  void nativeTransportServesClientsOrFallsBackToNioSayingWhy(String transport) throws Exception {
+    int port = EmbeddedMariaDb.freePort();
+    int adminPort = EmbeddedMariaDb.freePort();
+    proxy =
+        launch(
+            config(port, adminPort, "pool: {tcpKeepAliveIdle: 30s}\n"),
+            "-Dmysqlpool.transport=" + transport);
+    awaitListening(port);
+    try (Connection c =
+            DriverManager.getConnection(url(port), "app", EmbeddedMariaDb.APP_PASSWORD);
+        Statement s = c.createStatement()) {
+      for (int i = 1; i <= 50; i++) {
+        assertThat(scalar(s, "SELECT " + i)).isEqualTo(i);
+      }
+    }
+    String out = output();
+    if (out.contains("event loops on " + transport)) {
+      assertThat(out).doesNotContain("using nio");
+    } else {
+      assertThat(out)
+          .as("a transport the kernel refuses is named with the reason, and NIO serves")
+          .contains("transport " + transport + " is unavailable here")
+          .contains("event loops on nio");
+    }
+  }
+
   @Test
   void sigtermStopsTakingClientsLetsRunningWorkFinishAndExits() throws Exception {
     int port = EmbeddedMariaDb.freePort();
     int adminPort = EmbeddedMariaDb.freePort();
     proxy = launch(config(port, adminPort, "shutdown: {drainTimeout: 20s}\n"));
     awaitListening(port);
+    // The admin port opens just after the MySQL port.
+    awaitListening(adminPort);
     HttpClient http = HttpClient.newHttpClient();
     HttpRequest readyz =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz")).build();
@@ -317,6 +354,8 @@ class ProxyProcessIT {
     proxy =
         launch(config(port, adminPort, "shutdown: {loadBalancerWait: 3s, drainTimeout: 10s}\n"));
     awaitListening(port);
+    // The admin port opens just after the MySQL port.
+    awaitListening(adminPort);
     HttpClient http = HttpClient.newHttpClient();
     HttpRequest readyz =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz")).build();
