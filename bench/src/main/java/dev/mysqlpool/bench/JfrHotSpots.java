@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -116,6 +117,53 @@ final class JfrHotSpots {
         (long) Math.max(1, allocationTotal),
         10);
     return out.toString();
+  }
+
+  /**
+   * Execution samples of the proxy's event-loop threads by whose code was on top of the stack: our
+   * code ({@code dev.mysqlpool}), Netty's, the JDK's, other; largest first.
+   */
+  static Map<String, Long> eventLoopOwners(Path recording) throws IOException {
+    Map<String, Long> owners = new HashMap<>();
+    try (RecordingFile file = new RecordingFile(recording)) {
+      while (file.hasMoreEvents()) {
+        RecordedEvent e = file.readEvent();
+        if (!e.getEventType().getName().equals("jdk.ExecutionSample")) {
+          continue;
+        }
+        RecordedStackTrace st = e.getStackTrace();
+        String thread =
+            e.getThread("sampledThread") == null
+                ? null
+                : e.getThread("sampledThread").getJavaName();
+        if (st == null
+            || st.getFrames().isEmpty()
+            || thread == null
+            || !thread.startsWith("multiThreadIoEventLoopGroup")) {
+          continue;
+        }
+        owners.merge(owner(st.getFrames().get(0)), 1L, Long::sum);
+      }
+    }
+    Map<String, Long> sorted = new LinkedHashMap<>();
+    owners.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(en -> sorted.put(en.getKey(), en.getValue()));
+    return sorted;
+  }
+
+  private static String owner(RecordedFrame f) {
+    String cls = f.getMethod().getType().getName();
+    if (cls.startsWith("dev.mysqlpool.")) {
+      return "our code";
+    }
+    if (cls.startsWith("io.netty.")) {
+      return "Netty";
+    }
+    if (cls.startsWith("java.") || cls.startsWith("sun.") || cls.startsWith("jdk.")) {
+      return "the JDK";
+    }
+    return "other";
   }
 
   private static void table(

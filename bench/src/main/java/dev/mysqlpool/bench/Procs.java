@@ -139,20 +139,51 @@ final class Procs {
   }
 
   /**
-   * User+system CPU milliseconds of each thread of a process, keyed by thread id, with the thread's
-   * name ({@code comm}, at most 15 characters) in {@code names}. Empty when the process is gone.
+   * Context switches of a process so far, all its threads summed: {voluntary, involuntary} from
+   * {@code /proc/<pid>/task/<tid>/status}, or {-1, -1}. A voluntary switch is a thread going to
+   * sleep (an event loop waiting for I/O, a lock, a park): the wakeups a request costs.
    */
-  static Map<String, Long> threadCpuMillis(long pid, Map<String, String> names) {
-    Map<String, Long> cpu = new HashMap<>();
-    Path tasks = Path.of("/proc/" + pid + "/task");
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tasks)) {
+  static long[] contextSwitches(long pid) {
+    long voluntary = 0;
+    long involuntary = 0;
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
+      for (Path t : dirs) {
+        try {
+          for (String line : Files.readAllLines(t.resolve("status"), StandardCharsets.US_ASCII)) {
+            if (line.startsWith("voluntary_ctxt_switches:")) {
+              voluntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+              involuntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      return new long[] {-1, -1};
+    }
+    return new long[] {voluntary, involuntary};
+  }
+
+  /**
+   * {user, system} CPU milliseconds of each thread of a process, keyed by thread id, with the
+   * thread's name ({@code comm}, at most 15 characters) in {@code names}. Empty when the process is
+   * gone.
+   */
+  static Map<String, long[]> threadCpuSplitMillis(long pid, Map<String, String> names) {
+    Map<String, long[]> cpu = new HashMap<>();
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
       for (Path t : dirs) {
         try {
           String stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
           String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
           cpu.put(
               t.getFileName().toString(),
-              (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / TICKS_PER_SECOND);
+              new long[] {
+                Long.parseLong(f[11]) * 1000 / TICKS_PER_SECOND,
+                Long.parseLong(f[12]) * 1000 / TICKS_PER_SECOND
+              });
           names.put(
               t.getFileName().toString(),
               Files.readString(t.resolve("comm"), StandardCharsets.UTF_8).trim());

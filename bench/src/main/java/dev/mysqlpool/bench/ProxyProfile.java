@@ -11,23 +11,62 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The profile section: a fresh session-mode proxy, warmed up with point selects, then driven with
- * them under a flight recording ({@code jcmd JFR.start settings=profile}). Reports the proxy's CPU
- * and read/write syscalls per statement from {@code /proc}, its CPU by thread group, and the
- * recording's hottest methods ({@link JfrHotSpots}); keeps the {@code .jfr} file. BenchMain runs it
- * when a target was missed, or always with {@code --profile always}.
+ * The profile section (issue 16: where the time goes). A fresh session-mode proxy, warmed up with
+ * point selects, then driven with them under a flight recording ({@code jcmd JFR.start
+ * settings=profile}); then, without recording, at 128 clients; HAProxy under the same two loads
+ * after it. From {@code /proc}: CPU per statement split into the kernel's (system time) and user
+ * time by thread group, read and write syscalls, and context switches (wakeups) per statement; the
+ * event loops' user time is split further by whose code the recording's samples were in (ours,
+ * Netty's, the JDK's). Keeps the {@code .jfr} file. BenchMain runs it when a target was missed, or
+ * always with {@code --profile always}.
  */
 final class ProxyProfile {
+  /** The proxy's event-loop threads' {@code comm} (Netty's default thread names, cut at 15). */
+  private static final String EVENT_LOOP_COMM = "multiThreadIoEv";
+
   private ProxyProfile() {}
 
+  /** A forwarder to measure: the proxy or HAProxy. */
+  record Forwarder(String name, int port, long pid) {}
+
+  /** One measured window of one forwarder: per-statement figures from /proc. */
+  record Window(
+      int clients,
+      double qps,
+      double statements,
+      long userMillis,
+      long systemMillis,
+      long reads,
+      long writes,
+      long voluntarySwitches,
+      long involuntarySwitches,
+      Map<String, long[]> threadGroups) {
+    double perStatementMicros(long millis) {
+      return millis * 1000.0 / statements;
+    }
+
+    double perStatement(long count) {
+      return count / statements;
+    }
+  }
+
   /**
-   * Runs the recording against {@code db}'s sbtest1 and returns the section as Markdown.
+   * Runs the section against {@code db}'s sbtest1 and returns it as Markdown; adds issue 16's
+   * syscall target to {@code targetLines}.
    *
+   * @param haproxy HAProxy in front of the same server, or null when it is not installed
    * @param why the heading's reason, e.g. "a target was missed"
    */
-  static String run(BenchMain.Options o, EmbeddedMariaDb db, int clients, String why)
+  static String run(
+      BenchMain.Options o,
+      EmbeddedMariaDb db,
+      Forwarder haproxy,
+      int clients,
+      int manyClients,
+      String why,
+      List<String> targetLines)
       throws Exception {
-    StringBuilder md = new StringBuilder("\n## Profile of the proxy (" + why + ")\n\n");
+    StringBuilder md = new StringBuilder("\n## Profile: where the time goes (" + why + ")\n\n");
     Path jfr = o.workDir().resolve("proxy-profile.jfr");
     Files.deleteIfExists(jfr);
     int seconds = o.seconds() * 2;
@@ -38,99 +77,313 @@ final class ProxyProfile {
             o.workDir(),
             "profiled",
             db,
-            "maxConnections: 64, maxIdle: 0, acquireTimeout: 30s",
+            "maxConnections: " + (manyClients + 16) + ", maxIdle: 0, acquireTimeout: 30s",
             "",
             List.of())) {
+      Forwarder proxy = new Forwarder("proxy (session)", p.port(), p.pid());
       LoadGenerator gen = new LoadGenerator(o.rows());
       // Warm the JIT first, so the recording shows the steady state rather than start-up and
-      // compilation. A fresh JVM's C2 compiler threads still burn about as much CPU as the event
-      // loops after 5 s: warm longer.
-      gen.run(
-          BenchMain.url(p.port()),
-          EmbeddedMariaDb.APP_USER,
-          EmbeddedMariaDb.APP_PASSWORD,
-          Workload.POINT_SELECT,
-          clients,
-          warmupSeconds * 1000L,
-          1);
+      // compilation: C2 compiles only hot code, and a fresh JVM's compiler threads still burn about
+      // as much CPU as the event loops after 5 s.
+      warm(gen, proxy, clients, warmupSeconds);
       p.startRecording("bench");
-      long[] cpu0 = Procs.cpuSplitMillis(p.pid());
-      long[] io0 = Procs.ioSyscalls(p.pid());
-      Map<String, String> threadNames = new LinkedHashMap<>();
-      Map<String, Long> threads0 = Procs.threadCpuMillis(p.pid(), threadNames);
-      Result r =
-          gen.run(
-              BenchMain.url(p.port()),
-              EmbeddedMariaDb.APP_USER,
-              EmbeddedMariaDb.APP_PASSWORD,
-              Workload.POINT_SELECT,
-              clients,
-              1000,
-              seconds * 1000L);
-      long[] cpu1 = Procs.cpuSplitMillis(p.pid());
-      long[] io1 = Procs.ioSyscalls(p.pid());
-      Map<String, Long> threads1 = Procs.threadCpuMillis(p.pid(), threadNames);
+      Window proxyWindow = window(gen, proxy, clients, seconds);
       p.dumpRecording("bench", jfr);
-      // The load generator's window excludes its own warm-in second, so per-statement figures use
-      // the CPU and syscalls of the whole run over the statements of the whole run, estimated from
-      // the measured rate.
-      double statements = Math.max(1, r.qps() * (seconds + 1));
+      Window proxyMany = window(gen, proxy, manyClients, seconds);
+      Window haWindow = null;
+      Window haMany = null;
+      if (haproxy != null) {
+        warm(gen, haproxy, clients, 3);
+        haWindow = window(gen, haproxy, clients, seconds);
+        haMany = window(gen, haproxy, manyClients, seconds);
+      }
+      Map<String, Long> owners = JfrHotSpots.eventLoopOwners(jfr);
       md.append(
           String.format(
               Locale.ROOT,
-              "JFR (`settings=profile`, started with `jcmd JFR.start` after a %d s warm-up)"
-                  + " on the proxy during %d s of point selects at %d clients: %.0f qps. Proxy CPU in that time: user %d"
-                  + " ms, system %d ms, i.e. about %.0f us user + %.0f us system per statement; read-family syscalls %.2f"
-                  + " and write-family syscalls %.2f per statement (`/proc/<pid>/io`, which counts read/readv/write/writev"
-                  + " but not recv/send: complete for the NIO transport, writes only for Netty's native epoll transport)."
-                  + " Recording: `%s` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).%n%n",
+              "Point selects through a fresh session-mode proxy after a %d s warm-up: %d s at %d clients"
+                  + " under JFR (`settings=profile`, started with `jcmd JFR.start`), then %d s at %d clients"
+                  + " without it; HAProxy the same right after. Per statement: CPU from `/proc/<pid>/task/*/stat`"
+                  + " (system time is the kernel's work for the process: sockets, epoll, scheduling),"
+                  + " read- and write-family syscalls from `/proc/<pid>/io` (read/readv/write/writev: complete for"
+                  + " the proxy's NIO transport; HAProxy's recv/send are not counted there), context switches from"
+                  + " `/proc/<pid>/task/*/status` (voluntary: a thread went to sleep and had to be woken). The"
+                  + " event loops' user time is split by the top frame of the recording's execution samples in"
+                  + " those threads. Load average %s at the end.%n%n",
               warmupSeconds,
               seconds,
               clients,
-              r.qps(),
-              cpu1[0] - cpu0[0],
-              cpu1[1] - cpu0[1],
-              (cpu1[0] - cpu0[0]) * 1000.0 / statements,
-              (cpu1[1] - cpu0[1]) * 1000.0 / statements,
-              (io1[0] - io0[0]) / statements,
-              (io1[1] - io0[1]) / statements,
-              jfr.toAbsolutePath()));
-      md.append(threadGroups(threadNames, threads0, threads1)).append('\n');
+              seconds,
+              manyClients,
+              BenchMain.loadAverage()));
+      md.append(shares(proxyWindow, proxyMany, haWindow, haMany, owners)).append('\n');
+      md.append(wakeups(List.of(proxyWindow, proxyMany), haWindow, haMany)).append('\n');
+      judgeSyscalls(proxyWindow, proxyMany, targetLines);
+      md.append("Recording: `")
+          .append(jfr.toAbsolutePath())
+          .append("` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).\n\n");
       md.append(JfrHotSpots.summarize(jfr, 25));
     }
     return md.toString();
   }
 
+  private static void warm(LoadGenerator gen, Forwarder f, int clients, int seconds)
+      throws Exception {
+    gen.run(
+        BenchMain.url(f.port()),
+        EmbeddedMariaDb.APP_USER,
+        EmbeddedMariaDb.APP_PASSWORD,
+        Workload.POINT_SELECT,
+        clients,
+        seconds * 1000L,
+        1);
+  }
+
+  private static Window window(LoadGenerator gen, Forwarder f, int clients, int seconds)
+      throws Exception {
+    long[] cpu0 = Procs.cpuSplitMillis(f.pid());
+    long[] io0 = Procs.ioSyscalls(f.pid());
+    long[] cs0 = Procs.contextSwitches(f.pid());
+    Map<String, String> names = new LinkedHashMap<>();
+    Map<String, long[]> threads0 = Procs.threadCpuSplitMillis(f.pid(), names);
+    Result r =
+        gen.run(
+            BenchMain.url(f.port()),
+            EmbeddedMariaDb.APP_USER,
+            EmbeddedMariaDb.APP_PASSWORD,
+            Workload.POINT_SELECT,
+            clients,
+            1000,
+            seconds * 1000L);
+    long[] cpu1 = Procs.cpuSplitMillis(f.pid());
+    long[] io1 = Procs.ioSyscalls(f.pid());
+    long[] cs1 = Procs.contextSwitches(f.pid());
+    Map<String, long[]> threads1 = Procs.threadCpuSplitMillis(f.pid(), names);
+    Map<String, long[]> groups = new LinkedHashMap<>();
+    threads1.forEach(
+        (tid, t1) -> {
+          long[] t0 = threads0.getOrDefault(tid, new long[2]);
+          long[] g = groups.computeIfAbsent(group(names.get(tid)), k -> new long[2]);
+          g[0] += t1[0] - t0[0];
+          g[1] += t1[1] - t0[1];
+        });
+    System.out.printf(
+        Locale.ROOT,
+        "   profile %-16s %3d clients %9.0f qps  user %d ms  system %d ms%n",
+        f.name(),
+        clients,
+        r.qps(),
+        cpu1[0] - cpu0[0],
+        cpu1[1] - cpu0[1]);
+    // The load generator's window excludes its own warm-in second: per-statement figures use the
+    // counters of the whole run over the statements of the whole run, estimated from the rate.
+    return new Window(
+        clients,
+        r.qps(),
+        Math.max(1, r.qps() * (seconds + 1)),
+        cpu1[0] - cpu0[0],
+        cpu1[1] - cpu0[1],
+        io1[0] - io0[0],
+        io1[1] - io0[1],
+        cs1[0] - cs0[0],
+        cs1[1] - cs0[1],
+        groups);
+  }
+
+  /** A thread's group by its {@code comm}: event loops, the JVM's own threads, or other. */
+  private static String group(String comm) {
+    if (comm == null) {
+      return "other";
+    }
+    if (comm.startsWith(EVENT_LOOP_COMM)) {
+      return "event loops";
+    }
+    if (comm.contains("Compiler")
+        || comm.startsWith("GC ")
+        || comm.startsWith("VM ")
+        || comm.equals("Service Thread")
+        || comm.startsWith("Monitor Deflati")
+        || comm.startsWith("Common-Cleaner")
+        || comm.startsWith("Finalizer")
+        || comm.startsWith("Reference Handl")
+        || comm.startsWith("Sweeper")
+        || comm.startsWith("Signal Dispatch")) {
+      return "JVM";
+    }
+    return comm.equals("haproxy") ? "haproxy" : "other";
+  }
+
   /**
-   * CPU by thread group from /proc: robust where JFR's sampler skips threads that are in native
-   * code or the VM.
+   * CPU per statement by where it went: the kernel (system time of every thread), the JVM's own
+   * threads (JIT compilers, GC, VM), the event loops' user time split by the owner of the sampled
+   * code, and the rest; HAProxy beside it.
    */
-  private static String threadGroups(
-      Map<String, String> names, Map<String, Long> before, Map<String, Long> after) {
-    Map<String, Long> byGroup = new LinkedHashMap<>();
-    after.forEach(
-        (tid, ms) ->
-            byGroup.merge(
-                names.get(tid).replaceAll("\\d+", "N"),
-                ms - before.getOrDefault(tid, 0L),
-                Long::sum));
+  private static String shares(
+      Window proxy, Window proxyMany, Window ha, Window haMany, Map<String, Long> owners) {
     StringBuilder b =
         new StringBuilder(
-            "| proxy thread group (/proc comm) | CPU ms in the window | share |\n"
-                + "|---|---:|---:|\n");
-    long cpuAll = Math.max(1, byGroup.values().stream().mapToLong(Long::longValue).sum());
-    byGroup.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-        .limit(10)
-        .forEach(
-            e ->
-                b.append(
-                    String.format(
-                        Locale.ROOT,
-                        "| `%s` | %d | %.1f%% |%n",
-                        e.getKey(),
-                        e.getValue(),
-                        100.0 * e.getValue() / cpuAll)));
+            "| CPU per statement, µs | proxy, "
+                + proxy.clients()
+                + " clients | share | proxy, "
+                + proxyMany.clients()
+                + " | share |"
+                + (ha == null
+                    ? ""
+                    : " HAProxy, " + ha.clients() + " | HAProxy, " + haMany.clients() + " |")
+                + "\n|---|---:|---:|---:|---:|"
+                + (ha == null ? "" : "---:|---:|")
+                + "\n");
+    long ownerSamples = Math.max(1, owners.values().stream().mapToLong(Long::longValue).sum());
+    row(
+        b,
+        "kernel (system time, all threads)",
+        proxy,
+        proxyMany,
+        w -> w.systemMillis(),
+        ha,
+        haMany,
+        w -> w.systemMillis());
+    for (Map.Entry<String, Long> owner : owners.entrySet()) {
+      double share = owner.getValue() / (double) ownerSamples;
+      row(
+          b,
+          "event loops, user: " + owner.getKey(),
+          proxy,
+          proxyMany,
+          w -> Math.round(groupMillis(w, "event loops") * share),
+          null,
+          null,
+          null);
+    }
+    row(
+        b,
+        "JVM threads, user (JIT compilers, GC, VM)",
+        proxy,
+        proxyMany,
+        w -> groupMillis(w, "JVM"),
+        null,
+        null,
+        null);
+    row(b, "other threads, user", proxy, proxyMany, w -> groupMillis(w, "other"), null, null, null);
+    row(b, "user (HAProxy's own code)", null, null, null, ha, haMany, w -> w.userMillis());
+    row(
+        b,
+        "**total**",
+        proxy,
+        proxyMany,
+        w -> w.userMillis() + w.systemMillis(),
+        ha,
+        haMany,
+        w -> w.userMillis() + w.systemMillis());
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%nThe event loops' user time is split by %,d execution samples of the %d-client window"
+                + " (top frame's package: `dev.mysqlpool` ours, `io.netty` Netty, `java.`/`sun.`/`jdk.` the JDK).%n",
+            ownerSamples,
+            proxy.clients()));
     return b.toString();
+  }
+
+  private static long groupMillis(Window w, String group) {
+    long[] g = w.threadGroups().get(group);
+    return g == null ? 0 : g[0];
+  }
+
+  private interface Millis {
+    long of(Window w);
+  }
+
+  private static void row(
+      StringBuilder b,
+      String label,
+      Window proxy,
+      Window proxyMany,
+      Millis proxyMillis,
+      Window ha,
+      Window haMany,
+      Millis haMillis) {
+    b.append("| ").append(label).append(" | ");
+    if (proxy == null) {
+      b.append("| | | |");
+    } else {
+      double total = proxy.perStatementMicros(proxy.userMillis() + proxy.systemMillis());
+      double totalMany =
+          proxyMany.perStatementMicros(proxyMany.userMillis() + proxyMany.systemMillis());
+      double us = proxy.perStatementMicros(proxyMillis.of(proxy));
+      double usMany = proxyMany.perStatementMicros(proxyMillis.of(proxyMany));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%.1f | %.0f%% | %.1f | %.0f%% |",
+              us,
+              100 * us / Math.max(1e-9, total),
+              usMany,
+              100 * usMany / Math.max(1e-9, totalMany)));
+    }
+    if (ha != null) {
+      if (haMillis == null) {
+        b.append(" | |");
+      } else {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                " %.1f | %.1f |",
+                ha.perStatementMicros(haMillis.of(ha)),
+                haMany.perStatementMicros(haMillis.of(haMany))));
+      }
+    }
+    b.append('\n');
+  }
+
+  private static String wakeups(List<Window> proxy, Window ha, Window haMany) {
+    StringBuilder b =
+        new StringBuilder(
+            "| per statement | clients | QPS | read syscalls | write syscalls | voluntary context switches"
+                + " | involuntary |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for (Window w : proxy) {
+      wakeupRow(b, "proxy (session)", w, true);
+    }
+    if (ha != null) {
+      wakeupRow(b, "haproxy (tcp)", ha, false);
+      wakeupRow(b, "haproxy (tcp)", haMany, false);
+    }
+    return b.toString();
+  }
+
+  private static void wakeupRow(StringBuilder b, String name, Window w, boolean countsIo) {
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "| %s | %d | %.0f | %s | %s | %.2f | %.2f |%n",
+            name,
+            w.clients(),
+            w.qps(),
+            countsIo ? String.format(Locale.ROOT, "%.2f", w.perStatement(w.reads())) : "-",
+            countsIo ? String.format(Locale.ROOT, "%.2f", w.perStatement(w.writes())) : "-",
+            w.perStatement(w.voluntarySwitches()),
+            w.perStatement(w.involuntarySwitches())));
+  }
+
+  /**
+   * Issue 16: one read and one write per direction is the minimum, two of each per statement (the
+   * client's request in and out, the server's reply in and out); a few hundredths above it are the
+   * login and the load generator's warm-in second.
+   */
+  private static void judgeSyscalls(Window few, Window many, List<String> targetLines) {
+    for (Window w : List.of(few, many)) {
+      double reads = w.perStatement(w.reads());
+      double writes = w.perStatement(w.writes());
+      boolean met = reads <= 2.05 && writes <= 2.05;
+      targetLines.add(
+          String.format(
+              Locale.ROOT,
+              "Syscalls per point select at %d clients (profile): %.2f reads and %.2f writes, the minimum"
+                  + " being 2 and 2 (one of each per direction): %s.",
+              w.clients(),
+              reads,
+              writes,
+              met ? "MET" : "MISSED"));
+    }
   }
 }

@@ -40,10 +40,10 @@ final class Scenarios {
    * select and disconnecting, while the server's {@code Threads_connected} is sampled every 5 ms.
    * Bounded to 3 minutes.
    */
-  static Burst burst(EmbeddedMariaDb db, ProxyProcess proxy, int clients, int maxConnections)
+  static Burst burst(EmbeddedMariaDb db, int port, int clients, int maxConnections)
       throws SQLException, InterruptedException {
     String url =
-        EmbeddedMariaDb.jdbcUrl("127.0.0.1", proxy.port(), EmbeddedMariaDb.APP_DATABASE)
+        EmbeddedMariaDb.jdbcUrl("127.0.0.1", port, EmbeddedMariaDb.APP_DATABASE)
             + "&connectTimeout=60000&socketTimeout=120000";
     CountDownLatch ready = new CountDownLatch(clients);
     CountDownLatch go = new CountDownLatch(1);
