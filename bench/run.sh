@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmark harness (see bench/README.md): builds the proxy jar and the harness into their own build folder,
-# installs HAProxy and sysbench when missing (root + apt-get only), and runs every case. Extra arguments go to
+# installs HAProxy, sysbench and perf when missing (root + apt-get only), and runs every case. Extra arguments go to
 # BenchMain, e.g. bench/run.sh --rounds 1 --seconds 5 --skip jmh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,8 @@ missing=()
 for tool in haproxy sysbench; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+# perf counts the proxy's and HAProxy's system calls in the profile section (Debian's package is linux-perf).
+command -v perf >/dev/null 2>&1 || missing+=(linux-perf)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bench: installing ${missing[*]} with apt-get"

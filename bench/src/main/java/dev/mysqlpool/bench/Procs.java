@@ -116,29 +116,6 @@ final class Procs {
   }
 
   /**
-   * {syscr, syscw} from {@code /proc/<pid>/io}: read- and write-family system calls so far
-   * (read/readv and write/writev, which is what Java NIO sockets use; not recvfrom/sendto), or {-1,
-   * -1}.
-   */
-  static long[] ioSyscalls(long pid) {
-    long r = -1;
-    long w = -1;
-    try {
-      for (String line :
-          Files.readAllLines(Path.of("/proc/" + pid + "/io"), StandardCharsets.US_ASCII)) {
-        if (line.startsWith("syscr:")) {
-          r = Long.parseLong(line.substring(6).trim());
-        } else if (line.startsWith("syscw:")) {
-          w = Long.parseLong(line.substring(6).trim());
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // gone or not readable
-    }
-    return new long[] {r, w};
-  }
-
-  /**
    * Context switches of a process so far, all its threads summed: {voluntary, involuntary} from
    * {@code /proc/<pid>/task/<tid>/status}, or {-1, -1}. A voluntary switch is a thread going to
    * sleep (an event loop waiting for I/O, a lock, a park): the wakeups a request costs.
