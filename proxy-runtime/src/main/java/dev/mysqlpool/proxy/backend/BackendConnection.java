@@ -45,6 +45,13 @@ public final class BackendConnection {
   int state = MAINTENANCE;
 
   /**
+   * It has been lent to a client at least once. One that has not was opened by the pool on its own
+   * (warm-up, minIdle) with the key of the last borrower or a guess, and gives way at once to a
+   * waiter it does not fit (Refill). Guarded by the pool's lock.
+   */
+  boolean everLent;
+
+  /**
    * Its server is no longer the writer, or its address no longer what the host name resolves to:
    * closed when idle or given back, never lent again (see {@link WriterWatch}).
    */

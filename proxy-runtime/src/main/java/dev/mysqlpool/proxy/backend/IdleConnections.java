@@ -121,6 +121,20 @@ final class IdleConnections {
     return null;
   }
 
+  /**
+   * The least recently used connection that no client has used yet and that does not fit; null if
+   * none.
+   */
+  BackendConnection oldestUnusedNotFitting(PoolKey key, boolean needNoSchema) {
+    for (Iterator<BackendConnection> it = deque.descendingIterator(); it.hasNext(); ) {
+      BackendConnection c = it.next();
+      if (!c.everLent && !fits(c, key, needNoSchema)) {
+        return c;
+      }
+    }
+    return null;
+  }
+
   /** The least recently used connection, or null. */
   BackendConnection oldest() {
     return deque.peekLast();

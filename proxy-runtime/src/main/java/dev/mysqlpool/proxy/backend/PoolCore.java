@@ -217,6 +217,7 @@ final class PoolCore {
       Waiter next = waiters.takeFor(c, patience, now);
       if (next != null) {
         c.state = BackendConnection.IN_USE;
+        c.everLent = true;
         c.listener(null);
         maxUsed = Math.max(maxUsed, slots.open() - idle.size());
         return next;
@@ -368,6 +369,7 @@ final class PoolCore {
 
   private void lendLocked(BackendConnection c) {
     c.state = BackendConnection.IN_USE;
+    c.everLent = true;
     c.listener(null);
     maxUsed = Math.max(maxUsed, slots.open() - idle.size());
   }

@@ -97,6 +97,13 @@ final class Refill {
         BackendConnection victim =
             starving == null ? null : idle.oldestNotFitting(starving.key, starving.needNoSchema);
         if (victim == null) {
+          // One the pool opened on its own that no client has used (the warm-up's, keyed with
+          // capabilities guessed before any client said which it asks for) serves nobody waiting:
+          // it gives way now rather than after a quarter of acquireTimeout.
+          victim = idle.oldestUnusedNotFitting(w.key, w.needNoSchema);
+          starving = victim == null ? null : w;
+        }
+        if (victim == null) {
           break;
         }
         log.debug(
