@@ -51,7 +51,7 @@ public final class BenchMain {
   private static final String PROXY_NO_DIGESTS = "proxy (session, digests off)";
 
   /** Backend connections of the transaction-mode proxy in the steady-load and sysbench cases. */
-  private static final int TRANSACTION_MODE_CONNECTIONS = 32;
+  static final int TRANSACTION_MODE_CONNECTIONS = 32;
 
   private static final String HAPROXY = "haproxy (tcp)";
   private static final int TARGET_CLIENTS = 32;

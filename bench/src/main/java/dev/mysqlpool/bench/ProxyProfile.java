@@ -91,6 +91,8 @@ final class ProxyProfile {
       Window proxyWindow = window(gen, proxy, clients, seconds, o.workDir());
       p.dumpRecording("bench", jfr);
       Window proxyMany = window(gen, proxy, manyClients, seconds, o.workDir());
+      List<Window> transaction =
+          transactionWindows(o, db, gen, clients, manyClients, seconds, warmupSeconds);
       Window haWindow = null;
       Window haMany = null;
       if (haproxy != null) {
@@ -104,7 +106,8 @@ final class ProxyProfile {
               Locale.ROOT,
               "Point selects through a fresh session-mode proxy after a %d s warm-up: %d s at %d clients"
                   + " under JFR (`settings=profile`, started with `jcmd JFR.start`), then %d s at %d clients"
-                  + " without it; HAProxy the same right after. Per statement: CPU from `/proc/<pid>/task/*/stat`"
+                  + " without it; then a transaction-mode proxy (`maxConnections: %d`) the same without a"
+                  + " recording, after the same warm-up; HAProxy the same right after. Per statement: CPU from `/proc/<pid>/task/*/stat`"
                   + " (system time is the kernel's work for the process: sockets, epoll, scheduling),"
                   + " system calls by the kernel's tracepoints (`perf stat -e syscalls:sys_enter_*`, counted in"
                   + " the kernel, so the process runs at its usual speed), context switches from"
@@ -116,9 +119,11 @@ final class ProxyProfile {
               clients,
               seconds,
               manyClients,
+              BenchMain.TRANSACTION_MODE_CONNECTIONS,
               BenchMain.loadAverage()));
       md.append(shares(proxyWindow, proxyMany, haWindow, haMany, owners)).append('\n');
-      md.append(wakeups(List.of(proxyWindow, proxyMany), haWindow, haMany)).append('\n');
+      md.append(wakeups(List.of(proxyWindow, proxyMany), transaction, haWindow, haMany))
+          .append('\n');
       judgeSyscalls(proxyWindow, proxyMany, targetLines);
       md.append("Recording: `")
           .append(jfr.toAbsolutePath())
@@ -126,6 +131,38 @@ final class ProxyProfile {
       md.append(JfrHotSpots.summarize(jfr, 25));
     }
     return md.toString();
+  }
+
+  /**
+   * The same windows through a transaction-mode proxy with {@link
+   * BenchMain#TRANSACTION_MODE_CONNECTIONS} backend connections, without a recording: what
+   * borrowing per statement costs beside session mode, in CPU, system calls and wakeups.
+   */
+  private static List<Window> transactionWindows(
+      BenchMain.Options o,
+      EmbeddedMariaDb db,
+      LoadGenerator gen,
+      int clients,
+      int manyClients,
+      int seconds,
+      int warmupSeconds)
+      throws Exception {
+    try (ProxyProcess t =
+        ProxyProcess.start(
+            o.proxyJar(),
+            o.workDir(),
+            "profiled-transaction",
+            db,
+            "transaction",
+            "maxConnections: " + BenchMain.TRANSACTION_MODE_CONNECTIONS + ", acquireTimeout: 30s",
+            "",
+            List.of())) {
+      Forwarder f = new Forwarder("proxy (transaction)", t.port(), t.pid());
+      warm(gen, f, manyClients, warmupSeconds);
+      return List.of(
+          window(gen, f, clients, seconds, o.workDir()),
+          window(gen, f, manyClients, seconds, o.workDir()));
+    }
   }
 
   private static void warm(LoadGenerator gen, Forwarder f, int clients, int seconds)
@@ -336,9 +373,11 @@ final class ProxyProfile {
     b.append('\n');
   }
 
-  private static String wakeups(List<Window> proxy, Window ha, Window haMany) {
-    StringBuilder b = new StringBuilder("| per statement | clients | QPS |");
-    StringBuilder rule = new StringBuilder("|---|---:|---:|");
+  private static String wakeups(
+      List<Window> proxy, List<Window> transaction, Window ha, Window haMany) {
+    StringBuilder b =
+        new StringBuilder("| per statement | clients | QPS | CPU µs user | CPU µs system |");
+    StringBuilder rule = new StringBuilder("|---|---:|---:|---:|---:|");
     for (String family : SyscallCount.FAMILIES.keySet()) {
       b.append(' ').append(family).append(" |");
       rule.append("---:|");
@@ -348,6 +387,9 @@ final class ProxyProfile {
         .append("---:|---:|---:|\n");
     for (Window w : proxy) {
       wakeupRow(b, "proxy (session)", w);
+    }
+    for (Window w : transaction) {
+      wakeupRow(b, "proxy (transaction)", w);
     }
     if (ha != null) {
       wakeupRow(b, "haproxy (tcp)", ha);
@@ -362,7 +404,15 @@ final class ProxyProfile {
   }
 
   private static void wakeupRow(StringBuilder b, String name, Window w) {
-    b.append(String.format(Locale.ROOT, "| %s | %d | %.0f |", name, w.clients(), w.qps()));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "| %s | %d | %.0f | %.1f | %.1f |",
+            name,
+            w.clients(),
+            w.qps(),
+            w.perStatementMicros(w.userMillis()),
+            w.perStatementMicros(w.systemMillis())));
     for (String family : SyscallCount.FAMILIES.keySet()) {
       b.append(' ').append(count(w, family)).append(" |");
     }
