@@ -24,6 +24,12 @@ final class ProxyProfile {
   /** The proxy's event-loop threads' {@code comm} (Netty's default thread names, cut at 15). */
   private static final String EVENT_LOOP_COMM = "multiThreadIoEv";
 
+  /**
+   * Every client connects from 127.0.0.1 at once: the per-address limit on logins in progress (100
+   * by default) would refuse some of the 128 of a cold proxy.
+   */
+  private static final String ONE_ADDRESS = "maxPendingLoginsPerAddress: 1000";
+
   private ProxyProfile() {}
 
   /** A forwarder to measure: the proxy or HAProxy. */
@@ -79,7 +85,7 @@ final class ProxyProfile {
             "profiled",
             db,
             "maxConnections: " + (manyClients + 16) + ", maxIdle: 0, acquireTimeout: 30s",
-            "",
+            ONE_ADDRESS,
             List.of())) {
       Forwarder proxy = new Forwarder("proxy (session)", p.port(), p.pid());
       LoadGenerator gen = new LoadGenerator(o.rows());
@@ -155,7 +161,7 @@ final class ProxyProfile {
             db,
             "transaction",
             "maxConnections: " + BenchMain.TRANSACTION_MODE_CONNECTIONS + ", acquireTimeout: 30s",
-            "",
+            ONE_ADDRESS,
             List.of())) {
       Forwarder f = new Forwarder("proxy (transaction)", t.port(), t.pid());
       warm(gen, f, manyClients, warmupSeconds);
