@@ -3,7 +3,6 @@ package dev.mysqlpool.proxy.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
 import dev.mysqlpool.proxy.testsupport.LeakGuard;
 import dev.mysqlpool.proxy.testsupport.ReplicatedMariaDb;
 import java.net.URI;
@@ -73,26 +72,12 @@ class ReadWriteSplitIT {
   private void start(String maxReplicationLag, String routingFields) {
     proxy =
         ProxyHarness.fromYaml(
-            "listen: {host: 127.0.0.1, port: 0}\n"
-                + "admin: {host: 127.0.0.1, port: 0}\n"
-                + "backends:\n"
-                + "  - {name: writer, host: 127.0.0.1, port: "
-                + pair.primary().port()
-                + ", role: writer}\n"
-                + "  - {name: replica, host: 127.0.0.1, port: "
-                + pair.replica().port()
-                + ", role: reader}\n"
-                + "users:\n  - {name: "
-                + EmbeddedMariaDb.APP_USER
-                + ", password: "
-                + EmbeddedMariaDb.APP_PASSWORD
-                + "}\n"
-                + "pool: {mode: transaction, maxConnections: 8, acquireTimeout: 20s}\n"
-                + "routing: {readWriteSplit: true, maxReplicationLag: "
-                + maxReplicationLag
-                + ", readYourWrites: session"
-                + routingFields
-                + "}\n");
+            pair.splitProxyYaml(
+                "mode: transaction, maxConnections: 8, acquireTimeout: 20s",
+                "readWriteSplit: true, maxReplicationLag: "
+                    + maxReplicationLag
+                    + ", readYourWrites: session"
+                    + routingFields));
     await("the replica serving reads")
         .atMost(Duration.ofSeconds(20))
         .until(() -> backendz().matches("(?s).*replica up reader lag \\d+s\n.*"));

@@ -2,7 +2,6 @@ package dev.mysqlpool.proxy.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
 import dev.mysqlpool.proxy.testsupport.LeakGuard;
 import dev.mysqlpool.proxy.testsupport.ReplicatedMariaDb;
 import java.util.List;
@@ -50,22 +49,9 @@ class SessionSemanticsSplitIT {
   void aSplitPoolGivesThirtyClientsTheSameTranscriptsAsThePrimary() throws Exception {
     try (ProxyHarness proxy =
         ProxyHarness.fromYaml(
-            "listen: {host: 127.0.0.1, port: 0}\n"
-                + "admin: {host: 127.0.0.1, port: 0}\n"
-                + "backends:\n"
-                + "  - {name: writer, host: 127.0.0.1, port: "
-                + pair.primary().port()
-                + ", role: writer}\n"
-                + "  - {name: replica, host: 127.0.0.1, port: "
-                + pair.replica().port()
-                + ", role: reader}\n"
-                + "users:\n  - {name: "
-                + EmbeddedMariaDb.APP_USER
-                + ", password: "
-                + EmbeddedMariaDb.APP_PASSWORD
-                + "}\n"
-                + "pool: {mode: transaction, maxConnections: 2, acquireTimeout: 30s}\n"
-                + "routing: {readWriteSplit: true, maxReplicationLag: 5s}\n")) {
+            pair.splitProxyYaml(
+                "mode: transaction, maxConnections: 2, acquireTimeout: 30s",
+                "readWriteSplit: true, maxReplicationLag: 5s"))) {
       Map<Integer, List<String>> clients =
           SessionScripts.runClients(
               SessionSemanticsIT.proxyRoute(proxy),

@@ -155,6 +155,37 @@ public final class ReplicatedMariaDb implements AutoCloseable {
   }
 
   /** The primary: writable, {@code server_id=1}. Do not close it directly. */
+  /**
+   * A proxy config splitting reads and writes over this pair: the primary as the writer, the
+   * replica as the reader, the application account, ports the kernel picks.
+   *
+   * @param poolFields the {@code pool:} section's fields, e.g. {@code mode: transaction,
+   *     maxConnections: 2}
+   * @param routingFields the {@code routing:} section's fields
+   */
+  public String splitProxyYaml(String poolFields, String routingFields) {
+    return "listen: {host: 127.0.0.1, port: 0}\n"
+        + "admin: {host: 127.0.0.1, port: 0}\n"
+        + "backends:\n"
+        + "  - {name: writer, host: 127.0.0.1, port: "
+        + primary().port()
+        + ", role: writer}\n"
+        + "  - {name: replica, host: 127.0.0.1, port: "
+        + replica().port()
+        + ", role: reader}\n"
+        + "users:\n  - {name: "
+        + EmbeddedMariaDb.APP_USER
+        + ", password: "
+        + EmbeddedMariaDb.APP_PASSWORD
+        + "}\n"
+        + "pool: {"
+        + poolFields
+        + "}\n"
+        + "routing: {"
+        + routingFields
+        + "}\n";
+  }
+
   public EmbeddedMariaDb primary() {
     return primary;
   }
