@@ -296,7 +296,7 @@ public final class BenchMain {
               md.append(Footprint.run(o, db, Footprint.variants(o.memoryVariants()), targetLines)));
       section(
           "memory-load",
-          () -> md.append(Footprint.load(o, db, Footprint.variants(o.memoryVariants()))));
+          () -> md.append(MemoryLoad.run(o, db, Footprint.variants(o.memoryVariants()))));
       section("slow-reader", () -> slowReader(targets.subList(0, 2)));
       section(
           "tls",
