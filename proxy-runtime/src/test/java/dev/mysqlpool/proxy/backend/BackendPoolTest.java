@@ -157,8 +157,11 @@ class BackendPoolTest {
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
         .as("served well before a quarter of acquireTimeout (5 s)")
         .isLessThan(4000);
-    assertThat(stub.peak()).as("the cap holds: the warm connection closed first").isEqualTo(2);
-    assertThat(stub.loginCount()).isEqualTo(3);
+    assertThat(stub.loginCount()).as("the warm connection and one per borrower").isEqualTo(3);
+    // The warm connection was closed for room (the stub counts its end of a closed session a moment
+    // after the pool sees it closed, so the server's count is awaited, not its peak).
+    await().atMost(Duration.ofSeconds(5)).until(() -> stub.open() == 2);
+    assertThat(pool.stats().total()).as("the cap holds").isEqualTo(2);
     pool.release(first, Release.CLEAN);
     pool.release(second, Release.CLEAN);
   }
