@@ -28,6 +28,10 @@ final class SyscallCount implements AutoCloseable {
     m.put("writes", List.of("write", "writev", "sendto", "sendmsg"));
     m.put("epoll waits", List.of("epoll_wait", "epoll_pwait", "epoll_pwait2"));
     m.put("futex", List.of("futex"));
+    // A scheduled task's deadline moving (Netty's epoll loop re-arms its timerfd) and a channel's
+    // read interest toggled (epoll_ctl): the two a waiting borrow is suspected of adding.
+    m.put("timerfd", List.of("timerfd_settime"));
+    m.put("epoll_ctl", List.of("epoll_ctl"));
     m.put("io_uring_enter", List.of("io_uring_enter"));
     FAMILIES = Collections.unmodifiableMap(m);
   }

@@ -284,6 +284,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   }
 
   /**
+   * The mode gave the backend back between statements. Commands that queued behind its replies (a
+   * pipelining client's, held while the client read its replies slowly) borrow again, from a task:
+   * the backend's read that ended the lend is still on the stack; with none queued, the client is
+   * read again.
+   */
+  void backendReleased() {
+    if (queued.isEmpty()) {
+      updateClientReading();
+    } else {
+      loop.execute(this::resume);
+    }
+  }
+
+  /**
    * Restoring the client's database or variables failed on the lent backend: the command that was
    * waiting gets the server's error (as a direct connection would have failed at USE or SET). Takes
    * ownership of {@code err}; true when it was written.
@@ -410,14 +424,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   /**
    * Both channels read continuously (toggling interest per read costs two epoll_ctl calls per
-   * packet); reading from the client pauses only while its commands cannot go anywhere: no backend
-   * yet, a local command waiting for earlier replies, or a backend that cannot take more.
+   * packet); reading from the client pauses only while its commands cannot go anywhere: a borrow
+   * waiting with the read-ahead full, a local command waiting for earlier replies, or a backend
+   * that cannot take more.
    */
   void updateClientReading() {
     boolean want =
         !closed
-            && queued.isEmpty()
-            && !borrower.acquiring()
+            && (queued.isEmpty() || borrower.acquiring() && !queued.readAheadFull())
             && !waitForIdle
             && !relay.blocked()
             && !relay.backendFull()

@@ -355,7 +355,7 @@ final class TransactionMode implements SessionMode {
     relay.flush();
     relay.release(
         server.variablesKnown() ? BackendPool.Release.CLEAN : BackendPool.Release.DISCARD);
-    session.updateClientReading();
+    session.backendReleased();
   }
 
   /**

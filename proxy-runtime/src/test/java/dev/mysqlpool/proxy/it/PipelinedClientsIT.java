@@ -29,7 +29,11 @@ import org.slf4j.LoggerFactory;
  * high-water mark for it (seen at /metrics as {@code mysqlpool_frontend_pending_reply_bytes}), and
  * when the client finally reads, every reply arrives, in command order, the proxy's own errors
  * included. Another client is served normally meanwhile. Once with PINGs the proxy answers itself
- * (no backend yet), once with queries relayed to a session-mode backend.
+ * (no backend yet), once with queries relayed to a session-mode backend. And a client that
+ * pipelines while its borrow waits (transaction mode, the pool's one connection held by another
+ * client's transaction) is read only a little ahead: the proxy does not take its pipeline into
+ * memory while it waits, and once lent, the commands that queued behind the replies borrow again
+ * after each hand-back, down to the last.
  */
 @ExtendWith(LeakGuard.class)
 class PipelinedClientsIT {
@@ -167,6 +171,67 @@ class PipelinedClientsIT {
       assertThat(peak)
           .as("bytes of unread replies the proxy held for the client at the peak")
           .isLessThan(BOUND);
+    }
+  }
+
+  /**
+   * 10 MB of queries written while the client's borrow waits: the proxy keeps reading a little
+   * ahead (so a client that sends one command and waits costs no pause and resume of its reads),
+   * but far less than the pipeline, which stays in the kernel's buffers and the client's write.
+   */
+  @Test
+  void aPipelineWrittenWhileTheBorrowWaitsStaysOutOfTheProxysMemory() throws Exception {
+    int queries = 10_000;
+    String padding = " /*" + "p".repeat(1000) + "*/";
+    ByteArrayOutputStream out = new ByteArrayOutputStream(queries * 1024);
+    for (int i = 1; i <= queries; i++) {
+      out.writeBytes(RawClient.commandPacket(RawClient.queryPayload("SELECT " + i + padding)));
+    }
+    byte[] wire = out.toByteArray();
+    try (ProxyHarness tx =
+            ProxyHarness.start(
+                EmbeddedMariaDb.shared(),
+                "pool: {mode: transaction, maxConnections: 1, acquireTimeout: 60s}\n");
+        Connection holder = tx.mariadb("");
+        Statement hs = holder.createStatement();
+        RawClient c =
+            RawClient.login(tx.port(), EmbeddedMariaDb.APP_USER, EmbeddedMariaDb.APP_PASSWORD)) {
+      hs.execute("BEGIN");
+      hs.execute("SELECT 1"); // the pool's only connection is now held by this transaction
+      long directBefore = Buffers.usedDirectMemory();
+      CompletableFuture<Void> writer =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  c.writeRaw(wire);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> Metrics.value(tx, "mysqlpool_pool_connections", "state=\"pending\"") >= 1);
+      // Give the proxy time to read whatever it would read of the pipeline.
+      await().pollDelay(Duration.ofSeconds(2)).until(() -> true);
+      long held = Buffers.usedDirectMemory() - directBefore;
+      log.info(
+          "{} bytes pipelined while the borrow waits: direct memory {} -> {}",
+          wire.length,
+          directBefore,
+          directBefore + held);
+      assertThat(writer)
+          .as("the client's write of 10 MB cannot finish while the proxy reads only ahead a little")
+          .isNotDone();
+      assertThat(held)
+          .as(
+              "direct memory the proxy took while the client's borrow waited (pipeline %d bytes)",
+              wire.length)
+          .isLessThanOrEqualTo(4L << 20);
+      hs.execute("COMMIT");
+      for (int i = 1; i <= queries; i++) {
+        assertThat(c.readResults().value(0, 0)).as("reply %d, in order", i).isEqualTo("" + i);
+      }
+      writer.get(30, TimeUnit.SECONDS);
     }
   }
 
