@@ -72,12 +72,7 @@ public final class Transport {
       log.warn("-D{}={} is not one of epoll, io_uring, nio; using nio", PROPERTY, requested);
       return Kind.NIO;
     }
-    Throwable unavailable =
-        switch (kind) {
-          case NIO -> null;
-          case EPOLL -> Epoll.unavailabilityCause();
-          case IO_URING -> IoUring.unavailabilityCause();
-        };
+    Throwable unavailable = unavailabilityCause(kind);
     if (unavailable == null) {
       return kind;
     }
@@ -88,6 +83,22 @@ public final class Transport {
       log.warn("transport {} is unavailable here ({}); using nio", name, unavailable.toString());
     }
     return Kind.NIO;
+  }
+
+  /**
+   * Why {@code kind} cannot run here, or null. A classpath without Netty's native transport classes
+   * (a build that leaves them out) counts as unavailable, not as an error.
+   */
+  private static Throwable unavailabilityCause(Kind kind) {
+    try {
+      return switch (kind) {
+        case NIO -> null;
+        case EPOLL -> Epoll.unavailabilityCause();
+        case IO_URING -> IoUring.unavailabilityCause();
+      };
+    } catch (LinkageError e) {
+      return e;
+    }
   }
 
   /** An event loop group of this process's transport. */
