@@ -3,7 +3,6 @@ package dev.mysqlpool.proxy.frontend;
 import dev.mysqlpool.proxy.backend.BackendConnection;
 import dev.mysqlpool.proxy.backend.BackendListener;
 import dev.mysqlpool.proxy.backend.BackendPool;
-import dev.mysqlpool.proxy.digest.DigestRecorder;
 import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
@@ -14,11 +13,9 @@ import dev.mysqlpool.proxy.protocol.ServerStatus;
 import dev.mysqlpool.proxy.sql.Keyword;
 import dev.mysqlpool.proxy.sql.LoadLocal;
 import dev.mysqlpool.proxy.sql.SqlLexer;
-import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,19 +45,12 @@ final class BackendRelay implements BackendListener {
 
   private final LeakWatch leakWatch;
   private final OwnReplies own;
-  private final DigestRecorder digests;
-
-  /** The lent connection's pool's query timer. */
-  private Timer queryTimer;
+  private final RelayMeter meter;
 
   /** Client commands sent on this connection since it was lent. */
   private int commandsSinceLend;
 
-  private long commandStartNanos;
   private boolean releaseWanted;
-  private boolean clientContinuation;
-  private boolean uploading;
-  private int loadLocalQueries;
   private boolean optionChanged;
   private boolean flushBackend;
   private boolean flushClient;
@@ -70,18 +60,14 @@ final class BackendRelay implements BackendListener {
   private ReplyWatcher resend;
 
   private final HeldStatement held = new HeldStatement();
-
-  /** Byte counts are added to the shared counters once per read batch, not per packet. */
-  private long unreportedBytesSent;
-
-  private long unreportedBytesReceived;
+  private final ClientContinuation continuation = new ClientContinuation();
 
   BackendRelay(ClientSession session) {
     this.session = session;
     this.client = session.client;
     this.leakWatch = new LeakWatch(session);
     this.own = new OwnReplies(session);
-    this.digests = session.frontend.digests.recorder(session.loop);
+    this.meter = new RelayMeter(session);
   }
 
   /** The connection lent now, or null. */
@@ -109,7 +95,7 @@ final class BackendRelay implements BackendListener {
 
   /** Whether a command, an upload or a continuation of a large packet is in flight. */
   boolean busy() {
-    return tracker.pending() > 0 || uploading || clientContinuation;
+    return tracker.pending() > 0 || continuation.expected();
   }
 
   /** The connection cannot take more client packets now. */
@@ -120,9 +106,8 @@ final class BackendRelay implements BackendListener {
   /** Starts a lend: from now on this connection's events come here. */
   void lend(BackendConnection c) {
     backend = c;
-    queryTimer = session.frontend.queryTimer(c.pool().name());
     tracker.reset(c.capabilities());
-    digests.reset();
+    meter.lent(c.pool());
     commandsSinceLend = 0;
     own.reset();
     c.listener(this);
@@ -149,33 +134,25 @@ final class BackendRelay implements BackendListener {
       optionChanged = true;
     }
     if (Commands.expectsResponse(command)) {
-      digests.sent(
-          packet, command, backend.pool().name(), session.user.name(), session.lastStatus());
       tracker.expect(command, flags, watcher);
+      meter.commandSent(packet, command, tracker.pending() == 1);
       commandsSinceLend++;
-      if (tracker.pending() == 1) {
-        commandStartNanos = System.nanoTime();
-      }
     }
     sendMore(packet);
   }
 
   /** Whether the next client packet continues the last one (a large payload, a file upload). */
   boolean expectsContinuation() {
-    return clientContinuation || uploading;
+    return continuation.expected();
   }
 
   /** Sends a packet that continues a command (large payload, LOAD DATA LOCAL); takes ownership. */
   void sendMore(ByteBuf packet) {
-    int length = Packets.payloadLength(packet);
     session.nextClientSeq = Packets.sequenceId(packet) + 1;
-    if (uploading && length == 0) {
-      uploading = false;
+    if (continuation.sent(Packets.payloadLength(packet))) {
       tracker.localInfileDone();
-    } else if (!uploading) {
-      clientContinuation = length == Packets.MAX_PAYLOAD;
     }
-    unreportedBytesSent += packet.readableBytes();
+    meter.bytesSent(packet.readableBytes());
     backend.channel().write(packet, backend.channel().voidPromise());
     flushBackend = true;
   }
@@ -192,7 +169,7 @@ final class BackendRelay implements BackendListener {
       backend.session().schemaUnknown();
     }
     if (first == Keyword.LOAD && LoadLocal.matches(packet, start, end)) {
-      loadLocalQueries++;
+      continuation.loadLocalSent();
     }
   }
 
@@ -228,7 +205,7 @@ final class BackendRelay implements BackendListener {
     }
     leakWatch.stop();
     BackendConnection c = backend;
-    reportBytes(c.pool());
+    meter.report();
     backend = null;
     held.reset();
     c.listener(null);
@@ -238,8 +215,7 @@ final class BackendRelay implements BackendListener {
     tracker.reset(0);
     own.reset();
     optionChanged = false;
-    clientContinuation = false;
-    uploading = false;
+    continuation.reset();
   }
 
   /** The session ends: the connection is killed mid-command, discarded or reset as it must be. */
@@ -289,7 +265,7 @@ final class BackendRelay implements BackendListener {
       packets.release();
       return;
     }
-    unreportedBytesReceived += packets.readableBytes();
+    meter.bytesReceived(packets.readableBytes());
     boolean handedOn = false;
     try {
       cursor.reset(packets);
@@ -342,24 +318,22 @@ final class BackendRelay implements BackendListener {
             forward(packets, forwardFrom, cursor.start());
             forwardFrom = cursor.end();
             held.answered();
-            digests.skip();
+            meter.replySkipped();
             resend = watcher;
             continue;
           }
         }
-        if (tracker.localInfileRequested() && !uploading) {
-          if (loadLocalQueries == 0) {
-            log.warn(
-                "client #{}: backend {} asked for a local file without a LOAD DATA LOCAL"
-                    + " statement; closing",
-                session.id,
-                c);
-            session.metrics().error("protocol_error");
-            lost("the backend asked for a local file the client did not offer");
-            return;
-          }
-          loadLocalQueries--;
-          uploading = true;
+        if (tracker.localInfileRequested()
+            && !continuation.uploading()
+            && !continuation.uploadStarts()) {
+          log.warn(
+              "client #{}: backend {} asked for a local file without a LOAD DATA LOCAL statement;"
+                  + " closing",
+              session.id,
+              c);
+          session.metrics().error("protocol_error");
+          lost("the backend asked for a local file the client did not offer");
+          return;
         }
         if (tracker.packetWasOk()
             && (tracker.lastStatus() & ServerStatus.SESSION_STATE_CHANGED) != 0) {
@@ -451,17 +425,9 @@ final class BackendRelay implements BackendListener {
   }
 
   private void replyDone(int flags) {
-    BackendPool pool = backend.pool();
     held.answered();
     session.mode().onReplyDone(flags, tracker);
-    pool.traffic().queries.increment();
-    if (tracker.lastWasError()) {
-      pool.traffic().queryErrors.increment();
-    }
-    long now = System.nanoTime();
-    queryTimer.record(now - commandStartNanos, TimeUnit.NANOSECONDS);
-    digests.done(tracker, now - commandStartNanos, now);
-    commandStartNanos = now;
+    meter.replyDone(tracker);
     session.onReplyDone(tracker.lastStatus(), tracker.pending() == 0);
   }
 
@@ -493,7 +459,7 @@ final class BackendRelay implements BackendListener {
     boolean during = tracker.pending() > 0;
     backend = null;
     leakWatch.stop();
-    reportBytes(c.pool());
+    meter.report();
     ReadRouting routing = session.routing();
     if (during && held.holding() && routing != null && routing.isReader(c.pool())) {
       // A read on a reader that went away before answering: it changed nothing, so it goes again,
@@ -501,7 +467,7 @@ final class BackendRelay implements BackendListener {
       ByteBuf again = held.take();
       tracker.reset(0);
       own.reset();
-      clientContinuation = false;
+      continuation.reset();
       c.pool().release(c, BackendPool.Release.DISCARD);
       session.metrics().error("reader_lost_read_retried");
       log.info(
@@ -549,7 +515,7 @@ final class BackendRelay implements BackendListener {
   /** Writes out what was queued on both channels, and adds up the bytes relayed. */
   void flush() {
     if (backend != null) {
-      reportBytes(backend.pool());
+      meter.report();
     }
     if (flushClient) {
       flushClient = false;
@@ -558,16 +524,6 @@ final class BackendRelay implements BackendListener {
     if (flushBackend && backend != null) {
       flushBackend = false;
       backend.channel().flush();
-    }
-  }
-
-  /** Adds the bytes relayed since the last report to {@code pool}'s counters. */
-  private void reportBytes(BackendPool pool) {
-    if (unreportedBytesSent + unreportedBytesReceived > 0) {
-      pool.traffic().bytesSent.add(unreportedBytesSent);
-      pool.traffic().bytesReceived.add(unreportedBytesReceived);
-      unreportedBytesSent = 0;
-      unreportedBytesReceived = 0;
     }
   }
 

@@ -111,15 +111,7 @@ class PipelinedClientsIT {
       long directBefore = Buffers.usedDirectMemory();
       sampler.start(Duration.ofMillis(10));
       sampler.loadStarts();
-      CompletableFuture<Void> writer =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  c.writeRaw(wire);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
+      CompletableFuture<Void> writer = writeInBackground(c, wire);
 
       await()
           .atMost(Duration.ofSeconds(60))
@@ -199,15 +191,7 @@ class PipelinedClientsIT {
       hs.execute("BEGIN");
       hs.execute("SELECT 1"); // the pool's only connection is now held by this transaction
       long directBefore = Buffers.usedDirectMemory();
-      CompletableFuture<Void> writer =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  c.writeRaw(wire);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
+      CompletableFuture<Void> writer = writeInBackground(c, wire);
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> Metrics.value(tx, "mysqlpool_pool_connections", "state=\"pending\"") >= 1);
@@ -233,6 +217,18 @@ class PipelinedClientsIT {
       }
       writer.get(30, TimeUnit.SECONDS);
     }
+  }
+
+  /** Writes {@code wire} from another thread: the write blocks while the proxy reads none of it. */
+  private static CompletableFuture<Void> writeInBackground(RawClient c, byte[] wire) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            c.writeRaw(wire);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
   }
 
   /** {@code COMMANDS} commands on the wire, every {@code UNSUPPORTED_EVERY}th one COM_TIME. */
