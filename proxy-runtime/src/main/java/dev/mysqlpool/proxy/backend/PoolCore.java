@@ -216,10 +216,7 @@ final class PoolCore {
       long patience = s.acquireTimeout().toNanos() / 4;
       Waiter next = waiters.takeFor(c, patience, now);
       if (next != null) {
-        c.state = BackendConnection.IN_USE;
-        c.everLent = true;
-        c.listener(null);
-        maxUsed = Math.max(maxUsed, slots.open() - idle.size());
+        lendLocked(c);
         return next;
       }
       if (waiters.starving(patience, now) != null) {
