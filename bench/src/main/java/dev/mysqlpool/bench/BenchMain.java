@@ -653,7 +653,7 @@ public final class BenchMain {
       List<Scenarios.Burst> viaProxy = new ArrayList<>();
       List<Scenarios.Burst> viaHaproxy = new ArrayList<>();
       for (int r = 0; r < o.rounds(); r++) {
-        viaProxy.add(Scenarios.burst(db, p.port(), clients, max));
+        viaProxy.add(Scenarios.burst(db, p.port(), p.pid(), clients, max));
         awaitNoAppSessionsBeyond(max);
         if (haproxy != null) {
           viaHaproxy.add(haproxyBurst(haproxy, clients));
@@ -685,6 +685,11 @@ public final class BenchMain {
                       + "."
                   : ""));
       table(b.toString());
+      line(
+          "Where the CPU went from the release to the last disconnect (issue 16: the storm's profile),"
+              + " from `/proc`: the forwarder by thread group, the server (mariadbd), the clients (the"
+              + " harness's JDBC threads); machine busy is all cores' busy time over the window's.");
+      table(StormProfile.table("proxy (session)", viaProxy, viaHaproxy));
       int seen =
           viaProxy.stream()
               .mapToInt(x -> Math.max(x.maxThreadsConnected(), x.maxUsedConnections()))
@@ -712,6 +717,8 @@ public final class BenchMain {
       if (seen > max || failed > 0) {
         line("See " + p.log() + " for the proxy's log.");
       }
+      line(StormProfile.recorded(p, db, clients, max, o.workDir()));
+      awaitNoAppSessionsBeyond(max);
     }
   }
 
@@ -723,8 +730,7 @@ public final class BenchMain {
       if (oldMax < needed) {
         db.execute("SET GLOBAL max_connections = " + needed);
       }
-      Scenarios.Burst b = Scenarios.burst(db, haproxy.port(), clients, clients);
-      return b;
+      return Scenarios.burst(db, haproxy.port(), haproxy.pid(), clients, clients);
     } finally {
       if (oldMax < needed) {
         db.execute("SET GLOBAL max_connections = " + oldMax);

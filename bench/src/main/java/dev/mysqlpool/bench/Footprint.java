@@ -224,7 +224,7 @@ final class Footprint {
       if (nmt != null) {
         idleNmt = NativeMemory.of(p.pid());
       }
-      Scenarios.Burst b = Scenarios.burst(db, p.port(), STORM_CLIENTS, MAX_CONNECTIONS);
+      Scenarios.Burst b = Scenarios.burst(db, p.port(), p.pid(), STORM_CLIENTS, MAX_CONNECTIONS);
       failed = b.failed();
       firstError = b.firstError();
       peak = Procs.peakRssKib(p.pid());

@@ -1,5 +1,7 @@
 package dev.mysqlpool.bench;
 
+import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
+import dev.mysqlpool.proxy.testsupport.ReplicatedMariaDb;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -112,6 +114,16 @@ final class Procs {
       return new long[] {busy * 1000 / TICKS_PER_SECOND, total * 1000 / TICKS_PER_SECOND};
     } catch (IOException | RuntimeException e) {
       return new long[] {-1, -1};
+    }
+  }
+
+  /** A server's process id from its pid file, or -1 (its CPU figures then read as not measured). */
+  static long serverPid(EmbeddedMariaDb db) {
+    try {
+      String file = ReplicatedMariaDb.scalar(db, "SELECT @@pid_file");
+      return Long.parseLong(Files.readString(Path.of(file)).trim());
+    } catch (IOException | RuntimeException e) {
+      return -1;
     }
   }
 

@@ -5,30 +5,30 @@ import dev.mysqlpool.bench.LoadGenerator.Workload;
 import dev.mysqlpool.proxy.testsupport.EmbeddedMariaDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * The profile section (issue 16: where the time goes). A fresh session-mode proxy, warmed up with
- * point selects, then driven with them under a flight recording ({@code jcmd JFR.start
- * settings=profile}); then, without recording, at 128 clients; HAProxy under the same two loads
- * after it. From {@code /proc}: CPU per statement split into the kernel's (system time) and user
- * time by thread group, read and write syscalls, and context switches (wakeups) per statement; the
- * event loops' user time is split further by whose code the recording's samples were in (ours,
- * Netty's, the JDK's). Keeps the {@code .jfr} file. BenchMain runs it when a target was missed, or
- * always with {@code --profile always}.
+ * point selects, then driven with them at 32 and 128 clients, each window under a flight recording
+ * of its own ({@code jcmd JFR.start settings=profile}); a transaction-mode proxy the same; HAProxy
+ * under the same two loads after them. From {@code /proc}: CPU per statement split into the
+ * kernel's (system time) and user time by thread group, the server's CPU per statement beside it,
+ * and context switches (wakeups); system calls from the kernel's tracepoints; the event loops' user
+ * time is split further by whose code the window's samples were in (ours, Netty's, the JDK's).
+ * Keeps the {@code .jfr} files. BenchMain runs it when a target was missed, or always with {@code
+ * --profile always}.
  */
 final class ProxyProfile {
-  /** The proxy's event-loop threads' {@code comm} (Netty's default thread names, cut at 15). */
-  private static final String EVENT_LOOP_COMM = "multiThreadIoEv";
-
   /**
    * Every client connects from 127.0.0.1 at once: the per-address limit on logins in progress (100
    * by default) would refuse some of the 128 of a cold proxy.
    */
   private static final String ONE_ADDRESS = "maxPendingLoginsPerAddress: 1000";
+
+  private static final String SERVER = "server";
 
   private ProxyProfile() {}
 
@@ -42,10 +42,13 @@ final class ProxyProfile {
       double statements,
       long userMillis,
       long systemMillis,
+      long serverMillis,
       Map<String, Long> syscalls,
       long voluntarySwitches,
       long involuntarySwitches,
-      Map<String, long[]> threadGroups) {
+      Map<String, long[]> threadGroups,
+      Map<String, Long> owners,
+      Path recording) {
     double perStatementMicros(long millis) {
       return millis * 1000.0 / statements;
     }
@@ -72,12 +75,13 @@ final class ProxyProfile {
       List<String> targetLines)
       throws Exception {
     StringBuilder md = new StringBuilder("\n## Profile: where the time goes (" + why + ")\n\n");
-    Path jfr = o.workDir().resolve("proxy-profile.jfr");
-    Files.deleteIfExists(jfr);
     int seconds = o.seconds() * 2;
     // C2 compiles only hot code (the image sets its thresholds at 10x the JDK's): 40 s gets the
     // compiler threads of a fresh JVM quiet on a busy 2-core machine.
     int warmupSeconds = Math.max(40, o.warmup());
+    long serverPid = Procs.serverPid(db);
+    LoadGenerator gen = new LoadGenerator(o.rows());
+    List<Window> session;
     try (ProxyProcess p =
         ProxyProcess.start(
             o.proxyJar(),
@@ -87,57 +91,69 @@ final class ProxyProfile {
             "maxConnections: " + (manyClients + 16) + ", maxIdle: 0, acquireTimeout: 30s",
             ONE_ADDRESS,
             List.of())) {
-      Forwarder proxy = new Forwarder("proxy (session)", p.port(), p.pid());
-      LoadGenerator gen = new LoadGenerator(o.rows());
+      Recorded proxy = new Recorded(new Forwarder("proxy (session)", p.port(), p.pid()), p);
       // Warm the JIT first, so the recording shows the steady state rather than start-up and
       // compilation: C2 compiles only hot code, and a fresh JVM's compiler threads still burn about
       // as much CPU as the event loops after 5 s.
       warm(gen, proxy, clients, warmupSeconds);
-      p.startRecording("bench");
-      Window proxyWindow = window(gen, proxy, clients, seconds, o.workDir());
-      p.dumpRecording("bench", jfr);
-      Window proxyMany = window(gen, proxy, manyClients, seconds, o.workDir());
-      List<Window> transaction =
-          transactionWindows(o, db, gen, clients, manyClients, seconds, warmupSeconds);
-      Window haWindow = null;
-      Window haMany = null;
-      if (haproxy != null) {
-        warm(gen, haproxy, clients, 3);
-        haWindow = window(gen, haproxy, clients, seconds, o.workDir());
-        haMany = window(gen, haproxy, manyClients, seconds, o.workDir());
-      }
-      Map<String, Long> owners = JfrHotSpots.eventLoopOwners(jfr);
-      md.append(
-          String.format(
-              Locale.ROOT,
-              "Point selects through a fresh session-mode proxy after a %d s warm-up: %d s at %d clients"
-                  + " under JFR (`settings=profile`, started with `jcmd JFR.start`), then %d s at %d clients"
-                  + " without it; then a transaction-mode proxy (`maxConnections: %d`) the same without a"
-                  + " recording, after the same warm-up; HAProxy the same right after. Per statement: CPU from `/proc/<pid>/task/*/stat`"
-                  + " (system time is the kernel's work for the process: sockets, epoll, scheduling),"
-                  + " system calls by the kernel's tracepoints (`perf stat -e syscalls:sys_enter_*`, counted in"
-                  + " the kernel, so the process runs at its usual speed), context switches from"
-                  + " `/proc/<pid>/task/*/status` (voluntary: a thread went to sleep and had to be woken). The"
-                  + " event loops' user time is split by the top frame of the recording's execution samples in"
-                  + " those threads. Load average %s at the end.%n%n",
-              warmupSeconds,
-              seconds,
-              clients,
-              seconds,
-              manyClients,
-              BenchMain.TRANSACTION_MODE_CONNECTIONS,
-              BenchMain.loadAverage()));
-      md.append(shares(proxyWindow, proxyMany, haWindow, haMany, owners)).append('\n');
-      md.append(wakeups(List.of(proxyWindow, proxyMany), transaction, haWindow, haMany))
-          .append('\n');
-      judgeSyscalls(proxyWindow, proxyMany, targetLines);
-      md.append("Recording: `")
-          .append(jfr.toAbsolutePath())
-          .append("` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).\n\n");
-      md.append(JfrHotSpots.summarize(jfr, 25));
+      session =
+          List.of(
+              window(gen, proxy, clients, seconds, o.workDir(), serverPid),
+              window(gen, proxy, manyClients, seconds, o.workDir(), serverPid));
+    }
+    List<Window> transaction =
+        transactionWindows(o, db, gen, clients, manyClients, seconds, warmupSeconds, serverPid);
+    List<Window> ha = new ArrayList<>();
+    if (haproxy != null) {
+      Recorded unrecorded = new Recorded(haproxy, null);
+      warm(gen, haproxy, clients, 3);
+      ha.add(window(gen, unrecorded, clients, seconds, o.workDir(), serverPid));
+      ha.add(window(gen, unrecorded, manyClients, seconds, o.workDir(), serverPid));
+    }
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "Point selects through a fresh session-mode proxy after a %d s warm-up: %d s at %d clients,"
+                + " then %d s at %d; then a transaction-mode proxy (`maxConnections: %d`) the same after"
+                + " the same warm-up; HAProxy the same right after. Each proxy window runs under its own"
+                + " flight recording (`jcmd JFR.start settings=profile`). Per statement: CPU from"
+                + " `/proc/<pid>/task/*/stat` (system time is the kernel's work for the process: sockets,"
+                + " epoll, scheduling), the server's (mariadbd's) CPU beside it, system calls by the"
+                + " kernel's tracepoints (`perf stat -e syscalls:sys_enter_*`, counted in the kernel, so the"
+                + " process runs at its usual speed), context switches from `/proc/<pid>/task/*/status`"
+                + " (voluntary: a thread went to sleep and had to be woken). The event loops' user time is"
+                + " split by the top frame of the window's execution samples in those threads. Load average"
+                + " %s at the end.%n%n",
+            warmupSeconds,
+            seconds,
+            clients,
+            seconds,
+            manyClients,
+            BenchMain.TRANSACTION_MODE_CONNECTIONS,
+            BenchMain.loadAverage()));
+    List<Column> columns = new ArrayList<>();
+    session.forEach(w -> columns.add(new Column("session", w)));
+    transaction.forEach(w -> columns.add(new Column("transaction", w)));
+    ha.forEach(w -> columns.add(new Column("HAProxy", w)));
+    md.append(shares(columns)).append('\n');
+    md.append(wakeups(session, transaction, ha)).append('\n');
+    judgeSyscalls(session.get(0), session.get(1), targetLines);
+    for (Window w : List.of(session.get(0), transaction.get(1))) {
+      md.append("Recording of the ")
+          .append(w.clients())
+          .append("-client window: `")
+          .append(w.recording().toAbsolutePath())
+          .append("` (`jfr summary`, `jfr print --events jdk.ExecutionSample`).\n\n")
+          .append(JfrHotSpots.summarize(w.recording(), 20));
     }
     return md.toString();
   }
+
+  /** A forwarder and, for the proxy, its process to record each window with. */
+  private record Recorded(Forwarder forwarder, ProxyProcess process) {}
+
+  /** One column of the CPU table: a mode or HAProxy, at one client count. */
+  private record Column(String name, Window window) {}
 
   /**
    * The same windows through a transaction-mode proxy with {@link
@@ -151,7 +167,8 @@ final class ProxyProfile {
       int clients,
       int manyClients,
       int seconds,
-      int warmupSeconds)
+      int warmupSeconds,
+      long serverPid)
       throws Exception {
     try (ProxyProcess t =
         ProxyProcess.start(
@@ -163,11 +180,27 @@ final class ProxyProfile {
             "maxConnections: " + BenchMain.TRANSACTION_MODE_CONNECTIONS + ", acquireTimeout: 30s",
             ONE_ADDRESS,
             List.of())) {
-      Forwarder f = new Forwarder("proxy (transaction)", t.port(), t.pid());
+      Recorded f = new Recorded(new Forwarder("proxy (transaction)", t.port(), t.pid()), t);
       warm(gen, f, manyClients, warmupSeconds);
       return List.of(
-          window(gen, f, clients, seconds, o.workDir()),
-          window(gen, f, manyClients, seconds, o.workDir()));
+          window(gen, f, clients, seconds, o.workDir(), serverPid),
+          window(gen, f, manyClients, seconds, o.workDir(), serverPid));
+    }
+  }
+
+  /**
+   * Warms a proxy up under a throwaway recording, so the windows' own recordings find the flight
+   * recorder's code loaded and compiled (without it, the first recorded window showed 10 to 20 µs a
+   * statement of JIT compilation that was the recorder's).
+   */
+  private static void warm(LoadGenerator gen, Recorded r, int clients, int seconds)
+      throws Exception {
+    if (r.process() != null) {
+      r.process().startRecording("warm-up");
+    }
+    warm(gen, r.forwarder(), clients, seconds);
+    if (r.process() != null) {
+      r.process().stopRecording("warm-up");
     }
   }
 
@@ -183,14 +216,24 @@ final class ProxyProfile {
         1);
   }
 
+  /**
+   * One measured window; under a flight recording of its own when {@code r} has a process, whose
+   * file the window keeps.
+   */
   private static Window window(
-      LoadGenerator gen, Forwarder f, int clients, int seconds, Path workDir) throws Exception {
+      LoadGenerator gen, Recorded r, int clients, int seconds, Path workDir, long serverPid)
+      throws Exception {
+    Forwarder f = r.forwarder();
+    String name = f.name().replaceAll("[^a-z]+", "-").replaceAll("-$", "") + "-" + clients;
+    Path jfr = workDir.resolve("profile-" + name + ".jfr");
+    Files.deleteIfExists(jfr);
+    if (r.process() != null) {
+      r.process().startRecording(name);
+    }
     SyscallCount perf = SyscallCount.start(f.pid(), workDir);
-    long[] cpu0 = Procs.cpuSplitMillis(f.pid());
     long[] cs0 = Procs.contextSwitches(f.pid());
-    Map<String, String> names = new LinkedHashMap<>();
-    Map<String, long[]> threads0 = Procs.threadCpuSplitMillis(f.pid(), names);
-    Result r =
+    CpuShares cpu = CpuShares.start(f.pid(), Map.of(SERVER, serverPid));
+    Result load =
         gen.run(
             BenchMain.url(f.port()),
             EmbeddedMariaDb.APP_USER,
@@ -199,191 +242,121 @@ final class ProxyProfile {
             clients,
             1000,
             seconds * 1000L);
-    long[] cpu1 = Procs.cpuSplitMillis(f.pid());
+    CpuShares.Used used = cpu.stop();
     Map<String, Long> syscalls = perf == null ? Map.of() : perf.stop();
     long[] cs1 = Procs.contextSwitches(f.pid());
-    Map<String, long[]> threads1 = Procs.threadCpuSplitMillis(f.pid(), names);
-    Map<String, long[]> groups = new LinkedHashMap<>();
-    threads1.forEach(
-        (tid, t1) -> {
-          long[] t0 = threads0.getOrDefault(tid, new long[2]);
-          long[] g = groups.computeIfAbsent(group(names.get(tid)), k -> new long[2]);
-          g[0] += t1[0] - t0[0];
-          g[1] += t1[1] - t0[1];
-        });
+    Map<String, Long> owners = Map.of();
+    if (r.process() != null) {
+      r.process().dumpRecording(name, jfr);
+      r.process().stopRecording(name);
+      owners = JfrHotSpots.eventLoopOwners(jfr);
+    }
     System.out.printf(
         Locale.ROOT,
-        "   profile %-16s %3d clients %9.0f qps  user %d ms  system %d ms%n",
+        "   profile %-16s %3d clients %9.0f qps  user %d ms  system %d ms  server %d ms%n",
         f.name(),
         clients,
-        r.qps(),
-        cpu1[0] - cpu0[0],
-        cpu1[1] - cpu0[1]);
+        load.qps(),
+        used.forwarder(0),
+        used.forwarder(1),
+        used.other(SERVER));
     // The load generator's window excludes its own warm-in second: per-statement figures use the
     // counters of the whole run over the statements of the whole run, estimated from the rate.
     return new Window(
         clients,
-        r.qps(),
-        Math.max(1, r.qps() * (seconds + 1)),
-        cpu1[0] - cpu0[0],
-        cpu1[1] - cpu0[1],
+        load.qps(),
+        Math.max(1, load.qps() * (seconds + 1)),
+        used.forwarder(0),
+        used.forwarder(1),
+        used.other(SERVER),
         syscalls,
         cs1[0] - cs0[0],
         cs1[1] - cs0[1],
-        groups);
+        used.forwarderGroups(),
+        owners,
+        r.process() == null ? null : jfr);
   }
 
-  /** A thread's group by its {@code comm}: event loops, the JVM's own threads, or other. */
-  private static String group(String comm) {
-    if (comm == null) {
-      return "other";
-    }
-    if (comm.startsWith(EVENT_LOOP_COMM)) {
-      return "event loops";
-    }
-    if (comm.contains("Compiler")
-        || comm.startsWith("GC ")
-        || comm.startsWith("VM ")
-        || comm.equals("Service Thread")
-        || comm.startsWith("Monitor Deflati")
-        || comm.startsWith("Common-Cleaner")
-        || comm.startsWith("Finalizer")
-        || comm.startsWith("Reference Handl")
-        || comm.startsWith("Sweeper")
-        || comm.startsWith("Signal Dispatch")) {
-      return "JVM";
-    }
-    return comm.equals("haproxy") ? "haproxy" : "other";
-  }
+  /** The owners of the event loops' sampled code, in the table's order. */
+  private static final List<String> OWNERS = List.of("our code", "Netty", "the JDK", "other");
 
   /**
-   * CPU per statement by where it went: the kernel (system time of every thread), the JVM's own
-   * threads (JIT compilers, GC, VM), the event loops' user time split by the owner of the sampled
-   * code, and the rest; HAProxy beside it.
+   * CPU per statement by where it went, one column per window: the kernel (system time of every
+   * thread), the event loops' user time split by the owner of the sampled code, the JIT compilers,
+   * the JVM's other threads (GC, VM), the rest; HAProxy's own code; and the server's CPU beside it,
+   * which shows what fewer backend connections save the server.
    */
-  private static String shares(
-      Window proxy, Window proxyMany, Window ha, Window haMany, Map<String, Long> owners) {
-    StringBuilder b =
-        new StringBuilder(
-            "| CPU per statement, µs | proxy, "
-                + proxy.clients()
-                + " clients | share | proxy, "
-                + proxyMany.clients()
-                + " | share |"
-                + (ha == null
-                    ? ""
-                    : " HAProxy, " + ha.clients() + " | HAProxy, " + haMany.clients() + " |")
-                + "\n|---|---:|---:|---:|---:|"
-                + (ha == null ? "" : "---:|---:|")
-                + "\n");
-    long ownerSamples = Math.max(1, owners.values().stream().mapToLong(Long::longValue).sum());
-    row(
-        b,
-        "kernel (system time, all threads)",
-        proxy,
-        proxyMany,
-        w -> w.systemMillis(),
-        ha,
-        haMany,
-        w -> w.systemMillis());
-    for (Map.Entry<String, Long> owner : owners.entrySet()) {
-      double share = owner.getValue() / (double) ownerSamples;
+  private static String shares(List<Column> columns) {
+    StringBuilder b = new StringBuilder("| CPU per statement, µs (share of the forwarder's) |");
+    StringBuilder rule = new StringBuilder("|---|");
+    for (Column c : columns) {
+      b.append(' ').append(c.name()).append(", ").append(c.window().clients()).append(" |");
+      rule.append("---:|");
+    }
+    b.append('\n').append(rule).append('\n');
+    row(b, "kernel (system time, all threads)", columns, w -> w.systemMillis());
+    for (String owner : OWNERS) {
       row(
           b,
-          "event loops, user: " + owner.getKey(),
-          proxy,
-          proxyMany,
-          w -> Math.round(groupMillis(w, "event loops") * share),
-          null,
-          null,
-          null);
+          "event loops, user: " + owner,
+          columns,
+          w -> {
+            long samples = w.owners().values().stream().mapToLong(Long::longValue).sum();
+            return samples == 0
+                ? -1
+                : Math.round(
+                    groupMillis(w, "event loops", 0)
+                        * w.owners().getOrDefault(owner, 0L)
+                        / (double) samples);
+          });
     }
-    row(
-        b,
-        "JVM threads, user (JIT compilers, GC, VM)",
-        proxy,
-        proxyMany,
-        w -> groupMillis(w, "JVM"),
-        null,
-        null,
-        null);
-    row(b, "other threads, user", proxy, proxyMany, w -> groupMillis(w, "other"), null, null, null);
-    row(b, "user (HAProxy's own code)", null, null, null, ha, haMany, w -> w.userMillis());
-    row(
-        b,
-        "**total**",
-        proxy,
-        proxyMany,
-        w -> w.userMillis() + w.systemMillis(),
-        ha,
-        haMany,
-        w -> w.userMillis() + w.systemMillis());
+    row(b, "JIT compilers, user", columns, w -> groupMillis(w, "JIT compilers", -1));
+    row(b, "GC and VM threads, user", columns, w -> groupMillis(w, "JVM", -1));
+    row(b, "other threads, user", columns, w -> groupMillis(w, "other", -1));
+    row(b, "HAProxy's own code, user", columns, w -> groupMillis(w, "haproxy", -1));
+    row(b, "**forwarder, total**", columns, w -> w.userMillis() + w.systemMillis());
+    row(b, "server (mariadbd), user + system", columns, Window::serverMillis);
     b.append(
-        String.format(
-            Locale.ROOT,
-            "%nThe event loops' user time is split by %,d execution samples of the %d-client window"
-                + " (top frame's package: `dev.mysqlpool` ours, `io.netty` Netty, `java.`/`sun.`/`jdk.` the JDK).%n",
-            ownerSamples,
-            proxy.clients()));
+        "\nThe event loops' user time is split by each window's execution samples in those threads"
+            + " (top frame's package: `dev.mysqlpool` ours, `io.netty` Netty, `java.`/`sun.`/`jdk.`"
+            + " the JDK); HAProxy's windows are not recorded. A blank cell: not measured or not"
+            + " that forwarder's.\n");
     return b.toString();
   }
 
-  private static long groupMillis(Window w, String group) {
+  /** A group's user time, or {@code none} when the forwarder has no thread of that group. */
+  private static long groupMillis(Window w, String group, long none) {
     long[] g = w.threadGroups().get(group);
-    return g == null ? 0 : g[0];
+    return g == null ? none : g[0];
   }
 
   private interface Millis {
+    /** Milliseconds of the window, or -1 for a blank cell. */
     long of(Window w);
   }
 
-  private static void row(
-      StringBuilder b,
-      String label,
-      Window proxy,
-      Window proxyMany,
-      Millis proxyMillis,
-      Window ha,
-      Window haMany,
-      Millis haMillis) {
-    b.append("| ").append(label).append(" | ");
-    if (proxy == null) {
-      b.append("| | | |");
-    } else {
-      double total = proxy.perStatementMicros(proxy.userMillis() + proxy.systemMillis());
-      double totalMany =
-          proxyMany.perStatementMicros(proxyMany.userMillis() + proxyMany.systemMillis());
-      double us = proxy.perStatementMicros(proxyMillis.of(proxy));
-      double usMany = proxyMany.perStatementMicros(proxyMillis.of(proxyMany));
-      b.append(
-          String.format(
-              Locale.ROOT,
-              "%.1f | %.0f%% | %.1f | %.0f%% |",
-              us,
-              100 * us / Math.max(1e-9, total),
-              usMany,
-              100 * usMany / Math.max(1e-9, totalMany)));
-    }
-    if (ha != null) {
-      if (haMillis == null) {
-        b.append(" | |");
-      } else {
-        b.append(
-            String.format(
-                Locale.ROOT,
-                " %.1f | %.1f |",
-                ha.perStatementMicros(haMillis.of(ha)),
-                haMany.perStatementMicros(haMillis.of(haMany))));
+  private static void row(StringBuilder b, String label, List<Column> columns, Millis millis) {
+    b.append("| ").append(label).append(" |");
+    for (Column c : columns) {
+      Window w = c.window();
+      long ms = millis.of(w);
+      if (ms < 0) {
+        b.append(" |");
+        continue;
       }
+      double total = w.perStatementMicros(w.userMillis() + w.systemMillis());
+      double us = w.perStatementMicros(ms);
+      b.append(
+          String.format(Locale.ROOT, " %.1f (%.0f%%) |", us, 100 * us / Math.max(1e-9, total)));
     }
     b.append('\n');
   }
 
-  private static String wakeups(
-      List<Window> proxy, List<Window> transaction, Window ha, Window haMany) {
+  private static String wakeups(List<Window> proxy, List<Window> transaction, List<Window> ha) {
     StringBuilder b =
-        new StringBuilder("| per statement | clients | QPS | CPU µs user | CPU µs system |");
-    StringBuilder rule = new StringBuilder("|---|---:|---:|---:|---:|");
+        new StringBuilder(
+            "| per statement | clients | QPS | CPU µs user | CPU µs system | server CPU µs |");
+    StringBuilder rule = new StringBuilder("|---|---:|---:|---:|---:|---:|");
     for (String family : SyscallCount.FAMILIES.keySet()) {
       b.append(' ').append(family).append(" |");
       rule.append("---:|");
@@ -397,9 +370,8 @@ final class ProxyProfile {
     for (Window w : transaction) {
       wakeupRow(b, "proxy (transaction)", w);
     }
-    if (ha != null) {
-      wakeupRow(b, "haproxy (tcp)", ha);
-      wakeupRow(b, "haproxy (tcp)", haMany);
+    for (Window w : ha) {
+      wakeupRow(b, "haproxy (tcp)", w);
     }
     if (proxy.get(0).syscalls().isEmpty()) {
       b.append(
@@ -413,12 +385,15 @@ final class ProxyProfile {
     b.append(
         String.format(
             Locale.ROOT,
-            "| %s | %d | %.0f | %.1f | %.1f |",
+            "| %s | %d | %.0f | %.1f | %.1f | %s |",
             name,
             w.clients(),
             w.qps(),
             w.perStatementMicros(w.userMillis()),
-            w.perStatementMicros(w.systemMillis())));
+            w.perStatementMicros(w.systemMillis()),
+            w.serverMillis() < 0
+                ? "-"
+                : String.format(Locale.ROOT, "%.1f", w.perStatementMicros(w.serverMillis()))));
     for (String family : SyscallCount.FAMILIES.keySet()) {
       b.append(' ').append(count(w, family)).append(" |");
     }

@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -33,15 +34,25 @@ final class Scenarios {
       int maxUsedConnections,
       long p50Millis,
       long p99Millis,
-      long maxMillis) {}
+      long maxMillis,
+      CpuShares.Used cpu) {}
+
+  /** Names of the processes whose CPU a burst measures beside the forwarder's. */
+  static final String SERVER = "server";
+
+  static final String CLIENTS = "clients";
 
   /**
-   * {@code clients} threads released at once, each connecting to the proxy, running one point
-   * select and disconnecting, while the server's {@code Threads_connected} is sampled every 5 ms.
-   * Bounded to 3 minutes.
+   * {@code clients} threads released at once, each connecting to the forwarder (the proxy or
+   * HAProxy, process {@code forwarderPid}), running one point select and disconnecting, while the
+   * server's {@code Threads_connected} is sampled every 5 ms and the CPU the forwarder, the server
+   * and the clients spend from the release to the last disconnect is measured. Bounded to 3
+   * minutes.
    */
-  static Burst burst(EmbeddedMariaDb db, int port, int clients, int maxConnections)
+  static Burst burst(
+      EmbeddedMariaDb db, int port, long forwarderPid, int clients, int maxConnections)
       throws SQLException, InterruptedException {
+    long serverPid = Procs.serverPid(db);
     String url =
         EmbeddedMariaDb.jdbcUrl("127.0.0.1", port, EmbeddedMariaDb.APP_DATABASE)
             + "&connectTimeout=60000&socketTimeout=120000";
@@ -93,6 +104,9 @@ final class Scenarios {
     try (Connection root = db.rootConnection()) {
       ServerSampler sampler = new ServerSampler(root, 5);
       sampler.start();
+      CpuShares cpu =
+          CpuShares.start(
+              forwarderPid, Map.of(SERVER, serverPid, CLIENTS, ProcessHandle.current().pid()));
       started[0] = System.nanoTime();
       go.countDown();
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
@@ -100,6 +114,7 @@ final class Scenarios {
         t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
       }
       double seconds = (System.nanoTime() - started[0]) / 1e9;
+      CpuShares.Used used = cpu.stop();
       int[] server = sampler.stop();
       return new Burst(
           clients,
@@ -112,7 +127,8 @@ final class Scenarios {
           server[1],
           latency.getValueAtPercentile(50),
           latency.getValueAtPercentile(99),
-          latency.getMaxValue());
+          latency.getMaxValue(),
+          used);
     }
   }
 

@@ -105,8 +105,8 @@ final class SplitBench {
     this.work = work;
     this.clients = clients;
     this.pair = pair;
-    this.primaryPid = serverPid(pair.primary());
-    this.replicaPid = serverPid(pair.replica());
+    this.primaryPid = Procs.serverPid(pair.primary());
+    this.replicaPid = Procs.serverPid(pair.replica());
   }
 
   /** Starts the pair and the forwarders, runs the cases and returns the section as Markdown. */
@@ -473,15 +473,5 @@ final class SplitBench {
                   BenchMain.median(split, cpu)));
         });
     return b.toString();
-  }
-
-  /** The server's process id from its pid file, or -1 (its CPU columns then read NaN). */
-  private static long serverPid(EmbeddedMariaDb db) {
-    try {
-      String file = ReplicatedMariaDb.scalar(db, "SELECT @@pid_file");
-      return Long.parseLong(Files.readString(Path.of(file)).trim());
-    } catch (java.io.IOException | RuntimeException e) {
-      return -1;
-    }
   }
 }
