@@ -30,6 +30,8 @@ final class ProxyProfile {
 
   private static final String SERVER = "server";
 
+  private static final String CLIENTS = "clients";
+
   private ProxyProfile() {}
 
   /** A forwarder to measure: the proxy or HAProxy. */
@@ -43,6 +45,8 @@ final class ProxyProfile {
       long userMillis,
       long systemMillis,
       long serverMillis,
+      long clientsMillis,
+      long machineBusyMillis,
       Map<String, Long> syscalls,
       long voluntarySwitches,
       long involuntarySwitches,
@@ -232,7 +236,8 @@ final class ProxyProfile {
     }
     SyscallCount perf = SyscallCount.start(f.pid(), workDir);
     long[] cs0 = Procs.contextSwitches(f.pid());
-    CpuShares cpu = CpuShares.start(f.pid(), Map.of(SERVER, serverPid));
+    CpuShares cpu =
+        CpuShares.start(f.pid(), Map.of(SERVER, serverPid, CLIENTS, ProcessHandle.current().pid()));
     Result load =
         gen.run(
             BenchMain.url(f.port()),
@@ -269,6 +274,8 @@ final class ProxyProfile {
         used.forwarder(0),
         used.forwarder(1),
         used.other(SERVER),
+        used.other(CLIENTS),
+        used.machineBusyMillis(),
         syscalls,
         cs1[0] - cs0[0],
         cs1[1] - cs0[1],
@@ -316,11 +323,23 @@ final class ProxyProfile {
     row(b, "HAProxy's own code, user", columns, w -> groupMillis(w, "haproxy", -1));
     row(b, "**forwarder, total**", columns, w -> w.userMillis() + w.systemMillis());
     row(b, "server (mariadbd), user + system", columns, Window::serverMillis);
+    row(b, "clients (the load generator's JVM), user + system", columns, Window::clientsMillis);
+    row(
+        b,
+        "forwarder + server + clients",
+        columns,
+        w ->
+            w.serverMillis() < 0 || w.clientsMillis() < 0
+                ? -1
+                : w.userMillis() + w.systemMillis() + w.serverMillis() + w.clientsMillis());
+    row(b, "machine busy (all processes, both cores)", columns, Window::machineBusyMillis);
     b.append(
         "\nThe event loops' user time is split by each window's execution samples in those threads"
             + " (top frame's package: `dev.mysqlpool` ours, `io.netty` Netty, `java.`/`sun.`/`jdk.`"
             + " the JDK); HAProxy's windows are not recorded. A blank cell: not measured or not"
-            + " that forwarder's.\n");
+            + " that forwarder's. The last rows' shares are of the forwarder's total, so above 100%:"
+            + " on a machine busy throughout, QPS is its 2 cores' time over the machine's CPU per"
+            + " statement, and the forwarder's part of that is what a forwarder can change.\n");
     return b.toString();
   }
 

@@ -38,9 +38,9 @@ public final class ServerSession {
       return false;
     }
     variables = vars;
-    current = row.subList(1, vars.size() + 1).toArray(new String[0]);
+    current = vars.canonical(row.subList(1, vars.size() + 1).toArray(new String[0]));
     if (asBaseline) {
-      baseline = current.clone();
+      baseline = current;
     }
     schemaIs(row.get(0));
     lastInsertIdOwner = 0;
@@ -97,9 +97,8 @@ public final class ServerSession {
    */
   public String restore(String[] target) {
     String sql = variables.restoreStatement(target, current);
-    if (sql != null) {
-      current = target.clone();
-    }
+    // Equal values or not, the session now has the target's (arrays are never changed in place).
+    current = target;
     return sql;
   }
 
@@ -111,7 +110,7 @@ public final class ServerSession {
   /** The client's variables and database as read back before the connection goes. */
   public void record(String schema, String[] vars) {
     schemaIs(schema);
-    current = vars.clone();
+    current = vars;
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.mysqlpool.proxy.protocol.Capabilities;
 import dev.mysqlpool.proxy.protocol.Commands;
 import dev.mysqlpool.proxy.protocol.ErrorCodes;
 import dev.mysqlpool.proxy.protocol.Packets;
+import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.FutureListener;
@@ -43,6 +44,11 @@ final class BackendBorrower {
 
   /** Made once: a borrow that waits costs the pool's promise, not a listener of its own too. */
   private final FutureListener<BackendConnection> acquired = this::onAcquired;
+
+  /** The acquire timer of {@link #acquireTimerPool}, the pool of the last borrow. */
+  private Timer acquireTimer;
+
+  private BackendPool acquireTimerPool;
 
   /** Restores the client's default database on a lent connection. */
   private final ProxyCommand initDb =
@@ -112,10 +118,12 @@ final class BackendBorrower {
   /** The borrow from {@code p} ended: with {@code backend}, or null and why not. */
   private void onAcquired(BackendPool p, BackendConnection backend, Throwable cause) {
     acquiring = false;
-    session
-        .frontend
-        .acquireTimer(p.name())
-        .record(System.nanoTime() - acquireStartNanos, TimeUnit.NANOSECONDS);
+    if (p != acquireTimerPool) {
+      // As RelayMeter's query timer: looked up only when the pool changes.
+      acquireTimer = session.frontend.acquireTimer(p.name());
+      acquireTimerPool = p;
+    }
+    acquireTimer.record(System.nanoTime() - acquireStartNanos, TimeUnit.NANOSECONDS);
     if (session.closed()) {
       if (backend != null) {
         p.release(backend, BackendPool.Release.CLEAN);
@@ -151,7 +159,7 @@ final class BackendBorrower {
     }
     // Read the backend only while the client can take what it sends: a slow reader slows only
     // its own backend.
-    backend.channel().config().setAutoRead(session.client.isWritable());
+    AutoRead.set(backend.channel(), session.client.isWritable());
     if (!relay.blocked()) {
       session.drainQueue();
     } else {

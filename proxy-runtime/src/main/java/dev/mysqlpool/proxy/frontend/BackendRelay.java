@@ -209,7 +209,7 @@ final class BackendRelay implements BackendListener {
     backend = null;
     held.reset();
     c.listener(null);
-    c.channel().config().setAutoRead(true);
+    AutoRead.set(c.channel(), true);
     flushBackend = false;
     c.pool().release(c, how);
     tracker.reset(0);

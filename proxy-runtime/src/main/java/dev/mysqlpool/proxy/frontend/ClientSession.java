@@ -365,7 +365,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     boolean writable = client.isWritable();
     BackendConnection backend = relay.backend();
     if (backend != null) {
-      backend.channel().config().setAutoRead(writable);
+      AutoRead.set(backend.channel(), writable);
     }
     if (!writable || queued.isEmpty()) {
       updateClientReading();
@@ -436,9 +436,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             && !relay.blocked()
             && !relay.backendFull()
             && !queued.clientBehind();
-    if (client.config().isAutoRead() != want) {
-      client.config().setAutoRead(want);
-    }
+    AutoRead.set(client, want);
   }
 
   // ------------------------------------------------------- what the mode and the relay read

@@ -34,8 +34,12 @@ final class RelayMeter {
 
   /** A connection of {@code lentFrom} is lent: what follows counts for that pool. */
   void lent(BackendPool lentFrom) {
+    if (lentFrom != pool || queryTimer == null) {
+      // Transaction mode lends on every statement, mostly from the same pool: look its timer up
+      // only when the pool changes (the timers are made once, with the pools).
+      queryTimer = session.frontend.queryTimer(lentFrom.name());
+    }
     pool = lentFrom;
-    queryTimer = session.frontend.queryTimer(lentFrom.name());
     digests.reset();
   }
 

@@ -379,7 +379,7 @@ final class TransactionMode implements SessionMode {
       return;
     }
     session.schema(row.get(0));
-    vars = row.subList(1, size + 1).toArray(new String[0]);
+    vars = server.variables().canonical(row.subList(1, size + 1).toArray(new String[0]));
     if (lastInsertIdFromSnapshot) {
       lastInsertIdFromSnapshot = false;
       lastInsertIdIs(Long.parseUnsignedLong(row.get(size + 1)), server);

@@ -127,9 +127,12 @@ public enum Keyword {
 
   /**
    * Open addressing on (length, first letter, last letter): most words of a statement are not
-   * keywords and miss at the first, empty slot.
+   * keywords and miss at the first, empty slot. 1,024 slots and the multipliers in {@link #slot}
+   * put 106 of the 111 keywords in their first slot: 1.05 probes a keyword and 1.13 a word that is
+   * none (any first and last letter, 2 to 12 letters), against 1.45 and 2.07 with 256 slots, where
+   * the lexer's lookup was the hottest method of transaction mode's statement scan.
    */
-  private static final Keyword[] SLOTS = new Keyword[256];
+  private static final Keyword[] SLOTS = new Keyword[1024];
 
   private static final int LONGEST;
 
@@ -154,7 +157,7 @@ public enum Keyword {
   }
 
   private static int slot(int length, int first, int last) {
-    return (first * 7 + last * 3 + length * 13) & (SLOTS.length - 1);
+    return (first * 21 + last * 43 + length * 13) & (SLOTS.length - 1);
   }
 
   /**

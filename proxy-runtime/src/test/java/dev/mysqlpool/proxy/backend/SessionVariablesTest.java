@@ -97,6 +97,36 @@ class SessionVariablesTest {
     assertThat(vars.carries("session_track_state_change")).isFalse();
   }
 
+  @Test
+  void sessionsWithEqualValuesShareOneArrayAndNeedNoSet() {
+    // Two clients' snapshots: equal values, read into distinct strings.
+    String[] first = values(vars, "autocommit", "1", "time_zone", new String("+01:00"));
+    String[] second = values(vars, "autocommit", "1", "time_zone", new String("+01:00"));
+    String[] other = values(vars, "autocommit", "1", "time_zone", "+02:00");
+
+    assertThat(vars.canonical(second)).isSameAs(vars.canonical(first));
+    assertThat(vars.restoreStatement(vars.canonical(second), vars.canonical(first))).isNull();
+    assertThat(vars.restoreStatement(vars.canonical(other), vars.canonical(first)))
+        .isEqualTo("SET @@SESSION.time_zone = '+02:00'");
+  }
+
+  @Test
+  void clientsSettingEverNewValuesAreNotRememberedBeyondTheBound() {
+    SessionVariables fresh = new SessionVariables("transaction_isolation", "transaction_read_only");
+    for (int i = 0; i < SessionVariables.CANONICAL_SETS + 50; i++) {
+      fresh.canonical(values(fresh, "time_zone", "+00:" + i));
+    }
+    String[] late = values(fresh, "time_zone", "-05:00");
+    String[] lateAgain = values(fresh, "time_zone", "-05:00");
+
+    assertThat(fresh.canonical(late)).isSameAs(late);
+    assertThat(fresh.canonical(lateAgain)).isSameAs(lateAgain);
+    assertThat(fresh.restoreStatement(lateAgain, late)).isNull();
+    // The sets kept before the bound are still shared.
+    assertThat(fresh.canonical(values(fresh, "time_zone", "+00:0")))
+        .isSameAs(fresh.canonical(values(fresh, "time_zone", "+00:0")));
+  }
+
   private static String[] values(SessionVariables vars, String... nameValue) {
     String[] out = new String[vars.size()];
     for (int i = 0; i < nameValue.length; i += 2) {
