@@ -117,8 +117,19 @@ final class Procs {
     }
   }
 
-  /** A server's process id from its pid file, or -1 (its CPU figures then read as not measured). */
+  /** Server process ids by port, each asked once. */
+  private static final Map<Integer, Long> SERVER_PIDS = new ConcurrentHashMap<>();
+
+  /**
+   * A server's process id from its pid file, or -1 (its CPU figures then read as not measured).
+   * Asked once per server: every storm round wants it, and a connection opened and closed just
+   * before a round would be one more the server counts while its thread exits.
+   */
   static long serverPid(EmbeddedMariaDb db) {
+    return SERVER_PIDS.computeIfAbsent(db.port(), port -> readServerPid(db));
+  }
+
+  private static long readServerPid(EmbeddedMariaDb db) {
     try {
       String file = ReplicatedMariaDb.scalar(db, "SELECT @@pid_file");
       return Long.parseLong(Files.readString(Path.of(file)).trim());

@@ -13,13 +13,13 @@ import java.util.Map;
 /**
  * The profile section (issue 16: where the time goes). A fresh session-mode proxy, warmed up with
  * point selects, then driven with them at 32 and 128 clients, each window under a flight recording
- * of its own ({@code jcmd JFR.start settings=profile}); a transaction-mode proxy the same; HAProxy
- * under the same two loads after them. From {@code /proc}: CPU per statement split into the
- * kernel's (system time) and user time by thread group, the server's CPU per statement beside it,
- * and context switches (wakeups); system calls from the kernel's tracepoints; the event loops' user
- * time is split further by whose code the window's samples were in (ours, Netty's, the JDK's).
- * Keeps the {@code .jfr} files. BenchMain runs it when a target was missed, or always with {@code
- * --profile always}.
+ * of its own ({@code jcmd JFR.start settings=profile method-profiling=max}, sampled every ms); a
+ * transaction-mode proxy the same; HAProxy under the same two loads after them. From {@code /proc}:
+ * CPU per statement split into the kernel's (system time) and user time by thread group, the
+ * server's CPU per statement beside it, and context switches (wakeups); system calls from the
+ * kernel's tracepoints; the event loops' user time is split further by whose code the window's
+ * samples were in (ours, Netty's, the JDK's). Keeps the {@code .jfr} files. BenchMain runs it when
+ * a target was missed, or always with {@code --profile always}.
  */
 final class ProxyProfile {
   /**
@@ -120,7 +120,8 @@ final class ProxyProfile {
             "Point selects through a fresh session-mode proxy after a %d s warm-up: %d s at %d clients,"
                 + " then %d s at %d; then a transaction-mode proxy (`maxConnections: %d`) the same after"
                 + " the same warm-up; HAProxy the same right after. Each proxy window runs under its own"
-                + " flight recording (`jcmd JFR.start settings=profile`). Per statement: CPU from"
+                + " flight recording (`jcmd JFR.start settings=profile method-profiling=max`: execution sampled every"
+                + " millisecond). Per statement: CPU from"
                 + " `/proc/<pid>/task/*/stat` (system time is the kernel's work for the process: sockets,"
                 + " epoll, scheduling), the server's (mariadbd's) CPU beside it, system calls by the"
                 + " kernel's tracepoints (`perf stat -e syscalls:sys_enter_*`, counted in the kernel, so the"
